@@ -1,0 +1,87 @@
+"""Chapter I: the learner's first models (trained in one click) and the checks of its exercises."""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+import time
+from pathlib import Path
+
+from workbench.exercises import CheckContext, CheckResult
+from workbench.i18n import translate
+from workbench.settings import Settings
+
+HISTORY_FILE = "first_models.json"
+MAX_HISTORY = 200
+
+
+def history_path(settings: Settings, learner: str) -> Path:
+    """Where a learner's chapter-I trainings are recorded."""
+    return settings.learner_dir(learner) / HISTORY_FILE
+
+
+def load_first_models(settings: Settings, learner: str) -> list[dict]:
+    """The learner's recorded trainings, oldest first (empty if none or unreadable)."""
+    path = history_path(settings, learner)
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (FileNotFoundError, json.JSONDecodeError):
+        return []
+    return data if isinstance(data, list) else []
+
+
+def record_first_model(settings: Settings, learner: str, summary: dict) -> list[dict]:
+    """Append a training summary (model, params, metrics, baseline) to the learner's history.
+
+    The file is replaced atomically, so a crash never leaves it half-written.
+    """
+    history = load_first_models(settings, learner)
+    history.append({**summary, "at": time.time()})
+    history = history[-MAX_HISTORY:]
+    path = history_path(settings, learner)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        json.dump(history, handle, indent=1)
+    os.replace(tmp, path)
+    return history
+
+
+def training_summary(result) -> dict:
+    """The JSON-friendly part of a `modeling.TrainResult` worth keeping."""
+    return {
+        "model": result.model_name,
+        "params": result.params,
+        "metrics": result.evaluation.metrics,
+        "baseline": result.evaluation.baseline,
+        "n_train": result.n_train,
+        "n_test": result.evaluation.n_test,
+        "train_seconds": result.train_seconds,
+    }
+
+
+def check_first_model(ctx: CheckContext) -> CheckResult:
+    """Passed when the learner trained a model whose test accuracy beats the majority-class baseline."""
+    history = load_first_models(ctx.settings, ctx.learner)
+    if not history:
+        return CheckResult(False, (translate("intro.check_no_model", ctx.lang),))
+    best = max(history, key=lambda h: h["metrics"]["accuracy"] - h["baseline"]["accuracy"])
+    acc, base = best["metrics"]["accuracy"], best["baseline"]["accuracy"]
+    evidence = {"model": best["model"], "accuracy": acc, "baseline": base}
+    if acc > base:
+        detail = translate("intro.check_beats", ctx.lang, accuracy=acc, baseline=base)
+        return CheckResult(True, detail=detail, score=acc - base, evidence=evidence)
+    message = translate("intro.check_not_beaten", ctx.lang, accuracy=acc, baseline=base)
+    return CheckResult(False, (message,), evidence=evidence)
+
+
+def check_compare_models(ctx: CheckContext, min_families: int = 2) -> CheckResult:
+    """Passed when the learner trained at least `min_families` different model families."""
+    families = sorted({h["model"] for h in load_first_models(ctx.settings, ctx.learner)})
+    evidence = {"families": families}
+    if len(families) >= min_families:
+        names = ", ".join(translate(f"model.name_{f}", ctx.lang) for f in families)
+        return CheckResult(True, detail=translate("intro.check_compared", ctx.lang, names=names), evidence=evidence)
+    missing = translate("intro.check_more_families", ctx.lang, n=min_families - len(families), need=min_families)
+    return CheckResult(False, (missing,), evidence=evidence)

@@ -1,0 +1,207 @@
+"""Chapter lessons: Markdown files with a small YAML front matter, one per chapter and language.
+
+Format (see `lessons/README.md`)::
+
+    ---
+    title: Gérer le cycle de vie du ML avec MLflow
+    objectives: [Suivre une expérience, ...]
+    minutes: 40
+    key_terms:
+      - term: Run
+        definition: Une exécution de code suivie par MLflow ...
+    ---
+    Lead paragraph.
+
+    ## First section
+    ...
+
+Every `## ` heading starts a section; the page shows each section as a collapsible block.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+
+import frontmatter
+import yaml
+
+from workbench.chapters import CHAPTERS, Chapter
+from workbench.settings import LANGUAGES, get_settings
+
+TAKEAWAYS_TITLES = {"fr": "À retenir", "en": "Key takeaways"}
+
+
+class LessonError(ValueError):
+    """A lesson file is missing or its front matter is malformed."""
+
+
+@dataclass(frozen=True)
+class KeyTerm:
+    """A glossary entry defined by a lesson."""
+
+    term: str
+    definition: str
+
+
+@dataclass(frozen=True)
+class Section:
+    """One `## ` section of a lesson."""
+
+    title: str
+    body: str
+
+
+@dataclass(frozen=True)
+class Lesson:
+    """A parsed lesson."""
+
+    chapter_key: str
+    lang: str
+    title: str
+    objectives: tuple[str, ...]
+    minutes: int
+    key_terms: tuple[KeyTerm, ...]
+    intro: str
+    sections: tuple[Section, ...] = field(default_factory=tuple)
+
+    @property
+    def text(self) -> str:
+        """The whole Markdown body (intro and sections)."""
+        parts = [self.intro] + [f"## {s.title}\n{s.body}" for s in self.sections]
+        return "\n\n".join(p for p in parts if p)
+
+
+def lesson_path(chapter_key: str, lang: str, lessons_dir: Path | None = None) -> Path:
+    """Where the lesson of a chapter in a language lives."""
+    base = lessons_dir or get_settings().lessons_dir
+    return base / lang / f"{chapter_key}.md"
+
+
+def parse_lesson(text: str, chapter_key: str, lang: str) -> Lesson:
+    """Parse a lesson's Markdown text.
+
+    Raises:
+        LessonError: the front matter lacks a field or has the wrong type.
+    """
+    where = f"lessons/{lang}/{chapter_key}.md"
+    try:
+        post = frontmatter.loads(text)
+    except yaml.YAMLError as exc:
+        raise LessonError(f"{where}: front matter is not valid YAML ({exc})") from exc
+    meta = post.metadata
+    for name in ("title", "objectives", "minutes", "key_terms"):
+        if name not in meta:
+            raise LessonError(f"{where}: front matter has no '{name}'")
+    if not isinstance(meta["objectives"], list) or not meta["objectives"]:
+        raise LessonError(f"{where}: 'objectives' must be a non-empty list")
+    try:
+        minutes = int(meta["minutes"])
+    except (TypeError, ValueError) as exc:
+        raise LessonError(f"{where}: 'minutes' must be a whole number") from exc
+    terms = []
+    for item in meta["key_terms"] or []:
+        if not isinstance(item, dict) or not item.get("term") or not item.get("definition"):
+            raise LessonError(f"{where}: each key term needs 'term' and 'definition'")
+        terms.append(KeyTerm(str(item["term"]), str(item["definition"]).strip()))
+    intro, sections = split_sections(post.content)
+    return Lesson(
+        chapter_key=chapter_key,
+        lang=lang,
+        title=str(meta["title"]),
+        objectives=tuple(str(o) for o in meta["objectives"]),
+        minutes=minutes,
+        key_terms=tuple(terms),
+        intro=intro,
+        sections=tuple(sections),
+    )
+
+
+def split_sections(markdown: str) -> tuple[str, list[Section]]:
+    """Split Markdown on `## ` headings (outside code fences) into an intro and sections."""
+    intro_lines: list[str] = []
+    sections: list[tuple[str, list[str]]] = []
+    in_fence = False
+    for line in markdown.splitlines():
+        if line.lstrip().startswith(("```", "~~~")):
+            in_fence = not in_fence
+        if not in_fence and line.startswith("## "):
+            sections.append((line[3:].strip(), []))
+        elif sections:
+            sections[-1][1].append(line)
+        else:
+            intro_lines.append(line)
+    return (
+        "\n".join(intro_lines).strip(),
+        [Section(title, "\n".join(body).strip()) for title, body in sections],
+    )
+
+
+@lru_cache(maxsize=64)
+def _load_cached(path: Path, mtime: float, chapter_key: str, lang: str) -> Lesson:
+    return parse_lesson(path.read_text(encoding="utf-8"), chapter_key, lang)
+
+
+def load_lesson(chapter_key: str, lang: str, lessons_dir: Path | None = None) -> Lesson:
+    """Load and parse one lesson (re-read when the file changes, so teachers see their edits).
+
+    Raises:
+        LessonError: the file is missing or malformed.
+    """
+    path = lesson_path(chapter_key, lang, lessons_dir)
+    if not path.is_file():
+        raise LessonError(f"lesson not found: {path}")
+    return _load_cached(path, path.stat().st_mtime, chapter_key, lang)
+
+
+def load_all_lessons(lang: str, lessons_dir: Path | None = None) -> list[Lesson]:
+    """Every chapter's lesson in one language, in course order."""
+    return [load_lesson(ch.key, lang, lessons_dir) for ch in CHAPTERS]
+
+
+@dataclass(frozen=True)
+class GlossaryEntry:
+    """A key term with the chapter that defines it."""
+
+    term: str
+    definition: str
+    chapter: Chapter
+
+
+def build_glossary(lang: str, lessons_dir: Path | None = None) -> list[GlossaryEntry]:
+    """All key terms of all lessons, sorted alphabetically (case-insensitive)."""
+    entries = [
+        GlossaryEntry(term.term, term.definition, chapter)
+        for chapter, lesson in zip(CHAPTERS, load_all_lessons(lang, lessons_dir))
+        for term in lesson.key_terms
+    ]
+    return sorted(entries, key=lambda e: e.term.casefold())
+
+
+def search_glossary(entries: list[GlossaryEntry], query: str) -> list[GlossaryEntry]:
+    """Entries whose term or definition contains every word of `query` (accent-sensitive, case-insensitive)."""
+    words = query.casefold().split()
+    return [e for e in entries if all(w in f"{e.term} {e.definition}".casefold() for w in words)]
+
+
+def check_lessons(lessons_dir: Path | None = None) -> list[str]:
+    """Problems with the lesson files (empty list when all chapters are complete in both languages)."""
+    problems: list[str] = []
+    for chapter in CHAPTERS:
+        for lang in LANGUAGES:
+            try:
+                lesson = load_lesson(chapter.key, lang, lessons_dir)
+            except LessonError as exc:
+                problems.append(str(exc))
+                continue
+            where = f"{lang}/{chapter.key}"
+            body = lesson.text.casefold()
+            for term in lesson.key_terms:
+                if term.term.casefold() not in body:
+                    problems.append(f"{where}: key term '{term.term}' never appears in the text")
+            if not any(s.title.startswith(TAKEAWAYS_TITLES[lang]) for s in lesson.sections):
+                problems.append(f"{where}: no '{TAKEAWAYS_TITLES[lang]}' section")
+            if len(lesson.sections) < 3:
+                problems.append(f"{where}: fewer than 3 sections")
+    return problems

@@ -1,0 +1,89 @@
+"""Settings: one frozen object built lazily from environment variables.
+
+Every setting has a local default so the workbench runs offline on one laptop;
+a class deployment (Docker, Kubernetes) overrides them with environment variables.
+Tests swap them by setting the variables and calling `get_settings.cache_clear()`.
+"""
+
+from __future__ import annotations
+
+import getpass
+import os
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+LANGUAGES: tuple[str, ...] = ("fr", "en")
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Where the workbench keeps its state and how it reaches its services."""
+
+    repo_root: Path
+    state_dir: Path
+    lang: str
+    learner: str
+    data_path: Path
+    mlflow_tracking_uri: str
+    model_name: str
+    api_host: str
+    api_port: int
+    mlflow_ui_port: int
+
+    @property
+    def lessons_dir(self) -> Path:
+        """Folder of the Markdown lessons and exercise files."""
+        return self.repo_root / "lessons"
+
+    @property
+    def progress_db(self) -> Path:
+        """SQLite file that stores every learner's progress."""
+        return self.state_dir / "progress.db"
+
+    @property
+    def api_url(self) -> str:
+        """Base URL of the local prediction API."""
+        return f"http://{self.api_host}:{self.api_port}"
+
+    def learner_dir(self, learner: str) -> Path:
+        """A learner's private working folder under the state dir (not created here)."""
+        return self.state_dir / "learners" / safe_name(learner)
+
+
+def safe_name(name: str) -> str:
+    """A file-system-safe version of a learner name (letters, digits, `-`, `_`, `.`)."""
+    cleaned = "".join(c if c.isalnum() or c in "-_." else "_" for c in name.strip())
+    return cleaned.strip(".") or "learner"
+
+
+def default_learner() -> str:
+    """The OS user name, or `learner` when it cannot be read (some containers)."""
+    try:
+        return getpass.getuser() or "learner"
+    except (KeyError, OSError):
+        return "learner"
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """Build the settings from the environment (cached; clear the cache to rebuild)."""
+    env = os.environ
+    state_dir = Path(env.get("WORKBENCH_STATE_DIR", REPO_ROOT / ".workbench")).resolve()
+    lang = env.get("WORKBENCH_LANG", "fr").strip().lower()
+    if lang not in LANGUAGES:
+        lang = "fr"
+    tracking_uri = env.get("MLFLOW_TRACKING_URI") or f"sqlite:///{state_dir / 'mlflow.db'}"
+    return Settings(
+        repo_root=REPO_ROOT,
+        state_dir=state_dir,
+        lang=lang,
+        learner=env.get("WORKBENCH_LEARNER") or default_learner(),
+        data_path=Path(env.get("WORKBENCH_DATA", REPO_ROOT / "data" / "loan.csv")),
+        mlflow_tracking_uri=tracking_uri,
+        model_name=env.get("WORKBENCH_MODEL_NAME", "loan-approval"),
+        api_host=env.get("WORKBENCH_API_HOST", "127.0.0.1"),
+        api_port=int(env.get("WORKBENCH_API_PORT", "8000")),
+        mlflow_ui_port=int(env.get("WORKBENCH_MLFLOW_UI_PORT", "5000")),
+    )

@@ -1,0 +1,36 @@
+"""Session context: the chosen language and learner, translations, cached shared resources."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from workbench.i18n import translate
+from workbench.progress import ProgressStore
+from workbench.settings import LANGUAGES, get_settings
+
+
+def current_lang() -> str:
+    """The language chosen in the sidebar (default from settings: French unless WORKBENCH_LANG says otherwise)."""
+    lang = st.session_state.get("lang")
+    return lang if lang in LANGUAGES else get_settings().lang
+
+
+def current_learner() -> str:
+    """The learner name typed in the sidebar (default: the OS user)."""
+    name = str(st.session_state.get("learner") or "").strip()
+    return name or get_settings().learner
+
+
+def t(key: str, **values: object) -> str:
+    """Translate a UI string into the current language."""
+    return translate(key, current_lang(), **values)
+
+
+@st.cache_resource(show_spinner=False)
+def _progress_store(path: str) -> ProgressStore:
+    return ProgressStore(path)
+
+
+def progress_store() -> ProgressStore:
+    """The progress store of the configured state dir (one per path, shared by all sessions)."""
+    return _progress_store(str(get_settings().progress_db))

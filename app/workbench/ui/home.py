@@ -1,0 +1,100 @@
+"""The Home page: course map with progress, "continue where you left off", glossary."""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from workbench.chapters import CHAPTERS, SECTIONS, get_chapter
+from workbench.lessons import LessonError, build_glossary, load_lesson, search_glossary
+from workbench.progress import continue_chapter, course_progress, overall_fraction
+from workbench.ui.context import current_lang, current_learner, progress_store, t
+
+CARDS_PER_ROW = 3
+
+
+def render_home() -> None:
+    """Course map, continue button, glossary and progress reset."""
+    lang = current_lang()
+    learner = current_learner()
+    store = progress_store()
+    progress = course_progress(store, learner)
+    by_key = {p.chapter_key: p for p in progress}
+
+    st.title(t("home.title"))
+    st.markdown(t("home.tagline"))
+
+    next_key = continue_chapter(store, learner, progress)
+    next_chapter = get_chapter(next_key)
+    with st.container(border=True):
+        left, right = st.columns([3, 1], vertical_alignment="center")
+        left.markdown(t("home.welcome", learner=learner, percent=round(100 * overall_fraction(progress))))
+        right.page_link(
+            next_chapter.page_path, label=t("home.continue", roman=next_chapter.roman),
+            icon=":material/play_arrow:",
+        )  # fmt: skip
+
+    st.header(t("home.map"))
+    for section in SECTIONS:
+        chapters = [c for c in CHAPTERS if c.section == section]
+        st.subheader(t(f"nav.section_{section}"))
+        for start in range(0, len(chapters), CARDS_PER_ROW):
+            columns = st.columns(CARDS_PER_ROW)
+            for column, chapter in zip(columns, chapters[start : start + CARDS_PER_ROW]):
+                with column:
+                    _chapter_card(chapter.key, lang, by_key[chapter.key])
+
+    st.header(t("home.glossary"))
+    _glossary(lang)
+    _reset_all(learner)
+
+
+def _chapter_card(chapter_key: str, lang: str, progress) -> None:
+    chapter = get_chapter(chapter_key)
+    with st.container(border=True, height="stretch"):
+        try:
+            lesson = load_lesson(chapter_key, lang)
+        except LessonError as exc:
+            st.error(t("lesson.unavailable", error=str(exc)))
+            return
+        st.markdown(f"#### {chapter.roman}. {lesson.title}")
+        st.caption(t("home.card_meta", minutes=lesson.minutes, done=progress.done, total=progress.total))
+        st.markdown("\n".join(f"- {o}" for o in lesson.objectives))
+        st.progress(progress.fraction)
+        st.page_link(chapter.page_path, label=t("home.open"), icon=chapter.icon)
+
+
+def _glossary(lang: str) -> None:
+    query = st.text_input(
+        t("home.glossary_search"), key="home_glossary_query", placeholder=t("home.glossary_placeholder")
+    )
+    try:
+        entries = search_glossary(build_glossary(lang), query)
+    except LessonError as exc:
+        st.warning(t("lesson.unavailable", error=str(exc)))
+        return
+    st.caption(t("home.glossary_count", n=len(entries)))
+    if not entries:
+        st.info(t("home.glossary_none"))
+        return
+    table = pd.DataFrame(
+        {
+            t("home.glossary_term"): [e.term for e in entries],
+            t("home.glossary_definition"): [e.definition for e in entries],
+            t("home.glossary_chapter"): [f"{e.chapter.roman}" for e in entries],
+        }
+    )
+    st.dataframe(table, hide_index=True, width="stretch", key="home_glossary_table")
+
+
+def _reset_all(learner: str) -> None:
+    with st.expander(t("home.reset_title"), icon=":material/restart_alt:"):
+        st.markdown(t("home.reset_text", learner=learner))
+        confirm = st.checkbox(t("home.reset_confirm", learner=learner), key="home_reset_confirm")
+        if st.button(t("home.reset_button"), key="home_reset", disabled=not confirm, type="primary"):
+            erased = progress_store().reset(learner)
+            for key in [k for k in st.session_state if str(k).startswith("ch")]:
+                del st.session_state[key]
+            del st.session_state["home_reset_confirm"]
+            st.toast(t("exercises.reset_done", n=erased))
+            st.rerun()

@@ -1,0 +1,64 @@
+"""The real app in headless Chromium: every page opens without an error box; language switch works."""
+
+from __future__ import annotations
+
+import pytest
+from workbench.chapters import CHAPTERS
+from workbench.lessons import load_lesson
+
+from tests.e2e.conftest import wait_until_idle
+
+pytestmark = pytest.mark.e2e
+
+PAGES = [("home", "")] + [(c.key, c.key) for c in CHAPTERS]
+
+
+@pytest.mark.parametrize("name, path", PAGES, ids=[p[0] for p in PAGES])
+def test_every_page_opens_without_an_error(page, app_url, tmp_path, name, path) -> None:
+    page.goto(f"{app_url}/{path}")
+    wait_until_idle(page)
+    heading = page.locator("h1").first.inner_text(timeout=30_000)
+    if path:
+        assert load_lesson(path, "fr").title in heading
+    else:
+        assert "Atelier MLOps" in heading
+    assert page.locator('[data-testid="stException"]').count() == 0
+    assert page.locator('[data-testid="stAlertContentError"]').count() == 0
+    shot = tmp_path / f"{name}.png"
+    page.screenshot(path=str(shot), full_page=True)
+    assert shot.stat().st_size > 10_000
+
+
+def test_switching_to_english_translates_the_page(page, app_url) -> None:
+    page.goto(f"{app_url}/05_mlflow")
+    wait_until_idle(page)
+    assert page.locator("h1").first.inner_text().startswith("Chapitre V")
+    page.locator('[data-testid="stSidebar"]').get_by_text("English", exact=True).click()
+    page.wait_for_function(
+        "document.querySelector('h1') && document.querySelector('h1').innerText.startsWith('Chapter V')"
+    )
+    wait_until_idle(page)
+    assert load_lesson("05_mlflow", "en").title in page.locator("h1").first.inner_text()
+    assert page.get_by_text("Your name").count() >= 1
+
+
+def test_a_right_quiz_answer_in_the_browser_counts(page, app_url) -> None:
+    from workbench.exercises import load_exercises
+
+    exercises = load_exercises("06_docker")
+    plain = [q for q in exercises.quiz if q.kind == "single" and not set("`*_[") & set(q.prompt["fr"])]
+    question = plain[0]
+    right = question.options[sorted(question.answer)[0]]["fr"].replace("`", "")
+    page.goto(f"{app_url}/06_docker")
+    wait_until_idle(page)
+    total = len(exercises.item_ids)
+    assert page.get_by_text(f"0 sur {total} exercices réussis").count() == 1
+    card = page.locator('[data-testid="stVerticalBlock"]').filter(has_text=question.prompt["fr"]).last
+    submit = card.get_by_role("button", name="Valider")
+    assert submit.is_disabled()
+    card.locator('[data-testid="stRadio"] label').filter(has_text=right).first.click()
+    wait_until_idle(page)
+    submit.click()
+    wait_until_idle(page)
+    page.get_by_text("Bonne réponse").first.wait_for(timeout=15_000)
+    assert page.get_by_text(f"1 sur {total} exercices réussis").count() == 1

@@ -1,0 +1,49 @@
+"""AppTest of chapter I: lifecycle explorer and first model, with its hands-on checks."""
+
+from __future__ import annotations
+
+from workbench.progress import ProgressStore
+from workbench.settings import get_settings
+
+from tests.pages.conftest import assert_no_exception, open_app
+
+
+def test_lifecycle_stage_details_follow_the_picker() -> None:
+    at = open_app("en", "01_introduction")
+    assert any(s.value == "1. Business problem" for s in at.subheader)
+    at.segmented_control(key="ch01_stage").set_value("deployment").run()
+    assert_no_exception(at)
+    assert any(s.value == "7. Deployment" for s in at.subheader)
+    assert any("Portability" in m.value for m in at.markdown)
+    assert any(c.value == "Stages explored: 2/8" for c in at.caption)
+
+
+def test_train_first_model_then_pass_the_checks() -> None:
+    at = open_app("en", "01_introduction")
+    at.selectbox(key="ch01_model").set_value("random_forest").run()
+    at.button(key="ch01_train").click().run()
+    assert_no_exception(at)
+    assert any("Trained on 491 applications" in s.value for s in at.success)
+    labels = [m.label for m in at.metric]
+    assert labels[:4] == ["Accuracy", "Precision", "Recall", "F1"]
+    assert len(at.get("plotly_chart")) >= 3  # lifecycle + confusion matrix + ROC
+    assert any("RandomForestClassifier" in c.value for c in at.code)
+
+    at.button(key="ch01_first_model_check").click().run()
+    assert any("above the baseline" in s.value for s in at.success)
+    at.button(key="ch01_compare_families_check").click().run()
+    assert any("Train 1 more" in m.value for m in at.markdown)
+
+    at.selectbox(key="ch01_model").set_value("logistic_regression").run()
+    at.button(key="ch01_train").click().run()
+    at.button(key="ch01_compare_families_check").click().run()
+    assert any("Families compared" in s.value for s in at.success)
+    done = ProgressStore(get_settings().progress_db).completed_items(get_settings().learner)
+    assert done["01_introduction"] == {"first-model", "compare-families"}
+
+
+def test_check_without_training_says_what_is_missing() -> None:
+    at = open_app("fr", "01_introduction")
+    at.button(key="ch01_first_model_check").click().run()
+    assert_no_exception(at)
+    assert any("Aucun modèle entraîné" in m.value for m in at.markdown)

@@ -1,0 +1,100 @@
+"""Settings, chapters, lifecycle and the chapter-I checks."""
+
+from __future__ import annotations
+
+import pytest
+from workbench.chapters import CHAPTERS, get_chapter, to_roman
+from workbench.exercises import CheckContext
+from workbench.settings import get_settings, safe_name
+
+from tests.conftest import REPO_ROOT
+
+
+def test_settings_defaults_and_overrides(monkeypatch, isolated_state) -> None:
+    settings = get_settings()
+    assert settings.state_dir == isolated_state
+    assert settings.lang == "fr"
+    assert settings.mlflow_tracking_uri.startswith("sqlite:///")
+    assert settings.model_name == "loan-approval"
+    monkeypatch.setenv("WORKBENCH_LANG", "EN")
+    monkeypatch.setenv("WORKBENCH_API_PORT", "8123")
+    get_settings.cache_clear()
+    assert get_settings().lang == "en" and get_settings().api_url == "http://127.0.0.1:8123"
+    monkeypatch.setenv("WORKBENCH_LANG", "de")
+    get_settings.cache_clear()
+    assert get_settings().lang == "fr"
+
+
+def test_default_state_dir_is_git_ignored() -> None:
+    assert ".workbench/" in (REPO_ROOT / ".gitignore").read_text()
+
+
+def test_safe_name() -> None:
+    assert safe_name("Zoé Martin/../x") == "Zoé_Martin_.._x"
+    assert safe_name("  ") == "learner"
+    assert safe_name("..") == "learner"
+
+
+def test_chapters_cover_the_course() -> None:
+    assert [c.number for c in CHAPTERS] == list(range(1, 12))
+    for chapter in CHAPTERS:
+        assert (REPO_ROOT / "pages" / f"{chapter.key}.py").is_file()
+    assert get_chapter("mlflow").number == 5 and get_chapter(10).key == "10_monitoring"
+    with pytest.raises(KeyError):
+        get_chapter("nope")
+    assert [to_roman(n) for n in (1, 4, 9, 11)] == ["I", "IV", "IX", "XI"]
+
+
+def test_lifecycle_stages_and_figure() -> None:
+    from workbench.lifecycle import lifecycle_figure, load_stages
+
+    stages = load_stages()
+    assert len(stages) == 8
+    for stage in stages:
+        for field in (stage.name, stage.summary, stage.roles, stage.mlops):
+            assert field["fr"] and field["en"]
+        assert stage.challenges["fr"] and len(stage.challenges["fr"]) == len(stage.challenges["en"])
+        assert all(1 <= c <= 11 for c in stage.chapters)
+    fig = lifecycle_figure(stages, "en", selected="deployment")
+    marker = fig.data[0]
+    assert list(marker.customdata) == [s.id for s in stages]
+    assert marker.marker.size[6] > marker.marker.size[0]
+
+
+def _ctx(lang: str = "en") -> CheckContext:
+    return CheckContext(learner="ana", lang=lang, settings=get_settings())
+
+
+def test_first_model_checks_inspect_the_learner_history() -> None:
+    from workbench import intro
+    from workbench.data import generate_loan_data
+    from workbench.modeling import train_model
+
+    assert not intro.check_first_model(_ctx()).passed
+    assert "No model trained" in intro.check_first_model(_ctx()).missing[0]
+
+    data = generate_loan_data()
+    weak = train_model(data, "decision_tree", {"max_depth": 1})
+    summary = intro.training_summary(weak)
+    summary["metrics"]["accuracy"] = summary["baseline"]["accuracy"]  # exactly the baseline: not enough
+    intro.record_first_model(get_settings(), "ana", summary)
+    result = intro.check_first_model(_ctx("fr"))
+    assert not result.passed and "sans dépasser" in result.missing[0]
+    assert not intro.check_compare_models(_ctx()).passed
+
+    good = train_model(data, "logistic_regression")
+    intro.record_first_model(get_settings(), "ana", intro.training_summary(good))
+    result = intro.check_first_model(_ctx())
+    assert result.passed and result.score > 0
+    compared = intro.check_compare_models(_ctx())
+    assert compared.passed and "Decision tree" in compared.detail
+    assert not intro.check_first_model(CheckContext("bob", "en", get_settings())).passed
+
+
+def test_history_file_tolerates_corruption() -> None:
+    from workbench import intro
+
+    path = intro.history_path(get_settings(), "ana")
+    path.parent.mkdir(parents=True)
+    path.write_text("{not json")
+    assert intro.load_first_models(get_settings(), "ana") == []

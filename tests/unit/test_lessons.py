@@ -1,0 +1,89 @@
+"""Lessons: every chapter in both languages, front matter parses, key terms present."""
+
+from __future__ import annotations
+
+import pytest
+from workbench.chapters import CHAPTERS
+from workbench.lessons import (
+    LessonError,
+    build_glossary,
+    check_lessons,
+    load_lesson,
+    parse_lesson,
+    search_glossary,
+    split_sections,
+)
+from workbench.settings import LANGUAGES
+
+
+def test_all_lessons_are_complete() -> None:
+    assert check_lessons() == []
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+@pytest.mark.parametrize("chapter", CHAPTERS, ids=lambda c: c.key)
+def test_lesson_front_matter(chapter, lang) -> None:
+    lesson = load_lesson(chapter.key, lang)
+    assert lesson.title.strip()
+    assert 5 <= lesson.minutes <= 240
+    assert len(lesson.objectives) >= 2
+    assert len(lesson.key_terms) >= 3
+    assert lesson.intro
+
+
+@pytest.mark.parametrize("chapter", CHAPTERS, ids=lambda c: c.key)
+def test_languages_have_the_same_shape(chapter) -> None:
+    fr, en = (load_lesson(chapter.key, lang) for lang in ("fr", "en"))
+    assert len(fr.sections) == len(en.sections)
+    assert len(fr.key_terms) == len(en.key_terms)
+    assert len(fr.objectives) == len(en.objectives)
+    assert fr.minutes == en.minutes
+
+
+def test_parse_lesson_splits_sections_outside_code_fences() -> None:
+    text = (
+        "---\ntitle: T\nobjectives: [a, b]\nminutes: 10\n"
+        "key_terms:\n  - {term: Run, definition: one execution}\n---\n"
+        "Lead.\n\n## One\nA Run.\n```\n## not a heading\n```\n## Two\nB\n"
+    )
+    lesson = parse_lesson(text, "01_introduction", "en")
+    assert lesson.intro == "Lead."
+    assert [s.title for s in lesson.sections] == ["One", "Two"]
+    assert "## not a heading" in lesson.sections[0].body
+    assert lesson.key_terms[0].term == "Run"
+
+
+@pytest.mark.parametrize(
+    "front, message",
+    [
+        ("title: T\nobjectives: [a]\nminutes: 10\n", "key_terms"),
+        ("title: T\nobjectives: []\nminutes: 10\nkey_terms: []\n", "objectives"),
+        ("title: T\nobjectives: [a]\nminutes: ten\nkey_terms: []\n", "minutes"),
+        ("title: T\nobjectives: [a]\nminutes: 5\nkey_terms: [{term: X}]\n", "definition"),
+    ],
+)
+def test_parse_lesson_rejects_bad_front_matter(front, message) -> None:
+    with pytest.raises(LessonError, match=message):
+        parse_lesson(f"---\n{front}---\nbody\n", "01_introduction", "fr")
+
+
+def test_split_sections_without_headings() -> None:
+    assert split_sections("just text") == ("just text", [])
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_glossary_collects_all_terms_sorted(lang) -> None:
+    glossary = build_glossary(lang)
+    total = sum(len(load_lesson(c.key, lang).key_terms) for c in CHAPTERS)
+    assert len(glossary) == total
+    terms = [e.term.casefold() for e in glossary]
+    assert terms == sorted(terms)
+    assert {e.chapter.number for e in glossary} == set(range(1, 12))
+
+
+def test_glossary_search_matches_every_word() -> None:
+    glossary = build_glossary("en")
+    hits = search_glossary(glossary, "mlflow")
+    assert hits and all("mlflow" in f"{e.term} {e.definition}".casefold() for e in hits)
+    assert search_glossary(glossary, "zzzz-no-such-term") == []
+    assert len(search_glossary(glossary, "")) == len(glossary)

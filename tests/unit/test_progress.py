@@ -1,0 +1,123 @@
+"""Progress store: persistence across connections and processes, concurrency, reset, completion."""
+
+from __future__ import annotations
+
+import multiprocessing
+import sqlite3
+import threading
+from pathlib import Path
+
+import pytest
+from workbench.chapters import CHAPTERS
+from workbench.exercises import load_exercises
+from workbench.progress import (
+    ProgressStore,
+    continue_chapter,
+    course_progress,
+    overall_fraction,
+)
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> ProgressStore:
+    return ProgressStore(tmp_path / "progress.db")
+
+
+def test_uses_wal_mode(store: ProgressStore) -> None:
+    store.record_visit("ana", "01_introduction")
+    mode = sqlite3.connect(store.path).execute("PRAGMA journal_mode").fetchone()[0]
+    assert mode == "wal"
+
+
+def test_progress_survives_a_new_store_on_the_same_file(store: ProgressStore) -> None:
+    store.record_attempt("ana", "05_mlflow", "q1", "quiz", True, answer=[2])
+    again = ProgressStore(store.path)
+    item = again.chapter_items("ana", "05_mlflow")["q1"]
+    assert item.completed and item.answer == [2] and item.attempts == 1
+
+
+def test_completion_is_sticky_but_last_answer_is_kept(store: ProgressStore) -> None:
+    store.record_attempt("ana", "05_mlflow", "q1", "quiz", True, answer=[2])
+    item = store.record_attempt("ana", "05_mlflow", "q1", "quiz", False, answer=[0])
+    assert item.completed and not item.last_correct and item.attempts == 2 and item.answer == [0]
+
+
+def test_learners_are_separate(store: ProgressStore) -> None:
+    store.record_attempt("ana", "05_mlflow", "q1", "quiz", True)
+    store.record_attempt("bob", "05_mlflow", "q1", "quiz", False)
+    assert store.completed_items("ana") == {"05_mlflow": {"q1"}}
+    assert store.completed_items("bob") == {}
+    assert store.learners() == ["ana", "bob"]
+
+
+def test_reset_one_chapter_or_everything(store: ProgressStore) -> None:
+    for chapter in ("01_introduction", "05_mlflow"):
+        store.record_attempt("ana", chapter, "q1", "quiz", True)
+        store.record_visit("ana", chapter)
+    store.record_attempt("bob", "05_mlflow", "q1", "quiz", True)
+    assert store.reset("ana", "05_mlflow") == 1
+    assert store.completed_items("ana") == {"01_introduction": {"q1"}}
+    assert store.reset("ana") == 1
+    assert store.completed_items("ana") == {} and store.last_visited("ana") is None
+    assert store.completed_items("bob") == {"05_mlflow": {"q1"}}
+
+
+def test_concurrent_writers_from_threads_lose_nothing(store: ProgressStore) -> None:
+    def write(worker: int) -> None:
+        for i in range(50):
+            store.record_attempt(f"learner{worker}", "05_mlflow", f"q{i}", "quiz", True)
+
+    threads = [threading.Thread(target=write, args=(w,)) for w in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert all(len(store.completed_items(f"learner{w}")["05_mlflow"]) == 50 for w in range(8))
+
+
+def _process_writer(path: str, worker: int) -> None:
+    store = ProgressStore(Path(path))
+    for i in range(40):
+        store.record_attempt("shared", "10_monitoring", f"w{worker}-q{i}", "quiz", True)
+        store.record_attempt("shared", "10_monitoring", "same-item", "quiz", True)
+
+
+def test_concurrent_processes_lose_nothing(store: ProgressStore) -> None:
+    ctx = multiprocessing.get_context("spawn")
+    procs = [ctx.Process(target=_process_writer, args=(str(store.path), w)) for w in range(4)]
+    for proc in procs:
+        proc.start()
+    for proc in procs:
+        proc.join(timeout=60)
+        assert proc.exitcode == 0
+    items = store.chapter_items("shared", "10_monitoring")
+    assert len(items) == 4 * 40 + 1
+    assert items["same-item"].attempts == 160
+
+
+def test_course_progress_and_continue(store: ProgressStore) -> None:
+    learner = "ana"
+    progress = course_progress(store, learner)
+    assert [p.chapter_key for p in progress] == [c.key for c in CHAPTERS]
+    assert overall_fraction(progress) == 0
+    assert continue_chapter(store, learner, progress) == "01_introduction"
+
+    first = load_exercises("02_fundamentals").quiz[0].id
+    store.record_attempt(learner, "02_fundamentals", first, "quiz", True)
+    store.record_attempt(learner, "02_fundamentals", "deleted-question", "quiz", True)
+    store.record_visit(learner, "02_fundamentals")
+    progress = course_progress(store, learner)
+    chapter2 = progress[1]
+    assert chapter2.done == 1  # an item removed from the YAML no longer counts
+    assert chapter2.fraction == pytest.approx(1 / chapter2.total)
+    assert 0 < overall_fraction(progress) < 1
+    assert continue_chapter(store, learner, progress) == "02_fundamentals"
+
+
+def test_continue_skips_a_finished_last_chapter(store: ProgressStore) -> None:
+    for qid in load_exercises("03_deployment_challenges").item_ids:
+        store.record_attempt("ana", "03_deployment_challenges", qid, "quiz", True)
+    store.record_visit("ana", "03_deployment_challenges")
+    progress = course_progress(store, "ana")
+    assert progress[2].fraction == 1
+    assert continue_chapter(store, "ana", progress) == "01_introduction"
