@@ -1,9 +1,27 @@
-"""Chapter V — Managing the ML lifecycle with MLflow."""
+"""Chapter V — Managing the ML lifecycle with MLflow: tracking, runs, registry, MLproject, MLflow UI."""
 
+import streamlit as st
+from workbench.ui import t
 from workbench.ui.exercises import exercise_panel
 from workbench.ui.lesson import lesson_panel
+from workbench.ui.mlflow_lab import project_tab, registry_tab, runs_tab, store_caption, track_tab, ui_tab
 
 CHAPTER = "05_mlflow"
 
 lesson_panel(CHAPTER)
+st.header(t("common.lab"))
+store_caption()
+track, runs, registry, project, ui = st.tabs(
+    [t("mlflow.tab_track"), t("mlflow.tab_runs"), t("mlflow.tab_registry"), t("mlflow.tab_project"), t("mlflow.tab_ui")]
+)
+with track:
+    track_tab()
+with runs:
+    runs_tab()
+with registry:
+    registry_tab()
+with project:
+    project_tab()
+with ui:
+    ui_tab()
 exercise_panel(CHAPTER)

@@ -10,6 +10,15 @@ from workbench.settings import get_settings
 REPO_ROOT = Path(__file__).resolve().parents[1]
 
 
+def free_port() -> int:
+    """A TCP port nobody listens on, on loopback."""
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
 @pytest.fixture(autouse=True)
 def isolated_state(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """Point the workbench at a fresh state dir and a fresh MLflow store for this test."""
@@ -22,3 +31,26 @@ def isolated_state(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     get_settings.cache_clear()
     yield state
     get_settings.cache_clear()
+
+
+@pytest.fixture(scope="session")
+def _mlflow_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """An empty MLflow SQLite store with its tables created once (migrations take seconds)."""
+    import mlflow
+
+    path = tmp_path_factory.mktemp("mlflow-template") / "mlflow.db"
+    previous = mlflow.get_tracking_uri()
+    mlflow.set_tracking_uri(f"sqlite:///{path}")
+    mlflow.search_experiments()
+    mlflow.set_tracking_uri(previous)
+    return path
+
+
+@pytest.fixture
+def mlflow_store(isolated_state: Path, _mlflow_template: Path) -> str:
+    """This test's own real MLflow store (a fresh copy of an empty, migrated SQLite database)."""
+    import shutil
+
+    isolated_state.mkdir(parents=True, exist_ok=True)
+    shutil.copy(_mlflow_template, isolated_state / "mlflow.db")
+    return get_settings().mlflow_tracking_uri

@@ -1,0 +1,198 @@
+"""Background services started from the workbench (MLflow UI, prediction API): start, status, stop.
+
+Each service runs in its own process group (so stopping it also stops the workers it forks) and is
+remembered in a small JSON file under the state dir, so any page, session or restart of the app can
+see and stop it. Stopping leaves no orphan process.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from workbench.settings import Settings
+
+
+@dataclass(frozen=True)
+class ServiceStatus:
+    """What is known about a service."""
+
+    name: str
+    running: bool  # the process is alive
+    healthy: bool  # it answers its health URL
+    pid: int | None = None
+    url: str | None = None
+    log_path: Path | None = None
+
+
+def _record_path(settings: Settings, name: str) -> Path:
+    return settings.state_dir / "services" / f"{name}.json"
+
+
+def log_path(settings: Settings, name: str) -> Path:
+    """Where a service's output goes."""
+    return settings.state_dir / "services" / f"{name}.log"
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    # A zombie (exited child not yet reaped) is not alive.
+    try:
+        with open(f"/proc/{pid}/stat", encoding="ascii") as stat:
+            return stat.read().split(")")[-1].split()[0] != "Z"
+    except OSError:
+        return True
+
+
+def _group_alive(pgid: int) -> bool:
+    try:
+        os.killpg(pgid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return any(_alive(pid) for pid in _group_members(pgid)) if Path("/proc").is_dir() else True
+
+
+def _group_members(pgid: int) -> list[int]:
+    members = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = (entry / "stat").read_text().split(")")[-1].split()
+        except OSError:
+            continue
+        if int(fields[2]) == pgid:
+            members.append(int(entry.name))
+    return members
+
+
+def port_is_free(host: str, port: int) -> bool:
+    """True when nothing listens on host:port."""
+    with socket.socket() as s:
+        s.settimeout(0.5)
+        return s.connect_ex((host, port)) != 0
+
+
+def check_health(url: str, timeout: float = 1.0) -> bool:
+    """True when `url` answers HTTP 200."""
+    try:
+        with urllib.request.urlopen(url, timeout=timeout) as response:
+            return response.status == 200
+    except OSError:
+        return False
+
+
+def status(settings: Settings, name: str) -> ServiceStatus:
+    """Whether the service recorded under `name` runs and answers its health URL."""
+    path = _record_path(settings, name)
+    try:
+        record = json.loads(path.read_text())
+    except (FileNotFoundError, json.JSONDecodeError):
+        return ServiceStatus(name, False, False)
+    running = _alive(record["pid"])
+    healthy = running and check_health(record["health_url"])
+    return ServiceStatus(name, running, healthy, record["pid"], record["url"], Path(record["log"]))
+
+
+def start(
+    settings: Settings,
+    name: str,
+    command: Sequence[str],
+    *,
+    url: str,
+    health_url: str,
+    env: dict[str, str] | None = None,
+    wait_seconds: float = 60.0,
+) -> ServiceStatus:
+    """Start a service in its own process group and wait until it is healthy.
+
+    Raises:
+        RuntimeError: the port is taken, or the process exits / never becomes healthy
+            (the message ends with the last lines of its log).
+    """
+    current = status(settings, name)
+    if current.running:
+        return current
+    host, port = url.split("//", 1)[1].split("/", 1)[0].rsplit(":", 1)
+    if not port_is_free(host, int(port)):
+        raise RuntimeError(f"port {port} on {host} is already in use")
+    log = log_path(settings, name)
+    log.parent.mkdir(parents=True, exist_ok=True)
+    bin_dir = str(Path(sys.executable).parent)
+    full_env = dict(os.environ, **(env or {}))
+    full_env["PATH"] = bin_dir + os.pathsep + full_env.get("PATH", "")  # e.g. `mlflow` of this venv
+    with log.open("w") as out:
+        proc = subprocess.Popen(
+            list(command), stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+            env=full_env, cwd=settings.repo_root, start_new_session=True,
+        )  # fmt: skip
+    record = {"pid": proc.pid, "url": url, "health_url": health_url, "log": str(log), "command": list(command)}
+    _record_path(settings, name).write_text(json.dumps(record))
+    deadline = time.monotonic() + wait_seconds
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            _record_path(settings, name).unlink(missing_ok=True)
+            raise RuntimeError(f"{name} exited with code {proc.returncode}: {tail(log)}")
+        if check_health(health_url):
+            return status(settings, name)
+        time.sleep(0.2)
+    stop(settings, name)
+    raise RuntimeError(f"{name} did not become healthy within {wait_seconds:.0f} s: {tail(log)}")
+
+
+def stop(settings: Settings, name: str, timeout: float = 10.0) -> bool:
+    """Stop the service and every process it started. Returns True if something was stopped."""
+    path = _record_path(settings, name)
+    try:
+        record = json.loads(path.read_text())
+    except (FileNotFoundError, json.JSONDecodeError):
+        return False
+    pgid = record["pid"]
+    stopped = False
+    for sig in (signal.SIGTERM, signal.SIGKILL):
+        try:
+            os.killpg(pgid, sig)
+            stopped = True
+        except ProcessLookupError:
+            break
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline and _group_alive(pgid):
+            _reap(pgid)
+            time.sleep(0.1)
+        if not _group_alive(pgid):
+            break
+    _reap(pgid)
+    path.unlink(missing_ok=True)
+    return stopped
+
+
+def _reap(pid: int) -> None:
+    """Collect the exit status of our own child, so it does not linger as a zombie."""
+    try:
+        os.waitpid(pid, os.WNOHANG)
+    except ChildProcessError:
+        pass
+
+
+def tail(path: Path, lines: int = 15) -> str:
+    """The last lines of a log file (empty if missing)."""
+    try:
+        return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
+    except OSError:
+        return ""

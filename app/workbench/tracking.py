@@ -1,0 +1,816 @@
+"""MLflow tracking and model registry on the workbench's store (chapter V).
+
+The store is `settings.mlflow_tracking_uri`: by default SQLite under `.workbench/` (MLflow 3 refuses a
+plain `./mlruns` folder), with artifacts next to it; `MLFLOW_TRACKING_URI` points a class at a shared
+`mlflow server`. mlflow is imported inside the functions, so importing this module is cheap.
+
+Registry: versions of one registered model (setting `model_name`, default `loan-approval`), moved
+between aliases (`staging`, `production`, `challenger`) — aliases replaced the deprecated stages.
+Every promotion is appended to the registered model's `workbench.production_history` tag, so a
+rollback knows where to go back and the exercises can check what a learner did.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import tempfile
+import time
+import warnings
+from dataclasses import dataclass, field
+from importlib import metadata
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pandas as pd
+
+from workbench.data import FEATURES, NUMERIC_FEATURES, TARGET, dataset_hash, split_features_target
+from workbench.settings import Settings, get_settings
+
+if TYPE_CHECKING:
+    from workbench.modeling import TrainResult
+
+EXPERIMENT = "loan-approval"
+ALIASES: tuple[str, ...] = ("staging", "production", "challenger")
+HISTORY_TAG = "workbench.production_history"
+MODEL_URI_TAG = "workbench.model_uri"
+#: Types skops must be told to trust when it loads our pipelines. We list them on purpose instead of
+#: trusting whatever the file contains: a file that needs anything else is refused.
+TRUSTED_TYPES: tuple[str, ...] = (
+    "numpy.dtype",
+    "sklearn.tree._tree.Tree",
+    "sklearn.ensemble._hist_gradient_boosting.predictor.TreePredictor",
+)
+#: Requirements written next to the model. Declaring them avoids MLflow's inference, which imports
+#: the model in a subprocess and costs seconds per run.
+MODEL_REQUIREMENTS: tuple[str, ...] = ("scikit-learn", "skops", "numpy", "pandas", "scipy")
+MODEL_FILES: dict[str, str] = {
+    "MLmodel": "model_file_mlmodel",
+    "model.skops": "model_file_skops",
+    "model.pkl": "model_file_pkl",
+    "conda.yaml": "model_file_conda",
+    "python_env.yaml": "model_file_python_env",
+    "requirements.txt": "model_file_requirements",
+    "input_example.json": "model_file_input_example",
+    "serving_input_example.json": "model_file_serving_input",
+    "registered_model_meta": "model_file_registered_meta",
+}
+
+
+class TrackingError(RuntimeError):
+    """A tracking or registry action that cannot be done (message meant for the learner)."""
+
+
+def _mlflow(settings: Settings | None = None):
+    """The mlflow module, pointed at the workbench's store, with the course experiment selected."""
+    os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
+    import mlflow
+
+    settings = settings or get_settings()
+    mlflow.set_tracking_uri(settings.mlflow_tracking_uri)
+    if settings.mlflow_tracking_uri.startswith("sqlite:"):
+        settings.state_dir.mkdir(parents=True, exist_ok=True)
+    experiment = mlflow.get_experiment_by_name(EXPERIMENT)
+    if experiment is None:
+        location = None
+        if settings.mlflow_tracking_uri.startswith("sqlite:"):
+            location = (settings.state_dir / "mlartifacts").as_uri()
+        try:
+            mlflow.create_experiment(EXPERIMENT, artifact_location=location)
+        except mlflow.exceptions.MlflowException:
+            pass  # created meanwhile by another session or process
+    mlflow.set_experiment(EXPERIMENT)
+    return mlflow
+
+
+def client(settings: Settings | None = None):
+    """An MlflowClient on the workbench's store."""
+    from mlflow import MlflowClient
+
+    settings = settings or get_settings()
+    _mlflow(settings)
+    return MlflowClient(tracking_uri=settings.mlflow_tracking_uri)
+
+
+def experiment_id(settings: Settings | None = None) -> str:
+    """Id of the course experiment (created on first use)."""
+    return _mlflow(settings).get_experiment_by_name(EXPERIMENT).experiment_id
+
+
+def model_requirements() -> list[str]:
+    """Pinned requirements of the logged models, from the installed versions."""
+    return [f"{name}=={metadata.version(name)}" for name in MODEL_REQUIREMENTS]
+
+
+def trusted_types_for(pipeline: Any) -> list[str]:
+    """The skops types the pipeline needs, checked against TRUSTED_TYPES.
+
+    Raises:
+        TrackingError: the pipeline holds a type we do not trust.
+    """
+    import skops.io as sio
+
+    needed = sio.get_untrusted_types(data=sio.dumps(pipeline))
+    unknown = sorted(set(needed) - set(TRUSTED_TYPES))
+    if unknown:
+        raise TrackingError(f"the model contains types that are not on the trusted list: {unknown}")
+    return sorted(needed)
+
+
+def model_signature(data: pd.DataFrame):
+    """Signature built from the whole table, numbers as doubles (so missing values are allowed)."""
+    from mlflow.models import infer_signature
+
+    X, _ = split_features_target(data)
+    X = X.astype({c: "float64" for c in NUMERIC_FEATURES})
+    return infer_signature(X, pd.Series([0.5], name="probability"))
+
+
+@dataclass(frozen=True)
+class LoggedRun:
+    """What `log_training_run` recorded."""
+
+    run_id: str
+    run_name: str
+    model_uri: str
+    metrics: dict[str, float]
+    params: dict[str, Any]
+    seconds: float
+
+
+def log_training_run(
+    result: TrainResult,
+    data: pd.DataFrame,
+    learner: str,
+    *,
+    chapter: str = "05_mlflow",
+    run_name: str | None = None,
+    data_source: str | None = None,
+    test_size: float = 0.2,
+    nested: bool = False,
+    settings: Settings | None = None,
+) -> LoggedRun:
+    """Log a trained model as an MLflow run: params, metrics, tags, model, figures and dataset.
+
+    Joins the active run when there is one started by `mlflow run` (MLFLOW_RUN_ID); `nested=True`
+    makes it a child of the active run (grid search).
+    """
+    from workbench.modeling import confusion_matrix_figure, roc_figure
+
+    settings = settings or get_settings()
+    mlflow = _mlflow(settings)
+    start = time.perf_counter()
+    evaluation = result.evaluation
+    X, _ = split_features_target(data)
+    with mlflow.start_run(run_name=run_name, nested=nested) as run:
+        mlflow.log_params({"model": result.model_name, **result.params, "seed": result.seed, "test_size": test_size})
+        mlflow.log_metrics(
+            {
+                **{k: v for k, v in evaluation.metrics.items() if not math.isnan(v)},
+                "baseline_accuracy": evaluation.baseline["accuracy"],
+                "baseline_f1": evaluation.baseline["f1"],
+                "train_seconds": result.train_seconds,
+            }
+        )
+        mlflow.set_tags(
+            {
+                "learner": learner,
+                "chapter": chapter,
+                "model_family": result.model_name,
+                "dataset_hash": dataset_hash(data),
+                "n_train": str(result.n_train),
+                "n_test": str(evaluation.n_test),
+            }
+        )
+        info = _log_sklearn_model(mlflow, result, data, X)
+        mlflow.set_tag(MODEL_URI_TAG, info.model_uri)
+        for lang in ("fr", "en"):
+            mlflow.log_text(
+                confusion_matrix_figure(evaluation, lang).to_json(), f"figures/confusion_matrix_{lang}.json"
+            )
+            mlflow.log_text(roc_figure(evaluation, lang).to_json(), f"figures/roc_{lang}.json")
+        with warnings.catch_warnings():
+            # MLflow warns that a local path could be several kinds of source, and that integer
+            # columns cannot hold missing values: both harmless for a dataset record.
+            warnings.simplefilter("ignore", UserWarning)
+            dataset = mlflow.data.from_pandas(
+                data, source=data_source or str(settings.data_path), name="loan", targets=TARGET
+            )
+            mlflow.log_input(dataset, context="training")
+        name = run.info.run_name
+    return LoggedRun(
+        run_id=run.info.run_id,
+        run_name=name,
+        model_uri=info.model_uri,
+        metrics=dict(evaluation.metrics),
+        params=dict(result.params),
+        seconds=time.perf_counter() - start,
+    )
+
+
+def _log_sklearn_model(mlflow, result: TrainResult, data: pd.DataFrame, X: pd.DataFrame):
+    return mlflow.sklearn.log_model(
+        result.pipeline,
+        name="model",
+        signature=model_signature(data),
+        input_example=X.head(3).astype({c: "float64" for c in NUMERIC_FEATURES}),
+        serialization_format="skops",
+        skops_trusted_types=trusted_types_for(result.pipeline),
+        pip_requirements=model_requirements(),
+    )
+
+
+def train_and_log(
+    data: pd.DataFrame,
+    model_name: str,
+    params: dict | None,
+    learner: str,
+    *,
+    seed: int = 42,
+    test_size: float = 0.2,
+    run_name: str | None = None,
+    nested: bool = False,
+    settings: Settings | None = None,
+) -> LoggedRun:
+    """Train the course pipeline and log it as a run."""
+    from workbench.modeling import train_model
+
+    result = train_model(data, model_name, params, test_size=test_size, seed=seed)
+    run_name = run_name or run_label(model_name, result.params)
+    return log_training_run(
+        result, data, learner, run_name=run_name, test_size=test_size, nested=nested, settings=settings
+    )
+
+
+def run_label(model_name: str, params: dict) -> str:
+    """A readable run name, e.g. `random_forest n_estimators=100 max_depth=6`."""
+    return " ".join([model_name, *(f"{k}={v:g}" if isinstance(v, float) else f"{k}={v}" for k, v in params.items())])
+
+
+DEFAULT_GRID: dict[str, list[dict]] = {
+    "decision_tree": [{"max_depth": 3}, {"max_depth": 6}],
+    "logistic_regression": [{"C": 0.1}, {"C": 1.0}],
+    "random_forest": [{"n_estimators": 50, "max_depth": 4}, {"n_estimators": 100, "max_depth": 8}],
+}
+
+
+@dataclass
+class GridSearchResult:
+    """A parent run and its children, with the best child by the chosen metric."""
+
+    parent_run_id: str
+    children: list[LoggedRun] = field(default_factory=list)
+    metric: str = "f1"
+
+    @property
+    def best(self) -> LoggedRun:
+        """The child with the highest metric."""
+        return max(self.children, key=lambda r: r.metrics[self.metric])
+
+
+def grid_search(
+    data: pd.DataFrame,
+    learner: str,
+    grid: dict[str, list[dict]] | None = None,
+    *,
+    metric: str = "f1",
+    progress=None,
+    settings: Settings | None = None,
+) -> GridSearchResult:
+    """Train every (model, params) of the grid as child runs of one parent run.
+
+    Args:
+        progress: optional callback `progress(done, total, label)` called after each child.
+    """
+    settings = settings or get_settings()
+    mlflow = _mlflow(settings)
+    grid = grid or DEFAULT_GRID
+    combos = [(model, params) for model, options in grid.items() for params in options]
+    with mlflow.start_run(run_name=f"grid-search-{learner}") as parent:
+        mlflow.set_tags({"learner": learner, "chapter": "05_mlflow", "grid_search": "parent"})
+        result = GridSearchResult(parent.info.run_id, metric=metric)
+        for done, (model, params) in enumerate(combos, start=1):
+            label = run_label(model, params)
+            child = train_and_log(data, model, params, learner, nested=True, run_name=label, settings=settings)
+            result.children.append(child)
+            if progress is not None:
+                progress(done, len(combos), label)
+        best = result.best
+        mlflow.log_metric(f"best_{metric}", best.metrics[metric])
+        mlflow.set_tags({"best_run_id": best.run_id, "best_model": best.run_name})
+    return result
+
+
+# --------------------------------------------------------------------------------------------
+# Runs: search, compare, detail
+# --------------------------------------------------------------------------------------------
+
+RUN_COLUMNS = ("run_id", "run_name", "start_time", "learner", "model", "parent_run_id")
+
+
+def search_runs(
+    learner: str | None = None,
+    model: str | None = None,
+    metric: str = "f1",
+    min_metric: float | None = None,
+    include_parents: bool = False,
+    max_results: int = 1000,
+    settings: Settings | None = None,
+) -> pd.DataFrame:
+    """Runs of the course experiment, newest first, as a flat table (params.*, metrics.*, tags.*)."""
+    mlflow = _mlflow(settings)
+    filters = []
+    if learner:
+        filters.append(f"tags.learner = '{_quote(learner)}'")
+    if model:
+        filters.append(f"tags.model_family = '{_quote(model)}'")
+    if min_metric is not None:
+        filters.append(f"metrics.{metric} >= {float(min_metric)}")
+    if not include_parents:
+        filters.append("tags.model_family != ''")
+    runs = mlflow.search_runs(
+        experiment_ids=[experiment_id(settings)],
+        filter_string=" and ".join(filters),
+        order_by=["attributes.start_time DESC"],
+        max_results=max_results,
+    )
+    if runs.empty:
+        return pd.DataFrame(columns=list(RUN_COLUMNS))
+    out = pd.DataFrame(
+        {
+            "run_id": runs["run_id"],
+            "run_name": runs.get("tags.mlflow.runName"),
+            "start_time": runs["start_time"],
+            "learner": runs.get("tags.learner"),
+            "model": runs.get("tags.model_family"),
+            "parent_run_id": runs.get("tags.mlflow.parentRunId"),
+        }
+    )
+    metric_cols = [c for c in runs.columns if c.startswith("metrics.")]
+    param_cols = [c for c in runs.columns if c.startswith("params.")]
+    return pd.concat([out, runs[metric_cols], runs[param_cols]], axis=1)
+
+
+def _quote(value: str) -> str:
+    return value.replace("'", "\\'")
+
+
+@dataclass
+class Comparison:
+    """Runs side by side: parameters (with those that differ), metrics, figures."""
+
+    runs: pd.DataFrame
+    params: pd.DataFrame  # rows = parameter, columns = run names
+    differing_params: list[str]
+    metrics: pd.DataFrame  # rows = metric, columns = run names
+
+
+COMPARE_METRICS = ("accuracy", "precision", "recall", "f1", "roc_auc")
+
+
+def compare_runs(run_ids: list[str], settings: Settings | None = None) -> Comparison:
+    """Compare runs by id.
+
+    Raises:
+        TrackingError: fewer than two runs, or an id that does not exist.
+    """
+    if len(run_ids) < 2:
+        raise TrackingError("select at least two runs to compare")
+    c = client(settings)
+    rows = []
+    for run_id in run_ids:
+        try:
+            run = c.get_run(run_id)
+        except Exception as exc:  # MlflowException(RESOURCE_DOES_NOT_EXIST)
+            raise TrackingError(f"run {run_id} not found") from exc
+        rows.append(run)
+    names = _unique_names([r.info.run_name or r.info.run_id[:8] for r in rows])
+    params = pd.DataFrame({n: r.data.params for n, r in zip(names, rows)}).sort_index()
+    differing = [p for p in params.index if params.loc[p].astype(str).nunique(dropna=False) > 1]
+    metrics = pd.DataFrame({n: {m: r.data.metrics.get(m) for m in COMPARE_METRICS} for n, r in zip(names, rows)})
+    runs = pd.DataFrame({"run_id": run_ids, "run_name": names})
+    return Comparison(runs=runs, params=params, differing_params=differing, metrics=metrics)
+
+
+def _unique_names(names: list[str]) -> list[str]:
+    seen: dict[str, int] = {}
+    out = []
+    for name in names:
+        seen[name] = seen.get(name, 0) + 1
+        out.append(name if seen[name] == 1 else f"{name} ({seen[name]})")
+    return out
+
+
+def metric_bars_figure(comparison: Comparison, lang: str):
+    """Grouped bars: one group per metric, one bar per run."""
+    import plotly.graph_objects as go
+
+    from workbench.i18n import translate
+
+    fig = go.Figure()
+    for run_name in comparison.metrics.columns:
+        fig.add_trace(
+            go.Bar(
+                name=run_name,
+                x=[translate(f"model.metric_{m}", lang) for m in comparison.metrics.index],
+                y=comparison.metrics[run_name],
+            )
+        )
+    fig.update_layout(barmode="group", height=360, yaxis_range=[0, 1], margin={"t": 20, "b": 10})
+    return fig
+
+
+def parallel_coordinates_figure(comparison: Comparison):
+    """Parallel coordinates of the numeric parameters that differ and of the metrics."""
+    import plotly.graph_objects as go
+
+    dims = []
+    for param in comparison.differing_params:
+        values = pd.to_numeric(comparison.params.loc[param], errors="coerce")
+        if values.notna().all():
+            dims.append({"label": param, "values": values.tolist()})
+    for metric in comparison.metrics.index:
+        values = comparison.metrics.loc[metric].astype(float)
+        if values.notna().all():
+            dims.append({"label": metric, "values": values.tolist(), "range": [0, 1]})
+    f1 = comparison.metrics.loc["f1"].astype(float).fillna(0).tolist()
+    fig = go.Figure(go.Parcoords(line={"color": f1, "colorscale": "Viridis", "showscale": True}, dimensions=dims))
+    fig.update_layout(height=380, margin={"l": 60, "r": 60, "t": 40, "b": 20})
+    return fig
+
+
+@dataclass
+class RunDetail:
+    """Everything about one run: data, artifacts, figures and the logged model's folder."""
+
+    run_id: str
+    run_name: str
+    status: str
+    params: dict[str, str]
+    metrics: dict[str, float]
+    tags: dict[str, str]
+    artifacts: list[str]
+    figures: dict[str, str]  # name → plotly JSON
+    model_uri: str | None
+    model_files: list[tuple[str, int]]  # (file name, size in bytes)
+    mlmodel: str
+    inputs: list[str]
+
+
+def _walk_artifacts(c, run_id: str, path: str | None = None) -> list[str]:
+    out = []
+    for item in c.list_artifacts(run_id, path):
+        out.extend(_walk_artifacts(c, run_id, item.path) if item.is_dir else [item.path])
+    return out
+
+
+def run_detail(run_id: str, lang: str = "fr", settings: Settings | None = None) -> RunDetail:
+    """Load a run with its artifacts, its figures in `lang`, and its model's files.
+
+    Raises:
+        TrackingError: unknown run.
+    """
+    mlflow = _mlflow(settings)
+    c = client(settings)
+    try:
+        run = c.get_run(run_id)
+    except Exception as exc:
+        raise TrackingError(f"run {run_id} not found") from exc
+    artifacts = _walk_artifacts(c, run_id)
+    figures = {}
+    for kind in ("confusion_matrix", "roc"):
+        path = f"figures/{kind}_{lang}.json"
+        if path in artifacts:
+            figures[kind] = mlflow.artifacts.load_text(f"runs:/{run_id}/{path}")
+    model_uri = run.data.tags.get(MODEL_URI_TAG)
+    files: list[tuple[str, int]] = []
+    mlmodel = ""
+    if model_uri:
+        with tempfile.TemporaryDirectory() as tmp:
+            local = Path(mlflow.artifacts.download_artifacts(model_uri, dst_path=tmp))
+            files = sorted((p.name, p.stat().st_size) for p in local.iterdir() if p.is_file())
+            if (local / "MLmodel").exists():
+                mlmodel = (local / "MLmodel").read_text()
+    inputs = [f"{d.dataset.name} ({d.dataset.digest})" for d in (run.inputs.dataset_inputs if run.inputs else [])]
+    return RunDetail(
+        run_id=run_id,
+        run_name=run.info.run_name,
+        status=run.info.status,
+        params=dict(run.data.params),
+        metrics=dict(run.data.metrics),
+        tags={k: v for k, v in run.data.tags.items() if not k.startswith("mlflow.log-model")},
+        artifacts=artifacts,
+        figures=figures,
+        model_uri=model_uri,
+        model_files=files,
+        mlmodel=mlmodel,
+        inputs=inputs,
+    )
+
+
+# --------------------------------------------------------------------------------------------
+# Registry
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class VersionInfo:
+    """A registered model version with what the page needs to show."""
+
+    version: int
+    run_id: str
+    aliases: tuple[str, ...]
+    description: str
+    tags: dict[str, str]
+    created: float
+    metrics: dict[str, float]
+
+
+def register_run_model(
+    run_id: str, learner: str, description: str = "", settings: Settings | None = None
+) -> VersionInfo:
+    """Register the model a run logged as a new version of the course's registered model.
+
+    Raises:
+        TrackingError: the run has no model.
+    """
+    settings = settings or get_settings()
+    mlflow = _mlflow(settings)
+    c = client(settings)
+    try:
+        run = c.get_run(run_id)
+    except Exception as exc:
+        raise TrackingError(f"run {run_id} not found") from exc
+    model_uri = run.data.tags.get(MODEL_URI_TAG)
+    if not model_uri:
+        raise TrackingError(f"run {run_id} has no logged model")
+    version = mlflow.register_model(model_uri, settings.model_name, tags={"learner": learner, "run_id": run_id})
+    if description:
+        c.update_model_version(settings.model_name, version.version, description=description)
+    return get_version(int(version.version), settings)
+
+
+def _version_info(c, mv, alias_map: dict[str, int] | None = None) -> VersionInfo:
+    if alias_map is not None:  # search results do not carry aliases; the registered model does
+        version_aliases = tuple(sorted(a for a, v in alias_map.items() if v == int(mv.version)))
+    else:
+        version_aliases = tuple(sorted(mv.aliases or ()))
+    try:
+        metrics = c.get_run(mv.run_id).data.metrics if mv.run_id else {}
+    except Exception:  # the run was deleted: the version stays usable
+        metrics = {}
+    return VersionInfo(
+        version=int(mv.version),
+        run_id=mv.run_id or "",
+        aliases=version_aliases,
+        description=mv.description or "",
+        tags=dict(mv.tags or {}),
+        created=mv.creation_timestamp / 1000,
+        metrics=dict(metrics),
+    )
+
+
+def get_version(version: int, settings: Settings | None = None) -> VersionInfo:
+    """One version of the registered model."""
+    settings = settings or get_settings()
+    c = client(settings)
+    return _version_info(c, c.get_model_version(settings.model_name, str(version)))
+
+
+def list_versions(settings: Settings | None = None) -> list[VersionInfo]:
+    """Every version of the registered model, newest first (empty if nothing is registered yet)."""
+    settings = settings or get_settings()
+    c = client(settings)
+    versions = c.search_model_versions(f"name = '{_quote(settings.model_name)}'")
+    alias_map = aliases(settings)
+    return sorted((_version_info(c, mv, alias_map) for mv in versions), key=lambda v: -v.version)
+
+
+def aliases(settings: Settings | None = None) -> dict[str, int]:
+    """Alias → version of the registered model (empty if not registered)."""
+    settings = settings or get_settings()
+    c = client(settings)
+    try:
+        model = c.get_registered_model(settings.model_name)
+    except Exception:
+        return {}
+    return {alias: int(version) for alias, version in (model.aliases or {}).items()}
+
+
+def resolve_alias(alias: str, settings: Settings | None = None) -> int | None:
+    """The version an alias points to, or None."""
+    return aliases(settings).get(alias)
+
+
+def production_history(settings: Settings | None = None) -> list[dict]:
+    """Every move of `production` done through the workbench, oldest first."""
+    settings = settings or get_settings()
+    c = client(settings)
+    try:
+        tags = c.get_registered_model(settings.model_name).tags or {}
+    except Exception:
+        return []
+    try:
+        return json.loads(tags.get(HISTORY_TAG, "[]"))
+    except json.JSONDecodeError:
+        return []
+
+
+def _append_history(c, settings: Settings, entry: dict) -> None:
+    history = production_history(settings)
+    history.append(entry)
+    c.set_registered_model_tag(settings.model_name, HISTORY_TAG, json.dumps(history[-100:]))
+
+
+def set_alias(alias: str, version: int, learner: str, settings: Settings | None = None) -> None:
+    """Point `alias` at `version` (moving it if it pointed elsewhere).
+
+    Raises:
+        TrackingError: unknown alias name or version.
+    """
+    settings = settings or get_settings()
+    if alias not in ALIASES:
+        raise TrackingError(f"unknown alias '{alias}' (use one of {', '.join(ALIASES)})")
+    c = client(settings)
+    known = {v.version for v in list_versions(settings)}
+    if version not in known:
+        raise TrackingError(f"version {version} does not exist")
+    previous = resolve_alias(alias, settings)
+    c.set_registered_model_alias(settings.model_name, alias, str(version))
+    if alias == "production":
+        _append_history(
+            c, settings,
+            {"action": "promote", "version": version, "previous": previous, "learner": learner, "at": time.time()},
+        )  # fmt: skip
+
+
+def delete_alias(alias: str, learner: str, settings: Settings | None = None) -> None:
+    """Remove an alias (the version itself stays)."""
+    settings = settings or get_settings()
+    c = client(settings)
+    previous = resolve_alias(alias, settings)
+    if previous is None:
+        return
+    c.delete_registered_model_alias(settings.model_name, alias)
+    if alias == "production":
+        _append_history(
+            c, settings,
+            {"action": "remove", "version": None, "previous": previous, "learner": learner, "at": time.time()},
+        )  # fmt: skip
+
+
+def promote_staging(learner: str, settings: Settings | None = None) -> int:
+    """Move `production` to the version `staging` points to. Returns that version.
+
+    Raises:
+        TrackingError: no version has the `staging` alias.
+    """
+    version = resolve_alias("staging", settings)
+    if version is None:
+        raise TrackingError("no version has the 'staging' alias yet")
+    set_alias("production", version, learner, settings)
+    return version
+
+
+def rollback_production(learner: str, settings: Settings | None = None) -> int:
+    """Point `production` back at the version it pointed to before its last move. Returns it.
+
+    Raises:
+        TrackingError: there is no earlier production version to go back to.
+    """
+    settings = settings or get_settings()
+    current = resolve_alias("production", settings)
+    history = [h for h in production_history(settings) if h.get("action") in ("promote", "rollback")]
+    target = None
+    for entry in reversed(history):
+        if entry["version"] == current and entry.get("previous") not in (None, current):
+            target = entry["previous"]
+            break
+    if target is None:
+        raise TrackingError("there is no earlier production version to roll back to")
+    c = client(settings)
+    c.set_registered_model_alias(settings.model_name, "production", str(target))
+    # The new entry's "previous" is the version that was current before *its* promotion, so a second
+    # rollback keeps walking back in time rather than bouncing between two versions.
+    earlier = next((h.get("previous") for h in reversed(history) if h["version"] == target), None)
+    _append_history(
+        c, settings,
+        {"action": "rollback", "version": target, "previous": earlier, "from": current, "learner": learner,
+         "at": time.time()},
+    )  # fmt: skip
+    return target
+
+
+def set_description(version: int, description: str, settings: Settings | None = None) -> None:
+    """Change a version's description."""
+    settings = settings or get_settings()
+    client(settings).update_model_version(settings.model_name, str(version), description=description)
+
+
+def set_version_tag(version: int, key: str, value: str, settings: Settings | None = None) -> None:
+    """Set a tag on a version."""
+    settings = settings or get_settings()
+    client(settings).set_model_version_tag(settings.model_name, str(version), key, value)
+
+
+def load_model(alias: str = "production", settings: Settings | None = None):
+    """Load `models:/<name>@<alias>` as a scikit-learn pipeline.
+
+    Raises:
+        TrackingError: the alias points nowhere.
+    """
+    settings = settings or get_settings()
+    mlflow = _mlflow(settings)
+    if resolve_alias(alias, settings) is None:
+        raise TrackingError(f"no version has the '{alias}' alias")
+    return mlflow.sklearn.load_model(f"models:/{settings.model_name}@{alias}")
+
+
+def predict_with_alias(rows: pd.DataFrame, alias: str = "production", settings: Settings | None = None) -> pd.DataFrame:
+    """Predictions of the model behind an alias for a loan table."""
+    from workbench.modeling import predict_frame
+
+    return predict_frame(load_model(alias, settings), rows[list(FEATURES)])
+
+
+# --------------------------------------------------------------------------------------------
+# Learner records and hands-on checks (chapter V)
+# --------------------------------------------------------------------------------------------
+
+
+def comparisons_path(settings: Settings, learner: str) -> Path:
+    """Where the runs a learner compared on the page are recorded."""
+    return settings.learner_dir(learner) / "comparisons.json"
+
+
+def record_comparison(settings: Settings, learner: str, run_ids: list[str]) -> None:
+    """Remember that the learner compared these runs (for the exercise check)."""
+    path = comparisons_path(settings, learner)
+    try:
+        records = json.loads(path.read_text())
+    except (FileNotFoundError, json.JSONDecodeError):
+        records = []
+    records = [*records, {"run_ids": list(run_ids), "at": time.time()}][-50:]
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps(records))
+    tmp.replace(path)
+
+
+def _check(ok: bool, ctx, key: str, **values) -> Any:
+    from workbench.exercises import CheckResult
+    from workbench.i18n import translate
+
+    text = translate(f"mlflow.{key}", ctx.lang, **values)
+    return CheckResult(True, detail=text, evidence=values) if ok else CheckResult(False, (text,), evidence=values)
+
+
+def check_run_with_f1(ctx, target: float = 0.85):
+    """Passed when one of the learner's runs has a test F1 of at least `target`."""
+    runs = search_runs(learner=ctx.learner, settings=ctx.settings)
+    if runs.empty:
+        return _check(False, ctx, "check_no_runs")
+    best = float(runs["metrics.f1"].max())
+    if best >= target:
+        return _check(True, ctx, "check_f1_ok", best=best, target=target)
+    return _check(False, ctx, "check_f1_low", best=best, target=target)
+
+
+def check_compared_runs(ctx, min_runs: int = 3):
+    """Passed when the learner compared at least `min_runs` existing runs at once on the page."""
+    try:
+        records = json.loads(comparisons_path(ctx.settings, ctx.learner).read_text())
+    except (FileNotFoundError, json.JSONDecodeError):
+        records = []
+    existing = set(search_runs(settings=ctx.settings)["run_id"])
+    best = max((len(set(r["run_ids"]) & existing) for r in records), default=0)
+    if best >= min_runs:
+        return _check(True, ctx, "check_compared_ok", n=best)
+    return _check(False, ctx, "check_compared_missing", n=best, need=min_runs)
+
+
+def check_production_alias(ctx):
+    """Passed when the learner registered a version and pointed `production` at one of theirs."""
+    versions = {v.version: v for v in list_versions(ctx.settings)}
+    mine = {n for n, v in versions.items() if v.tags.get("learner") == ctx.learner}
+    if not mine:
+        return _check(False, ctx, "check_not_registered")
+    promoted = [
+        h for h in production_history(ctx.settings)
+        if h.get("learner") == ctx.learner and h.get("action") == "promote" and h.get("version") in mine
+    ]  # fmt: skip
+    if not promoted:
+        return _check(False, ctx, "check_not_promoted", versions=", ".join(map(str, sorted(mine))))
+    return _check(True, ctx, "check_promoted_ok", version=promoted[-1]["version"])
+
+
+def check_rolled_back(ctx):
+    """Passed when the learner rolled `production` back to an earlier version."""
+    rollbacks = [
+        h for h in production_history(ctx.settings) if h.get("learner") == ctx.learner and h.get("action") == "rollback"
+    ]
+    if not rollbacks:
+        return _check(False, ctx, "check_no_rollback")
+    last = rollbacks[-1]
+    return _check(True, ctx, "check_rollback_ok", version=last["version"], previous=last.get("from"))

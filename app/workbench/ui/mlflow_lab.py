@@ -1,0 +1,443 @@
+"""Chapter V lab tabs: track, runs, registry, MLproject, MLflow UI (each with "show me the code")."""
+
+from __future__ import annotations
+
+import datetime as dt
+import sys
+from pathlib import Path
+
+import pandas as pd
+import streamlit as st
+
+from workbench.i18n import translate
+from workbench.settings import get_settings
+from workbench.ui.context import current_lang, current_learner, t
+from workbench.ui.modeling import course_data, model_form
+from workbench.ui.widgets import show_code
+
+P = "ch05"  # widget key prefix
+
+
+def store_caption() -> None:
+    """Which store the lab works on."""
+    from workbench.tracking import EXPERIMENT
+
+    st.caption(t("mlflow.store", uri=get_settings().mlflow_tracking_uri, experiment=EXPERIMENT))
+
+
+def _error(exc: Exception) -> None:
+    st.error(t("mlflow.error", error=str(exc)), icon=":material/error:")
+
+
+# ----------------------------------------------------------------------------------------------
+# Track
+# ----------------------------------------------------------------------------------------------
+
+
+def track_tab() -> None:
+    """Train a model and log it as a run; grid search as parent and child runs."""
+    from workbench import tracking, tracking_code
+
+    st.markdown(t("mlflow.track_intro"))
+    model_name, params = model_form(f"{P}_track")
+    run_name = st.text_input(t("mlflow.run_name"), key=f"{P}_run_name", max_chars=80)
+    if st.button(t("mlflow.train_log"), key=f"{P}_train", type="primary", icon=":material/play_arrow:"):
+        from workbench.modeling import train_model
+
+        with st.status(t("mlflow.step_training"), expanded=True) as status:
+            try:
+                data = course_data()
+                result = train_model(data, model_name, params)
+                status.update(label=t("mlflow.step_logging"))
+                logged = tracking.log_training_run(
+                    result,
+                    data,
+                    current_learner(),
+                    run_name=run_name.strip() or tracking.run_label(model_name, result.params),
+                )
+            except (tracking.TrackingError, OSError, ValueError) as exc:
+                status.update(state="error")
+                _error(exc)
+                return
+            status.update(label=t("mlflow.logged", name=logged.run_name, seconds=logged.seconds, run_id=logged.run_id),
+                          state="complete")  # fmt: skip
+        st.session_state[f"{P}_last_logged"] = logged
+    logged = st.session_state.get(f"{P}_last_logged")
+    if logged is not None:
+        st.success(t("mlflow.logged", name=logged.run_name, seconds=logged.seconds, run_id=logged.run_id))
+        cols = st.columns(5)
+        for col, name in zip(cols, ("accuracy", "precision", "recall", "f1", "roc_auc")):
+            col.metric(t(f"model.metric_{name}"), f"{logged.metrics[name]:.3f}")
+    show_code(tracking_code.train_and_log_code(model_name, params, current_learner()))
+
+    st.subheader(t("mlflow.grid_title"))
+    total = sum(len(v) for v in tracking.DEFAULT_GRID.values())
+    st.markdown(t("mlflow.grid_intro", n=total))
+    if st.button(t("mlflow.grid_button"), key=f"{P}_grid", icon=":material/grid_view:"):
+        bar = st.progress(0.0)
+
+        def progress(done: int, total: int, label: str) -> None:
+            bar.progress(done / total, text=t("mlflow.grid_progress", done=done, total=total, label=label))
+
+        try:
+            result = tracking.grid_search(course_data(), current_learner(), progress=progress)
+        except (tracking.TrackingError, OSError, ValueError) as exc:
+            _error(exc)
+            return
+        st.session_state[f"{P}_grid_result"] = result
+    grid = st.session_state.get(f"{P}_grid_result")
+    if grid is not None:
+        best = grid.best
+        st.success(t("mlflow.grid_done", name=best.run_name, f1=best.metrics["f1"], parent=grid.parent_run_id))
+        st.dataframe(
+            pd.DataFrame([{"run": c.run_name, **{k: round(v, 3) for k, v in c.metrics.items()}} for c in grid.children]),
+            hide_index=True, width="stretch",
+        )  # fmt: skip
+    show_code(tracking_code.grid_search_code(), title=t("common.show_code") + " — " + t("mlflow.grid_title"))
+
+
+# ----------------------------------------------------------------------------------------------
+# Runs
+# ----------------------------------------------------------------------------------------------
+
+METRIC_CHOICES = ("f1", "accuracy", "precision", "recall", "roc_auc")
+
+
+def runs_tab() -> None:
+    """Filtered runs table, comparison of selected runs, and one run's detail."""
+    from workbench import tracking, tracking_code
+    from workbench.modeling import MODEL_NAMES
+
+    lang = current_lang()
+    learner = current_learner()
+    left, middle, right, last = st.columns(4)
+    who = left.selectbox(
+        t("mlflow.filter_learner"), ["me", "everyone"], key=f"{P}_filter_who",
+        format_func=lambda w: translate("mlflow.filter_me", lang, learner=learner) if w == "me"
+        else translate("mlflow.filter_everyone", lang),
+    )  # fmt: skip
+    model = middle.selectbox(
+        t("mlflow.filter_model"), ["", *MODEL_NAMES], key=f"{P}_filter_model",
+        format_func=lambda m: translate(f"model.name_{m}", lang) if m else translate("mlflow.filter_all_models", lang),
+    )  # fmt: skip
+    metric = right.selectbox(
+        t("mlflow.filter_metric"), METRIC_CHOICES, key=f"{P}_filter_metric",
+        format_func=lambda m: translate(f"model.metric_{m}", lang),
+    )  # fmt: skip
+    minimum = last.slider(t("mlflow.filter_min"), 0.0, 1.0, 0.0, 0.01, key=f"{P}_filter_min")
+    runs = tracking.search_runs(
+        learner=learner if who == "me" else None, model=model or None, metric=metric,
+        min_metric=minimum if minimum > 0 else None,
+    )  # fmt: skip
+    show_code(tracking_code.search_runs_code(learner if who == "me" else None, model or None, metric,
+                                             minimum if minimum > 0 else None))  # fmt: skip
+    if runs.empty:
+        st.info(t("mlflow.no_runs"))
+        return
+    table = _runs_table(runs, lang)
+    st.caption(t("mlflow.runs_count", n=len(runs)))
+    st.dataframe(table, hide_index=True, width="stretch", key=f"{P}_runs_table", column_config={"run_id": None})
+    names = dict(zip(runs["run_id"], table["run"]))
+    selected = st.multiselect(
+        t("mlflow.compare_pick"),
+        list(names),
+        format_func=names.get,
+        key=f"{P}_compare_pick",
+        max_selections=10,
+        placeholder=t("common.choose"),
+    )
+    if st.button(
+        t("mlflow.compare_button", n=len(selected)), key=f"{P}_compare", icon=":material/compare_arrows:",
+        disabled=len(selected) < 2,
+    ):  # fmt: skip
+        tracking.record_comparison(get_settings(), learner, selected)
+        st.session_state[f"{P}_compared"] = selected
+    compared = [r for r in st.session_state.get(f"{P}_compared", []) if r in set(runs["run_id"])]
+    if len(compared) >= 2:
+        _comparison(compared, lang)
+
+    st.subheader(t("mlflow.detail_title"))
+    run_id = st.selectbox(t("mlflow.detail_pick"), list(names), format_func=names.get, key=f"{P}_detail_run")
+    if run_id:
+        _run_detail(run_id, lang)
+
+
+def _runs_table(runs: pd.DataFrame, lang: str) -> pd.DataFrame:
+    table = pd.DataFrame(
+        {
+            "run_id": runs["run_id"],
+            "run": runs["run_name"].fillna(runs["run_id"].str[:8]),
+            translate("mlflow.filter_model", lang): runs["model"].map(
+                lambda m: translate(f"model.name_{m}", lang) if isinstance(m, str) and m else ""
+            ),
+            translate("mlflow.col_learner", lang): runs["learner"],
+        }
+    )
+    for metric in METRIC_CHOICES:
+        column = f"metrics.{metric}"
+        if column in runs:
+            table[translate(f"model.metric_{metric}", lang)] = runs[column].round(3)
+    table[translate("mlflow.col_created", lang)] = pd.to_datetime(runs["start_time"]).dt.strftime("%Y-%m-%d %H:%M:%S")
+    return table
+
+
+def _comparison(run_ids: list[str], lang: str) -> None:
+    from workbench import tracking, tracking_code
+
+    try:
+        comparison = tracking.compare_runs(run_ids)
+    except tracking.TrackingError as exc:
+        _error(exc)
+        return
+    st.subheader(t("mlflow.compare_title"))
+    st.caption(t("mlflow.params_diff"))
+    differing = set(comparison.differing_params)
+    st.dataframe(
+        comparison.params.astype(str)
+        .replace("nan", "")
+        .style.apply(lambda row: ["background-color: #fff3bf" if row.name in differing else "" for _ in row], axis=1),
+        width="stretch",
+    )
+    st.caption(t("mlflow.metric_bars"))
+    st.plotly_chart(tracking.metric_bars_figure(comparison, lang), width="stretch", key=f"{P}_bars")
+    st.caption(t("mlflow.parallel"))
+    st.plotly_chart(tracking.parallel_coordinates_figure(comparison), width="stretch", key=f"{P}_parallel")
+    show_code(tracking_code.compare_code(run_ids))
+
+
+def _run_detail(run_id: str, lang: str) -> None:
+    import plotly.io as pio
+
+    from workbench import tracking
+    from workbench.tracking import MODEL_FILES
+
+    try:
+        detail = tracking.run_detail(run_id, lang)
+    except tracking.TrackingError as exc:
+        _error(exc)
+        return
+    left, middle, right = st.columns(3)
+    with left:
+        st.markdown(f"**{t('mlflow.params')}**")
+        st.dataframe(pd.Series(detail.params, name="value"), width="stretch")
+    with middle:
+        st.markdown(f"**{t('mlflow.metrics')}**")
+        st.dataframe(pd.Series(detail.metrics, name="value").round(4), width="stretch")
+    with right:
+        st.markdown(f"**{t('mlflow.tags')}**")
+        st.dataframe(pd.Series(detail.tags, name="value"), width="stretch")
+    if detail.inputs:
+        st.caption(t("mlflow.dataset", datasets=", ".join(detail.inputs)))
+    if detail.figures:
+        columns = st.columns(len(detail.figures))
+        for column, (name, figure_json) in zip(columns, detail.figures.items()):
+            column.plotly_chart(pio.from_json(figure_json), width="stretch", key=f"{P}_detail_{name}")
+    with st.expander(t("mlflow.artifacts"), icon=":material/folder:"):
+        st.write(detail.artifacts)
+    if detail.model_uri:
+        st.markdown(f"**{t('mlflow.model_folder', uri=detail.model_uri)}**")
+        st.dataframe(
+            pd.DataFrame(
+                {
+                    t("mlflow.file"): [name for name, _ in detail.model_files],
+                    t("mlflow.size"): [size for _, size in detail.model_files],
+                    t("mlflow.purpose"): [t(f"mlflow.{MODEL_FILES.get(name, 'model_file_other')}") for name, _ in detail.model_files],
+                }
+            ),
+            hide_index=True, width="stretch",
+        )  # fmt: skip
+        with st.expander("MLmodel", icon=":material/description:"):
+            st.code(detail.mlmodel, language="yaml")
+
+
+# ----------------------------------------------------------------------------------------------
+# Registry
+# ----------------------------------------------------------------------------------------------
+
+
+def registry_tab() -> None:
+    """Register a run's model, list versions, move aliases, promote, roll back, edit descriptions."""
+    from workbench import tracking, tracking_code
+
+    settings = get_settings()
+    learner = current_learner()
+    st.markdown(t("mlflow.registry_intro", name=settings.model_name))
+    st.info(t("mlflow.aliases_note"), icon=":material/info:")
+
+    feedback = st.session_state.pop(f"{P}_registry_feedback", None)
+    if feedback:
+        st.success(feedback)
+
+    st.subheader(t("mlflow.register_title"))
+    runs = tracking.search_runs(learner=learner)
+    if runs.empty:
+        st.info(t("mlflow.no_runs"))
+    else:
+        labels = dict(
+            zip(runs["run_id"], runs["run_name"].fillna("") + " · F1 " + runs["metrics.f1"].round(3).astype(str))
+        )
+        run_id = st.selectbox(t("mlflow.register_pick"), list(labels), format_func=labels.get, key=f"{P}_register_run")
+        description = st.text_input(t("mlflow.description"), key=f"{P}_register_description", max_chars=200)
+        if st.button(t("mlflow.register_button"), key=f"{P}_register", icon=":material/add_box:"):
+            try:
+                version = tracking.register_run_model(run_id, learner, description.strip())
+            except tracking.TrackingError as exc:
+                _error(exc)
+            else:
+                st.session_state[f"{P}_registry_feedback"] = t(
+                    "mlflow.registered", version=version.version, name=settings.model_name
+                )
+                st.session_state[f"{P}_last_code"] = ("register", {"run_id": run_id, "description": description})
+                st.rerun()
+
+    st.subheader(t("mlflow.versions_title"))
+    versions = tracking.list_versions()
+    production = tracking.resolve_alias("production")
+    st.markdown(t("mlflow.production_is", version=production) if production else t("mlflow.production_none"))
+    if not versions:
+        st.info(t("mlflow.no_versions"))
+        return
+    st.dataframe(
+        pd.DataFrame(
+            {
+                t("mlflow.col_version"): [v.version for v in versions],
+                t("mlflow.col_aliases"): [", ".join(f"@{a}" for a in v.aliases) for v in versions],
+                "F1": [round(v.metrics.get("f1", float("nan")), 3) for v in versions],
+                t("model.metric_accuracy"): [round(v.metrics.get("accuracy", float("nan")), 3) for v in versions],
+                t("mlflow.col_learner"): [v.tags.get("learner", "") for v in versions],
+                t("mlflow.description"): [v.description for v in versions],
+                t("mlflow.col_created"): [dt.datetime.fromtimestamp(v.created).strftime("%Y-%m-%d %H:%M") for v in versions],
+            }
+        ),
+        hide_index=True, width="stretch",
+    )  # fmt: skip
+
+    st.subheader(t("mlflow.alias_title"))
+    numbers = [v.version for v in versions]
+    col_alias, col_version = st.columns(2)
+    alias = col_alias.selectbox(t("mlflow.alias_pick"), tracking.ALIASES, key=f"{P}_alias")
+    version = col_version.selectbox(t("mlflow.version_pick"), numbers, key=f"{P}_alias_version")
+    b1, b2, b3, b4 = st.columns(4)
+    action = None
+    if b1.button(t("mlflow.set_alias"), key=f"{P}_set_alias", icon=":material/label:"):
+        action = ("set_alias", lambda: tracking.set_alias(alias, version, learner),
+                  t("mlflow.alias_set", alias=alias, version=version), {"alias": alias, "version": version})  # fmt: skip
+    if b2.button(t("mlflow.delete_alias"), key=f"{P}_delete_alias", icon=":material/label_off:"):
+        action = ("delete_alias", lambda: tracking.delete_alias(alias, learner), t("mlflow.alias_deleted", alias=alias),
+                  {"alias": alias})  # fmt: skip
+    if b3.button(t("mlflow.promote"), key=f"{P}_promote", type="primary", icon=":material/rocket_launch:"):
+        action = ("promote", lambda: tracking.promote_staging(learner), "mlflow.promoted", {})
+    if b4.button(t("mlflow.rollback"), key=f"{P}_rollback", icon=":material/undo:"):
+        action = ("rollback", lambda: tracking.rollback_production(learner), "mlflow.rolled_back", {})
+    if action is not None:
+        name, run, message, values = action
+        try:
+            result = run()
+        except tracking.TrackingError as exc:
+            _error(exc)
+        else:
+            if message.startswith("mlflow."):
+                message = t(message, version=result)
+                values = {"version": result}
+            st.session_state[f"{P}_registry_feedback"] = message
+            st.session_state[f"{P}_last_code"] = (name, values)
+            st.rerun()
+
+    with st.expander(t("mlflow.edit_description"), icon=":material/edit:"):
+        chosen = st.selectbox(t("mlflow.version_pick"), numbers, key=f"{P}_describe_version")
+        current = next(v.description for v in versions if v.version == chosen)
+        text = st.text_area(t("mlflow.description"), value=current, key=f"{P}_describe_text_{chosen}", max_chars=500)
+        if st.button(t("mlflow.save_description"), key=f"{P}_describe_save"):
+            tracking.set_description(chosen, text.strip())
+            st.session_state[f"{P}_registry_feedback"] = t("mlflow.description_saved")
+            st.rerun()
+
+    history = tracking.production_history()
+    if history:
+        with st.expander(t("mlflow.history_title"), icon=":material/history:"):
+            st.dataframe(
+                pd.DataFrame(history).assign(at=lambda d: pd.to_datetime(d["at"], unit="s").dt.strftime("%H:%M:%S")),
+                hide_index=True, width="stretch",
+            )  # fmt: skip
+    name, values = st.session_state.get(f"{P}_last_code", ("load", {}))
+    show_code(tracking_code.registry_code(name, **values))
+    if name != "load":
+        show_code(tracking_code.registry_code("load"), title=f"{t('common.show_code')} — models:/…@production")
+
+
+# ----------------------------------------------------------------------------------------------
+# MLproject
+# ----------------------------------------------------------------------------------------------
+
+
+def project_tab() -> None:
+    """Show the MLproject file, run it with chosen parameters, stream the log, link the run."""
+    from workbench import mlproject
+
+    st.markdown(t("mlflow.project_intro"))
+    st.code(mlproject.project_text(), language="yaml")
+    model_name, params = model_form(f"{P}_project")
+    project_params = {"model": model_name, **params, "learner": current_learner()}
+    st.code(mlproject.shell_command(project_params), language="bash")
+    if st.button(t("mlflow.project_run"), key=f"{P}_project_run", type="primary", icon=":material/terminal:"):
+        lines: list[str] = []
+        placeholder = st.empty()
+
+        def on_line(line: str) -> None:
+            lines.append(line)
+            placeholder.code("\n".join(lines[-40:]), language="text")
+
+        with st.spinner(t("mlflow.project_running")):
+            result = mlproject.run_project(project_params, on_line=on_line)
+        st.session_state[f"{P}_project_result"] = result
+    result = st.session_state.get(f"{P}_project_result")
+    if result is not None:
+        if result.succeeded:
+            st.success(t("mlflow.project_ok", run_id=result.run_id))
+        else:
+            st.error(t("mlflow.project_failed", code=result.returncode))
+        with st.expander("log", icon=":material/article:"):
+            st.code(result.log[-20_000:], language="text")
+
+
+# ----------------------------------------------------------------------------------------------
+# MLflow UI
+# ----------------------------------------------------------------------------------------------
+
+SERVICE = "mlflow-ui"
+
+
+def ui_tab() -> None:
+    """Start and stop the real `mlflow ui` on the workbench's store."""
+    from workbench import services, tracking_code
+
+    settings = get_settings()
+    st.markdown(t("mlflow.ui_intro"))
+    current = services.status(settings, SERVICE)
+    port = st.number_input(
+        t("mlflow.ui_port"), 1024, 65535, settings.mlflow_ui_port, key=f"{P}_ui_port", disabled=current.running
+    )
+    start_col, stop_col, refresh_col = st.columns(3)
+    if start_col.button(t("mlflow.ui_start"), key=f"{P}_ui_start", disabled=current.running, type="primary",
+                        icon=":material/play_arrow:"):  # fmt: skip
+        url = f"http://127.0.0.1:{int(port)}"
+        command = [str(Path(sys.executable).parent / "mlflow"), "ui", "--backend-store-uri",
+                   settings.mlflow_tracking_uri, "--host", "127.0.0.1", "--port", str(int(port))]  # fmt: skip
+        with st.spinner(t("mlflow.ui_starting")):
+            try:
+                services.start(settings, SERVICE, command, url=url, health_url=f"{url}/health", wait_seconds=90)
+            except RuntimeError as exc:
+                st.error(t("mlflow.ui_failed", error=str(exc)))
+        st.rerun()
+    if stop_col.button(t("mlflow.ui_stop"), key=f"{P}_ui_stop", disabled=not current.running,
+                       icon=":material/stop:"):  # fmt: skip
+        services.stop(settings, SERVICE)
+        st.rerun()
+    refresh_col.button(t("mlflow.ui_refresh"), key=f"{P}_ui_refresh", icon=":material/refresh:")
+    if current.running and current.healthy:
+        st.success(t("mlflow.ui_running", pid=current.pid, url=current.url))
+    elif current.running:
+        st.warning(t("mlflow.ui_unhealthy", pid=current.pid, url=current.url))
+    else:
+        st.info(t("mlflow.ui_stopped"))
+    show_code(tracking_code.mlflow_ui_code(int(port)), language="bash")

@@ -1,0 +1,122 @@
+"""Real processes of chapter V: `mlflow run` of the shipped MLproject, `mlflow ui` start/stop, code snippets."""
+
+from __future__ import annotations
+
+import os
+import time
+
+import pytest
+from workbench import mlproject, services, tracking, tracking_code
+from workbench.data import generate_loan_data
+from workbench.settings import get_settings
+
+from tests.conftest import free_port
+
+pytestmark = pytest.mark.usefixtures("mlflow_store")
+
+
+def test_mlproject_declares_the_training_entry_point() -> None:
+    project = mlproject.load_project()
+    assert project["name"] == "loan-approval" and project["python_env"] == "python_env.yaml"
+    params = project["entry_points"]["main"]["parameters"]
+    assert {"model", "C", "max_depth", "n_estimators", "seed", "data", "learner"} <= set(params)
+    assert "workbench.train" in project["entry_points"]["main"]["command"]
+    command = mlproject.build_command({"model": "random_forest", "n_estimators": 20})
+    assert command[1:4] == ["run", str(get_settings().repo_root), "--env-manager"] and "local" in command
+    assert "-P" in command and "n_estimators=20" in command
+    with pytest.raises(ValueError, match="no parameter"):
+        mlproject.build_command({"bogus": 1})
+    assert mlproject.shell_command({"model": "x"}).startswith("mlflow run . --env-manager local")
+
+
+def test_mlflow_run_of_the_shipped_project_logs_a_run() -> None:
+    tracking.experiment_id()  # as on the page: this process has already selected the experiment
+    lines: list[str] = []
+    result = mlproject.run_project({"model": "decision_tree", "max_depth": 3, "learner": "ana"}, on_line=lines.append)
+    assert result.succeeded, result.log[-3000:]
+    assert any("succeeded" in line for line in lines)
+    runs = tracking.search_runs(learner="ana")
+    assert list(runs["run_id"]) == [result.run_id]
+    assert runs.iloc[0]["params.max_depth"] == "3" and runs.iloc[0]["model"] == "decision_tree"
+    source = tracking.client().get_run(result.run_id).data.tags
+    assert source.get("mlflow.project.entryPoint") == "main"
+
+
+def test_train_cli_rejects_a_bad_data_file(tmp_path, capsys) -> None:
+    from workbench import train
+
+    bad = tmp_path / "bad.csv"
+    bad.write_text("a,b\n1,2\n")
+    assert train.main(["--data", str(bad)]) == 2
+    assert "Missing columns" in capsys.readouterr().err
+
+
+def _group_pids(pgid: int) -> list[int]:
+    return services._group_members(pgid)
+
+
+def test_mlflow_ui_starts_on_the_same_store_and_stops_without_orphans() -> None:
+    import sys
+    import urllib.request
+    from pathlib import Path
+
+    settings = get_settings()
+    tracking.train_and_log(generate_loan_data(150), "logistic_regression", None, "ana")
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    command = [str(Path(sys.executable).parent / "mlflow"), "ui", "--backend-store-uri",
+               settings.mlflow_tracking_uri, "--host", "127.0.0.1", "--port", str(port)]  # fmt: skip
+    status = services.start(settings, "mlflow-ui", command, url=url, health_url=f"{url}/health", wait_seconds=120)
+    try:
+        assert status.running and status.healthy and status.url == url
+        again = services.start(settings, "mlflow-ui", command, url=url, health_url=f"{url}/health")
+        assert again.pid == status.pid  # starting twice does not start a second server
+        request = urllib.request.Request(
+            f"{url}/api/2.0/mlflow/experiments/get-by-name?experiment_name={tracking.EXPERIMENT}"
+        )
+        with urllib.request.urlopen(request, timeout=10) as response:
+            assert tracking.EXPERIMENT in response.read().decode()
+        assert _group_pids(status.pid)
+    finally:
+        assert services.stop(settings, "mlflow-ui")
+    deadline = time.monotonic() + 10
+    while _group_pids(status.pid) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert _group_pids(status.pid) == []
+    assert not services.status(settings, "mlflow-ui").running
+    assert services.port_is_free("127.0.0.1", port)
+    assert services.stop(settings, "mlflow-ui") is False
+
+
+def test_service_that_fails_reports_its_log() -> None:
+    import sys
+
+    settings = get_settings()
+    port = free_port()
+    with pytest.raises(RuntimeError, match="boom"):
+        services.start(
+            settings, "broken", [sys.executable, "-c", "import sys; print('boom'); sys.exit(3)"],
+            url=f"http://127.0.0.1:{port}", health_url=f"http://127.0.0.1:{port}/health", wait_seconds=20,
+        )  # fmt: skip
+    assert not services.status(settings, "broken").running
+
+
+def test_show_me_the_code_snippets_run_against_the_store(tmp_path, monkeypatch) -> None:
+    data = generate_loan_data()
+    (tmp_path / "data").mkdir()
+    data.to_csv(tmp_path / "data" / "loan.csv", index=False)
+    monkeypatch.chdir(tmp_path)
+    namespace: dict = {}
+    exec(tracking_code.train_and_log_code("logistic_regression", {"C": 0.5}, "ana"), namespace)  # noqa: S102
+    runs = tracking.search_runs(learner="ana")
+    assert len(runs) == 1 and runs.iloc[0]["params.C"] == "0.5"
+    run_id = runs.iloc[0]["run_id"]
+    exec(tracking_code.registry_code("register", run_id=run_id, description="from code"), namespace)  # noqa: S102
+    assert tracking.get_version(1).description == "from code"
+    exec(tracking_code.registry_code("set_alias", alias="staging", version=1), namespace)  # noqa: S102
+    exec(tracking_code.registry_code("promote"), namespace)  # noqa: S102
+    assert tracking.aliases() == {"staging": 1, "production": 1}
+    exec(tracking_code.registry_code("load"), namespace)  # noqa: S102
+    exec(tracking_code.compare_code([run_id, run_id]), namespace)  # noqa: S102
+    exec(tracking_code.search_runs_code("ana", None, "f1", 0.1), namespace)  # noqa: S102
+    assert os.environ.get("MLFLOW_TRACKING_URI", "").startswith("sqlite:")
