@@ -31,6 +31,13 @@ class Settings:
     api_host: str
     api_port: int
     mlflow_ui_port: int
+    api_alias: str = "production"
+    api_rate_limit: float = 0.0  # requests per second per client; 0 turns the limit off
+    api_rate_burst: int = 20
+    api_max_body_bytes: int = 1_000_000
+    api_max_batch: int = 1000
+    api_poll_seconds: float = 2.0
+    app_origins: tuple[str, ...] = ("http://localhost:8501", "http://127.0.0.1:8501")
 
     @property
     def lessons_dir(self) -> Path:
@@ -86,4 +93,15 @@ def get_settings() -> Settings:
         api_host=env.get("WORKBENCH_API_HOST", "127.0.0.1"),
         api_port=int(env.get("WORKBENCH_API_PORT", "8000")),
         mlflow_ui_port=int(env.get("WORKBENCH_MLFLOW_UI_PORT", "5000")),
+        api_alias=env.get("WORKBENCH_API_ALIAS", "production"),
+        api_rate_limit=float(env.get("WORKBENCH_API_RATE_LIMIT", "0")),
+        api_rate_burst=int(env.get("WORKBENCH_API_RATE_BURST", "20")),
+        api_max_body_bytes=int(env.get("WORKBENCH_API_MAX_BODY_BYTES", "1000000")),
+        api_max_batch=int(env.get("WORKBENCH_API_MAX_BATCH", "1000")),
+        api_poll_seconds=float(env.get("WORKBENCH_API_POLL_SECONDS", "2")),
+        app_origins=tuple(
+            o.strip()
+            for o in env.get("WORKBENCH_APP_ORIGINS", "http://localhost:8501,http://127.0.0.1:8501").split(",")
+            if o.strip()
+        ),
     )

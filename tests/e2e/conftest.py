@@ -88,6 +88,7 @@ def page(browser):
 
 
 def wait_until_idle(page, timeout: float = 30_000) -> None:
-    """Wait until the Streamlit script run finished rendering."""
+    """Wait until the Streamlit script run finished rendering (the main block has content and no run is on)."""
+    page.wait_for_selector('[data-testid="stMainBlockContainer"] [data-testid="stElementContainer"]', timeout=timeout)
     page.wait_for_selector('[data-testid="stApp"][data-test-script-state="notRunning"]', timeout=timeout)
     page.wait_for_timeout(300)

@@ -52,7 +52,7 @@ def test_a_right_quiz_answer_in_the_browser_counts(page, app_url) -> None:
     page.goto(f"{app_url}/06_docker")
     wait_until_idle(page)
     total = len(exercises.item_ids)
-    assert page.get_by_text(f"0 sur {total} exercices réussis").count() == 1
+    page.get_by_text(f"0 sur {total} exercices réussis").wait_for(timeout=30_000)
     card = page.locator('[data-testid="stVerticalBlock"]').filter(has_text=question.prompt["fr"]).last
     submit = card.get_by_role("button", name="Valider")
     assert submit.is_disabled()
@@ -61,4 +61,4 @@ def test_a_right_quiz_answer_in_the_browser_counts(page, app_url) -> None:
     submit.click()
     wait_until_idle(page)
     page.get_by_text("Bonne réponse").first.wait_for(timeout=15_000)
-    assert page.get_by_text(f"1 sur {total} exercices réussis").count() == 1
+    page.get_by_text(f"1 sur {total} exercices réussis").wait_for(timeout=30_000)
