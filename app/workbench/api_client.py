@@ -149,8 +149,12 @@ def validation_errors(result: CallResult) -> list[dict[str, str]]:
     if not isinstance(detail, list):
         return []
     return [
-        {"field": ".".join(str(p) for p in e.get("loc", []) if p != "body"), "type": str(e.get("type", "")),
-         "message": str(e.get("msg", "")), "input": json.dumps(e.get("input"), ensure_ascii=False)}  # fmt: skip
+        {
+            "field": ".".join(str(p) for p in e.get("loc", []) if p != "body"),
+            "type": str(e.get("type", "")),
+            "message": str(e.get("msg", "")),
+            "input": json.dumps(e.get("input"), ensure_ascii=False),
+        }  # fmt: skip
         for e in detail
     ]
 

@@ -41,9 +41,9 @@ class CompiledPipeline:
         n = len(rows)
         n_num = len(NUMERIC_FEATURES)
         out = np.zeros((n, self.width))
-        numbers = np.array(
-            [[_number(row.get(c)) for c in NUMERIC_FEATURES] for row in rows], dtype=float
-        ).reshape(n, n_num)
+        numbers = np.array([[_number(row.get(c)) for c in NUMERIC_FEATURES] for row in rows], dtype=float).reshape(
+            n, n_num
+        )
         numbers = np.where(np.isnan(numbers), self.numeric_fill, numbers)
         out[:, :n_num] = (numbers - self.numeric_mean) / self.numeric_scale
         offset = n_num

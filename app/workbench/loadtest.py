@@ -13,7 +13,7 @@ import threading
 import time
 from collections import Counter
 from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
@@ -92,12 +92,8 @@ def run_load(
                 except (OSError, http.client.HTTPException):
                     local_errors += 1
                     connection.close()
-                if progress is not None:
-                    with lock:
-                        done += 1
-                        current = done
-                    if current % max(1, n_requests // 50) == 0 or current == n_requests:
-                        progress(current, n_requests)
+                with lock:
+                    done += 1
         finally:
             connection.close()
             with lock:
@@ -107,9 +103,15 @@ def run_load(
 
     start = time.perf_counter()
     with ThreadPoolExecutor(max_workers=concurrency) as pool:
-        for future in [pool.submit(worker) for _ in range(concurrency)]:
+        futures = [pool.submit(worker) for _ in range(concurrency)]
+        # Progress is reported from the calling thread (UI libraries such as Streamlit need that).
+        while progress is not None and wait(futures, timeout=0.2).not_done:
+            progress(done, n_requests)
+        for future in futures:
             future.result()
     seconds = time.perf_counter() - start
+    if progress is not None:
+        progress(done, n_requests)
     return LoadTestResult(np.array(latencies), dict(statuses), errors, seconds, concurrency)
 
 

@@ -11,9 +11,9 @@ from dataclasses import replace
 
 import pytest
 from fastapi.testclient import TestClient
+from workbench.settings import Settings, get_settings
 
 from tests.conftest import REPO_ROOT, free_port
-from workbench.settings import Settings, get_settings
 
 ROW = {
     "Gender": "Male", "Married": "Yes", "Dependents": "0", "Education": "Graduate", "Self_Employed": "No",

@@ -47,7 +47,8 @@ def test_credit_history_drives_the_answer(client) -> None:
 
 
 @pytest.mark.parametrize(
-    "nulls", [["Gender"], ["Married", "Dependents", "Self_Employed"], ["LoanAmount", "Loan_Amount_Term", "Credit_History"]]
+    "nulls",
+    [["Gender"], ["Married", "Dependents", "Self_Employed"], ["LoanAmount", "Loan_Amount_Term", "Credit_History"]],
 )
 def test_missing_values_are_accepted_where_the_data_has_them(client, nulls) -> None:
     body = {**ROW, **{n: None for n in nulls}}
@@ -113,7 +114,10 @@ def test_batch_json_errors_point_at_the_row(client) -> None:
     assert response.json()["detail"][0]["loc"] == ["body", 1, "Gender"]
     assert client.post("/predict/batch", json=[]).status_code == 422
     assert client.post("/predict/batch", json={"rows": [ROW]}).status_code == 422
-    assert client.post("/predict/batch", content=b"{not json", headers={"content-type": "application/json"}).status_code == 422
+    assert (
+        client.post("/predict/batch", content=b"{not json", headers={"content-type": "application/json"}).status_code
+        == 422
+    )
     broken = client.post("/predict/batch", content=b"[M\xd0y", headers={"content-type": "application/json"})
     assert broken.status_code == 422  # invalid UTF-8 in the error's input must not crash the error handler
 
@@ -144,9 +148,11 @@ def test_batch_csv_upload_of_the_course_files(client) -> None:
     [
         (b"a,b\n1,2\n", "column missing"),
         (b"\xff\xfe\x00", "UTF-8"),
-        ("Loan_ID,Gender,Married,Dependents,Education,Self_Employed,ApplicantIncome,CoapplicantIncome,LoanAmount,"
-         "Loan_Amount_Term,Credit_History,Property_Area\nLP1,Male,Yes,0,Graduate,No,100,0,10,360,1,Moon\n".encode(),
-         "'Urban', 'Semiurban' or 'Rural'"),
+        (
+            b"Loan_ID,Gender,Married,Dependents,Education,Self_Employed,ApplicantIncome,CoapplicantIncome,LoanAmount,"
+            b"Loan_Amount_Term,Credit_History,Property_Area\nLP1,Male,Yes,0,Graduate,No,100,0,10,360,1,Moon\n",
+            "'Urban', 'Semiurban' or 'Rural'",
+        ),
     ],
 )
 def test_batch_csv_errors(client, content, message) -> None:
@@ -166,7 +172,9 @@ def test_batch_csv_error_names_the_line(client) -> None:
 def test_batch_rejects_other_content_types_and_pickles(client) -> None:
     import pickle
 
-    response = client.post("/predict/batch", content=pickle.dumps([ROW]), headers={"content-type": "application/octet-stream"})
+    response = client.post(
+        "/predict/batch", content=pickle.dumps([ROW]), headers={"content-type": "application/octet-stream"}
+    )
     assert response.status_code == 415
     response = client.post("/predict/batch", files={"file": ("x.pkl", pickle.dumps([ROW]), "application/octet-stream")})
     assert response.status_code == 422
@@ -174,7 +182,6 @@ def test_batch_rejects_other_content_types_and_pickles(client) -> None:
 
 def test_body_size_cap() -> None:
     from fastapi.testclient import TestClient
-
     from workbench.api import create_app
 
     with TestClient(create_app(api_settings(api_max_body_bytes=2_000))) as small:
@@ -186,7 +193,6 @@ def test_body_size_cap() -> None:
 
 def test_rate_limit_with_retry_after() -> None:
     from fastapi.testclient import TestClient
-
     from workbench.api import create_app
 
     with TestClient(create_app(api_settings(api_rate_limit=1.0, api_rate_burst=3))) as limited:
@@ -211,9 +217,13 @@ def test_rate_limiter_refills() -> None:
 
 
 def test_cors_allows_only_the_app_origin(client) -> None:
-    allowed = client.options("/predict", headers={"Origin": "http://localhost:8501", "Access-Control-Request-Method": "POST"})
+    allowed = client.options(
+        "/predict", headers={"Origin": "http://localhost:8501", "Access-Control-Request-Method": "POST"}
+    )
     assert allowed.headers.get("access-control-allow-origin") == "http://localhost:8501"
-    other = client.options("/predict", headers={"Origin": "http://evil.example", "Access-Control-Request-Method": "POST"})
+    other = client.options(
+        "/predict", headers={"Origin": "http://evil.example", "Access-Control-Request-Method": "POST"}
+    )
     assert "access-control-allow-origin" not in other.headers
 
 
@@ -227,7 +237,9 @@ def test_metrics_count_requests_predictions_and_recent_inputs(client) -> None:
                 if s.name.endswith("_total")}  # fmt: skip
     assert requests[("/predict", "200")] == 2 and requests[("/predict", "422")] == 1
     assert requests[("other", "404")] == 1
-    predictions = {s.labels["label"]: s.value for s in samples["workbench_api_predictions"] if s.name.endswith("_total")}
+    predictions = {
+        s.labels["label"]: s.value for s in samples["workbench_api_predictions"] if s.name.endswith("_total")
+    }
     assert predictions == {"Approved": 1, "Rejected": 1}
     buckets = [s for s in samples["workbench_api_request_duration_seconds"] if s.name.endswith("_count")]
     assert any(s.labels["endpoint"] == "/predict" and s.value == 3 for s in buckets)
@@ -253,7 +265,9 @@ def test_recent_inputs_window_is_bounded() -> None:
 
 def test_openapi_docs(client) -> None:
     schema = client.get("/openapi.json").json()
-    assert {"/predict", "/predict/batch", "/predict_status", "/health", "/model", "/metrics", "/reload"} <= set(schema["paths"])
+    assert {"/predict", "/predict/batch", "/predict_status", "/health", "/model", "/metrics", "/reload"} <= set(
+        schema["paths"]
+    )
     content = schema["paths"]["/predict/batch"]["post"]["requestBody"]["content"]
     assert {"application/json", "multipart/form-data", "text/csv"} <= set(content)
     assert client.get("/docs").status_code == 200 and client.get("/redoc").status_code == 200

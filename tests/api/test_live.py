@@ -9,12 +9,12 @@ from pathlib import Path
 
 import pytest
 import requests
-
-from tests.api.conftest import ROW, wait_until
 from workbench import tracking
 from workbench.data import generate_loan_data
 from workbench.loadtest import json_bodies, run_load
 from workbench.settings import get_settings
+
+from tests.api.conftest import ROW, wait_until
 
 
 def test_sixteen_clients_times_five_hundred_requests_without_error(live_api) -> None:

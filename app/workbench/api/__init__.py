@@ -49,10 +49,10 @@ def create_app(settings: Settings | None = None, manager: ModelManager | None = 
         title="MLOps Workbench — loan approval API",
         version="1.0",
         description=(
-            "Serves the model that the `@{alias}` alias of the registered model `{name}` points to "
+            f"Serves the model that the `@{settings.api_alias}` alias of the registered model `{settings.model_name}` points to "
             "(or a model trained at start-up when there is none). All inputs are JSON or CSV and validated "
             "field by field; errors are 422 responses that say which field is wrong and why."
-        ).format(alias=settings.api_alias, name=settings.model_name),
+        ),
         lifespan=lifespan,
     )
     app.state.manager = manager
@@ -78,8 +78,12 @@ def create_app(settings: Settings | None = None, manager: ModelManager | None = 
             label = "Approved" if approved else "Rejected"
             metrics.predictions.labels(label).inc()
             answers.append(
-                {"prediction": "Y" if approved else "N", "label": label, "probability": round(float(probability), 6),
-                 "model_version": model.version}  # fmt: skip
+                {
+                    "prediction": "Y" if approved else "N",
+                    "label": label,
+                    "probability": round(float(probability), 6),
+                    "model_version": model.version,
+                }  # fmt: skip
             )
         metrics.recent.add(rows)
         return model, answers
@@ -124,12 +128,18 @@ def create_app(settings: Settings | None = None, manager: ModelManager | None = 
                 "required": True,
                 "content": {
                     "application/json": {
-                        "schema": {"type": "array", "items": {"$ref": "#/components/schemas/LoanApplication"},
-                                   "maxItems": settings.api_max_batch}  # fmt: skip
+                        "schema": {
+                            "type": "array",
+                            "items": {"$ref": "#/components/schemas/LoanApplication"},
+                            "maxItems": settings.api_max_batch,
+                        }  # fmt: skip
                     },
                     "multipart/form-data": {
-                        "schema": {"type": "object", "properties": {"file": {"type": "string", "format": "binary"}},
-                                   "required": ["file"]}  # fmt: skip
+                        "schema": {
+                            "type": "object",
+                            "properties": {"file": {"type": "string", "format": "binary"}},
+                            "required": ["file"],
+                        }  # fmt: skip
                     },
                     "text/csv": {"schema": {"type": "string"}},
                 },
@@ -152,7 +162,9 @@ def create_app(settings: Settings | None = None, manager: ModelManager | None = 
         else:
             return JSONResponse(
                 status_code=415,
-                content={"detail": "send a JSON list (application/json) or a CSV file (multipart/form-data or text/csv)"},
+                content={
+                    "detail": "send a JSON list (application/json) or a CSV file (multipart/form-data or text/csv)"
+                },
             )
         if len(applications) > settings.api_max_batch:
             raise RequestValidationError(

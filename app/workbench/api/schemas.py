@@ -20,9 +20,17 @@ class LoanApplication(BaseModel):
         json_schema_extra={
             "examples": [
                 {
-                    "Gender": "Male", "Married": "Yes", "Dependents": "0", "Education": "Graduate",
-                    "Self_Employed": "No", "ApplicantIncome": 5849, "CoapplicantIncome": 0,
-                    "LoanAmount": 128, "Loan_Amount_Term": 360, "Credit_History": 1, "Property_Area": "Urban",
+                    "Gender": "Male",
+                    "Married": "Yes",
+                    "Dependents": "0",
+                    "Education": "Graduate",
+                    "Self_Employed": "No",
+                    "ApplicantIncome": 5849,
+                    "CoapplicantIncome": 0,
+                    "LoanAmount": 128,
+                    "Loan_Amount_Term": 360,
+                    "Credit_History": 1,
+                    "Property_Area": "Urban",
                 }  # fmt: skip
             ]
         },

