@@ -95,8 +95,10 @@ def compose_tab() -> None:
     text = deployfiles.read_shipped("docker-compose.yml")
     with st.expander("docker-compose.yml", icon=":material/description:"):
         st.code(text, language="yaml", line_numbers=True)
+    seen: set[str] = set()
     for line in deployfiles.annotate("compose", text):
-        if line.key and line.note:
+        if line.key and line.note and line.key not in seen:  # each key explained once, where it first appears
+            seen.add(line.key)
             st.markdown(f"`{line.line}` **{line.key}** — {pick(line.note, lang)}")
     show_code(
         "docker compose up --build -d      # build the images, start every service\n"
