@@ -16,36 +16,17 @@ from __future__ import annotations
 
 import argparse
 import os
-import socket
 import subprocess
 import sys
 import tempfile
-import time
 import timeit
-import urllib.request
 from pathlib import Path
+
+from workbench.services import free_port, wait_for_http
 
 REPO = Path(__file__).resolve().parents[1]
 GOAL_RPS = 3.0
 GOAL_P50 = 1 / 3
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def wait_ready(url: str, timeout: float = 180) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            with urllib.request.urlopen(url, timeout=2) as response:
-                if response.status == 200:
-                    return
-        except OSError:
-            time.sleep(0.3)
-    raise TimeoutError(url)
 
 
 def main() -> None:
@@ -94,7 +75,7 @@ def main() -> None:
             procs.append(subprocess.Popen(command, cwd=REPO, env=env, stdout=subprocess.DEVNULL,
                                           stderr=subprocess.DEVNULL, start_new_session=True))  # fmt: skip
         for _, health, url, bodies in servers.values():
-            wait_ready(health)
+            wait_for_http(health, timeout=180)
             warm = run_load(url, bodies, 200, 4)
             assert warm.ok == 200, f"{url} answered {warm.statuses}"
         for concurrency in (1, 16):

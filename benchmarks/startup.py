@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import socket
 import statistics
 import subprocess
 import sys
@@ -21,6 +20,8 @@ import time
 import urllib.request
 from pathlib import Path
 
+from workbench.services import free_port
+
 REPO = Path(__file__).resolve().parents[1]
 CHROMIUM_ARGS = [
     "--no-sandbox", "--disable-gpu", "--disable-background-networking",
@@ -28,12 +29,6 @@ CHROMIUM_ARGS = [
 ]  # fmt: skip
 GOAL_RATIO = 1.5
 GOAL_WARM_SECONDS = 1.0
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def measure_server(args: list[str], browser, env: dict) -> tuple[float, float]:

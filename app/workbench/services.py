@@ -82,6 +82,27 @@ def _group_members(pgid: int) -> list[int]:
     return members
 
 
+def free_port(host: str = "127.0.0.1") -> int:
+    """A TCP port nobody listens on right now (the OS picks it)."""
+    with socket.socket() as s:
+        s.bind((host, 0))
+        return s.getsockname()[1]
+
+
+def wait_for_http(url: str, timeout: float = 60.0) -> None:
+    """Wait until `url` answers HTTP 200.
+
+    Raises:
+        TimeoutError: it did not within `timeout` seconds.
+    """
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if check_health(url, timeout=2.0):
+            return
+        time.sleep(0.1)
+    raise TimeoutError(f"{url} did not answer within {timeout:.0f} s")
+
+
 def port_is_free(host: str, port: int) -> bool:
     """True when nothing listens on host:port."""
     with socket.socket() as s:
