@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import time
 from pathlib import Path
 from typing import Any
@@ -10,6 +9,7 @@ from typing import Any
 from workbench.api_client import EXAMPLE_APPLICATION, CallResult, validation_errors
 from workbench.exercises import CheckContext, CheckResult
 from workbench.i18n import translate
+from workbench.learner_files import read_json, update_json
 from workbench.settings import Settings
 
 #: Invalid requests a learner can send on purpose (chapter VII), each with the field it breaks.
@@ -28,20 +28,12 @@ def _path(settings: Settings, learner: str) -> Path:
 
 def load_record(settings: Settings, learner: str) -> dict[str, Any]:
     """Everything recorded for the learner's API exercises (empty dict if nothing)."""
-    try:
-        data = json.loads(_path(settings, learner).read_text(encoding="utf-8"))
-    except (FileNotFoundError, json.JSONDecodeError):
-        return {}
+    data = read_json(_path(settings, learner), {})
     return data if isinstance(data, dict) else {}
 
 
 def _save(settings: Settings, learner: str, updates: dict[str, Any]) -> None:
-    record = {**load_record(settings, learner), **updates}
-    path = _path(settings, learner)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".tmp")
-    tmp.write_text(json.dumps(record, default=str), encoding="utf-8")
-    tmp.replace(path)
+    update_json(_path(settings, learner), updates)
 
 
 def record_call(settings: Settings, learner: str, result: CallResult) -> None:

@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import json
-import os
-import tempfile
 import time
 from pathlib import Path
 
 from workbench.exercises import CheckContext, CheckResult
 from workbench.i18n import translate
+from workbench.learner_files import read_json, write_json
 from workbench.settings import Settings
 
 HISTORY_FILE = "first_models.json"
@@ -23,11 +21,7 @@ def history_path(settings: Settings, learner: str) -> Path:
 
 def load_first_models(settings: Settings, learner: str) -> list[dict]:
     """The learner's recorded trainings, oldest first (empty if none or unreadable)."""
-    path = history_path(settings, learner)
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (FileNotFoundError, json.JSONDecodeError):
-        return []
+    data = read_json(history_path(settings, learner), [])
     return data if isinstance(data, list) else []
 
 
@@ -39,12 +33,7 @@ def record_first_model(settings: Settings, learner: str, summary: dict) -> list[
     history = load_first_models(settings, learner)
     history.append({**summary, "at": time.time()})
     history = history[-MAX_HISTORY:]
-    path = history_path(settings, learner)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
-    with os.fdopen(fd, "w", encoding="utf-8") as handle:
-        json.dump(history, handle, indent=1)
-    os.replace(tmp, path)
+    write_json(history_path(settings, learner), history)
     return history
 
 

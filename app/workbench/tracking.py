@@ -746,16 +746,12 @@ def comparisons_path(settings: Settings, learner: str) -> Path:
 
 def record_comparison(settings: Settings, learner: str, run_ids: list[str]) -> None:
     """Remember that the learner compared these runs (for the exercise check)."""
+    from workbench.learner_files import read_json, write_json
+
     path = comparisons_path(settings, learner)
-    try:
-        records = json.loads(path.read_text())
-    except (FileNotFoundError, json.JSONDecodeError):
-        records = []
-    records = [*records, {"run_ids": list(run_ids), "at": time.time()}][-50:]
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".tmp")
-    tmp.write_text(json.dumps(records))
-    tmp.replace(path)
+    records = read_json(path, [])
+    records = [*(records if isinstance(records, list) else []), {"run_ids": list(run_ids), "at": time.time()}][-50:]
+    write_json(path, records)
 
 
 def _check(ok: bool, ctx, key: str, **values) -> Any:
@@ -779,10 +775,10 @@ def check_run_with_f1(ctx, target: float = 0.85):
 
 def check_compared_runs(ctx, min_runs: int = 3):
     """Passed when the learner compared at least `min_runs` existing runs at once on the page."""
-    try:
-        records = json.loads(comparisons_path(ctx.settings, ctx.learner).read_text())
-    except (FileNotFoundError, json.JSONDecodeError):
-        records = []
+    from workbench.learner_files import read_json
+
+    records = read_json(comparisons_path(ctx.settings, ctx.learner), [])
+    records = records if isinstance(records, list) else []
     existing = set(search_runs(settings=ctx.settings)["run_id"])
     best = max((len(set(r["run_ids"]) & existing) for r in records), default=0)
     if best >= min_runs:

@@ -1,0 +1,33 @@
+"""Atomic JSON files of the learners' work."""
+
+from __future__ import annotations
+
+import pytest
+
+from workbench.learner_files import read_json, update_json, write_json
+
+
+def test_round_trip_and_defaults(tmp_path) -> None:
+    path = tmp_path / "a" / "b.json"
+    assert read_json(path, {"x": 1}) == {"x": 1}
+    write_json(path, {"é": [1, 2]})
+    assert read_json(path) == {"é": [1, 2]}
+    path.write_text("{broken")
+    assert read_json(path, []) == []
+
+
+def test_update_merges_and_replaces_non_objects(tmp_path) -> None:
+    path = tmp_path / "answers.json"
+    assert update_json(path, {"a": 1}) == {"a": 1}
+    assert update_json(path, {"b": 2}) == {"a": 1, "b": 2}
+    write_json(path, [1, 2])
+    assert update_json(path, {"c": 3}) == {"c": 3}
+
+
+def test_a_failed_write_leaves_the_old_file_and_no_temp(tmp_path) -> None:
+    path = tmp_path / "answers.json"
+    write_json(path, {"ok": True})
+    with pytest.raises(TypeError):
+        write_json(path, {"bad": object.__new__(type("X", (), {"__str__": None}))})
+    assert read_json(path) == {"ok": True}
+    assert [p.name for p in tmp_path.iterdir()] == ["answers.json"]
