@@ -16,6 +16,7 @@ import time
 import warnings
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -291,7 +292,7 @@ def raw_model_outcome(pipeline: Pipeline, form: Mapping[str, str]) -> Outcome:
     try:
         probability, caught = _predict(pipeline, frame)
     except (ValueError, TypeError) as exc:
-        return Outcome(False, error=f"{type(exc).__name__}: {str(exc).splitlines()[0][:300]}")
+        return Outcome(False, error=f"{type(exc).__name__}: {' '.join(str(exc).split())[:300]}")
     return Outcome(True, "Y" if probability >= 0.5 else "N", probability, warnings=caught)
 
 
@@ -400,6 +401,7 @@ class FeedbackSimulation:
         return np.arange(len(self.accuracy))
 
 
+@lru_cache(maxsize=16)
 def simulate_feedback(
     weeks: int = 30, seed: int = 7, drift_start: int = 8, drift_per_week: float = 0.06, n_per_week: int = 800
 ) -> FeedbackSimulation:
@@ -408,7 +410,7 @@ def simulate_feedback(
     From `drift_start` on, a growing share of each week's decisions (`drift_per_week` more every week)
     no longer follows the features (new lending policy): the model's accuracy falls towards what chance
     gives, while the share of approvals (hence the majority baseline) stays about the same, ~69 %.
-    Deterministic: the same arguments always give the same curves.
+    Deterministic: the same arguments always give the same curves (cached; the arrays are read-only).
     """
     from workbench.modeling import build_pipeline
 
@@ -430,10 +432,10 @@ def simulate_feedback(
         accuracy.append(float((predicted[part] == labels).mean()))
         approval.append(float(labels.mean()))
         baseline.append(max(approval[-1], 1 - approval[-1]))
-    return FeedbackSimulation(
-        seed, drift_start, drift_per_week, n_per_week, drift, np.array(accuracy), np.array(baseline),
-        np.array(approval),
-    )  # fmt: skip
+    arrays = [drift, np.array(accuracy), np.array(baseline), np.array(approval)]
+    for array in arrays:
+        array.setflags(write=False)
+    return FeedbackSimulation(seed, drift_start, drift_per_week, n_per_week, *arrays)
 
 
 def first_week(mask: np.ndarray) -> int | None:
@@ -493,7 +495,7 @@ def feedback_figure(sim: FeedbackSimulation, margin: float, lang: str, fixed: fl
     verdict = evaluate_threshold(sim, margin, fixed)
     weeks = sim.weeks
     fig = go.Figure()
-    fig.add_vrect(x0=sim.drift_start - 0.5, x1=weeks[-1] + 0.5, fillcolor="#fff3bf", opacity=0.4, line_width=0,
+    fig.add_vrect(x0=sim.drift_start - 0.5, x1=weeks[-1] + 0.5, fillcolor="#fff3bf", opacity=0.4, line_width=0, layer="below",
                   annotation_text=translate("challenges.fig_drift", lang), annotation_position="top left")  # fmt: skip
     fig.add_trace(go.Scatter(x=weeks, y=sim.accuracy, name=translate("challenges.fig_accuracy", lang),
                              mode="lines+markers", line={"width": 3, "color": "#1c7ed6"}))  # fmt: skip
@@ -584,6 +586,10 @@ def check_retrain_threshold(ctx: CheckContext) -> CheckResult:
     if verdict.ok:
         return CheckResult(True, detail=translate("challenges.check_threshold_ok", ctx.lang, **values),
                            evidence=evidence)  # fmt: skip
-    key = "challenges.check_too_early" if verdict.too_early else "challenges.check_too_late"
+    if verdict.too_early:
+        key = "challenges.check_too_early"
+    elif verdict.trigger_week is None:
+        key = "challenges.check_never"
+    else:
+        key = "challenges.check_too_late"
     return CheckResult(False, (translate(key, ctx.lang, **values),), evidence=evidence)
-

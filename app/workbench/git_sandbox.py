@@ -32,6 +32,36 @@ MAX_FILE_BYTES = 20_000
 TIMEOUT = 20
 
 
+#: What a hosting platform adds: CI that runs the tests on every push (chapter VIII goes further).
+GITHUB_WORKFLOW = """# .github/workflows/tests.yml
+name: tests
+on: [push, pull_request]
+jobs:
+  test:
+    runs-on: ubuntu-latest
+    steps:
+      - uses: actions/checkout@v5
+      - uses: actions/setup-python@v6
+        with:
+          python-version: "3.12"
+      - run: pip install -r requirements.txt
+      - run: pytest
+"""
+GITLAB_CI = """# .gitlab-ci.yml
+stages: [test]
+
+test:
+  stage: test
+  image: python:3.12
+  script:
+    - pip install -r requirements.txt
+    - pytest --junitxml=report.xml
+  artifacts:
+    reports:
+      junit: report.xml
+"""
+
+
 class GitSandboxError(ValueError):
     """An action the sandbox refuses; `message(lang)` explains why in the learner's language."""
 
@@ -193,6 +223,11 @@ def merge(repo: Path, name: str, no_ff: bool = False) -> GitResult:
     name = _check_branch(repo, name)
     args = ["merge", "--no-edit", *(["--no-ff"] if no_ff else []), name]
     return run_git(repo, *args, shown=shlex.join(["git", "merge", *(["--no-ff"] if no_ff else []), name]))
+
+
+def merge_in_progress(repo: Path) -> bool:
+    """True when a merge stopped on a conflict and waits to be concluded or aborted."""
+    return (repo / ".git" / "MERGE_HEAD").is_file()
 
 
 def merge_abort(repo: Path) -> GitResult:

@@ -16,9 +16,8 @@ from pathlib import Path
 
 import pandas as pd
 import skops.io as sio
-from sklearn.model_selection import train_test_split
-
 from loan_model.processing import FEATURES, build_pipeline
+from sklearn.model_selection import train_test_split
 
 HERE = Path(__file__).resolve().parent
 OUT = HERE.parent / "src" / "loan_model" / "trained_models"
