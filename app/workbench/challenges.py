@@ -8,10 +8,7 @@ to it and label the mode.
 
 from __future__ import annotations
 
-import json
 import math
-import os
-import tempfile
 import time
 import warnings
 from collections.abc import Callable, Mapping
@@ -33,6 +30,7 @@ from workbench.data import (
 )
 from workbench.exercises import CheckContext, CheckResult
 from workbench.i18n import pick, translate
+from workbench.learner_files import read_json, write_json
 from workbench.settings import Settings
 
 if TYPE_CHECKING:
@@ -45,21 +43,6 @@ PredictMany = Callable[[pd.DataFrame], np.ndarray]
 PredictOne = Callable[[dict], float]
 MAX_ROWS = 10_000
 FIXED_THRESHOLD = 0.68  # the course's threshold, below the ~69 % majority baseline of this data
-
-
-def _save_json(path: Path, data: object) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
-    with os.fdopen(fd, "w", encoding="utf-8") as handle:
-        json.dump(data, handle, indent=1, default=str)
-    os.replace(tmp, path)
-
-
-def _load_json(path: Path, default: object) -> object:
-    try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except (FileNotFoundError, json.JSONDecodeError):
-        return default
 
 
 def challenges_dir(settings: Settings, learner: str) -> Path:
@@ -314,7 +297,7 @@ def robustness_path(settings: Settings, learner: str) -> Path:
 
 def record_trial(settings: Settings, learner: str, form: Mapping[str, str], raw: Outcome, checked: Outcome) -> None:
     """Remember a trial (the application and both outcomes) for the hands-on check; keeps the last 100."""
-    trials = _load_json(robustness_path(settings, learner), [])
+    trials = read_json(robustness_path(settings, learner), [])
     trials = trials if isinstance(trials, list) else []
     trials.append(
         {
@@ -327,7 +310,7 @@ def record_trial(settings: Settings, learner: str, form: Mapping[str, str], raw:
             "at": time.time(),
         }
     )
-    _save_json(robustness_path(settings, learner), trials[-100:])
+    write_json(robustness_path(settings, learner), trials[-100:])
 
 
 def robustness_code() -> str:
@@ -363,7 +346,7 @@ else:
 
 def check_silent_failure(ctx: CheckContext) -> CheckResult:
     """Passed when the learner found an application the raw model scores silently but validation refuses."""
-    trials = _load_json(robustness_path(ctx.settings, ctx.learner), [])
+    trials = read_json(robustness_path(ctx.settings, ctx.learner), [])
     trials = trials if isinstance(trials, list) else []
     if not trials:
         return CheckResult(False, (translate("challenges.check_no_trial", ctx.lang),))
@@ -545,13 +528,13 @@ class ThresholdChoice:
 
 def save_threshold_choice(settings: Settings, learner: str, margin: float, seed: int) -> ThresholdChoice:
     """Save the learner's margin (and the simulation seed) for the hands-on check."""
-    _save_json(threshold_path(settings, learner), {"margin": float(margin), "seed": int(seed), "at": time.time()})
+    write_json(threshold_path(settings, learner), {"margin": float(margin), "seed": int(seed), "at": time.time()})
     return ThresholdChoice(float(margin), int(seed))
 
 
 def load_threshold_choice(settings: Settings, learner: str) -> ThresholdChoice | None:
     """The learner's saved rule, if any."""
-    data = _load_json(threshold_path(settings, learner), None)
+    data = read_json(threshold_path(settings, learner), None)
     if not isinstance(data, dict) or not isinstance(data.get("margin"), int | float):
         return None
     return ThresholdChoice(float(data["margin"]), int(data.get("seed", 7)))

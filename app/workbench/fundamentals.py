@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import json
 import math
-import os
-import tempfile
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -22,6 +20,7 @@ import pandas as pd
 
 from workbench.exercises import CheckContext, CheckResult
 from workbench.i18n import translate
+from workbench.learner_files import read_json, update_json
 from workbench.settings import Settings, get_settings
 
 APPROVED = "approved"  # the derived column: Loan_Status == "Y"
@@ -515,23 +514,13 @@ def answers_path(settings: Settings, learner: str) -> Path:
 
 def load_answers(settings: Settings, learner: str) -> dict:
     """The learner's saved answers (empty if none or unreadable)."""
-    try:
-        data = json.loads(answers_path(settings, learner).read_text(encoding="utf-8"))
-    except (FileNotFoundError, json.JSONDecodeError):
-        return {}
+    data = read_json(answers_path(settings, learner), {})
     return data if isinstance(data, dict) else {}
 
 
 def save_answer(settings: Settings, learner: str, key: str, value: object) -> dict:
     """Save one answer (atomically) and return all the learner's answers."""
-    answers = {**load_answers(settings, learner), key: value}
-    path = answers_path(settings, learner)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
-    with os.fdopen(fd, "w", encoding="utf-8") as handle:
-        json.dump(answers, handle, indent=1)
-    os.replace(tmp, path)
-    return answers
+    return update_json(answers_path(settings, learner), {key: value})
 
 
 def approval_rate(df: pd.DataFrame, area: str) -> float:

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import contextlib
 import io
-import json
 import os
 import re
 import shutil
@@ -20,7 +19,6 @@ import signal
 import subprocess
 import sys
 import tarfile
-import tempfile
 import time
 import zipfile
 from collections.abc import Callable, Mapping, Sequence
@@ -33,6 +31,7 @@ import pandas as pd
 
 from workbench.exercises import CheckContext, CheckResult
 from workbench.i18n import translate
+from workbench.learner_files import read_json, write_json
 from workbench.settings import Settings, get_settings
 
 PACKAGE_DIR = Path("examples") / "loan_model_package"
@@ -53,21 +52,6 @@ class PackagingError(RuntimeError):
     def message(self, lang: str) -> str:
         """The explanation in `lang`."""
         return translate(f"packaging.{self.key}", lang, **self.params)
-
-
-def _save_json(path: Path, data: object) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
-    with os.fdopen(fd, "w", encoding="utf-8") as handle:
-        json.dump(data, handle, indent=1, default=str)
-    os.replace(tmp, path)
-
-
-def _load_json(path: Path) -> Any:
-    try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except (FileNotFoundError, json.JSONDecodeError):
-        return None
 
 
 # --------------------------------------------------------------------------------------------
@@ -187,7 +171,7 @@ def compare_serializers(
         same_classes = bool(np.array_equal(reloaded.argmax(axis=1), expected.argmax(axis=1)))
         identical = same_classes and diff <= 1e-12
         rows.append(SavedModel(fmt, path, path.stat().st_size, saved, load_seconds, identical, untrusted, None, diff))
-    _save_json(
+    write_json(
         folder / "report.json",
         [{"fmt": r.fmt, "size": r.size, "save_seconds": r.save_seconds, "load_seconds": r.load_seconds,
           "identical": r.identical, "untrusted": list(r.untrusted)} for r in rows],
@@ -325,7 +309,7 @@ def ratio_answer_path(settings: Settings, learner: str) -> Path:
 
 def save_ratio_answer(settings: Settings, learner: str, percent: float) -> None:
     """Save the size ratio (joblib compress=9 / compress=0, in %) the learner read from the table."""
-    _save_json(ratio_answer_path(settings, learner), {"percent": float(percent), "at": time.time()})
+    write_json(ratio_answer_path(settings, learner), {"percent": float(percent), "at": time.time()})
 
 
 def compression_ratio(folder: Path) -> float | None:
@@ -342,7 +326,7 @@ def check_compression_ratio(ctx: CheckContext, tolerance: float = 1.0) -> CheckR
     actual = compression_ratio(folder)
     if actual is None:
         return CheckResult(False, (translate("packaging.check_no_files", ctx.lang),))
-    answer = _load_json(ratio_answer_path(ctx.settings, ctx.learner))
+    answer = read_json(ratio_answer_path(ctx.settings, ctx.learner))
     if not isinstance(answer, dict) or not isinstance(answer.get("percent"), int | float):
         return CheckResult(False, (translate("packaging.check_no_ratio", ctx.lang),))
     given = float(answer["percent"])
