@@ -1,0 +1,183 @@
+"""AppTest of chapter XI, tab by tab: security (with a real API process for the HTTP attacks, the
+extraction, the rate limit and the size cap), A/B test, bandits, business value, and the hands-on checks."""
+
+from __future__ import annotations
+
+import pytest
+from workbench import api_client, experiments, security
+from workbench.data import load_course_data
+from workbench.progress import ProgressStore
+from workbench.settings import get_settings
+
+from tests.conftest import free_port
+from tests.pages.conftest import assert_no_exception, open_app
+
+PAGE = "11_post_production"
+
+
+def _texts(elements) -> str:
+    return "\n".join(str(e.value) for e in elements)
+
+
+def _metrics(at) -> dict[str, str]:
+    return {m.label: m.value for m in at.metric}
+
+
+def _done() -> set[str]:
+    return ProgressStore(get_settings().progress_db).completed_items(get_settings().learner).get(PAGE, set())
+
+
+@pytest.fixture
+def api_port(monkeypatch, mlflow_store) -> int:
+    port = free_port()
+    monkeypatch.setenv("WORKBENCH_API_PORT", str(port))
+    get_settings.cache_clear()
+    yield port
+    api_client.stop(get_settings())
+
+
+def test_security_attacks_defenses_and_the_flip_exercise() -> None:
+    at = open_app("fr", PAGE, timeout=180)
+    assert_no_exception(at)
+    labels = [t.label for t in at.tabs]
+    assert {"Sécurité", "Test A/B", "Bandits", "Valeur métier", "Évasion", "Défenses"} <= set(labels)
+    at.slider(key="ch11_budget").set_value(20)
+    at.button(key="ch11_wb_run").click().run()
+    assert_no_exception(at)
+    metrics = _metrics(at)
+    assert metrics["Exactitude sans attaque"] == "77.2%" and metrics["Sous attaque (dossiers valides)"] == "22.8%"
+    assert any("Credit_History" in set(d.value.iloc[:, 0]) for d in at.dataframe)
+
+    at.button(key="ch11_api_run").click().run()
+    assert "L'API ne répond pas" in _texts(at.warning)
+
+    at.multiselect(key="ch11_poison_strategies").set_value(["targeted"]).run()
+    at.button(key="ch11_poison_run").click().run()
+    at.button(key="ch11_mia_run").click().run()
+    at.button(key="ch11_def_run").click().run()
+    assert_no_exception(at)
+    metrics = _metrics(at)
+    curve = next(d.value for d in at.dataframe if "flipped" in d.value.columns)
+    assert curve["accuracy"].iloc[-1] < curve["accuracy"].iloc[0] - 0.2
+    assert {"Entraînement adverse", "Validation des entrées", "Ensemble de modèles"} <= set(metrics)
+    mia = next(d.value for d in at.dataframe if "AUC de l'attaque (ART)" in d.value.columns)
+    assert mia["AUC de l'attaque (ART)"].iloc[1] > mia["AUC de l'attaque (ART)"].iloc[0]
+    assert len(at.get("plotly_chart")) >= 2
+
+    # Hands-on: the learner flips the refused application through the form, then checks it.
+    at.button(key="ch11_flip_decision_check").click().run()
+    assert "Aucune retouche enregistrée" in _texts(at.markdown)
+    start = security.flip_start_application(security.flip_victim(load_course_data()))
+    at.selectbox(key="ch11_flip_Credit_History").set_value(1 - start["Credit_History"]).run()
+    at.number_input(key="ch11_flip_CoapplicantIncome").set_value(30000).run()
+    at.button(key="ch11_flip_submit").click().run()
+    assert "Décision changée" in _texts(at.success)
+    at.button(key="ch11_flip_decision_check").click().run()
+    assert_no_exception(at)
+    assert "Décision changée par le modèle" in _texts(at.success)
+    assert "flip-decision" in _done()
+
+
+def test_http_attacks_extraction_rate_limit_and_dos_against_the_live_api(api_port) -> None:
+    at = open_app("en", PAGE, timeout=180)
+    at.slider(key="ch11_budget").set_value(15)
+    at.button(key="ch11_api_start_evasion").click().run()
+    assert_no_exception(at)
+    assert f"The API answers at http://127.0.0.1:{api_port} (no rate limit)" in _texts(at.success)
+
+    at.button(key="ch11_api_run").click().run()
+    assert_no_exception(at)
+    metrics = _metrics(at)
+    assert metrics["Goal"] == "Get approved" and metrics["Reached"] == "yes" and int(metrics["Queries"]) > 10
+
+    at.select_slider(key="ch11_extract_n").set_value(50).run()
+    at.button(key="ch11_extract_run").click().run()
+    assert_no_exception(at)
+    assert "50 answers obtained, 0 refused" in _texts(at.caption)
+    assert float(_metrics(at)["No limit"].rstrip("%")) > 80
+
+    at.number_input(key="ch11_rate").set_value(2.0)
+    at.number_input(key="ch11_burst").set_value(5)
+    at.button(key="ch11_restart_limited").click().run()
+    assert_no_exception(at)
+    assert "limited to 2 requests/s per client (burst 5)" in _texts(at.success)
+    at.button(key="ch11_extract_run").click().run()
+    limited = next(c.value for c in at.caption if "answers obtained" in c.value and "0 refused" not in c.value)
+    assert int(limited.split(" refused")[0].split(", ")[-1]) > 30
+
+    at.button(key="ch11_oversize").click().run()
+    at.slider(key="ch11_burst_n").set_value(20)
+    at.button(key="ch11_burst_run").click().run()
+    assert_no_exception(at)
+    texts = _texts(at.markdown)
+    assert "answer **413** × 1" in texts and "**429** ×" in texts
+
+
+def test_ab_tab_design_simulation_peeking_and_sample_size_check() -> None:
+    at = open_app("en", PAGE, timeout=180)
+    assert _metrics(at)["Size per arm"] == "3\u202f211"
+    at.number_input(key="ch11_ss_baseline").set_value(20.0)
+    at.number_input(key="ch11_ss_mde").set_value(-3.0)
+    at.selectbox(key="ch11_ss_power").set_value(0.9).run()
+    assert _metrics(at)["Size per arm"] == "3\u202f516"
+    at.number_input(key="ch11_ss_answer").set_value(3516).run()
+    at.button(key="ch11_ss_save").click().run()
+    at.button(key="ch11_ab_sample_size_check").click().run()
+    assert "Size per arm 3516: right" in _texts(at.success)
+
+    at.select_slider(key="ch11_ab_n").set_value(2000)
+    at.button(key="ch11_ab_run").click().run()
+    assert_no_exception(at)
+    assert "p-value" in _metrics(at) and "Difference B − A" in _metrics(at)
+    assert any(
+        code.value.startswith("import numpy as np\nfrom scipy.stats import chi2_contingency") for code in at.code
+    )
+
+    at.select_slider(key="ch11_peek_sims").set_value(500)
+    at.button(key="ch11_peek_run").click().run()
+    assert_no_exception(at)
+    metrics = _metrics(at)
+    once = float(metrics["False positives, one look at the end"].rstrip("%"))
+    daily = float(metrics["False positives, one look a day"].rstrip("%"))
+    assert once < 10 < daily
+
+
+def test_bandits_tab_and_lowest_regret_check() -> None:
+    at = open_app("fr", PAGE, timeout=180)
+    at.slider(key="ch11_bandit_runs").set_value(3)
+    at.button(key="ch11_bandit_run").click().run()
+    assert_no_exception(at)
+    metrics = _metrics(at)
+    regret = {
+        name: float(metrics[name]) for name in ("Répartition fixe (A/B)", "ε-greedy", "UCB1", "Thompson sampling")
+    }
+    assert min(regret, key=regret.get) == "Thompson sampling"
+    at.segmented_control(key="ch11_share_strategy").set_value("ucb1").run()
+    assert_no_exception(at)
+    assert any("Part du trafic de chaque bras" in c.proto.spec and "UCB1" in c.proto.spec
+               for c in at.get("plotly_chart"))  # fmt: skip
+    at.radio(key="ch11_bandit_choice").set_value("thompson").run()
+    at.button(key="ch11_bandit_save").click().run()
+    at.button(key="ch11_lowest_regret_check").click().run()
+    assert_no_exception(at)
+    assert "Bonne réponse : Thompson sampling" in _texts(at.success)
+
+
+def test_business_tab_and_threshold_check() -> None:
+    at = open_app("en", PAGE, timeout=180)
+    assert "Click the button to train the models" in _texts(at.info)
+    at.button(key="ch11_portfolio_run").click().run()
+    assert_no_exception(at)
+    assert "is not the most profitable" in _texts(at.success)
+    table = next(d.value for d in at.dataframe if "Most profitable threshold" in d.value.columns)
+    assert len(table) == 4
+    portfolio = experiments.build_portfolio(load_course_data(), ["logistic_regression"])
+    curve = experiments.profit_curve(portfolio.probabilities["logistic_regression"], portfolio.repaid, 1, 4)
+    best, profit = experiments.best_threshold(curve)
+    at.slider(key="ch11_threshold").set_value(best).run()
+    assert _metrics(at)[f"Profit at threshold {best:.2f}"] == f"{profit:.0f}"
+    at.button(key="ch11_threshold_save").click().run()
+    at.button(key="ch11_best_threshold_check").click().run()
+    assert_no_exception(at)
+    assert f"Threshold {best:.2f}: profit {profit:.0f}" in _texts(at.success)
+    assert "best-threshold" in _done()
