@@ -1,0 +1,132 @@
+"""AppTest of chapter X, tab by tab: drift lab, Evidently report, timeline, live monitoring of a real API."""
+
+from __future__ import annotations
+
+import pytest
+from workbench import api_client, drift
+from workbench.data import load_course_data
+from workbench.settings import get_settings
+
+from tests.conftest import free_port
+from tests.pages.conftest import assert_no_exception, open_app
+
+PAGE = "10_monitoring"
+
+
+def _texts(elements) -> str:
+    return "\n".join(str(e.value) for e in elements)
+
+
+def test_drift_lab_statistics_and_mystery_exercise() -> None:
+    at = open_app("en", PAGE, timeout=120)
+    assert_no_exception(at)
+    assert "Drift detected on: ApplicantIncome" in _texts(at.warning)  # default: income shift
+    assert at.metric[0].label == "Drifting features" and at.metric[0].value == "1 / 13"
+    table = at.dataframe[0].value
+    assert list(table["Feature"])[-1] == "prediction" and "PSI / CSI" in table.columns
+    at.selectbox(key="ch10_lab_kind").set_value("unit_change").run()
+    assert "Drift detected on: LoanAmount" in _texts(at.warning)
+    assert any("ks_2samp" in c.value for c in at.code)
+
+    at.segmented_control(key="ch10_source").set_value("mystery").run()
+    assert_no_exception(at)
+    truth = drift.mystery_feature(get_settings().learner)
+    assert f"Drift detected on: {truth}" in _texts(at.warning)
+    at.selectbox(key="ch10_mystery_answer").set_value(truth).run()
+    at.button(key="ch10_mystery_save").click().run()
+    at.button(key="ch10_mystery_drift_check").click().run()
+    assert f"Well spotted: {truth}" in _texts(at.success)
+
+
+def test_evidently_report_and_categorical_test_exercise_in_french() -> None:
+    at = open_app("fr", PAGE, timeout=120)
+    at.radio(key="ch10_test_answer").set_value("ks").run()
+    at.button(key="ch10_test_save").click().run()
+    at.button(key="ch10_categorical_test_check").click().run()
+    assert "valeurs ordonnées" in _texts(at.markdown)
+    at.radio(key="ch10_test_answer").set_value("chi2").run()
+    at.button(key="ch10_test_save").click().run()
+    at.button(key="ch10_categorical_test_check").click().run()
+    assert_no_exception(at)
+    assert "le khi-deux compare des effectifs" in _texts(at.success)
+
+    assert "Choisissez un scénario" in _texts(at.info)
+    at.button(key="ch10_ev_run").click().run()
+    assert_no_exception(at)
+    table = at.dataframe[1].value  # the drift lab's table comes first
+    assert set(table.loc[table["Notre verdict"], "Variable"]) == {"LoanAmount"}
+    differ = sorted(table.loc[table["Evidently"] != table["Notre verdict"], "Variable"])
+    assert "LoanAmount" in set(table.loc[table["Evidently"], "Variable"])
+    message = _texts(at.warning) + _texts(at.success)
+    assert f"Même verdict sur {12 - len(differ)} colonnes sur 12" in message
+    if differ:  # only where Evidently's goodness-of-fit chi-square is stricter than our homogeneity test
+        assert "toutes jugées par le khi-deux" in message
+        assert set(table.loc[table["Variable"].isin(differ), "Méthode"]) == {"chisquare"}
+    assert [m.value for m in at.metric if m.label == "Dérive du jeu (≥ 50 %)"] == ["non"]
+    assert any("DataDriftPreset" in c.value for c in at.code)
+
+
+def test_timeline_tab_strategies_and_threshold_exercise() -> None:
+    at = open_app("en", PAGE, timeout=120)
+    baseline = drift.majority_baseline(load_course_data())
+    assert "68 % accuracy" in _texts(at.info) and f"already scores {baseline:.1%}" in _texts(at.info)
+    at.slider(key="ch10_tl_margin").set_value(-0.02).run()
+    assert "would never fire the alert" in _texts(at.error)
+    at.slider(key="ch10_tl_margin").set_value(0.05).run()
+    at.button(key="ch10_tl_run").click().run()
+    assert_no_exception(at)
+    summary = next(d.value for d in at.dataframe if "Strategy" in d.value.columns)
+    assert list(summary["Strategy"]) == [
+        "Never",
+        "Periodic (every 4 weeks)",
+        "On data-drift alert",
+        "On accuracy alert",
+    ]
+    assert list(summary["Retrainings"])[:3] == [0, 4, 0]  # concept drift: no input drift to alert on
+    assert "No control-chart rule fired." in _texts(at.info)
+
+    timeline, values = drift.threshold_exercise(get_settings().learner, load_course_data())
+    start = timeline.start_week
+    good = round(float(values[: start - 1].max() + values[start - 1]) / 2, 3)
+    at.slider(key="ch10_thr_value").set_value(good).run()
+    at.button(key="ch10_thr_save").click().run()
+    at.button(key="ch10_alert_threshold_check").click().run()
+    assert f"raises the alert in week {start}" in _texts(at.success)
+
+
+@pytest.fixture
+def api_port(monkeypatch, mlflow_store):
+    port = free_port()
+    monkeypatch.setenv("WORKBENCH_API_PORT", str(port))
+    monkeypatch.setenv("WORKBENCH_API_POLL_SECONDS", "0")
+    get_settings.cache_clear()
+    yield port
+    api_client.stop(get_settings())
+
+
+def test_live_tab_against_a_real_api(api_port) -> None:
+    at = open_app("en", PAGE, timeout=180)
+    assert "The API is stopped" in _texts(at.info) or any("stopped" in i.value for i in at.info)
+    at.button(key="ch10_live_start").click().run()
+    assert_no_exception(at)
+    assert api_client.status().healthy
+    at.button(key="ch10_live_burst").click().run()
+    assert_no_exception(at)
+    assert "No alert" in _texts(at.success)
+    assert next(m.value for m in at.metric if m.label == "Inputs kept by the API") == "50"
+
+    at.segmented_control(key="ch10_live_mode").set_value("drifted").run()
+    for _ in range(2):
+        at.button(key="ch10_live_burst").click().run()
+    alerts = _texts(at.error)
+    assert "CreditHistoryMissingSpike" in alerts and "PredictionMixShift" in alerts
+    assert any("Credit_History" in str(d.value) for d in at.dataframe)
+
+    at.segmented_control(key="ch10_live_mode").set_value("normal").run()
+    for _ in range(2):
+        at.button(key="ch10_live_burst").click().run()
+    assert "No alert" in _texts(at.success)
+    rate = next(m.value for m in at.metric if m.label == "Throughput")
+    assert rate.endswith("/s")
+    at.button(key="ch10_live_stop").click().run()
+    assert not api_client.status().healthy
