@@ -21,18 +21,23 @@ def read_json(path: Path, default: Any = None) -> Any:
         return default
 
 
-def write_json(path: Path, data: Any) -> None:
-    """Write `data` as JSON, atomically (a temporary file in the same folder, then a rename)."""
+def write_text(path: Path, text: str) -> None:
+    """Write `text` atomically (a temporary file in the same folder, then a rename)."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            json.dump(data, handle, indent=1, default=str)
+            handle.write(text)
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def write_json(path: Path, data: Any) -> None:
+    """Write `data` as JSON, atomically; the old file stays intact if `data` cannot be encoded."""
+    write_text(path, json.dumps(data, indent=1, default=str))
 
 
 def update_json(path: Path, updates: dict[str, Any]) -> dict[str, Any]:
