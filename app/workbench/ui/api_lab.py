@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 
 import pandas as pd
 import streamlit as st
 
 from workbench import api_client
 from workbench.i18n import translate
+from workbench.services import ServiceStatus
 from workbench.settings import get_settings
 from workbench.ui.context import current_lang, current_learner, t
 from workbench.ui.widgets import show_code
@@ -23,37 +25,50 @@ def _api_is_up() -> bool:
     return False
 
 
-def server_tab() -> None:
-    """Start/stop the API process, its status from /health, the model it serves, links to the docs."""
+def api_controls(prefix: str, on_stop: Callable[[], None] | None = None) -> ServiceStatus:
+    """Start/stop/refresh buttons for the local API and its status; returns the status shown.
+
+    Used by chapter VII and by the live monitoring of chapter X (`prefix` keys the widgets).
+    """
     settings = get_settings()
     url = api_client.api_url(settings)
-    st.markdown(t("api.server_intro", alias=settings.api_alias, url=url))
     status = api_client.status(settings)
     start_col, stop_col, refresh_col = st.columns(3)
-    if start_col.button(t("api.start"), key=f"{P}_start", disabled=status.healthy, type="primary",
+    if start_col.button(t("api.start"), key=f"{prefix}_start", disabled=status.healthy, type="primary",
                         icon=":material/play_arrow:"):  # fmt: skip
         with st.spinner(t("api.starting")):
             try:
                 api_client.start(settings)
             except RuntimeError as exc:
-                st.session_state[f"{P}_start_error"] = str(exc)
+                st.session_state[f"{prefix}_start_error"] = str(exc)
             else:
-                st.session_state.pop(f"{P}_start_error", None)
+                st.session_state.pop(f"{prefix}_start_error", None)
         st.rerun()
-    if stop_col.button(t("api.stop"), key=f"{P}_stop", disabled=status.pid is None, icon=":material/stop:"):
+    if stop_col.button(t("api.stop"), key=f"{prefix}_stop", disabled=status.pid is None, icon=":material/stop:"):
         api_client.stop(settings)
+        if on_stop is not None:
+            on_stop()
         st.rerun()
-    refresh_col.button(t("api.refresh"), key=f"{P}_refresh", icon=":material/refresh:")
-    if error := st.session_state.get(f"{P}_start_error"):
+    refresh_col.button(t("api.refresh"), key=f"{prefix}_refresh", icon=":material/refresh:")
+    if error := st.session_state.get(f"{prefix}_start_error"):
         st.error(t("api.start_failed", error=error))
     if not status.healthy:
         st.info(t("api.stopped"), icon=":material/power_off:")
         show_code(f"python -m workbench.api --host {settings.api_host} --port {settings.api_port}", language="bash")
-        return
-    if status.pid is not None:
+    elif status.pid is not None:
         st.success(t("api.running", url=url, pid=status.pid), icon=":material/check_circle:")
     else:
         st.success(t("api.running_external", url=url), icon=":material/check_circle:")
+    return status
+
+
+def server_tab() -> None:
+    """Start/stop the API process, its status from /health, the model it serves, links to the docs."""
+    settings = get_settings()
+    url = api_client.api_url(settings)
+    st.markdown(t("api.server_intro", alias=settings.api_alias, url=url))
+    if not api_controls(P).healthy:
+        return
     st.markdown(t("api.docs_link", url=url))
     info = api_client.call("GET", "/model")
     if info.ok:

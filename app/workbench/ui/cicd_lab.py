@@ -9,7 +9,7 @@ from workbench.i18n import pick, translate
 from workbench.settings import get_settings
 from workbench.ui.context import current_lang, current_learner, t
 from workbench.ui.modeling import model_form
-from workbench.ui.widgets import show_code
+from workbench.ui.widgets import live_log, show_code
 
 P = "ch08"  # widget key prefix
 RUN_KEY = f"{P}_run"
@@ -18,19 +18,6 @@ RUN_KEY = f"{P}_run"
 # ----------------------------------------------------------------------------------------------
 # Pipeline
 # ----------------------------------------------------------------------------------------------
-
-
-def _log_area():
-    """A placeholder showing the last lines of a running command, and the callback feeding it."""
-    area = st.empty()
-    lines: list[str] = []
-
-    def on_line(line: str) -> None:
-        lines.append(line)
-        if len(lines) % 5 == 0:
-            area.code("\n".join(lines[-10:]), language="text")
-
-    return on_line
 
 
 def _config():
@@ -124,7 +111,7 @@ def _advance(run, settings, everything: bool) -> None:
 
     label = t("cicd.running_all") if everything else t("cicd.running_step", step=t(f"cicd.step_{run.next_step.name}"))
     with st.status(label, expanded=True) as status:
-        on_line = _log_area()
+        on_line = live_log(10)
         if everything:
             pl.run_all(run, settings, on_step=lambda s: status.update(label=t("cicd.running_step", step=t(f"cicd.step_{s.name}"))),
                        on_line=on_line)  # fmt: skip

@@ -338,32 +338,14 @@ def live_tab() -> None:
     settings = get_settings()
     url = api_client.api_url(settings)
     st.markdown(t("monitoring.intro", url=url))
-    status = api_client.status(settings)
-    start_col, stop_col = st.columns(2)
-    if start_col.button(t("api.start"), key=f"{P}_live_start", disabled=status.healthy, type="primary",
-                        icon=":material/play_arrow:"):  # fmt: skip
-        with st.spinner(t("api.starting")):
-            try:
-                api_client.start(settings)
-                st.session_state.pop(f"{P}_live_error", None)
-            except RuntimeError as exc:
-                st.session_state[f"{P}_live_error"] = str(exc)
-        st.rerun()
-    if stop_col.button(t("api.stop"), key=f"{P}_live_stop", disabled=status.pid is None, icon=":material/stop:"):
-        api_client.stop(settings)
+    from workbench.ui.api_lab import api_controls
+
+    def forget_traffic() -> None:
         for key in (f"{P}_live_history", f"{P}_live_last"):
             st.session_state.pop(key, None)
-        st.rerun()
-    if error := st.session_state.get(f"{P}_live_error"):
-        st.error(t("api.start_failed", error=error))
-    if not status.healthy:
-        st.info(t("api.stopped"), icon=":material/power_off:")
-        show_code(f"python -m workbench.api --host {settings.api_host} --port {settings.api_port}", language="bash")
+
+    if not api_controls(f"{P}_live", on_stop=forget_traffic).healthy:
         return
-    if status.pid is not None:
-        st.success(t("api.running", url=url, pid=status.pid), icon=":material/check_circle:")
-    else:
-        st.success(t("api.running_external", url=url), icon=":material/check_circle:")
     left, middle, right = st.columns(3)
     mode = left.segmented_control(
         t("monitoring.traffic"), list(monitoring.TRAFFIC_MODES), default="normal", key=f"{P}_live_mode",

@@ -13,7 +13,7 @@ from workbench.i18n import translate
 from workbench.settings import get_settings
 from workbench.ui.context import current_lang, current_learner, t
 from workbench.ui.modeling import course_data, model_form
-from workbench.ui.widgets import show_code
+from workbench.ui.widgets import live_log, show_code
 
 P = "ch05"  # widget key prefix
 
@@ -380,15 +380,8 @@ def project_tab() -> None:
     project_params = {"model": model_name, **params, "learner": current_learner()}
     st.code(mlproject.shell_command(project_params), language="bash")
     if st.button(t("mlflow.project_run"), key=f"{P}_project_run", type="primary", icon=":material/terminal:"):
-        lines: list[str] = []
-        placeholder = st.empty()
-
-        def on_line(line: str) -> None:
-            lines.append(line)
-            placeholder.code("\n".join(lines[-40:]), language="text")
-
         with st.spinner(t("mlflow.project_running")):
-            result = mlproject.run_project(project_params, on_line=on_line)
+            result = mlproject.run_project(project_params, on_line=live_log(40, every=1))
         st.session_state[f"{P}_project_result"] = result
     result = st.session_state.get(f"{P}_project_result")
     if result is not None:

@@ -11,7 +11,7 @@ from workbench.i18n import translate
 from workbench.settings import get_settings
 from workbench.ui.context import current_lang, current_learner, t
 from workbench.ui.modeling import course_data, model_form
-from workbench.ui.widgets import show_code
+from workbench.ui.widgets import live_log, show_code
 
 P = "ch04"  # widget key prefix
 
@@ -108,19 +108,6 @@ def _reduce_demo() -> None:
 # ----------------------------------------------------------------------------------------------
 
 
-def _log_area():
-    """A placeholder showing the last lines of a running command, and the callback feeding it."""
-    area = st.empty()
-    lines: list[str] = []
-
-    def on_line(line: str) -> None:
-        lines.append(line)
-        if len(lines) % 5 == 0:
-            area.code("\n".join(lines[-12:]), language="text")
-
-    return on_line
-
-
 def package_tab() -> None:
     """The package's files, a real `python -m build`, the wheel and sdist contents, pytest with JUnit."""
     from workbench import packaging as pk
@@ -147,7 +134,7 @@ def package_tab() -> None:
     st.caption(t("packaging.build_mode_offline" if offline else "packaging.build_mode_isolated"))
     if st.button(t("packaging.build"), key=f"{P}_build", type="primary", icon=":material/inventory_2:"):
         with st.status(t("packaging.building"), expanded=True) as status:
-            result = pk.build_package(dest, source, on_line=_log_area())
+            result = pk.build_package(dest, source, on_line=live_log(12))
             status.update(label=t("packaging.build_done" if result.ok else "packaging.build_failed",
                                   seconds=result.seconds), state="complete" if result.ok else "error")  # fmt: skip
         st.session_state[f"{P}_build_result"] = result
@@ -162,7 +149,7 @@ def package_tab() -> None:
     if st.button(t("packaging.run_tests"), key=f"{P}_test", disabled=not has_wheel, icon=":material/checklist:"):
         with st.status(t("packaging.testing"), expanded=True) as status:
             try:
-                report = pk.run_package_tests(dest, on_line=_log_area())
+                report = pk.run_package_tests(dest, on_line=live_log(12))
             except pk.PackagingError as exc:
                 status.update(state="error")
                 st.error(exc.message(lang))

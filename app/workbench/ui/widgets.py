@@ -1,6 +1,8 @@
-"""Small shared widgets: "show me the code"."""
+"""Small shared widgets: "show me the code", a live log of a running command."""
 
 from __future__ import annotations
+
+from collections.abc import Callable
 
 import streamlit as st
 
@@ -11,3 +13,16 @@ def show_code(code: str, *, title: str | None = None, language: str = "python", 
     """An expander with the code equivalent to what the learner just did, ready to copy."""
     with st.expander(title or t("common.show_code"), expanded=expanded, icon=":material/code:"):
         st.code(code, language=language)
+
+
+def live_log(lines_shown: int = 12, every: int = 5) -> Callable[[str], None]:
+    """A placeholder showing the last lines of a running command; returns the callback that feeds it."""
+    area = st.empty()
+    lines: list[str] = []
+
+    def on_line(line: str) -> None:
+        lines.append(line)
+        if len(lines) % every == 0:
+            area.code("\n".join(lines[-lines_shown:]), language="text")
+
+    return on_line
