@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 
 from workbench.exercises import CheckContext, CheckResult
-from workbench.i18n import translate
+from workbench.i18n import LocalizedError, translate
 from workbench.learner_files import read_json, update_json
 from workbench.settings import Settings, get_settings
 
@@ -33,17 +33,10 @@ QUESTIONS_FILE = "python_questions.yaml"
 TOPICS: tuple[str, ...] = ("data_structures", "control_flow", "functions", "classes")
 
 
-class LabError(ValueError):
+class LabError(LocalizedError, ValueError):
     """An action the lab cannot do; `message(lang)` explains why in the learner's language."""
 
-    def __init__(self, key: str, **params: object) -> None:
-        super().__init__(translate(f"fundamentals.{key}", "en", **params))
-        self.key = key
-        self.params = params
-
-    def message(self, lang: str) -> str:
-        """The explanation in `lang`."""
-        return translate(f"fundamentals.{self.key}", lang, **self.params)
+    namespace = "fundamentals"
 
 
 # --------------------------------------------------------------------------------------------

@@ -20,7 +20,7 @@ from pathlib import Path
 import plotly.graph_objects as go
 
 from workbench.exercises import CheckContext, CheckResult
-from workbench.i18n import translate
+from workbench.i18n import LocalizedError, translate
 from workbench.settings import Settings, safe_name
 
 SANDBOX = "git-sandbox"
@@ -62,17 +62,10 @@ test:
 """
 
 
-class GitSandboxError(ValueError):
+class GitSandboxError(LocalizedError, ValueError):
     """An action the sandbox refuses; `message(lang)` explains why in the learner's language."""
 
-    def __init__(self, key: str, **params: object) -> None:
-        super().__init__(translate(f"git.{key}", "en", **params))
-        self.key = key
-        self.params = params
-
-    def message(self, lang: str) -> str:
-        """The explanation in `lang`."""
-        return translate(f"git.{self.key}", lang, **self.params)
+    namespace = "git"
 
 
 @dataclass(frozen=True)

@@ -62,3 +62,21 @@ def missing_translations() -> list[str]:
         for lang in LANGUAGES
         if not str(texts.get(lang, "")).strip()
     ]
+
+
+class LocalizedError(Exception):
+    """An error a learner reads: its text is the string `<namespace>.<key>` in both languages.
+
+    Subclasses set `namespace`; `str(error)` is the English text (for logs), `message(lang)` the learner's.
+    """
+
+    namespace = ""
+
+    def __init__(self, key: str, **params: object) -> None:
+        super().__init__(translate(f"{self.namespace}.{key}", "en", **params))
+        self.key = key
+        self.params = params
+
+    def message(self, lang: str) -> str:
+        """The explanation in `lang`."""
+        return translate(f"{self.namespace}.{self.key}", lang, **self.params)

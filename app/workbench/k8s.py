@@ -31,7 +31,7 @@ import numpy as np
 import pandas as pd
 
 from workbench.exercises import CheckContext, CheckResult
-from workbench.i18n import translate
+from workbench.i18n import LocalizedError, translate
 from workbench.learner_files import read_json, write_json, write_text
 from workbench.settings import Settings
 
@@ -46,17 +46,10 @@ QUANTITY = re.compile(r"^\d+(\.\d+)?(m|Ki|Mi|Gi|Ti|k|M|G|T)?$")
 NAME = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
 
 
-class K8sError(ValueError):
+class K8sError(LocalizedError, ValueError):
     """An input the lab refuses; `message(lang)` explains why in the learner's language."""
 
-    def __init__(self, key: str, **params: object) -> None:
-        super().__init__(translate(f"k8s.{key}", "en", **params))
-        self.key = key
-        self.params = params
-
-    def message(self, lang: str) -> str:
-        """The explanation in `lang`."""
-        return translate(f"k8s.{self.key}", lang, **self.params)
+    namespace = "k8s"
 
 
 # --------------------------------------------------------------------------------------------

@@ -30,7 +30,7 @@ from typing import Any
 import pandas as pd
 
 from workbench.exercises import CheckContext, CheckResult
-from workbench.i18n import translate
+from workbench.i18n import LocalizedError, translate
 from workbench.learner_files import read_json, write_json
 from workbench.settings import Settings, get_settings
 
@@ -41,17 +41,10 @@ SERIALIZERS: tuple[str, ...] = ("pickle", "joblib-0", "joblib-3", "joblib-9", "s
 EXTENSIONS = {"pickle": "pkl", "joblib": "joblib", "skops": "skops"}
 
 
-class PackagingError(RuntimeError):
+class PackagingError(LocalizedError, RuntimeError):
     """An action the lab cannot do; `message(lang)` explains why in the learner's language."""
 
-    def __init__(self, key: str, **params: object) -> None:
-        super().__init__(translate(f"packaging.{key}", "en", **params))
-        self.key = key
-        self.params = params
-
-    def message(self, lang: str) -> str:
-        """The explanation in `lang`."""
-        return translate(f"packaging.{self.key}", lang, **self.params)
+    namespace = "packaging"
 
 
 # --------------------------------------------------------------------------------------------

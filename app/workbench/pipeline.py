@@ -35,7 +35,7 @@ from typing import Any
 import pandas as pd
 
 from workbench.exercises import CheckContext, CheckResult
-from workbench.i18n import translate
+from workbench.i18n import LocalizedError, translate
 from workbench.learner_files import read_json, write_json
 from workbench.settings import Settings
 
@@ -71,17 +71,10 @@ GITIGNORE = "build/\ndist/\n*.egg-info/\n__pycache__/\n.pytest_cache/\n"
 BUILD_INPUTS: tuple[str, ...] = ("src", "pyproject.toml", "MANIFEST.in", "README.md")
 
 
-class PipelineError(ValueError):
+class PipelineError(LocalizedError, ValueError):
     """A pipeline action the lab refuses; `message(lang)` explains why in the learner's language."""
 
-    def __init__(self, key: str, **params: object) -> None:
-        super().__init__(translate(f"cicd.{key}", "en", **params))
-        self.key = key
-        self.params = params
-
-    def message(self, lang: str) -> str:
-        """The explanation in `lang`."""
-        return translate(f"cicd.{self.key}", lang, **self.params)
+    namespace = "cicd"
 
 
 # --------------------------------------------------------------------------------------------

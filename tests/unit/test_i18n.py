@@ -85,3 +85,15 @@ def test_pages_have_no_hard_coded_user_text(path: Path) -> None:
                 if isinstance(arg, ast.Constant) and isinstance(arg.value, str) and arg.value.strip():
                     offenders.append(f"line {node.lineno}: {arg.value[:40]!r}")
     assert offenders == []
+
+
+def test_localized_error_speaks_both_languages() -> None:
+    from workbench.i18n import LocalizedError
+
+    class DataError(LocalizedError, ValueError):
+        namespace = "data"
+
+    error = DataError("extra_columns", columns="Score")
+    assert str(error) == "Extra columns, ignored: Score."
+    assert error.message("fr") == "Colonnes en trop, ignorées : Score."
+    assert isinstance(error, ValueError) and error.key == "extra_columns"
