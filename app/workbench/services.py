@@ -69,6 +69,7 @@ def _group_alive(pgid: int) -> bool:
 
 
 def _group_members(pgid: int) -> list[int]:
+    """Live processes (zombies excluded) of a process group, from /proc."""
     members = []
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit():
@@ -77,7 +78,7 @@ def _group_members(pgid: int) -> list[int]:
             fields = (entry / "stat").read_text().split(")")[-1].split()
         except OSError:
             continue
-        if int(fields[2]) == pgid:
+        if int(fields[2]) == pgid and fields[0] != "Z":
             members.append(int(entry.name))
     return members
 
