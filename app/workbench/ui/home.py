@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import pandas as pd
 import streamlit as st
 
 from workbench.chapters import CHAPTERS, SECTIONS, get_chapter
@@ -65,6 +64,7 @@ def _chapter_card(chapter_key: str, lang: str, progress) -> None:
 
 
 def _glossary(lang: str) -> None:
+    """Search box and matching terms as a scrollable definition list (light to render: no data grid)."""
     query = st.text_input(
         t("home.glossary_search"), key="home_glossary_query", placeholder=t("home.glossary_placeholder")
     )
@@ -77,14 +77,9 @@ def _glossary(lang: str) -> None:
     if not entries:
         st.info(t("home.glossary_none"))
         return
-    table = pd.DataFrame(
-        {
-            t("home.glossary_term"): [e.term for e in entries],
-            t("home.glossary_definition"): [e.definition for e in entries],
-            t("home.glossary_chapter"): [f"{e.chapter.roman}" for e in entries],
-        }
-    )
-    st.dataframe(table, hide_index=True, width="stretch", key="home_glossary_table")
+    chapter = t("home.glossary_chapter")
+    with st.container(height=420, key="home_glossary"):
+        st.markdown("\n".join(f"- **{e.term}** — {e.definition} _({chapter} {e.chapter.roman})_" for e in entries))
 
 
 def _reset_all(learner: str) -> None:
