@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-
 from workbench.learner_files import read_json, update_json, write_json
 
 
