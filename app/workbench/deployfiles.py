@@ -1,7 +1,7 @@
 """The project's own deployment files, read and explained (chapters VI and VII).
 
 Parses the real Dockerfiles, docker-compose.yml, deploy/nginx.conf and deploy/gunicorn.conf.py and
-attaches to each instruction the explanation from `lessons/annotations.yaml`, so the pages stay true when
+attaches to each instruction the explanation from `lessons/annotations/deploy.yaml`, so the pages stay true when
 the files change. Also runs hadolint (the real binary) on a Dockerfile and checks a learner's Dockerfile.
 """
 
@@ -12,11 +12,11 @@ import shutil
 import subprocess
 import sys
 from dataclasses import dataclass
-from functools import lru_cache
 from pathlib import Path
 
 import yaml
 
+from workbench.lessons import load_annotations
 from workbench.settings import Settings, get_settings
 
 KINDS = ("dockerfile", "compose", "nginx", "gunicorn")
@@ -39,15 +39,9 @@ class AnnotatedLine:
     note: dict[str, str] | None  # {fr, en}, None when the key has no annotation
 
 
-@lru_cache(maxsize=8)
-def _annotations(path: Path, mtime: float) -> dict[str, dict[str, dict[str, str]]]:
-    return yaml.safe_load(path.read_text(encoding="utf-8"))
-
-
 def annotations(settings: Settings | None = None) -> dict[str, dict[str, dict[str, str]]]:
-    """All explanations, by file kind then keyword."""
-    path = (settings or get_settings()).lessons_dir / "annotations.yaml"
-    return _annotations(path, path.stat().st_mtime)
+    """All explanations (lessons/annotations/deploy.yaml), by file kind then keyword."""
+    return load_annotations("deploy", (settings or get_settings()).lessons_dir)
 
 
 def read_shipped(name: str, settings: Settings | None = None) -> str:

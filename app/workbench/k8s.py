@@ -33,6 +33,7 @@ import pandas as pd
 from workbench.exercises import CheckContext, CheckResult
 from workbench.i18n import LocalizedError, translate
 from workbench.learner_files import read_json, write_json, write_text
+from workbench.lessons import load_annotations
 from workbench.settings import Settings
 
 #: The Kubernetes version whose schemas validate the manifests: the newest `kubernetes-validate` ships.
@@ -1036,10 +1037,8 @@ def resources_table(documents: tuple[dict, ...] | list[dict], lang: str) -> pd.D
 
 
 def k8s_annotations(settings: Settings) -> dict:
-    """The explanations of cloudbuild.yaml steps and of the GKE commands (lessons/k8s_annotations.yaml)."""
-    import yaml
-
-    return yaml.safe_load((settings.lessons_dir / "k8s_annotations.yaml").read_text(encoding="utf-8")) or {}
+    """The explanations of cloudbuild.yaml steps and of the GKE commands (lessons/annotations/k8s.yaml)."""
+    return load_annotations("k8s", settings.lessons_dir)
 
 
 def load_cloudbuild(settings: Settings) -> dict:

@@ -155,6 +155,21 @@ def load_lesson(chapter_key: str, lang: str, lessons_dir: Path | None = None) ->
     return _load_cached(path, path.stat().st_mtime, chapter_key, lang)
 
 
+@lru_cache(maxsize=16)
+def _annotations_cached(path: Path, mtime: float) -> dict:
+    return yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+
+
+def load_annotations(name: str, lessons_dir: Path | None = None) -> dict:
+    """The explanations of the project's own files kept in `lessons/annotations/<name>.yaml`.
+
+    `deploy` (Dockerfiles, compose, nginx, gunicorn: chapters VI-VII), `cicd` (workflow, Jenkinsfile:
+    chapter VIII), `k8s` (cloudbuild.yaml, GKE steps, manifests: chapter IX). Re-read when the file changes.
+    """
+    path = (lessons_dir or get_settings().lessons_dir) / "annotations" / f"{name}.yaml"
+    return _annotations_cached(path, path.stat().st_mtime)
+
+
 def load_all_lessons(lang: str, lessons_dir: Path | None = None) -> list[Lesson]:
     """Every chapter's lesson in one language, in course order."""
     return [load_lesson(ch.key, lang, lessons_dir) for ch in CHAPTERS]

@@ -37,6 +37,7 @@ import pandas as pd
 from workbench.exercises import CheckContext, CheckResult
 from workbench.i18n import LocalizedError, translate
 from workbench.learner_files import read_json, write_json
+from workbench.lessons import load_annotations
 from workbench.settings import Settings
 
 STEPS: tuple[str, ...] = ("commit", "build", "test", "train", "gate", "staging", "production")
@@ -993,10 +994,8 @@ class FileBlock:
 
 
 def annotations(settings: Settings) -> dict:
-    """The explanations of the pipeline files (lessons/cicd_annotations.yaml), by file then key."""
-    import yaml
-
-    return yaml.safe_load((settings.lessons_dir / "cicd_annotations.yaml").read_text(encoding="utf-8")) or {}
+    """The explanations of the pipeline files (lessons/annotations/cicd.yaml), by file then key."""
+    return load_annotations("cicd", settings.lessons_dir)
 
 
 def read_project_file(settings: Settings, name: str) -> str:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import pytest
 from workbench.chapters import CHAPTERS
 from workbench.lessons import (
@@ -87,3 +89,15 @@ def test_glossary_search_matches_every_word() -> None:
     assert hits and all("mlflow" in f"{e.term} {e.definition}".casefold() for e in hits)
     assert search_glossary(glossary, "zzzz-no-such-term") == []
     assert len(search_glossary(glossary, "")) == len(glossary)
+
+
+def test_annotations_are_reread_when_a_teacher_edits_them(tmp_path) -> None:
+    from workbench.lessons import load_annotations
+
+    (tmp_path / "annotations").mkdir()
+    path = tmp_path / "annotations" / "deploy.yaml"
+    path.write_text("dockerfile:\n  FROM: {fr: 'Image de base', en: 'Base image'}\n", encoding="utf-8")
+    assert load_annotations("deploy", tmp_path)["dockerfile"]["FROM"]["en"] == "Base image"
+    path.write_text("dockerfile:\n  FROM: {fr: 'Image de départ', en: 'Starting image'}\n", encoding="utf-8")
+    os.utime(path, (path.stat().st_atime, path.stat().st_mtime + 5))
+    assert load_annotations("deploy", tmp_path)["dockerfile"]["FROM"]["en"] == "Starting image"
