@@ -32,8 +32,9 @@ def victim(model_name: str, params: dict | None = None):
 
 
 def _progress(text: str):
+    """A progress bar and its callback; the label says "done" once the work reaches 100 %."""
     bar = st.progress(0.0, text=text)
-    return lambda fraction: bar.progress(fraction, text=text)
+    return lambda fraction: bar.progress(fraction, text=text if fraction < 1 else t("common.done"))
 
 
 def _budget() -> float:
