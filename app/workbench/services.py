@@ -1,12 +1,15 @@
 """Background services started from the workbench (MLflow UI, prediction API): start, status, stop.
 
 Each service runs in its own process group (so stopping it also stops the workers it forks) and is
-remembered in a small JSON file under the state dir, so any page, session or restart of the app can
-see and stop it. Stopping leaves no orphan process.
+remembered in a small JSON file under the state dir, so any page or session can see and stop it.
+A service lives as long as the app that started it: when the app's process exits (Ctrl+C on
+`streamlit run`, SIGTERM from Docker), its services are stopped too; one left behind by an app that was
+killed outright is still recorded, so the next app sees it and can stop it. Stopping leaves no orphan process.
 """
 
 from __future__ import annotations
 
+import atexit
 import json
 import os
 import signal
@@ -166,6 +169,7 @@ def start(
         )  # fmt: skip
     record = {"pid": proc.pid, "url": url, "health_url": health_url, "log": str(log), "command": list(command)}
     _record_path(settings, name).write_text(json.dumps(record))
+    atexit.register(_stop_if_still, settings, name, proc.pid)
     deadline = time.monotonic() + wait_seconds
     while time.monotonic() < deadline:
         if proc.poll() is not None:
@@ -202,6 +206,16 @@ def stop(settings: Settings, name: str, timeout: float = 10.0) -> bool:
     _reap(pgid)
     path.unlink(missing_ok=True)
     return stopped
+
+
+def _stop_if_still(settings: Settings, name: str, pid: int) -> None:
+    """Stop the service `name` if it is still the process `pid` we started (called when the app exits)."""
+    try:
+        record = json.loads(_record_path(settings, name).read_text())
+    except (OSError, json.JSONDecodeError):
+        return
+    if record.get("pid") == pid:
+        stop(settings, name)
 
 
 def _reap(pid: int) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import time
 
@@ -99,6 +100,39 @@ def test_service_that_fails_reports_its_log() -> None:
             url=f"http://127.0.0.1:{port}", health_url=f"http://127.0.0.1:{port}/health", wait_seconds=20,
         )  # fmt: skip
     assert not services.status(settings, "broken").running
+
+
+def test_services_stop_when_the_process_that_started_them_exits(tmp_path) -> None:
+    """Ctrl+C on the app must not leave the API running: start a service from a child process, let it exit."""
+    import subprocess
+    import sys
+
+    port = free_port()
+    script = f"""
+import sys
+from pathlib import Path
+from workbench import services
+from workbench.settings import get_settings
+settings = get_settings()
+url = "http://127.0.0.1:{port}"
+status = services.start(settings, "web", [sys.executable, "-m", "http.server", "{port}", "--bind", "127.0.0.1"],
+                        url=url, health_url=url + "/", wait_seconds=30)
+print(status.pid, flush=True)
+"""
+    env = dict(os.environ, WORKBENCH_STATE_DIR=str(tmp_path), MLFLOW_TRACKING_URI=f"sqlite:///{tmp_path}/m.db")
+    done = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    pid = int(done.stdout.split()[-1])
+    settings = dataclasses.replace(get_settings(), state_dir=tmp_path)
+    try:
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline and services._alive(pid):
+            time.sleep(0.1)
+        assert not services._alive(pid)
+        assert services.port_is_free("127.0.0.1", port)
+        assert not services.status(settings, "web").running
+    finally:
+        services.stop(settings, "web")
 
 
 def test_show_me_the_code_snippets_run_against_the_store(tmp_path, monkeypatch) -> None:
