@@ -19,6 +19,7 @@ import tempfile
 import time
 import warnings
 from dataclasses import dataclass, field
+from functools import lru_cache
 from importlib import metadata
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -62,6 +63,28 @@ class TrackingError(RuntimeError):
     """A tracking or registry action that cannot be done (message meant for the learner)."""
 
 
+@lru_cache(maxsize=16)
+def _sqlite_store_ready(uri: str) -> None:
+    """Let MLflow create or migrate a SQLite store's tables, one process at a time, once per process.
+
+    MLflow builds and migrates its tables on first use; two processes (two learners' sessions, the app
+    and the API) doing it at once on a fresh file fail with "duplicate column name" or an alembic
+    revision mismatch. A lock file next to the database serializes that first use.
+    """
+    import fcntl
+
+    from mlflow import MlflowClient
+
+    database = Path(uri.split("sqlite:///", 1)[1])
+    database.parent.mkdir(parents=True, exist_ok=True)
+    with open(database.with_name(database.name + ".lock"), "a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            MlflowClient(tracking_uri=uri).search_experiments(max_results=1)
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
+
+
 def _mlflow(settings: Settings | None = None):
     """The mlflow module, pointed at the workbench's store, with the course experiment selected."""
     os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
@@ -71,6 +94,7 @@ def _mlflow(settings: Settings | None = None):
     mlflow.set_tracking_uri(settings.mlflow_tracking_uri)
     if settings.mlflow_tracking_uri.startswith("sqlite:"):
         settings.state_dir.mkdir(parents=True, exist_ok=True)
+        _sqlite_store_ready(settings.mlflow_tracking_uri)
     experiment = mlflow.get_experiment_by_name(EXPERIMENT)
     if experiment is None:
         location = None

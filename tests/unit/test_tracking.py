@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import multiprocessing
+import os
 import subprocess
 import sys
 
@@ -230,6 +231,20 @@ def test_four_processes_logging_at_once_lose_no_run(isolated_state) -> None:
     runs = tracking.search_runs()
     assert len(runs) == 12
     assert runs.groupby("learner").size().to_dict() == {f"worker{w}": 3 for w in range(4)}
+
+
+def test_four_processes_opening_a_fresh_store_at_once_all_succeed(tmp_path) -> None:
+    """MLflow migrates a new SQLite file on first use; concurrent first uses must not break each other."""
+    env = dict(os.environ, WORKBENCH_STATE_DIR=str(tmp_path), MLFLOW_TRACKING_URI=f"sqlite:///{tmp_path / 'mlflow.db'}")
+    code = "from workbench import tracking; print(tracking.aliases(), tracking.experiment_id())"
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-c", code], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+        )
+        for _ in range(4)
+    ]
+    results = [(proc.communicate(timeout=180)[1], proc.returncode) for proc in procs]
+    assert [code for _, code in results] == [0, 0, 0, 0], [err.strip().splitlines()[-1:] for err, _ in results]
 
 
 def test_store_survives_a_restart(data, isolated_state) -> None:
