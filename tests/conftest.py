@@ -18,6 +18,7 @@ def isolated_state(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.setenv("WORKBENCH_STATE_DIR", str(state))
     monkeypatch.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{state / 'mlflow.db'}")
     monkeypatch.setenv("WORKBENCH_LEARNER", "test-learner")
+    monkeypatch.setenv("WORKBENCH_RAISE_ERRORS", "1")  # an unexpected error fails the test (see run_page)
     monkeypatch.delenv("WORKBENCH_LANG", raising=False)
     monkeypatch.delenv("WORKBENCH_DATA", raising=False)
     get_settings.cache_clear()

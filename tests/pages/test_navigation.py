@@ -150,3 +150,32 @@ print(json.dumps({{m: m in sys.modules for m in ("mlflow", "evidently", "art", "
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=True)
     loaded = json.loads(out.stdout.strip().splitlines()[-1])
     assert loaded == {"mlflow": False, "evidently": False, "art": False, "sklearn": False}
+
+
+@pytest.mark.parametrize("lang", ["fr", "en"])
+def test_an_unexpected_error_becomes_a_message_not_a_traceback(lang, monkeypatch) -> None:
+    """The last-resort boundary: a failure the lab did not expect (here a locked store) is explained."""
+    from workbench import tracking
+
+    def locked(*args, **kwargs):
+        raise RuntimeError("database is locked")
+
+    monkeypatch.setattr(tracking, "aliases", locked)
+    monkeypatch.delenv("WORKBENCH_RAISE_ERRORS")
+    at = open_app(lang, "08_cicd")
+    assert_no_exception(at)
+    message = at.error[-1].value
+    assert "RuntimeError: database is locked" in message
+    assert ("journal du serveur" if lang == "fr" else "server's log") in message
+    assert at.title[0].value.startswith("Chapitre VIII" if lang == "fr" else "Chapter VIII")
+
+
+def test_with_raise_errors_set_the_error_reaches_the_test(monkeypatch) -> None:
+    from workbench import tracking
+
+    def locked(*args, **kwargs):
+        raise RuntimeError("database is locked")
+
+    monkeypatch.setattr(tracking, "aliases", locked)
+    at = open_app("en", "08_cicd")
+    assert [e.value for e in at.exception] and "database is locked" in at.exception[0].value

@@ -2,11 +2,18 @@
 
 from __future__ import annotations
 
+import logging
+import os
+
 import streamlit as st
 
 from workbench.chapters import CHAPTERS, SECTIONS
 from workbench.ui.context import t
 from workbench.ui.home import render_home
+
+log = logging.getLogger(__name__)
+#: Set (the tests do) to let unexpected errors propagate, so they fail loudly instead of becoming a message.
+RAISE_ENV = "WORKBENCH_RAISE_ERRORS"
 
 
 def build_pages() -> dict[str, list]:
@@ -23,3 +30,20 @@ def build_pages() -> dict[str, list]:
             if c.section == section
         ]
     return pages
+
+
+def run_page(page) -> None:
+    """Run the chosen page; an unexpected error becomes a short message in the learner's language.
+
+    Every lab catches the errors it expects (bad input, a stopped service) and explains them; this is
+    the last resort for the rest (a locked database, a full disk): no traceback in front of a class, the
+    work already saved stays saved, and the full traceback goes to the server's log for the teacher.
+    """
+    if os.environ.get(RAISE_ENV):
+        page.run()
+        return
+    try:
+        page.run()
+    except Exception as exc:  # noqa: BLE001 - shown to the learner, logged with its traceback
+        log.exception("page %s failed", getattr(page, "url_path", page))
+        st.error(t("nav.unexpected_error", error=f"{type(exc).__name__}: {exc}"), icon=":material/error:")
