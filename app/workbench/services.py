@@ -114,7 +114,7 @@ def port_is_free(host: str, port: int) -> bool:
         return s.connect_ex((host, port)) != 0
 
 
-def check_health(url: str, timeout: float = 1.0) -> bool:
+def check_health(url: str, timeout: float = 2.0) -> bool:
     """True when `url` answers HTTP 200."""
     try:
         with urllib.request.urlopen(url, timeout=timeout) as response:

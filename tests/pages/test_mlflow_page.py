@@ -123,3 +123,18 @@ def test_mlflow_ui_tab_starts_and_stops_the_real_ui() -> None:
         assert "The MLflow UI is stopped." in _texts(at.info)
     finally:
         services.stop(get_settings(), "mlflow-ui")
+
+
+def test_mlflow_ui_on_a_taken_port_says_why_it_did_not_start() -> None:
+    import socket
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        at = open_app("en", PAGE)
+        at.number_input(key="ch05_ui_port").set_value(port).run()
+        at.button(key="ch05_ui_start").click().run()
+    assert_no_exception(at)
+    assert f"Could not start the MLflow UI: port {port} on 127.0.0.1 is already in use" in _texts(at.error)
+    assert "The MLflow UI is stopped." in _texts(at.info)

@@ -317,7 +317,8 @@ def registry_tab() -> None:
     col_alias, col_version = st.columns(2)
     alias = col_alias.selectbox(t("mlflow.alias_pick"), tracking.ALIASES, key=f"{P}_alias")
     version = col_version.selectbox(t("mlflow.version_pick"), numbers, key=f"{P}_alias_version")
-    b1, b2, b3, b4 = st.columns(4)
+    b1, b2 = st.columns(2)  # two per row: the labels stay readable in both languages
+    b3, b4 = st.columns(2)
     action = None
     if b1.button(t("mlflow.set_alias"), key=f"{P}_set_alias", icon=":material/label:"):
         action = ("set_alias", lambda: tracking.set_alias(alias, version, learner),
@@ -420,13 +421,17 @@ def ui_tab() -> None:
             try:
                 services.start(settings, SERVICE, command, url=url, health_url=f"{url}/health", wait_seconds=90)
             except RuntimeError as exc:
-                st.error(t("mlflow.ui_failed", error=str(exc)))
+                st.session_state[f"{P}_ui_error"] = str(exc)  # shown after the rerun
+            else:
+                st.session_state.pop(f"{P}_ui_error", None)
         st.rerun()
     if stop_col.button(t("mlflow.ui_stop"), key=f"{P}_ui_stop", disabled=not current.running,
                        icon=":material/stop:"):  # fmt: skip
         services.stop(settings, SERVICE)
         st.rerun()
     refresh_col.button(t("mlflow.ui_refresh"), key=f"{P}_ui_refresh", icon=":material/refresh:")
+    if error := st.session_state.get(f"{P}_ui_error"):
+        st.error(t("mlflow.ui_failed", error=error))
     if current.running and current.healthy:
         st.success(t("mlflow.ui_running", pid=current.pid, url=current.url))
     elif current.running:
