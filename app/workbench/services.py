@@ -10,6 +10,7 @@ killed outright is still recorded, so the next app sees it and can stop it. Stop
 from __future__ import annotations
 
 import atexit
+import fcntl
 import json
 import os
 import signal
@@ -147,10 +148,31 @@ def start(
 ) -> ServiceStatus:
     """Start a service in its own process group and wait until it is healthy.
 
+    Two sessions clicking "Start" at once start it once: the second waits, then finds it running.
+
     Raises:
         RuntimeError: the port is taken, or the process exits / never becomes healthy
             (the message ends with the last lines of its log).
     """
+    lock_path = _record_path(settings, name).with_suffix(".lock")
+    lock_path.parent.mkdir(parents=True, exist_ok=True)
+    with lock_path.open("a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            return _start_locked(settings, name, command, url, health_url, env, wait_seconds)
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
+
+
+def _start_locked(
+    settings: Settings,
+    name: str,
+    command: Sequence[str],
+    url: str,
+    health_url: str,
+    env: dict[str, str] | None,
+    wait_seconds: float,
+) -> ServiceStatus:
     current = status(settings, name)
     if current.running:
         return current

@@ -135,6 +135,27 @@ print(status.pid, flush=True)
         services.stop(settings, "web")
 
 
+def test_two_sessions_starting_a_service_at_once_start_it_once() -> None:
+    import sys
+    from concurrent.futures import ThreadPoolExecutor
+
+    settings = get_settings()
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    command = [sys.executable, "-m", "http.server", str(port), "--bind", "127.0.0.1"]
+    try:
+        with ThreadPoolExecutor(2) as pool:
+            futures = [
+                pool.submit(services.start, settings, "web", command, url=url, health_url=url + "/", wait_seconds=30)
+                for _ in range(2)
+            ]
+            statuses = [f.result(timeout=60) for f in futures]
+        assert statuses[0].pid == statuses[1].pid and all(s.healthy for s in statuses)
+    finally:
+        services.stop(settings, "web")
+    assert services.port_is_free("127.0.0.1", port)
+
+
 def test_show_me_the_code_snippets_run_against_the_store(tmp_path, monkeypatch) -> None:
     data = generate_loan_data()
     (tmp_path / "data").mkdir()
