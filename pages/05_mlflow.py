@@ -4,7 +4,15 @@ import streamlit as st
 from workbench.ui import t
 from workbench.ui.exercises import exercise_panel
 from workbench.ui.lesson import lesson_panel
-from workbench.ui.mlflow_lab import project_tab, registry_tab, runs_tab, store_caption, track_tab, ui_tab
+from workbench.ui.mlflow_lab import (
+    load_runs,
+    project_tab,
+    registry_tab,
+    runs_tab,
+    store_caption,
+    track_tab,
+    ui_tab,
+)
 
 CHAPTER = "05_mlflow"
 
@@ -16,10 +24,11 @@ track, runs, registry, project, ui = st.tabs(
 )
 with track:
     track_tab()
+all_runs = load_runs()  # after training, so a new run shows at once; one search for both tabs
 with runs:
-    runs_tab()
+    runs_tab(all_runs)
 with registry:
-    registry_tab()
+    registry_tab(all_runs)
 with project:
     project_tab()
 with ui:

@@ -376,6 +376,28 @@ def search_runs(
     return pd.concat([out, runs[metric_cols], runs[param_cols]], axis=1)
 
 
+def filter_runs(
+    runs: pd.DataFrame,
+    learner: str | None = None,
+    model: str | None = None,
+    metric: str = "f1",
+    min_metric: float | None = None,
+) -> pd.DataFrame:
+    """The rows of a `search_runs()` table that `search_runs(learner, model, metric, min_metric)` returns.
+
+    A page that shows several views of the runs searches the store once and filters here.
+    """
+    keep = pd.Series(True, index=runs.index)
+    if learner:
+        keep &= runs["learner"] == learner
+    if model:
+        keep &= runs["model"] == model
+    if min_metric is not None:
+        column = f"metrics.{metric}"
+        keep &= runs[column] >= float(min_metric) if column in runs else False
+    return runs[keep]
+
+
 def _quote(value: str) -> str:
     return value.replace("'", "\\'")
 

@@ -258,3 +258,22 @@ def test_store_survives_a_restart(data, isolated_state) -> None:
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=120)
     run_ids, aliases = json.loads(out.stdout.strip().splitlines()[-1])
     assert run_ids == [logged.run_id] and aliases == {"production": 1}
+
+
+def test_filter_runs_gives_what_search_runs_gives(data) -> None:
+    tracking.train_and_log(data, "logistic_regression", {"C": 0.1}, "ana")
+    tracking.train_and_log(data, "decision_tree", {"max_depth": 2}, "ana")
+    tracking.train_and_log(data, "logistic_regression", {"C": 1.0}, "bob")
+    everything = tracking.search_runs()
+    cases = [
+        {},
+        {"learner": "ana"},
+        {"learner": "bob", "model": "logistic_regression"},
+        {"model": "decision_tree"},
+        {"metric": "f1", "min_metric": 0.8},
+        {"metric": "roc_auc", "min_metric": 0.99},
+    ]
+    for case in cases:
+        expected = list(tracking.search_runs(**case)["run_id"])
+        assert list(tracking.filter_runs(everything, **case)["run_id"]) == expected, case
+    assert len(tracking.filter_runs(everything, learner="ana")) == 2

@@ -100,11 +100,23 @@ def track_tab() -> None:
 # Runs
 # ----------------------------------------------------------------------------------------------
 
+
+def load_runs() -> pd.DataFrame:
+    """Every run of the course experiment, searched once per rerun for the runs and registry tabs."""
+    from workbench import tracking
+
+    return tracking.search_runs()
+
+
 METRIC_CHOICES = ("f1", "accuracy", "precision", "recall", "roc_auc")
 
 
-def runs_tab() -> None:
-    """Filtered runs table, comparison of selected runs, and one run's detail."""
+def runs_tab(all_runs: pd.DataFrame) -> None:
+    """Filtered runs table, comparison of selected runs, and one run's detail.
+
+    Args:
+        all_runs: `tracking.search_runs()` of this rerun, shared with the registry tab.
+    """
     from workbench import tracking, tracking_code
     from workbench.modeling import MODEL_NAMES
 
@@ -125,8 +137,8 @@ def runs_tab() -> None:
         format_func=lambda m: translate(f"model.metric_{m}", lang),
     )  # fmt: skip
     minimum = last.slider(t("mlflow.filter_min"), 0.0, 1.0, 0.0, 0.01, key=f"{P}_filter_min")
-    runs = tracking.search_runs(
-        learner=learner if who == "me" else None, model=model or None, metric=metric,
+    runs = tracking.filter_runs(
+        all_runs, learner=learner if who == "me" else None, model=model or None, metric=metric,
         min_metric=minimum if minimum > 0 else None,
     )  # fmt: skip
     show_code(tracking_code.search_runs_code(learner if who == "me" else None, model or None, metric,
@@ -255,8 +267,12 @@ def _run_detail(run_id: str, lang: str) -> None:
 # ----------------------------------------------------------------------------------------------
 
 
-def registry_tab() -> None:
-    """Register a run's model, list versions, move aliases, promote, roll back, edit descriptions."""
+def registry_tab(all_runs: pd.DataFrame) -> None:
+    """Register a run's model, list versions, move aliases, promote, roll back, edit descriptions.
+
+    Args:
+        all_runs: `tracking.search_runs()` of this rerun, shared with the runs tab.
+    """
     from workbench import tracking, tracking_code
 
     settings = get_settings()
@@ -269,7 +285,7 @@ def registry_tab() -> None:
         st.success(feedback)
 
     st.subheader(t("mlflow.register_title"))
-    runs = tracking.search_runs(learner=learner)
+    runs = tracking.filter_runs(all_runs, learner=learner)
     if runs.empty:
         st.info(t("mlflow.no_runs"))
     else:
