@@ -10,7 +10,6 @@ killed outright is still recorded, so the next app sees it and can stop it. Stop
 from __future__ import annotations
 
 import atexit
-import fcntl
 import json
 import os
 import signal
@@ -22,6 +21,8 @@ import urllib.request
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+
+from filelock import FileLock
 
 from workbench.settings import Settings
 
@@ -156,12 +157,8 @@ def start(
     """
     lock_path = _record_path(settings, name).with_suffix(".lock")
     lock_path.parent.mkdir(parents=True, exist_ok=True)
-    with lock_path.open("a") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        try:
-            return _start_locked(settings, name, command, url, health_url, env, wait_seconds)
-        finally:
-            fcntl.flock(lock, fcntl.LOCK_UN)
+    with FileLock(lock_path):
+        return _start_locked(settings, name, command, url, health_url, env, wait_seconds)
 
 
 def _start_locked(

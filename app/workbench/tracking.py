@@ -71,18 +71,13 @@ def _sqlite_store_ready(uri: str) -> None:
     and the API) doing it at once on a fresh file fail with "duplicate column name" or an alembic
     revision mismatch. A lock file next to the database serializes that first use.
     """
-    import fcntl
-
+    from filelock import FileLock
     from mlflow import MlflowClient
 
     database = Path(uri.split("sqlite:///", 1)[1])
     database.parent.mkdir(parents=True, exist_ok=True)
-    with open(database.with_name(database.name + ".lock"), "a") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        try:
-            MlflowClient(tracking_uri=uri).search_experiments(max_results=1)
-        finally:
-            fcntl.flock(lock, fcntl.LOCK_UN)
+    with FileLock(database.with_name(database.name + ".lock")):
+        MlflowClient(tracking_uri=uri).search_experiments(max_results=1)
 
 
 def _mlflow(settings: Settings | None = None):
@@ -394,7 +389,9 @@ def filter_runs(
         keep &= runs["model"] == model
     if min_metric is not None:
         column = f"metrics.{metric}"
-        keep &= runs[column] >= float(min_metric) if column in runs else False
+        if column not in runs:
+            return runs.iloc[0:0]
+        keep &= runs[column] >= float(min_metric)
     return runs[keep]
 
 
