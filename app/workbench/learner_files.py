@@ -8,9 +8,13 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import tempfile
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from workbench.settings import Settings
 
 
 def read_json(path: Path, default: Any = None) -> Any:
@@ -46,3 +50,24 @@ def update_json(path: Path, updates: dict[str, Any]) -> dict[str, Any]:
     merged = {**(current if isinstance(current, dict) else {}), **updates}
     write_json(path, merged)
     return merged
+
+
+def adopt_legacy_folder(settings: Settings, learner: str) -> Path | None:
+    """Give a learner a copy of the folder an earlier version kept their work in, once; returns the new folder.
+
+    Folders used to be named by `safe_name`, which several names shared (`bob!`, `bob?` and `bob_`): the old
+    folder is copied (not moved) to the learner's own folder, so every name that used it keeps its work. It
+    does nothing when the learner already has a folder or never had an old one.
+    """
+    new = settings.learner_dir(learner)
+    old = settings.legacy_learner_dir(learner)
+    if new.exists() or not old.is_dir():
+        return None
+    staging = new.with_name(f".{new.name}.{os.getpid()}.tmp")
+    shutil.rmtree(staging, ignore_errors=True)
+    shutil.copytree(old, staging, symlinks=True)
+    try:
+        staging.rename(new)
+    except OSError:  # another session adopted it meanwhile
+        shutil.rmtree(staging, ignore_errors=True)
+    return new

@@ -8,7 +8,10 @@ Tests swap them by setting the variables and calling `get_settings.cache_clear()
 from __future__ import annotations
 
 import getpass
+import hashlib
 import os
+import re
+import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -55,14 +58,33 @@ class Settings:
         return f"http://{self.api_host}:{self.api_port}"
 
     def learner_dir(self, learner: str) -> Path:
-        """A learner's private working folder under the state dir (not created here)."""
+        """A learner's private working folder under the state dir (not created here): one per exact name."""
+        return self.state_dir / "learners" / learner_key(learner)
+
+    def legacy_learner_dir(self, learner: str) -> Path:
+        """The folder the workbench used for this name before folders became one per name (see learner_key)."""
         return self.state_dir / "learners" / safe_name(learner)
 
 
 def safe_name(name: str) -> str:
-    """A file-system-safe version of a learner name (letters, digits, `-`, `_`, `.`)."""
+    """A readable, file-system-safe version of a name (letters, digits, `-`, `_`, `.`); NOT one-to-one.
+
+    `bob!`, `bob?` and `bob_` give the same result: use `learner_key` to name anything that belongs to
+    one learner. Kept for readable identifiers (a git e-mail) and to find the folders named this way before.
+    """
     cleaned = "".join(c if c.isalnum() or c in "-_." else "_" for c in name.strip())
     return cleaned.strip(".") or "learner"
+
+
+def learner_key(name: str) -> str:
+    """A learner's folder name: a readable slug plus a short hash of the exact name, so two names never share.
+
+    `Zoé Martin` → `Zoé_Martin-<12 hex digits>`; `bob!`, `bob?`, `bob_`, `..` and `` each get their own key.
+    Only letters, digits, `_` and `-`: never `.` or `/`, so a key cannot leave the learners' folder.
+    """
+    slug = re.sub(r"[^\w-]+", "_", unicodedata.normalize("NFC", name), flags=re.UNICODE).strip("_-")[:40]
+    digest = hashlib.sha256(name.encode("utf-8", "surrogatepass")).hexdigest()[:12]
+    return f"{slug or 'learner'}-{digest}"
 
 
 def default_learner() -> str:

@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import re
 import tempfile
 import time
 import warnings
@@ -341,9 +342,9 @@ def search_runs(
     mlflow = _mlflow(settings)
     filters = []
     if learner:
-        filters.append(f"tags.learner = '{_quote(learner)}'")
+        filters.append(equals_filter("tags.learner", learner))
     if model:
-        filters.append(f"tags.model_family = '{_quote(model)}'")
+        filters.append(equals_filter("tags.model_family", model))
     if min_metric is not None:
         filters.append(f"metrics.{metric} >= {float(min_metric)}")
     if not include_parents:
@@ -354,6 +355,9 @@ def search_runs(
         order_by=["attributes.start_time DESC"],
         max_results=max_results,
     )
+    for column, wanted in (("tags.learner", learner), ("tags.model_family", model)):
+        if wanted and not runs.empty:  # exact values only (a LIKE filter lets look-alikes through)
+            runs = runs[runs[column] == wanted] if column in runs else runs.iloc[0:0]
     if runs.empty:
         return pd.DataFrame(columns=list(RUN_COLUMNS))
     out = pd.DataFrame(
@@ -395,8 +399,21 @@ def filter_runs(
     return runs[keep]
 
 
-def _quote(value: str) -> str:
-    return value.replace("'", "\\'")
+def equals_filter(identifier: str, value: str) -> str:
+    """A search-filter clause that finds every run (or version) whose `identifier` is `value`, whatever it holds.
+
+    MLflow's filter grammar strips the quotes around a value and unescapes nothing: `'O\\'Brien'` searches for
+    `O\\'Brien`, and a backslash before the closing quote can swallow the rest of the filter. So the value goes
+    between the quotes it does not contain (`"O'Brien"`); a value with both kinds of quotes or a backslash is
+    matched with LIKE, `_` (any one character) standing for each of them and for `%` and `_`: the callers then
+    keep the exact matches only.
+    """
+    if "\\" not in value:
+        for quote in ("'", '"'):
+            if quote not in value:
+                return f"{identifier} = {quote}{value}{quote}"
+    pattern = re.sub(r"""['"\\%_]""", "_", value)
+    return f"{identifier} LIKE '{pattern}'"
 
 
 @dataclass
@@ -625,7 +642,9 @@ def list_versions(settings: Settings | None = None) -> list[VersionInfo]:
     """Every version of the registered model, newest first (empty if nothing is registered yet)."""
     settings = settings or get_settings()
     c = client(settings)
-    versions = c.search_model_versions(f"name = '{_quote(settings.model_name)}'")
+    versions = [
+        mv for mv in c.search_model_versions(equals_filter("name", settings.model_name)) if mv.name == settings.model_name
+    ]
     alias_map = aliases(settings)
     return sorted((_version_info(c, mv, alias_map) for mv in versions), key=lambda v: -v.version)
 

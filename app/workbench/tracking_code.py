@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from workbench.settings import Settings, get_settings
-from workbench.tracking import EXPERIMENT
+from workbench.tracking import EXPERIMENT, equals_filter
 
 
 def _header(settings: Settings) -> str:
@@ -37,7 +37,7 @@ with mlflow.start_run(run_name="{model_name}") as run:
         "f1": f1_score(y_test, proba >= 0.5),
         "roc_auc": roc_auc_score(y_test, proba),
     }})
-    mlflow.set_tags({{"learner": "{learner}", "chapter": "05_mlflow", "model_family": "{model_name}"}})
+    mlflow.set_tags({{"learner": {learner!r}, "chapter": "05_mlflow", "model_family": "{model_name}"}})
     # MLflow 3 saves scikit-learn models with skops: list the types you trust, deliberately.
     trusted = sio.get_untrusted_types(data=sio.dumps(pipeline))
     print("types to review before trusting them:", trusted)
@@ -80,21 +80,25 @@ with mlflow.start_run(run_name="grid-search") as parent:
 
 def search_runs_code(learner: str | None, model: str | None, metric: str, minimum: float | None,
                      settings: Settings | None = None) -> str:  # fmt: skip
-    """The `mlflow.search_runs` call behind the runs table."""
+    """The `mlflow.search_runs` call behind the runs table (the learner's name quoted the way MLflow reads it)."""
     settings = settings or get_settings()
     filters = []
     if learner:
-        filters.append(f"tags.learner = '{learner}'")
+        filters.append(equals_filter("tags.learner", learner))
     if model:
-        filters.append(f"tags.model_family = '{model}'")
+        filters.append(equals_filter("tags.model_family", model))
     if minimum is not None:
         filters.append(f"metrics.{metric} >= {minimum}")
+    exact = ""
+    if learner and " LIKE " in filters[0]:
+        exact = (f"\n# a name with both kinds of quotes or a backslash cannot be written in a filter: LIKE, then the exact name"
+                 f"\nruns = runs[runs[\"tags.learner\"] == {learner!r}]")  # fmt: skip
     return f'''{_header(settings)}
 runs = mlflow.search_runs(
     experiment_names=["{EXPERIMENT}"],
-    filter_string="{" and ".join(filters)}",
+    filter_string={" and ".join(filters)!r},
     order_by=["metrics.{metric} DESC"],
-)
+){exact}
 print(runs[["run_id", "tags.mlflow.runName", "metrics.{metric}"]].head(20))
 '''
 

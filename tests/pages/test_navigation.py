@@ -7,6 +7,7 @@ import subprocess
 import sys
 
 import pytest
+from streamlit.testing.v1 import AppTest
 from workbench.chapters import CHAPTERS
 from workbench.exercises import load_exercises
 from workbench.lessons import load_lesson
@@ -14,7 +15,7 @@ from workbench.progress import ProgressStore
 from workbench.settings import get_settings
 
 from tests.conftest import REPO_ROOT
-from tests.pages.conftest import assert_no_exception, open_app
+from tests.pages.conftest import HOME, assert_no_exception, open_app
 
 
 @pytest.mark.parametrize("lang", ["fr", "en"])
@@ -123,6 +124,27 @@ def test_learner_name_keeps_progress_separate() -> None:
     store = ProgressStore(get_settings().progress_db)
     assert "02_fundamentals" in store.completed_items("zoe")
     assert store.completed_items(get_settings().learner) == {}
+
+
+def test_the_learner_in_the_url_is_the_session_learner_on_every_page() -> None:
+    """`?learner=` (a reload, a bookmark) restores the learner; the old shared folder is adopted on the way."""
+    from workbench.learner_files import write_json
+
+    settings = get_settings()
+    write_json(settings.legacy_learner_dir("O'Brien") / "intro" / "old.json", {"kept": True})
+    at = AppTest.from_file(HOME, default_timeout=60)
+    at.query_params["learner"] = "O'Brien"
+    at.query_params["lang"] = "en"
+    at.run()
+    assert at.text_input(key="learner").value == "O'Brien" and at.session_state["lang"] == "en"
+    assert (settings.learner_dir("O'Brien") / "intro" / "old.json").is_file()
+    at.switch_page("../pages/02_fundamentals.py")
+    at.run()
+    assert at.text_input(key="learner").value == "O'Brien"
+    _answer_first_question(at, "02_fundamentals", correct=True)
+    store = ProgressStore(settings.progress_db)
+    assert "02_fundamentals" in store.completed_items("O'Brien")
+    assert store.completed_items(settings.learner) == {}
 
 
 def test_reset_all_progress_needs_confirmation() -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from workbench.chapters import CHAPTERS, get_chapter, to_roman
 from workbench.exercises import CheckContext
-from workbench.settings import get_settings, safe_name
+from workbench.settings import get_settings, learner_key, safe_name
 
 from tests.conftest import REPO_ROOT
 
@@ -29,10 +29,25 @@ def test_default_state_dir_is_git_ignored() -> None:
     assert ".workbench/" in (REPO_ROOT / ".gitignore").read_text()
 
 
-def test_safe_name() -> None:
+def test_safe_name_is_readable_but_not_one_to_one() -> None:
     assert safe_name("Zoé Martin/../x") == "Zoé_Martin_.._x"
-    assert safe_name("  ") == "learner"
-    assert safe_name("..") == "learner"
+    assert safe_name("bob!") == safe_name("bob?") == safe_name("bob_")  # why folders no longer use it
+
+
+NAMES = ["bob!", "bob?", "bob_", "bob", "Bob", "..", ".", "...", "", " ", "learner", "O'Brien", "x\\", "x/", "a/../b",
+         "Zoé Martin", "Zoe\u0301 Martin", "日本語", "-", "_", "x" * 60, "x" * 61]
+
+
+def test_learner_folders_are_one_to_one_and_stay_inside_the_learners_folder() -> None:
+    settings = get_settings()
+    folders = [settings.learner_dir(name) for name in NAMES]
+    assert len(set(folders)) == len(NAMES)
+    root = settings.state_dir / "learners"
+    for folder in folders:
+        assert folder.parent == root and folder.resolve().parent == root.resolve()
+        assert folder.name.isprintable() and "/" not in folder.name and not folder.name.startswith(".")
+    assert learner_key("Zoé Martin").startswith("Zoé_Martin-")  # still readable by a teacher
+    assert learner_key("bob!") == learner_key("bob!")  # stable: the same name finds its folder again
 
 
 def test_chapters_cover_the_course() -> None:

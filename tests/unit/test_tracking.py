@@ -277,3 +277,23 @@ def test_filter_runs_gives_what_search_runs_gives(data) -> None:
         expected = list(tracking.search_runs(**case)["run_id"])
         assert list(tracking.filter_runs(everything, **case)["run_id"]) == expected, case
     assert len(tracking.filter_runs(everything, learner="ana")) == 2
+
+
+AWKWARD_NAMES = ["O'Brien", "x\\", 'Say "hi"', "O'Brien \"Bob\"", "O_Brien _Bob_", "50%_x", "a\\' and tags.x = 'y"]
+
+
+def test_every_learner_finds_exactly_their_runs_whatever_their_name(data) -> None:
+    """Quotes and backslashes in a name neither break the search nor let another learner's runs in."""
+    from workbench import tracking_code
+
+    result = train_model(data, "decision_tree", {"max_depth": 2})
+    logged = {name: tracking.log_training_run(result, data, name).run_id for name in AWKWARD_NAMES}
+    everything = tracking.search_runs()
+    for name, run_id in logged.items():
+        assert list(tracking.search_runs(learner=name)["run_id"]) == [run_id], name
+        assert list(tracking.filter_runs(everything, learner=name)["run_id"]) == [run_id], name
+        assert tracking.check_run_with_f1(_ctx(name), target=0.0).passed, name
+        namespace: dict = {}
+        exec(tracking_code.search_runs_code(name, "decision_tree", "f1", 0.0), namespace)  # noqa: S102
+        assert list(namespace["runs"]["run_id"]) == [run_id], name
+    assert tracking.search_runs(learner="O'Brien", model="logistic_regression").empty

@@ -7,6 +7,7 @@ import streamlit as st
 from workbench.i18n import translate
 from workbench.progress import ProgressStore
 from workbench.settings import LANGUAGES, get_settings
+from workbench.ui import identity
 
 
 def current_lang() -> str:
@@ -16,9 +17,8 @@ def current_lang() -> str:
 
 
 def current_learner() -> str:
-    """The learner name typed in the sidebar (default: the OS user)."""
-    name = str(st.session_state.get("learner") or "").strip()
-    return name or get_settings().learner
+    """The learner of this session (see workbench.ui.identity: the sidebar name, carried in the URL)."""
+    return identity.current_learner()
 
 
 def t(key: str, **values: object) -> str:

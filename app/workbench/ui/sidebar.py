@@ -7,17 +7,25 @@ import streamlit as st
 from workbench.progress import course_progress, overall_fraction
 from workbench.settings import LANGUAGES, get_settings
 from workbench.ui.context import current_learner, progress_store, t
+from workbench.ui.identity import learner_widget
 
 LANGUAGE_LABELS = {"fr": "Français", "en": "English"}
 
 
 def init_session() -> None:
-    """Set the session defaults once: language (URL `?lang=en`, else settings) and learner name."""
+    """Set the session's language once (URL `?lang=en`, else settings), before the pages are named."""
     if "lang" not in st.session_state:
         wanted = st.query_params.get("lang", get_settings().lang)
         st.session_state.lang = wanted if wanted in LANGUAGES else get_settings().lang
-    if "learner" not in st.session_state:
-        st.session_state.learner = get_settings().learner
+
+
+def _keep_lang_in_url() -> None:
+    """`?lang=en` stays in the URL (a page change clears it), so a reload keeps the language; none for the default."""
+    lang = st.session_state.get("lang")
+    if lang == get_settings().lang:
+        st.query_params.pop("lang", None)
+    elif lang in LANGUAGES and st.query_params.get("lang") != lang:
+        st.query_params["lang"] = lang
 
 
 def render_sidebar() -> None:
@@ -27,7 +35,8 @@ def render_sidebar() -> None:
             t("sidebar.language"), LANGUAGES, key="lang", required=True,
             format_func=LANGUAGE_LABELS.get,
         )  # fmt: skip
-        st.text_input(t("sidebar.learner"), key="learner", help=t("sidebar.learner_help"), max_chars=60)
+        _keep_lang_in_url()
+        learner_widget(t("sidebar.learner"), t("sidebar.learner_help"))
         if not str(st.session_state.get("learner", "")).strip():
             st.caption(t("sidebar.learner_default", name=get_settings().learner))
         fraction = overall_fraction(course_progress(progress_store(), current_learner()))
