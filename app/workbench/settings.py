@@ -18,6 +18,8 @@ from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 LANGUAGES: tuple[str, ...] = ("fr", "en")
+#: MLflow sends anonymous usage telemetry unless one of these says no: off in the workbench (see disable_telemetry).
+NO_TELEMETRY: dict[str, str] = {"MLFLOW_DISABLE_TELEMETRY": "true", "DO_NOT_TRACK": "true"}
 
 
 @dataclass(frozen=True)
@@ -95,9 +97,23 @@ def default_learner() -> str:
         return "learner"
 
 
+def disable_telemetry() -> None:
+    """Turn MLflow's usage telemetry off in this process and in every process it starts (they inherit it).
+
+    Nothing leaves the machine unless the user asks: a value the user set for either variable is kept.
+    """
+    for name, value in NO_TELEMETRY.items():
+        os.environ.setdefault(name, value)
+
+
 @lru_cache(maxsize=1)
 def get_settings() -> Settings:
-    """Build the settings from the environment (cached; clear the cache to rebuild)."""
+    """Build the settings from the environment (cached; clear the cache to rebuild).
+
+    Every workbench process (app, API, `python -m workbench.train`, checks) asks for its settings before it
+    imports mlflow, so this is where telemetry is turned off, once, for it and everything it starts.
+    """
+    disable_telemetry()
     env = os.environ
     state_dir = Path(env.get("WORKBENCH_STATE_DIR", REPO_ROOT / ".workbench")).resolve()
     lang = env.get("WORKBENCH_LANG", "fr").strip().lower()

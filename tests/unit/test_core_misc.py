@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import pytest
 from workbench.chapters import CHAPTERS, get_chapter, to_roman
 from workbench.exercises import CheckContext
@@ -113,3 +115,21 @@ def test_history_file_tolerates_corruption() -> None:
     path.parent.mkdir(parents=True)
     path.write_text("{not json")
     assert intro.load_first_models(get_settings(), "ana") == []
+
+
+@pytest.mark.parametrize("entry", ["workbench.settings:get_settings", "workbench.api:create_app"])
+def test_mlflow_telemetry_is_off_in_workbench_processes(tmp_path, entry) -> None:
+    """In a clean environment (not CI, not pytest, where MLflow turns it off itself), as a learner runs it."""
+    import subprocess
+    import sys
+
+    module, function = entry.split(":")
+    code = (f"from {module} import {function}; {function}(); import mlflow, os; "
+            "from mlflow.telemetry.client import get_telemetry_client; "
+            "print(get_telemetry_client() is None, os.environ['MLFLOW_DISABLE_TELEMETRY'], os.environ['DO_NOT_TRACK'])")  # fmt: skip
+    env = {"PATH": os.environ["PATH"], "HOME": str(tmp_path), "WORKBENCH_STATE_DIR": str(tmp_path / "state")}
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=300)
+    assert out.stdout.split()[-3:] == ["True", "true", "true"], out.stderr[-2000:]
+    env["DO_NOT_TRACK"] = "false"  # a user who says so explicitly keeps their choice
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=300)
+    assert out.stdout.split()[-1] == "false", out.stderr[-2000:]

@@ -17,6 +17,7 @@ from fastapi.responses import JSONResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from pydantic import TypeAdapter, ValidationError
 
+from workbench.api.docs import mount_offline_docs
 from workbench.api.limits import GuardMiddleware, RateLimiter
 from workbench.api.models import LoadedModel, ModelManager
 from workbench.api.monitoring import ApiMetrics
@@ -54,7 +55,10 @@ def create_app(settings: Settings | None = None, manager: ModelManager | None = 
             "field by field; errors are 422 responses that say which field is wrong and why."
         ),
         lifespan=lifespan,
+        docs_url=None,  # /docs and /redoc: served from local files by mount_offline_docs, not from a CDN
+        redoc_url=None,
     )
+    mount_offline_docs(app)
     app.state.manager = manager
     app.state.metrics = metrics
     app.add_middleware(
