@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import re
+import shlex
 import subprocess
 import sys
 from collections.abc import Callable
@@ -63,10 +64,18 @@ def build_command(params: dict[str, object], settings: Settings | None = None) -
     return command
 
 
-def shell_command(params: dict[str, object]) -> str:
-    """The same command as a learner would type it in the repository."""
-    parts = ["mlflow run . --env-manager local"] + [f"-P {k}={v}" for k, v in params.items()]
-    return " \\\n    ".join(parts)
+def shell_command(params: dict[str, object], settings: Settings | None = None) -> str:
+    """The same run typed in a terminal, in the repository, so that it lands on the workbench's page.
+
+    `mlflow run . --env-manager local` alone works too: the run then goes to the store MLFLOW_TRACKING_URI
+    names (MLflow's default: `mlflow.db` in the current folder), in the Default experiment.
+    """
+    from workbench.tracking import EXPERIMENT
+
+    settings = settings or get_settings()
+    parts = [f"mlflow run . --env-manager local --experiment-name {shlex.quote(EXPERIMENT)}"]
+    parts += [f"-P {shlex.quote(f'{k}={v}')}" for k, v in params.items()]
+    return f"export MLFLOW_TRACKING_URI={shlex.quote(settings.mlflow_tracking_uri)}\n" + " \\\n    ".join(parts)
 
 
 def run_project(

@@ -82,12 +82,19 @@ def _sqlite_store_ready(uri: str) -> None:
 
 
 def _mlflow(settings: Settings | None = None):
-    """The mlflow module, pointed at the workbench's store, with the course experiment selected."""
+    """The mlflow module, pointed at the workbench's store, with the course experiment selected.
+
+    Inside `mlflow run` (which exports MLFLOW_RUN_ID, MLFLOW_EXPERIMENT_ID and MLFLOW_TRACKING_URI) the run
+    already exists, in the experiment the command chose (`--experiment-name`, else Default): selecting the
+    course experiment would make `start_run` refuse it, so the experiment is left as `mlflow run` set it.
+    """
+    settings = settings or get_settings()  # first: it turns MLflow's telemetry off before mlflow is imported
     os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
     import mlflow
 
-    settings = settings or get_settings()
     mlflow.set_tracking_uri(settings.mlflow_tracking_uri)
+    if os.environ.get("MLFLOW_RUN_ID"):
+        return mlflow
     if settings.mlflow_tracking_uri.startswith("sqlite:"):
         settings.state_dir.mkdir(parents=True, exist_ok=True)
         _sqlite_store_ready(settings.mlflow_tracking_uri)
