@@ -27,16 +27,19 @@ def test_mlproject_declares_the_training_entry_point() -> None:
     assert "-P" in command and "n_estimators=20" in command
     with pytest.raises(ValueError, match="no parameter"):
         mlproject.build_command({"bogus": 1})
-    assert mlproject.shell_command({"model": "x"}).startswith("mlflow run . --env-manager local")
+    shown = mlproject.shell_command({"model": "x"}).splitlines()
+    assert shown[0] == f"export MLFLOW_TRACKING_URI={get_settings().mlflow_tracking_uri}"
+    assert shown[1].startswith("mlflow run . --env-manager local --experiment-name loan-approval")
 
 
 def test_mlflow_run_of_the_shipped_project_logs_a_run() -> None:
     tracking.experiment_id()  # as on the page: this process has already selected the experiment
     lines: list[str] = []
-    result = mlproject.run_project({"model": "decision_tree", "max_depth": 3, "learner": "ana"}, on_line=lines.append)
+    result = mlproject.run_project({"model": "decision_tree", "max_depth": 3, "learner": "O'Brien"},
+                                   on_line=lines.append)  # fmt: skip
     assert result.succeeded, result.log[-3000:]
     assert any("succeeded" in line for line in lines)
-    runs = tracking.search_runs(learner="ana")
+    runs = tracking.search_runs(learner="O'Brien")
     assert list(runs["run_id"]) == [result.run_id]
     assert runs.iloc[0]["params.max_depth"] == "3" and runs.iloc[0]["model"] == "decision_tree"
     source = tracking.client().get_run(result.run_id).data.tags
@@ -56,37 +59,51 @@ def _group_pids(pgid: int) -> list[int]:
     return services._group_members(pgid)
 
 
-def test_mlflow_ui_starts_on_the_same_store_and_stops_without_orphans() -> None:
-    import sys
-    import urllib.request
-    from pathlib import Path
+def _environ(pid: int) -> dict[str, str]:
+    raw = open(f"/proc/{pid}/environ", "rb").read().split(b"\0")
+    return dict(item.decode(errors="replace").split("=", 1) for item in raw if b"=" in item)
 
+
+def test_mlflow_ui_starts_on_the_same_store_and_stops_without_orphans(monkeypatch) -> None:
+    import urllib.request
+
+    from workbench import mlflow_ui
+
+    for name in ("MLFLOW_DISABLE_TELEMETRY", "DO_NOT_TRACK"):  # as in a learner's shell: the workbench sets them
+        monkeypatch.delenv(name, raising=False)
+    get_settings.cache_clear()
     settings = get_settings()
     tracking.train_and_log(generate_loan_data(150), "logistic_regression", None, "ana")
     port = free_port()
     url = f"http://127.0.0.1:{port}"
-    command = [str(Path(sys.executable).parent / "mlflow"), "ui", "--backend-store-uri",
-               settings.mlflow_tracking_uri, "--host", "127.0.0.1", "--port", str(port)]  # fmt: skip
-    status = services.start(settings, "mlflow-ui", command, url=url, health_url=f"{url}/health", wait_seconds=120)
+    status = mlflow_ui.start_ui(port, settings, wait_seconds=120)
     try:
         assert status.running and status.healthy and status.url == url
-        again = services.start(settings, "mlflow-ui", command, url=url, health_url=f"{url}/health")
+        again = mlflow_ui.start_ui(port, settings)
         assert again.pid == status.pid  # starting twice does not start a second server
         request = urllib.request.Request(
             f"{url}/api/2.0/mlflow/experiments/get-by-name?experiment_name={tracking.EXPERIMENT}"
         )
         with urllib.request.urlopen(request, timeout=10) as response:
             assert tracking.EXPERIMENT in response.read().decode()
-        assert _group_pids(status.pid)
+        members = _group_pids(status.pid)
+        assert members
+        for pid in members:  # the UI and every process it forks: no telemetry, no GenAI job runner
+            environ = _environ(pid)
+            assert environ.get("MLFLOW_DISABLE_TELEMETRY") == "true" and environ.get("DO_NOT_TRACK") == "true"
+            assert "huey" not in open(f"/proc/{pid}/cmdline", "rb").read().decode(errors="replace")
+        assert mlflow_ui.runs_url(url, settings) == (
+            f"{url}/#/experiments/{tracking.experiment_id(settings)}/runs?workflowType=machine_learning"
+        )
     finally:
-        assert services.stop(settings, "mlflow-ui")
+        assert services.stop(settings, mlflow_ui.SERVICE)
     deadline = time.monotonic() + 10
     while _group_pids(status.pid) and time.monotonic() < deadline:
         time.sleep(0.2)
     assert _group_pids(status.pid) == []
-    assert not services.status(settings, "mlflow-ui").running
+    assert not services.status(settings, mlflow_ui.SERVICE).running
     assert services.port_is_free("127.0.0.1", port)
-    assert services.stop(settings, "mlflow-ui") is False
+    assert services.stop(settings, mlflow_ui.SERVICE) is False
 
 
 def test_service_that_fails_reports_its_log() -> None:

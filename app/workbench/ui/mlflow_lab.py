@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import sys
-from pathlib import Path
 
 import pandas as pd
 import streamlit as st
@@ -414,28 +412,22 @@ def project_tab() -> None:
 # MLflow UI
 # ----------------------------------------------------------------------------------------------
 
-SERVICE = "mlflow-ui"
-
-
 def ui_tab() -> None:
     """Start and stop the real `mlflow ui` on the workbench's store."""
-    from workbench import services, tracking_code
+    from workbench import mlflow_ui, services, tracking_code
 
     settings = get_settings()
     st.markdown(t("mlflow.ui_intro"))
-    current = services.status(settings, SERVICE)
+    current = services.status(settings, mlflow_ui.SERVICE)
     port = st.number_input(
         t("mlflow.ui_port"), 1024, 65535, settings.mlflow_ui_port, key=f"{P}_ui_port", disabled=current.running
     )
     start_col, stop_col, refresh_col = st.columns(3)
     if start_col.button(t("mlflow.ui_start"), key=f"{P}_ui_start", disabled=current.running, type="primary",
                         icon=":material/play_arrow:"):  # fmt: skip
-        url = f"http://127.0.0.1:{int(port)}"
-        command = [str(Path(sys.executable).parent / "mlflow"), "ui", "--backend-store-uri",
-                   settings.mlflow_tracking_uri, "--host", "127.0.0.1", "--port", str(int(port))]  # fmt: skip
         with st.spinner(t("mlflow.ui_starting")):
             try:
-                services.start(settings, SERVICE, command, url=url, health_url=f"{url}/health", wait_seconds=90)
+                mlflow_ui.start_ui(int(port), settings)
             except RuntimeError as exc:
                 st.session_state[f"{P}_ui_error"] = str(exc)  # shown after the rerun
             else:
@@ -443,13 +435,13 @@ def ui_tab() -> None:
         st.rerun()
     if stop_col.button(t("mlflow.ui_stop"), key=f"{P}_ui_stop", disabled=not current.running,
                        icon=":material/stop:"):  # fmt: skip
-        services.stop(settings, SERVICE)
+        services.stop(settings, mlflow_ui.SERVICE)
         st.rerun()
     refresh_col.button(t("mlflow.ui_refresh"), key=f"{P}_ui_refresh", icon=":material/refresh:")
     if error := st.session_state.get(f"{P}_ui_error"):
         st.error(t("mlflow.ui_failed", error=error))
     if current.running and current.healthy:
-        st.success(t("mlflow.ui_running", pid=current.pid, url=current.url))
+        st.success(t("mlflow.ui_running", pid=current.pid, url=current.url, link=mlflow_ui.runs_url(current.url, settings)))
     elif current.running:
         st.warning(t("mlflow.ui_unhealthy", pid=current.pid, url=current.url))
     else:
