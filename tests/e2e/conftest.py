@@ -72,3 +72,23 @@ def wait_until_idle(page, timeout: float = 30_000) -> None:
     page.wait_for_selector('[data-testid="stMainBlockContainer"] [data-testid="stElementContainer"]', timeout=timeout)
     page.wait_for_selector('[data-testid="stApp"][data-test-script-state="notRunning"]', timeout=timeout)
     page.wait_for_timeout(300)
+
+
+@pytest.fixture(scope="session")
+def api_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A real `python -m workbench.api` on a free loopback port with its own state dir; stopped afterwards."""
+    state = tmp_path_factory.mktemp("e2e-api-state")
+    port = free_port()
+    env = dict(os.environ, WORKBENCH_STATE_DIR=str(state), MLFLOW_TRACKING_URI=f"sqlite:///{state / 'mlflow.db'}")
+    log = (state / "api.log").open("w")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "workbench.api", "--port", str(port), "--log-level", "warning"],
+        cwd=REPO_ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+    )  # fmt: skip
+    try:
+        wait_for_http(f"http://127.0.0.1:{port}/health", timeout=180)
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        proc.terminate()
+        proc.wait(timeout=20)
+        log.close()
