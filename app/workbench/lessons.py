@@ -20,6 +20,7 @@ Every `## ` heading starts a section; the page shows each section as a collapsib
 
 from __future__ import annotations
 
+import unicodedata
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -177,27 +178,40 @@ def load_all_lessons(lang: str, lessons_dir: Path | None = None) -> list[Lesson]
 
 @dataclass(frozen=True)
 class GlossaryEntry:
-    """A key term with the chapter that defines it."""
+    """A key term, listed once, with each definition the lessons give and the chapter that gives it."""
 
     term: str
-    definition: str
-    chapter: Chapter
+    definitions: tuple[tuple[str, Chapter], ...]  # (definition, chapter), in course order
+
+    @property
+    def text(self) -> str:
+        """The term and all its definitions, as searched."""
+        return " ".join([self.term, *(definition for definition, _ in self.definitions)])
 
 
 def build_glossary(lang: str, lessons_dir: Path | None = None) -> list[GlossaryEntry]:
-    """All key terms of all lessons, sorted alphabetically (case-insensitive)."""
+    """All key terms of all lessons, one entry per term (two chapters may define it), sorted alphabetically."""
+    by_term: dict[str, list[tuple[str, str, Chapter]]] = {}
+    for chapter, lesson in zip(CHAPTERS, load_all_lessons(lang, lessons_dir)):
+        for term in lesson.key_terms:
+            by_term.setdefault(fold(term.term), []).append((term.term, term.definition, chapter))
     entries = [
-        GlossaryEntry(term.term, term.definition, chapter)
-        for chapter, lesson in zip(CHAPTERS, load_all_lessons(lang, lessons_dir))
-        for term in lesson.key_terms
+        GlossaryEntry(senses[0][0], tuple((definition, chapter) for _, definition, chapter in senses))
+        for senses in by_term.values()
     ]
-    return sorted(entries, key=lambda e: e.term.casefold())
+    return sorted(entries, key=lambda e: fold(e.term))
+
+
+def fold(text: str) -> str:
+    """`text` for comparing as a reader does: case, accents and the kind of apostrophe do not count."""
+    decomposed = unicodedata.normalize("NFKD", text.replace("\u2019", "'"))
+    return "".join(c for c in decomposed if not unicodedata.combining(c)).casefold()
 
 
 def search_glossary(entries: list[GlossaryEntry], query: str) -> list[GlossaryEntry]:
-    """Entries whose term or definition contains every word of `query` (accent-sensitive, case-insensitive)."""
-    words = query.casefold().split()
-    return [e for e in entries if all(w in f"{e.term} {e.definition}".casefold() for w in words)]
+    """Entries whose term or definitions contain every word of `query` (`modele` finds « modèle », and back)."""
+    words = fold(query).split()
+    return [e for e in entries if all(w in fold(e.text) for w in words)]
 
 
 def check_lessons(lessons_dir: Path | None = None) -> list[str]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from workbench.chapters import CHAPTERS, SECTIONS, get_chapter
-from workbench.lessons import LessonError, build_glossary, load_lesson, search_glossary
+from workbench.lessons import GlossaryEntry, LessonError, build_glossary, load_lesson, search_glossary
 from workbench.progress import continue_chapter, course_progress, overall_fraction
 from workbench.ui.context import current_lang, current_learner, progress_store, t
 
@@ -79,7 +79,15 @@ def _glossary(lang: str) -> None:
         return
     chapter = t("home.glossary_chapter")
     with st.container(height=420, key="home_glossary"):
-        st.markdown("\n".join(f"- **{e.term}** — {e.definition} _({chapter} {e.chapter.roman})_" for e in entries))
+        st.markdown("\n".join(_glossary_item(e, chapter) for e in entries))
+
+
+def _glossary_item(entry: GlossaryEntry, chapter: str) -> str:
+    """One term: its definition on the same line, or one sub-item per definition when chapters give several."""
+    senses = [f"{definition} _({chapter} {ch.roman})_" for definition, ch in entry.definitions]
+    if len(senses) == 1:
+        return f"- **{entry.term}** — {senses[0]}"
+    return f"- **{entry.term}**\n" + "\n".join(f"    - {sense}" for sense in senses)
 
 
 def _reset_all(learner: str) -> None:
