@@ -452,7 +452,7 @@ def compare_runs(run_ids: list[str], settings: Settings | None = None) -> Compar
         except Exception as exc:  # MlflowException(RESOURCE_DOES_NOT_EXIST)
             raise TrackingError(f"run {run_id} not found") from exc
         rows.append(run)
-    names = _unique_names([r.info.run_name or r.info.run_id[:8] for r in rows])
+    names = run_labels(run_ids, [r.info.run_name for r in rows])
     params = pd.DataFrame({n: r.data.params for n, r in zip(names, rows)}).sort_index()
     differing = [p for p in params.index if params.loc[p].astype(str).nunique(dropna=False) > 1]
     metrics = pd.DataFrame({n: {m: r.data.metrics.get(m) for m in COMPARE_METRICS} for n, r in zip(names, rows)})
@@ -460,13 +460,12 @@ def compare_runs(run_ids: list[str], settings: Settings | None = None) -> Compar
     return Comparison(runs=runs, params=params, differing_params=differing, metrics=metrics)
 
 
-def _unique_names(names: list[str]) -> list[str]:
-    seen: dict[str, int] = {}
-    out = []
-    for name in names:
-        seen[name] = seen.get(name, 0) + 1
-        out.append(name if seen[name] == 1 else f"{name} ({seen[name]})")
-    return out
+def run_labels(run_ids: list[str], names: list[str | None]) -> list[str]:
+    """How runs are named on the page: their run name, followed by their short id when another run has the same
+    name (training the same model twice gives two `logistic_regression C=1`), or the short id when nameless."""
+    names = [name or run_id[:8] for run_id, name in zip(run_ids, names)]
+    counts = pd.Series(names).value_counts()
+    return [f"{name} · {run_id[:8]}" if counts[name] > 1 else name for run_id, name in zip(run_ids, names)]
 
 
 def metric_bars_figure(comparison: Comparison, lang: str):
@@ -488,15 +487,36 @@ def metric_bars_figure(comparison: Comparison, lang: str):
     return fig
 
 
+#: Tick of a parameter the run's model does not have (a tree has no `C`, a logistic regression no `max_depth`).
+NOT_APPLICABLE = "—"
+
+
+def _parameter_axis(name: str, values: pd.Series) -> dict:
+    """A parallel-coordinates axis: numeric when every run has a number, else one tick per value.
+
+    Runs of different model families do not share parameters: each value gets a tick, numbers in
+    order, and the runs without the parameter sit on a "—" tick at the bottom instead of losing the axis.
+    """
+    numbers = pd.to_numeric(values, errors="coerce")
+    if numbers.notna().all():
+        return {"label": name, "values": numbers.tolist()}
+    labels = [NOT_APPLICABLE if pd.isna(v) or str(v) == "" else str(v) for v in values]
+
+    def order(label: str) -> tuple:
+        number = pd.to_numeric(label, errors="coerce")
+        return (0, float(number), "") if pd.notna(number) else (1, 0.0, label)
+
+    ticks = ([NOT_APPLICABLE] if NOT_APPLICABLE in labels else []) + sorted(set(labels) - {NOT_APPLICABLE}, key=order)
+    position = {tick: i for i, tick in enumerate(ticks)}
+    return {"label": name, "values": [position[label] for label in labels], "tickvals": list(range(len(ticks))),
+            "ticktext": ticks, "range": [0, max(len(ticks) - 1, 1)]}  # fmt: skip
+
+
 def parallel_coordinates_figure(comparison: Comparison):
-    """Parallel coordinates of the numeric parameters that differ and of the metrics."""
+    """Parallel coordinates: the parameters that differ (the model family too), then the metrics."""
     import plotly.graph_objects as go
 
-    dims = []
-    for param in comparison.differing_params:
-        values = pd.to_numeric(comparison.params.loc[param], errors="coerce")
-        if values.notna().all():
-            dims.append({"label": param, "values": values.tolist()})
+    dims = [_parameter_axis(param, comparison.params.loc[param]) for param in comparison.differing_params]
     for metric in comparison.metrics.index:
         values = comparison.metrics.loc[metric].astype(float)
         if values.notna().all():

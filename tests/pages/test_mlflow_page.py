@@ -56,6 +56,28 @@ def test_runs_tab_compares_three_runs_and_the_check_passes() -> None:
     assert "You compared 3 runs" in _texts(at.success)
 
 
+def test_two_runs_with_the_same_name_can_be_told_apart_and_compared_across_families() -> None:
+    import json
+
+    data = generate_loan_data()
+    learner = get_settings().learner
+    twins = [tracking.train_and_log(data, "logistic_regression", {"C": 1.0}, learner).run_id for _ in range(2)]
+    tree = tracking.train_and_log(data, "decision_tree", {"max_depth": 3}, learner).run_id
+    at = open_app("en", PAGE)
+    pick = at.multiselect(key="ch05_compare_pick")
+    assert len(set(pick.options)) == len(pick.options) == 3
+    assert {o for o in pick.options if o.startswith("logistic_regression C=1")} == {
+        f"logistic_regression C=1 · {run_id[:8]}" for run_id in twins
+    }
+    pick.set_value([*twins, tree]).run()
+    at.button(key="ch05_compare").click().run()
+    assert_no_exception(at)
+    figures = [json.loads(chart.proto.spec) for chart in at.get("plotly_chart")]
+    parallel = next(f["data"][0] for f in figures if f["data"] and f["data"][0]["type"] == "parcoords")
+    axes = [d["label"] for d in parallel["dimensions"]]
+    assert {"model", "C", "max_depth"} <= set(axes) and "f1" in axes
+
+
 def test_registry_tab_register_promote_and_roll_back() -> None:
     data = generate_loan_data()
     learner = get_settings().learner

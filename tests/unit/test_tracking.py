@@ -96,13 +96,31 @@ def test_compare_runs(data) -> None:
     bars = tracking.metric_bars_figure(comparison, "en")
     assert len(bars.data) == 3 and list(bars.data[0].x)[0] == "Accuracy"
     parallel = tracking.parallel_coordinates_figure(comparison)
-    labels = [d.label for d in parallel.data[0].dimensions]
-    assert "max_depth" not in labels or len(parallel.data[0].dimensions[0].values) == 3
-    assert "f1" in labels
+    axes = {d.label: d for d in parallel.data[0].dimensions}
+    assert {"model", "C", "max_depth", "min_samples_leaf", "f1"} <= set(axes)  # families differ: axes stay
+    depth = axes["max_depth"]
+    assert list(depth.ticktext) == [tracking.NOT_APPLICABLE, "2", "6"]  # the regression has no depth
+    assert [depth.ticktext[int(v)] for v in depth.values] == ["2", "6", tracking.NOT_APPLICABLE]
+    model = axes["model"]
+    assert [model.ticktext[int(v)] for v in model.values] == ["decision_tree", "decision_tree", "logistic_regression"]
+    same = tracking.compare_runs([a.run_id, b.run_id])  # one family: plain numeric axes
+    assert list(next(d for d in tracking.parallel_coordinates_figure(same).data[0].dimensions
+                     if d.label == "max_depth").values) == [2, 6]  # fmt: skip
     with pytest.raises(tracking.TrackingError):
         tracking.compare_runs([a.run_id])
     with pytest.raises(tracking.TrackingError, match="not found"):
         tracking.compare_runs([a.run_id, "0" * 32])
+
+
+def test_runs_with_the_same_name_get_distinct_labels(data) -> None:
+    assert tracking.run_labels(["a" * 32, "b" * 32, "c" * 32], ["x", "y", "x"]) == [
+        f"x · {'a' * 8}", "y", f"x · {'c' * 8}"
+    ]
+    assert tracking.run_labels(["d" * 32], [None]) == ["d" * 8]
+    first, second = (tracking.train_and_log(data, "logistic_regression", {"C": 1.0}, "ana") for _ in range(2))
+    comparison = tracking.compare_runs([first.run_id, second.run_id])
+    assert list(comparison.metrics.columns) == [f"{first.run_name} · {first.run_id[:8]}",
+                                                f"{second.run_name} · {second.run_id[:8]}"]  # fmt: skip
 
 
 def test_registry_aliases_promote_and_rollback(data) -> None:

@@ -173,10 +173,12 @@ def runs_tab(all_runs: pd.DataFrame) -> None:
 
 
 def _runs_table(runs: pd.DataFrame, lang: str) -> pd.DataFrame:
+    from workbench import tracking
+
     table = pd.DataFrame(
         {
             "run_id": runs["run_id"],
-            "run": runs["run_name"].fillna(runs["run_id"].str[:8]),
+            "run": tracking.run_labels(list(runs["run_id"]), list(runs["run_name"])),
             translate("mlflow.filter_model", lang): runs["model"].map(
                 lambda m: translate(f"model.name_{m}", lang) if isinstance(m, str) and m else ""
             ),
@@ -287,9 +289,8 @@ def registry_tab(all_runs: pd.DataFrame) -> None:
     if runs.empty:
         st.info(t("mlflow.no_runs"))
     else:
-        labels = dict(
-            zip(runs["run_id"], runs["run_name"].fillna("") + " · F1 " + runs["metrics.f1"].round(3).astype(str))
-        )
+        names = pd.Series(tracking.run_labels(list(runs["run_id"]), list(runs["run_name"])), index=runs.index)
+        labels = dict(zip(runs["run_id"], names + " · F1 " + runs["metrics.f1"].round(3).astype(str)))
         run_id = st.selectbox(t("mlflow.register_pick"), list(labels), format_func=labels.get, key=f"{P}_register_run")
         description = st.text_input(t("mlflow.description"), key=f"{P}_register_description", max_chars=200)
         if st.button(t("mlflow.register_button"), key=f"{P}_register", icon=":material/add_box:"):
