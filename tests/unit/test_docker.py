@@ -146,3 +146,31 @@ def test_api_image_requirements_cover_what_the_api_imports() -> None:
     )  # fmt: skip
     assert run.returncode == 0, run.stderr[-3000:]
     assert "[0." in run.stdout
+
+
+def test_ci_builds_and_runs_the_images_before_the_tests() -> None:
+    """.ci/run calls .ci/docker; the README's test command stays last, so its exit status is CI's."""
+    import os
+
+    run = [line.strip() for line in (REPO_ROOT / ".ci" / "run").read_text().splitlines()]
+    commands = [line for line in run if line and not line.startswith("#")]
+    assert ".ci/docker" in commands and "set -euo pipefail" in commands
+    assert commands[-1] == "pip install -r requirements-dev.txt && python -m pytest"
+    script = REPO_ROOT / ".ci" / "docker"
+    assert os.access(script, os.X_OK)
+    check = subprocess.run(["bash", "-n", str(script)], capture_output=True, text=True, timeout=30)
+    assert check.returncode == 0, check.stderr
+    text = script.read_text()
+    assert "trap cleanup EXIT" in text and "down -v" in text  # what it started goes, even on failure
+
+
+def test_compose_passes_the_base_image_to_both_dockerfiles() -> None:
+    import yaml
+
+    compose = yaml.safe_load((REPO_ROOT / "docker-compose.yml").read_text())
+    for service, dockerfile in (("app", "Dockerfile"), ("api", "Dockerfile.api")):
+        build = compose["services"][service]["build"]
+        assert build["dockerfile"] == dockerfile
+        assert build["args"] == {"BASE": "${WORKBENCH_BASE_IMAGE:-python:3.11-slim}"}
+        text = (REPO_ROOT / dockerfile).read_text()
+        assert "ARG BASE=python:3.11-slim" in text.splitlines() and deployfiles.base_image(text) == "python:3.11-slim"
