@@ -1,30 +1,38 @@
 # MLOps Workbench — the Streamlit app.
 #   docker build -t mlops-workbench .
 #   docker run --rm -p 8501:8501 -v workbench-state:/app/.workbench mlops-workbench
-FROM python:3.11-slim
+# The base image can be changed at build time: --build-arg BASE=... (CI uses a local copy of python:3.11-slim).
+ARG BASE=python:3.11-slim
+FROM ${BASE}
 
 ENV PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
     PIP_NO_CACHE_DIR=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1 \
     WORKBENCH_STATE_DIR=/app/.workbench
+WORKDIR /app
 
-# git: the chapter II sandbox and the chapter VIII pipeline run real git commands.
+# Dependencies first, so code changes do not reinstall them. The API's share comes first, in the same
+# lines as Dockerfile.api: both images share that layer (built once, stored once).
+COPY requirements.txt requirements-api.txt ./
+RUN sed '/^-e \.$/d' requirements.txt > /tmp/constraints.txt \
+    && pip install --no-cache-dir -c /tmp/constraints.txt -r requirements-api.txt \
+    && rm /tmp/constraints.txt
+# Then the rest: Streamlit, Evidently, ART and the tools the labs run.
+RUN sed '/^-e \.$/d' requirements.txt > /tmp/requirements.txt \
+    && pip install --no-cache-dir -r /tmp/requirements.txt \
+    && rm /tmp/requirements.txt
+
+# git: the chapter II sandbox and the chapter VIII pipeline run real git commands. apt's downloads and lists
+# are deleted in the same RUN, or they would stay in the layer.
 RUN apt-get update \
     && apt-get install -y --no-install-recommends git=1:2.* \
+    && apt-get clean \
     && rm -rf /var/lib/apt/lists/*
 
 RUN useradd --create-home --uid 1000 learner
-WORKDIR /app
-
-# Dependencies first, so code changes do not reinstall them.
-COPY --chown=learner:learner requirements.txt pyproject.toml README.md ./
-COPY --chown=learner:learner app/workbench/__init__.py app/workbench/__init__.py
-RUN sed -i '/^-e \.$/d' requirements.txt \
-    && pip install -r requirements.txt
-
 COPY --chown=learner:learner . .
-RUN pip install --no-deps -e . \
+RUN pip install --no-cache-dir --no-deps -e . \
     && mkdir -p /app/.workbench \
     && chown learner:learner /app/.workbench
 

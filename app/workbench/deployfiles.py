@@ -8,6 +8,7 @@ the files change. Also runs hadolint (the real binary) on a Dockerfile and check
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import subprocess
 import sys
@@ -240,6 +241,35 @@ def save_learner_dockerfile(settings: Settings, learner: str, text: str) -> Path
     return path
 
 
+def base_image(text: str) -> str | None:
+    """The image the final stage starts from, with `${ARG}`s replaced by their defaults (None without FROM).
+
+    `ARG BASE=python:3.11-slim` then `FROM ${BASE}` gives "python:3.11-slim"; a final `FROM build` that names an
+    earlier stage gives that stage's base.
+    """
+    args: dict[str, str] = {}
+    stages: dict[str, str] = {}
+    image = None
+    for _, code, key in dockerfile_lines(text):
+        words = code.split()
+        if key == "ARG" and image is None and len(words) > 1:  # only ARGs before the first FROM apply to FROM
+            name, _, default = words[1].partition("=")
+            args[name] = default.strip("\"'")
+        elif key == "FROM":
+            words = [w for w in words[1:] if not w.startswith("--")]
+            if not words:
+                continue
+            image = re.sub(
+                r"\$\{(\w+)(?::-([^}]*))?\}|\$(\w+)",
+                lambda m: args.get(m.group(1) or m.group(3)) or m.group(2) or "",
+                words[0],
+            )
+            image = stages.get(image.lower(), image)
+            if len(words) >= 3 and words[1].lower() == "as":
+                stages[words[2].lower()] = image
+    return image
+
+
 def dockerfile_problems(text: str, lang: str) -> list[str]:
     """What keeps a Dockerfile from the workbench's standard: slim base, non-root user, health check,
     exec-form CMD, no hadolint error or warning. Empty when it is good."""
@@ -247,9 +277,10 @@ def dockerfile_problems(text: str, lang: str) -> list[str]:
 
     lines = [(key, code) for _, code, key in dockerfile_lines(text) if key]
     problems = []
-    if not lines or lines[0][0] != "FROM":
+    first = next((key for key, _ in lines if key != "ARG"), None)
+    if first != "FROM":
         problems.append(translate("docker.need_from", lang))
-    elif "slim" not in lines[0][1] and "alpine" not in lines[0][1]:
+    elif not any(light in (base_image(text) or "") for light in ("slim", "alpine")):
         problems.append(translate("docker.need_slim", lang))
     users = [code.split(None, 1)[1].strip() if " " in code else "" for key, code in lines if key == "USER"]
     if not users or users[-1].split(":")[0] in ("root", "0"):

@@ -10,7 +10,8 @@ def test_files_are_shown_instruction_by_instruction() -> None:
     at = open_app("fr", "06_docker")
     assert_no_exception(at)
     labels = [e.label for e in at.expander]
-    assert any("FROM python:3.11-slim" in label for label in labels)
+    assert any("ARG BASE=python:3.11-slim" in label for label in labels)
+    assert any("FROM ${BASE}" in label for label in labels)
     assert any("HEALTHCHECK" in label for label in labels)
     assert any("Image de base" in m.value for m in at.markdown)
     assert any("hadolint ne trouve rien" in s.value for s in at.success)
@@ -32,3 +33,35 @@ def test_learner_dockerfile_is_linted_and_checked() -> None:
     assert any("follows every rule" in s.value for s in at.success)
     at.button(key="ch06_own_dockerfile_check").click().run()
     assert any("follows good practice" in s.value for s in at.success)
+
+
+def test_real_build_is_shown_from_the_ci_report_in_both_languages() -> None:
+    from workbench import docker_build
+
+    report = docker_build.load_build_report(REPO_ROOT / docker_build.REPORT)
+    for lang, size_label, time_label, base_row in (
+        ("fr", "Taille de l'image", "Durée de construction", "Image de base ("),
+        ("en", "Image size", "Build time", "Base image ("),
+    ):
+        at = open_app(lang, "06_docker")
+        assert_no_exception(at)
+        shown = [(m.label, m.value) for m in at.metric]
+        tables = [d.value for d in at.dataframe if str(d.value.iloc[0, 0]).startswith(base_row)]
+        assert len(tables) == 2  # the app's tab, then the API's
+        for name, table in zip(("Dockerfile", "Dockerfile.api"), tables):
+            image = report.for_dockerfile(name)
+            assert (size_label, docker_build.format_size(image.size_bytes, lang)) in shown
+            assert (time_label, docker_build.format_duration(image.build_seconds, lang)) in shown
+            assert table.equals(docker_build.layers_table(image, lang))
+        assert any(".ci/docker" in c.value and report.docker in c.value for c in at.caption)
+        assert not at.warning  # the report measured the Dockerfiles as they are
+
+
+def test_without_a_build_report_the_page_says_how_to_make_one(monkeypatch) -> None:
+    from workbench import docker_build
+
+    monkeypatch.setattr(docker_build, "REPORT", "docs/no-such-report.json")
+    at = open_app("en", "06_docker")
+    assert_no_exception(at)
+    assert sum("run `.ci/docker`" in i.value for i in at.info) == 2
+    assert not at.metric

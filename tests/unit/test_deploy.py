@@ -156,3 +156,28 @@ def test_learner_dockerfile_check() -> None:
 def test_root_user_is_refused() -> None:
     text = (REPO_ROOT / "Dockerfile.api").read_text().replace("USER 1000:1000", "USER root")
     assert any("USER" in p for p in deployfiles.dockerfile_problems(text, "en"))
+
+
+@pytest.mark.parametrize(
+    ("text", "base"),
+    [
+        ("ARG BASE=python:3.11-slim\nFROM ${BASE}\nRUN x\n", "python:3.11-slim"),
+        ("ARG BASE=python:3.11-slim\nFROM $BASE AS build\nRUN x\nFROM build\n", "python:3.11-slim"),
+        ("FROM ${B:-python:3.11-alpine}\n", "python:3.11-alpine"),
+        ("FROM --platform=linux/amd64 python:3.11 AS a\nFROM python:3.11-slim\nCOPY --from=a /x /x\n",
+         "python:3.11-slim"),
+        ("ARG BASE\nFROM ${BASE:-debian:12}\n", "debian:12"),
+        ("RUN x\n", None),
+    ],
+)  # fmt: skip
+def test_base_image_resolves_args_and_stages(text, base) -> None:
+    assert deployfiles.base_image(text) == base
+
+
+def test_arg_may_come_before_from_but_the_base_must_still_be_slim() -> None:
+    good = (REPO_ROOT / "Dockerfile.api").read_text()
+    assert good.startswith("#") and "ARG BASE=python:3.11-slim\nFROM ${BASE}" in good
+    problems = deployfiles.dockerfile_problems(good.replace("python:3.11-slim", "python:3.11"), "en")
+    assert any("light base image" in p for p in problems)
+    only_args = deployfiles.dockerfile_problems("ARG A=1\nRUN echo\n", "fr")
+    assert any("FROM" in p for p in only_args)

@@ -74,6 +74,39 @@ def dockerfile_tab(name: str) -> None:
         f"docker stop demo && docker rm demo",
         language="bash", expanded=True,
     )  # fmt: skip
+    _real_build(name, tag)
+
+
+def _real_build(name: str, tag: str) -> None:
+    """What CI measured when it built this Dockerfile: build time, image size, size of each layer."""
+    from workbench import deployfiles, docker_build
+
+    lang = current_lang()
+    st.subheader(t("docker.build_title"))
+    st.markdown(t("docker.build_intro"))
+    try:
+        report = docker_build.load_build_report()
+    except docker_build.BuildReportError as exc:
+        st.error(t("docker.build_unreadable", error=str(exc)))
+        return
+    image = report.for_dockerfile(name) if report else None
+    if image is None:
+        st.info(t("docker.build_missing"))
+        return
+    size_col, time_col, base_col = st.columns(3)
+    size_col.metric(t("docker.build_size"), docker_build.format_size(image.size_bytes, lang))
+    time_col.metric(t("docker.build_time"), docker_build.format_duration(image.build_seconds, lang))
+    base_col.metric(t("docker.build_base"), docker_build.format_size(image.base_bytes, lang))
+    if image.cached_steps:
+        st.caption(t("docker.build_cached", steps=image.cached_steps))
+    st.dataframe(docker_build.layers_table(image, lang), hide_index=True, width="stretch",
+                 key=f"{P}_layers_{name.lower().replace('.', '_')}")  # fmt: skip
+    base = t("docker.build_base_local") if report.local_base else f"`{report.base}`"
+    date = report.date.strftime("%d/%m/%Y" if lang == "fr" else "%Y-%m-%d")
+    st.caption(t("docker.build_caption", date=date, commit=report.commit or "?", docker=report.docker,
+                 builder=report.builder, cpus=report.cpus, base=base, image=tag))  # fmt: skip
+    if docker_build.is_stale(image, deployfiles.read_shipped(name)):
+        st.warning(t("docker.build_stale"))
 
 
 def compose_tab() -> None:
