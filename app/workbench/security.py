@@ -1294,24 +1294,23 @@ def model_loading_trials(workdir: Path, pipeline: Any, settings: Settings) -> li
 
 
 def loading_table(trials: Sequence[LoaderTrial], lang: str) -> pd.DataFrame:
-    """The trials side by side: one row per file, what each loader did."""
+    """The trials side by side: one row per file, what each loader did, whether the payload ran, and why the
+    workbench refused."""
     rows = []
     for file in dict.fromkeys(t.file for t in trials):
         by_loader = {t.loader: t for t in trials if t.file == file}
         row = {translate("security.col_file", lang): translate(f"security.file_{file}", lang)}
         for loader, trial in by_loader.items():
-            verdict = translate("security.verdict_loaded" if trial.loaded else "security.verdict_refused", lang)
-            if trial.reason:
-                verdict += " — " + translate(f"model_safety.{trial.reason}", lang, **trial.params)
-            row[translate(f"security.loader_{loader}", lang)] = verdict
-        payloads = [t.payload_ran for t in by_loader.values() if t.payload_ran is not None]
+            key = "security.verdict_loaded" if trial.loaded else "security.verdict_refused"
+            row[translate(f"security.loader_{loader}", lang)] = translate(key, lang)
+        ran = [by_loader[loader].payload_ran for loader in ("mlflow", "workbench") if loader in by_loader]
         row[translate("security.col_payload", lang)] = (
-            "—" if not payloads else ", ".join(
-                translate("security.payload_answer", lang, loader=translate(f"security.loader_{t.loader}", lang),
-                          answer=translate("security.yes" if t.payload_ran else "security.no", lang))
-                for t in by_loader.values()
-            )
-        )  # fmt: skip
+            "—" if None in ran else " / ".join(translate("security.yes" if r else "security.no", lang) for r in ran)
+        )
+        refused = by_loader.get("workbench")
+        row[translate("security.col_reason", lang)] = (
+            translate(f"model_safety.{refused.reason}", lang, **refused.params) if refused and refused.reason else "—"
+        )
         rows.append(row)
     return pd.DataFrame(rows)
 

@@ -136,7 +136,7 @@ def test_a_store_locked_for_20_s_does_not_change_the_served_model(start_api) -> 
     reloader.join(timeout=60)
     assert reload_codes == [200]
     assert wait_until(lambda: _health(api.url)["status"] == "ok", timeout=30)
-    assert "WARNING" in api.log() and ("the registry took" in api.log() or "registry problem" in api.log())
+    assert "WARNING" in api.log() and ("reading the registry" in api.log() or "registry problem" in api.log())
 
 
 def tracking_data():

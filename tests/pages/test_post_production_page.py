@@ -57,13 +57,12 @@ def test_security_attacks_defenses_and_the_flip_exercise() -> None:
     at.button(key="ch11_mia_run").click().run()
     at.button(key="ch11_loading_run").click().run()
     assert_no_exception(at)
-    loading = next(d.value for d in at.dataframe if "Dossier de modèle" in d.value.columns)
-    assert loading["Le fichier témoin a-t-il été créé ?"].iloc[0] == (
-        "Chargeur par défaut de MLflow : oui, Chargeur de l'atelier : non"
-    )
-    assert loading["Chargeur de l'atelier"].tolist()[:2] == [
-        "refusé — " + translate("model_safety.pickle_format", "fr", format="cloudpickle"),
-        "refusé — " + translate("model_safety.untrusted_types", "fr", types="posix.system"),
+    loading = at.table[0].value
+    assert loading["Fichier témoin créé (MLflow / atelier)"].iloc[0] == "oui / non"
+    assert loading["Chargeur de l'atelier"].tolist() == ["refusé", "refusé", "chargé"]
+    assert loading["Pourquoi l'atelier refuse"].tolist()[:2] == [
+        translate("model_safety.pickle_format", "fr", format="cloudpickle"),
+        translate("model_safety.untrusted_types", "fr", types="posix.system"),
     ]
     at.button(key="ch11_def_run").click().run()
     assert_no_exception(at)

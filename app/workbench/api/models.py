@@ -126,8 +126,11 @@ class ModelManager:
         found = []
         busy = self._busy_since
         if busy is not None and time.monotonic() - busy > SLOW_REGISTRY_SECONDS:
-            found.append(f"the registry has not answered for {time.monotonic() - busy:.0f} s (locked or unreachable "
-                         "store?); the served model is kept")  # fmt: skip
+            if self.loading is None:
+                found.append(f"the registry has not answered for {time.monotonic() - busy:.0f} s (locked or "
+                             "unreachable store?); the served model is kept")  # fmt: skip
+            else:
+                found.append(f"loading version {self.loading} has taken {time.monotonic() - busy:.0f} s so far")
         if self.registry_problem:
             found.append(
                 f"the registry did not answer, so the served model may be out of date: {self.registry_problem}"
@@ -202,8 +205,8 @@ class ModelManager:
             self._busy_since = None
             self._load_lock.release()
             if (elapsed := time.monotonic() - started) > SLOW_REGISTRY_SECONDS:
-                log.warning("the registry took %.0f s to answer (%s): the served model was kept meanwhile",
-                            elapsed, self.settings.mlflow_tracking_uri)  # fmt: skip
+                log.warning("reading the registry (%s) and loading any new version took %.0f s; requests were "
+                            "served by the previous model meanwhile", self.settings.mlflow_tracking_uri, elapsed)  # fmt: skip
 
     def _refresh_locked(self, force: bool) -> bool:
         from workbench import tracking
@@ -235,8 +238,8 @@ class ModelManager:
             candidate = self._load_registry(name)
         except ModelRefused as exc:
             self.refused = Refusal(name, exc.key, {k: str(v) for k, v in exc.params.items()}, str(exc))
-            log.warning("refusing %s version %s (@%s): %s; %s", self.settings.model_name, name, self.alias, exc,
-                        "keeping the model being served" if current else "serving a fallback model")  # fmt: skip
+            log.warning("refusing %s version %s (@%s), %s. Why: %s", self.settings.model_name, name, self.alias,
+                        "keeping the model being served" if current else "serving a fallback model", exc)  # fmt: skip
             if current is None:
                 self._set(self._train_fallback(f"version {name} of '@{self.alias}' was refused: {exc}"))
             return False
@@ -309,8 +312,8 @@ class ModelManager:
         return LoadedModel(
             pipeline=result.pipeline, compiled=_prepare(result.pipeline, self.reference()),
             name=self.settings.model_name, version="fallback", alias=None, run_id=None, source="fallback",
-            source_detail=f"{reason}: logistic regression trained at start-up on the course dataset "
-            f"({len(data)} rows)",
+            source_detail=f"logistic regression trained at start-up on the course dataset ({len(data)} rows), "
+            f"because {reason}",
             metrics=dict(result.evaluation.metrics),
         )  # fmt: skip
 

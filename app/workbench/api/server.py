@@ -25,11 +25,13 @@ import uvicorn
 
 from workbench.settings import Settings
 
-#: MLflow HTTP settings for the API process (the environment wins when it sets them).
-MLFLOW_HTTP_DEFAULTS: dict[str, str] = {
+#: MLflow settings for the API process (the environment wins when it sets them): few HTTP retries, short
+#: timeout, no download progress bar in the log.
+MLFLOW_DEFAULTS: dict[str, str] = {
     "MLFLOW_HTTP_REQUEST_MAX_RETRIES": "1",
     "MLFLOW_HTTP_REQUEST_BACKOFF_FACTOR": "1",
     "MLFLOW_HTTP_REQUEST_TIMEOUT": "5",
+    "MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR": "false",
 }
 
 
@@ -106,6 +108,6 @@ def serve(settings: Settings, host: str, port: int, log_level: str = "info") -> 
     """Run the API until interrupted."""
     from workbench.api import create_app
 
-    for name, value in MLFLOW_HTTP_DEFAULTS.items():
+    for name, value in MLFLOW_DEFAULTS.items():
         os.environ.setdefault(name, value)
     uvicorn.Server(uvicorn_config(create_app(settings, host=host), settings, host, port, log_level)).run()

@@ -77,9 +77,11 @@ def server_tab() -> None:
         cols = st.columns(4)
         cols[0].metric(t("mlflow.col_version"), body["version"])
         cols[1].metric("alias", f"@{body['alias']}" if body["alias"] else "—")
-        cols[2].metric("source", t(f"api.source_{body['source']}"))
-        cols[3].metric("F1", f"{body['metrics'].get('f1', float('nan')):.3f}")
-        st.caption(body["source_detail"])
+        cols[2].metric("source", t(f"api.source_short_{body['source']}"), help=t(f"api.source_{body['source']}"))
+        f1 = body["metrics"].get("f1")
+        cols[3].metric("F1", "—" if f1 is None else f"{f1:.3f}")
+        if body["source"] == "registry":  # models:/name@alias (version n); the fallback's reason is told below
+            st.caption(body["source_detail"])
         _serving_problems(body)
     if st.button(t("api.reload"), key=f"{P}_reload", icon=":material/sync:"):
         result = api_client.call("POST", "/reload", timeout=120)
@@ -101,8 +103,9 @@ def _serving_problems(info: dict) -> None:
         reason = translate(f"model_safety.{refused['reason']}", lang, **refused.get("params", {}))
         if reason.startswith("model_safety."):  # an API of another version: its own English message
             reason = refused["message"]
-        st.error(t("api.refused", version=refused["version"], alias=info.get("alias") or get_settings().api_alias,
-                   reason=reason), icon=":material/gpp_bad:")  # fmt: skip
+        key = "api.refused_fallback" if info.get("source") == "fallback" else "api.refused"
+        st.error(t(key, version=refused["version"], alias=get_settings().api_alias, reason=reason),
+                 icon=":material/gpp_bad:")  # fmt: skip
     if info.get("registry_problem"):
         st.warning(t("api.registry_problem", detail=info["registry_problem"]), icon=":material/cloud_off:")
     if info.get("alias_missing"):

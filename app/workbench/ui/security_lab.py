@@ -352,8 +352,8 @@ def extraction_section() -> None:
             _run_extraction(n_queries, surrogate, "limited" if limited else "unlimited")
     st.markdown(t("security.rate_limit_intro"))
     left, middle, right = st.columns(3)
-    rate = left.number_input(t("security.rate"), 0.5, 100.0, 5.0, 0.5, key=f"{P}_rate")
-    burst = middle.number_input(t("security.burst"), 1, 100, 10, key=f"{P}_burst")
+    rate = left.number_input(t("security.rate"), 0.5, 100.0, 2.0, 0.5, key=f"{P}_rate")
+    burst = middle.number_input(t("security.burst"), 1, 100, 5, key=f"{P}_burst")
     right.write("")
     if right.button(t("security.restart_limited"), key=f"{P}_restart_limited", icon=":material/speed:"):
         _restart(rate, burst)
@@ -553,6 +553,5 @@ def _model_loading() -> None:
             except security.SecurityError as exc:
                 _error(exc)
     if trials := st.session_state.get(f"{P}_loading"):
-        st.dataframe(security.loading_table(trials, current_lang()), hide_index=True, width="stretch",
-                     key=f"{P}_loading_table")  # fmt: skip
+        st.table(security.loading_table(trials, current_lang()).set_index(t("security.col_file")))
     show_code(security.safe_loading_code())
