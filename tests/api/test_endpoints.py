@@ -449,3 +449,29 @@ def test_a_streamed_body_over_the_cap_is_a_413() -> None:
 
         response = small.post("/predict/batch", content=chunks(), headers={"content-type": "application/json"})
         assert response.status_code == 413 and "larger than 2000 bytes" in response.json()["detail"]
+
+
+def test_a_model_that_cannot_score_an_input_gets_a_422_not_a_500(client) -> None:
+    """A learner's pipeline without an imputer serves complete applications; a null is named, not a 500."""
+    import dataclasses
+
+    from sklearn.compose import ColumnTransformer
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import Pipeline
+    from sklearn.preprocessing import OneHotEncoder
+
+    from tests.api.conftest import LEARNER_CATEGORICAL, LEARNER_NUMERIC, learner_pipeline
+
+    _, X = learner_pipeline()
+    X = X.dropna()
+    no_imputer = Pipeline([("pre", ColumnTransformer([("num", "passthrough", LEARNER_NUMERIC),
+                                                      ("cat", OneHotEncoder(handle_unknown="ignore"),
+                                                       LEARNER_CATEGORICAL)])),
+                           ("clf", LogisticRegression(max_iter=2000))]).fit(X, X["Credit_History"] == 1)  # fmt: skip
+    manager = client.app.state.manager
+    manager._set(dataclasses.replace(manager.model, pipeline=no_imputer, compiled=None))
+    assert client.post("/predict", json=ROW).status_code == 200
+    response = client.post("/predict", json={**ROW, "LoanAmount": None})
+    assert response.status_code == 422
+    error = response.json()["detail"][0]
+    assert error["type"] == "model_error" and "LoanAmount" in error["msg"]

@@ -104,6 +104,7 @@ def create_app(
 
     @app.exception_handler(_Refused)
     async def refused(request: Request, exc: _Refused) -> JSONResponse:
+        """A refusal (401/403/429) as `{"detail": ...}`, with its headers (Retry-After)."""
         return JSONResponse(status_code=exc.status, content={"detail": exc.detail}, headers=exc.headers)
 
     def _sync_model_info(model: LoadedModel) -> LoadedModel:
