@@ -96,24 +96,36 @@ def call(
     headers: dict[str, str] | None = None,
     settings: Settings | None = None,
     timeout: float = 30.0,
+    shown: Any = None,
 ) -> CallResult:
-    """Call the API; a connection failure becomes a CallResult with `error` (never an exception)."""
+    """Call the API; a connection failure becomes a CallResult with `error` (never an exception).
+
+    Args:
+        json_body: sent as JSON exactly as Python writes it, NaN and Infinity included (the API answers 422).
+        shown: what the page shows as the request (default: `json_body`).
+    """
     import requests
 
+    settings = settings or get_settings()
     url = api_url(settings) + path
+    headers = dict(headers or {})
+    if settings.api_admin_token and not any(k.lower() == "authorization" for k in headers):
+        headers["Authorization"] = f"Bearer {settings.api_admin_token}"
+    if json_body is not None:  # requests refuses NaN/Infinity (allow_nan=False): a learner may send them on purpose
+        data = json.dumps(json_body, ensure_ascii=False).encode()
+        headers.setdefault("Content-Type", "application/json")
+    shown = json_body if shown is None else shown
     start = time.perf_counter()
     try:
-        response = requests.request(
-            method, url, json=json_body, data=data, files=files, headers=headers, timeout=timeout
-        )
+        response = requests.request(method, url, data=data, files=files, headers=headers, timeout=timeout)
     except requests.RequestException as exc:
-        return CallResult(method, url, None, None, (time.perf_counter() - start) * 1000, json_body, str(exc))
+        return CallResult(method, url, None, None, (time.perf_counter() - start) * 1000, shown, str(exc))
     latency = (time.perf_counter() - start) * 1000
     try:
         body = response.json()
     except ValueError:
         body = response.text
-    return CallResult(method, url, response.status_code, body, latency, json_body, None, dict(response.headers))
+    return CallResult(method, url, response.status_code, body, latency, shown, None, dict(response.headers))
 
 
 def predict(application: dict[str, Any], settings: Settings | None = None, path: str = "/predict") -> CallResult:
@@ -122,8 +134,24 @@ def predict(application: dict[str, Any], settings: Settings | None = None, path:
 
 
 def predict_csv(content: bytes, filename: str = "applications.csv", settings: Settings | None = None) -> CallResult:
-    """Upload a CSV file to /predict/batch."""
-    return call("POST", "/predict/batch", files={"file": (filename, content, "text/csv")}, settings=settings)
+    """Upload a CSV file to /predict/batch (the result's `request` describes the upload and its first lines)."""
+    return call("POST", "/predict/batch", files={"file": (filename, content, "text/csv")}, settings=settings,
+                shown=upload_summary(filename, content))  # fmt: skip
+
+
+def upload_summary(filename: str, content: bytes, lines: int = 5) -> dict[str, Any]:
+    """What a CSV upload sends, for display: form field, file name, size, line count and the first lines."""
+    text = content.decode("utf-8-sig", errors="replace")
+    all_lines = text.splitlines()
+    return {
+        "content_type": "multipart/form-data", "field": "file", "filename": filename, "bytes": len(content),
+        "lines": len(all_lines), "first_lines": all_lines[:lines],
+    }  # fmt: skip
+
+
+def request_text(request: Any) -> str:
+    """The request as the page shows it: JSON text as sent (NaN and Infinity written as such)."""
+    return request if isinstance(request, str) else json.dumps(request, indent=2, ensure_ascii=False)
 
 
 def curl_command(url: str, payload: Any) -> str:

@@ -19,6 +19,8 @@ INVALID_CASES: dict[str, dict[str, Any]] = {
     "case_text": {**EXAMPLE_APPLICATION, "LoanAmount": "one hundred"},
     "case_missing": {k: v for k, v in EXAMPLE_APPLICATION.items() if k != "Property_Area"},
     "case_extra": {**EXAMPLE_APPLICATION, "Applicant_Income": 4000},
+    "case_nonfinite": {**EXAMPLE_APPLICATION, "ApplicantIncome": float("nan")},
+    "case_infinite": {**EXAMPLE_APPLICATION, "LoanAmount": float("inf")},
 }
 
 

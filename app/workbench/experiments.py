@@ -186,8 +186,13 @@ def trained_ab_models(
 
 
 def registry_ab_models(settings: Settings) -> dict[str, ABModel] | None:
-    """`@production` (A) and `@challenger` (B) from the registry, or None when either alias is missing."""
+    """`@production` (A) and `@challenger` (B) from the registry, or None when either alias is missing.
+
+    Raises:
+        workbench.safe_models.ModelRefused: one of them could run code when loaded (see `workbench.safe_models`).
+    """
     from workbench import tracking
+    from workbench.safe_models import ModelRefused
 
     try:
         aliases = tracking.aliases(settings)
@@ -199,6 +204,8 @@ def registry_ab_models(settings: Settings) -> dict[str, ABModel] | None:
             "B": ABModel(f"@challenger (v{aliases['challenger']})", tracking.load_model("challenger", settings),
                          "registry"),
         }  # fmt: skip
+    except ModelRefused:  # the learner must see why, not a silent swap for trained models
+        raise
     except Exception:  # an unreachable or broken registry: the lab trains its own pair instead
         return None
 

@@ -677,11 +677,15 @@ def decide_gate(
 def production_scores(settings: Settings, data: pd.DataFrame) -> tuple[int | None, dict[str, float] | None]:
     """The version `@production` points to and its scores on `data` (None, None when nothing is in production)."""
     from workbench import tracking
+    from workbench.safe_models import ModelRefused
 
     version = tracking.resolve_alias("production", settings)
     if version is None:
         return None, None
-    return version, score(tracking.load_model("production", settings), data)
+    try:
+        return version, score(tracking.load_model("production", settings), data)
+    except ModelRefused as exc:  # the gate fails closed: it cannot compare against a model it will not load
+        raise PipelineError("error_production_refused", version=version, detail=str(exc)) from exc
 
 
 def step_gate(run: PipelineRun, settings: Settings, on_line=None) -> StepResult:
@@ -930,6 +934,7 @@ import mlflow
 import numpy as np
 from sklearn.metrics import accuracy_score, f1_score, roc_auc_score
 from workbench.data import generate_loan_data, split_features_target
+from workbench.safe_models import load_model_uri                  # skops only, our reviewed trusted types
 
 mlflow.set_tracking_uri("{settings.mlflow_tracking_uri}")
 X, y = split_features_target(generate_loan_data({EVAL_ROWS}, seed={EVAL_SEED}))   # the fixed evaluation set
@@ -939,7 +944,7 @@ measure = METRICS["{metric}"]
 
 
 def scored(uri):
-    return measure(mlflow.sklearn.load_model(uri).predict_proba(X)[:, 1])
+    return measure(load_model_uri(uri).predict_proba(X)[:, 1])
 
 
 candidate = scored("{model_uri}")                  # the model the training step logged
@@ -1135,14 +1140,15 @@ def missing_annotations(settings: Settings) -> list[str]:
 
 
 def load_run_model(run_id: str, settings: Settings) -> Any:
-    """The model an MLflow run logged (through the workbench), as a scikit-learn pipeline.
+    """The model an MLflow run logged (through the workbench), as a scikit-learn pipeline, loaded safely.
 
     Raises:
         PipelineError: the run does not exist or has no model.
+        workbench.safe_models.ModelRefused: the model could run code when loaded.
     """
     import mlflow
 
-    from workbench import tracking
+    from workbench import safe_models, tracking
 
     client = tracking.client(settings)
     try:
@@ -1151,7 +1157,7 @@ def load_run_model(run_id: str, settings: Settings) -> Any:
         raise PipelineError("error_no_run", run_id=run_id) from exc
     if not uri:
         raise PipelineError("error_no_run", run_id=run_id)
-    return mlflow.sklearn.load_model(uri)
+    return safe_models.load_model_uri(uri, settings)
 
 
 def gate_run(run_id: str, settings: Settings, metric: str = "accuracy", margin: float = 0.0) -> GateDecision:
@@ -1169,6 +1175,7 @@ def main(argv: list[str] | None = None) -> int:
     import argparse
 
     from workbench import tracking
+    from workbench.safe_models import ModelRefused
     from workbench.settings import get_settings
 
     parser = argparse.ArgumentParser(prog="python -m workbench.pipeline", description="Quality gate and promotion.")
@@ -1188,7 +1195,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"@production -> version {tracking.promote_staging(args.learner, settings)}")
             return 0
         decision = gate_run(args.run_id, settings, args.metric, args.margin)
-    except (PipelineError, tracking.TrackingError) as exc:
+    except (PipelineError, tracking.TrackingError, ModelRefused) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     print(gate_log(decision))

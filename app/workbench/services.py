@@ -5,6 +5,9 @@ remembered in a small JSON file under the state dir, so any page or session can 
 A service lives as long as the app that started it: when the app's process exits (Ctrl+C on
 `streamlit run`, SIGTERM from Docker), its services are stopped too; one left behind by an app that was
 killed outright is still recorded, so the next app sees it and can stop it. Stopping leaves no orphan process.
+A record also holds the process's start time: once the service is gone and the system gives its PID to
+another process, the record is recognised as stale, so `status` does not report that process as the
+service and `stop` never signals it.
 """
 
 from __future__ import annotations
@@ -61,6 +64,42 @@ def _alive(pid: int) -> bool:
             return stat.read().split(")")[-1].split()[0] != "Z"
     except OSError:
         return True
+
+
+def process_identity(pid: int) -> str | None:
+    """When the process `pid` started (kernel clock ticks on Linux, `ps` elsewhere); None if there is none."""
+    try:
+        with open(f"/proc/{pid}/stat", encoding="ascii") as stat:
+            return stat.read().rsplit(")", 1)[-1].split()[19]  # field 22, starttime
+    except FileNotFoundError:
+        if Path("/proc/self/stat").exists():
+            return None  # Linux: no such process
+    except (OSError, IndexError):
+        return None
+    try:
+        result = subprocess.run(["ps", "-o", "lstart=", "-p", str(pid)], capture_output=True, text=True, timeout=5)
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return result.stdout.strip() or None
+
+
+def _command_line(pid: int) -> list[str] | None:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes().decode(errors="replace").split("\0")[:-1]
+    except OSError:
+        return None
+
+
+def _is_ours(record: dict) -> bool | None:
+    """Whether the record's PID is still the process we started: None when no process has that PID,
+    False when another process now has it (a stale record)."""
+    started = process_identity(record["pid"])
+    if started is None:
+        return None
+    if record.get("started") is not None:
+        return started == record["started"]
+    command = _command_line(record["pid"])  # records written before start times were kept
+    return command is None or command == list(record.get("command", []))
 
 
 def _group_alive(pgid: int) -> bool:
@@ -132,7 +171,7 @@ def status(settings: Settings, name: str) -> ServiceStatus:
         record = json.loads(path.read_text())
     except (FileNotFoundError, json.JSONDecodeError):
         return ServiceStatus(name, False, False)
-    running = _alive(record["pid"])
+    running = _alive(record["pid"]) and _is_ours(record) is True
     healthy = running and check_health(record["health_url"])
     return ServiceStatus(name, running, healthy, record["pid"], record["url"], Path(record["log"]))
 
@@ -186,7 +225,8 @@ def _start_locked(
             list(command), stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
             env=full_env, cwd=settings.repo_root, start_new_session=True,
         )  # fmt: skip
-    record = {"pid": proc.pid, "url": url, "health_url": health_url, "log": str(log), "command": list(command)}
+    record = {"pid": proc.pid, "started": process_identity(proc.pid), "url": url, "health_url": health_url,
+              "log": str(log), "command": list(command)}  # fmt: skip
     _record_path(settings, name).write_text(json.dumps(record))
     atexit.register(_stop_if_still, settings, name, proc.pid)
     deadline = time.monotonic() + wait_seconds
@@ -209,6 +249,9 @@ def stop(settings: Settings, name: str, timeout: float = 10.0) -> bool:
     except (FileNotFoundError, json.JSONDecodeError):
         return False
     pgid = record["pid"]
+    if _is_ours(record) is False:  # the PID now belongs to another process: never signal it
+        path.unlink(missing_ok=True)
+        return False
     stopped = False
     for sig in (signal.SIGTERM, signal.SIGKILL):
         try:

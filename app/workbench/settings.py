@@ -12,7 +12,7 @@ import hashlib
 import os
 import re
 import unicodedata
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
@@ -43,6 +43,17 @@ class Settings:
     api_max_batch: int = 1000
     api_poll_seconds: float = 2.0
     app_origins: tuple[str, ...] = ("http://localhost:8501", "http://127.0.0.1:8501")
+    #: Load registry models that can run code when loaded (pickle, cloudpickle, skops types outside the
+    #: workbench's reviewed list). Off: such models are refused, and the last good model keeps serving.
+    allow_pickle_models: bool = False
+    #: Bearer token for the API's admin endpoints (/reload, /recent_inputs); empty: none configured.
+    api_admin_token: str = field(default="", repr=False)
+    #: Addresses (IPs or CIDR networks, comma-separated) whose X-Forwarded-For headers the API trusts.
+    api_trusted_proxies: str = ""
+    api_startup_seconds: float = 10.0  # the API serves after this long even if the registry has not answered
+    api_header_timeout: float = 10.0  # seconds a client has to send a request's headers
+    api_body_timeout: float = 30.0  # seconds a client has to send a request's body
+    api_limit_concurrency: int = 200  # connections + requests in progress; more: 503
 
     @property
     def lessons_dir(self) -> Path:
@@ -142,4 +153,11 @@ def get_settings() -> Settings:
             for o in env.get("WORKBENCH_APP_ORIGINS", "http://localhost:8501,http://127.0.0.1:8501").split(",")
             if o.strip()
         ),
+        allow_pickle_models=env.get("WORKBENCH_API_ALLOW_PICKLE", "").strip().lower() in ("1", "true", "yes"),
+        api_admin_token=env.get("WORKBENCH_API_ADMIN_TOKEN", "").strip(),
+        api_trusted_proxies=env.get("WORKBENCH_API_TRUSTED_PROXIES", "").strip(),
+        api_startup_seconds=float(env.get("WORKBENCH_API_STARTUP_SECONDS", "10")),
+        api_header_timeout=float(env.get("WORKBENCH_API_HEADER_TIMEOUT", "10")),
+        api_body_timeout=float(env.get("WORKBENCH_API_BODY_TIMEOUT", "30")),
+        api_limit_concurrency=int(env.get("WORKBENCH_API_LIMIT_CONCURRENCY", "200")),
     )

@@ -13,6 +13,7 @@ rollback knows where to go back and the exercises can check what a learner did.
 from __future__ import annotations
 
 import json
+import logging
 import math
 import os
 import re
@@ -28,6 +29,7 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 
 from workbench.data import FEATURES, NUMERIC_FEATURES, TARGET, dataset_hash, split_features_target
+from workbench.safe_models import TRUSTED_TYPES
 from workbench.settings import Settings, get_settings
 
 if TYPE_CHECKING:
@@ -35,15 +37,12 @@ if TYPE_CHECKING:
 
 EXPERIMENT = "loan-approval"
 ALIASES: tuple[str, ...] = ("staging", "production", "challenger")
+#: Before: the whole history as one JSON tag (read-modify-write: concurrent moves lost entries). Still read.
 HISTORY_TAG = "workbench.production_history"
+#: Now: one tag per move, `workbench.production_history.<nanoseconds>.<random>`, written once, never rewritten.
+HISTORY_ENTRY_PREFIX = HISTORY_TAG + "."
+HISTORY_KEEP = 100
 MODEL_URI_TAG = "workbench.model_uri"
-#: Types skops must be told to trust when it loads our pipelines. We list them on purpose instead of
-#: trusting whatever the file contains: a file that needs anything else is refused.
-TRUSTED_TYPES: tuple[str, ...] = (
-    "numpy.dtype",
-    "sklearn.tree._tree.Tree",
-    "sklearn.ensemble._hist_gradient_boosting.predictor.TreePredictor",
-)
 #: Requirements written next to the model. Declaring them avoids MLflow's inference, which imports
 #: the model in a subprocess and costs seconds per run.
 MODEL_REQUIREMENTS: tuple[str, ...] = ("scikit-learn", "skops", "numpy", "pandas", "scipy")
@@ -62,6 +61,10 @@ MODEL_FILES: dict[str, str] = {
 
 class TrackingError(RuntimeError):
     """A tracking or registry action that cannot be done (message meant for the learner)."""
+
+
+class RegistryUnavailable(TrackingError):
+    """The tracking store did not answer (unreachable server, locked or broken database)."""
 
 
 @lru_cache(maxsize=16)
@@ -118,6 +121,40 @@ def client(settings: Settings | None = None):
     settings = settings or get_settings()
     _mlflow(settings)
     return MlflowClient(tracking_uri=settings.mlflow_tracking_uri)
+
+
+def registry_client(settings: Settings | None = None):
+    """An MlflowClient for registry reads only: no experiment is looked up or created (no extra round trips)."""
+    from mlflow import MlflowClient
+
+    settings = settings or get_settings()
+    if settings.mlflow_tracking_uri.startswith("sqlite:"):
+        settings.state_dir.mkdir(parents=True, exist_ok=True)
+        _sqlite_store_ready(settings.mlflow_tracking_uri)
+    return MlflowClient(tracking_uri=settings.mlflow_tracking_uri)
+
+
+def alias_version(alias: str, settings: Settings | None = None) -> int | None:
+    """The version `alias` points to, or None when the model or the alias does not exist.
+
+    Unlike `resolve_alias`, a store that fails is not mistaken for "no alias".
+
+    Raises:
+        RegistryUnavailable: the store did not answer or failed (the message says how).
+    """
+    from mlflow.exceptions import MlflowException
+
+    settings = settings or get_settings()
+    try:
+        model = registry_client(settings).get_registered_model(settings.model_name)
+    except MlflowException as exc:
+        if exc.error_code == "RESOURCE_DOES_NOT_EXIST":
+            return None
+        raise RegistryUnavailable(str(exc).splitlines()[0][:300]) from exc
+    except Exception as exc:  # sqlalchemy OperationalError (locked), connection errors, timeouts...
+        raise RegistryUnavailable(f"{type(exc).__name__}: {str(exc).splitlines()[0][:300] if str(exc) else ''}") from exc
+    version = (model.aliases or {}).get(alias)
+    return None if version is None else int(version)
 
 
 def experiment_id(settings: Settings | None = None) -> str:
@@ -700,16 +737,29 @@ def production_history(settings: Settings | None = None) -> list[dict]:
         tags = c.get_registered_model(settings.model_name).tags or {}
     except Exception:
         return []
-    try:
-        return json.loads(tags.get(HISTORY_TAG, "[]"))
-    except json.JSONDecodeError:
-        return []
+    history = []
+    for key in [HISTORY_TAG, *sorted(k for k in tags if k.startswith(HISTORY_ENTRY_PREFIX))]:
+        try:
+            value = json.loads(tags.get(key, "[]"))
+        except json.JSONDecodeError:
+            continue
+        history += value if isinstance(value, list) else [value]
+    return [h for h in history if isinstance(h, dict)]
 
 
 def _append_history(c, settings: Settings, entry: dict) -> None:
-    history = production_history(settings)
-    history.append(entry)
-    c.set_registered_model_tag(settings.model_name, HISTORY_TAG, json.dumps(history[-100:]))
+    """Record one move as its own tag: moves made at once by several processes all stay recorded."""
+    import secrets
+
+    key = f"{HISTORY_ENTRY_PREFIX}{time.time_ns():020d}.{secrets.token_hex(4)}"
+    c.set_registered_model_tag(settings.model_name, key, json.dumps(entry))
+    tags = c.get_registered_model(settings.model_name).tags or {}
+    entries = sorted(k for k in tags if k.startswith(HISTORY_ENTRY_PREFIX))
+    for old in entries[: max(0, len(entries) - HISTORY_KEEP)]:
+        try:
+            c.delete_registered_model_tag(settings.model_name, old)
+        except Exception as exc:  # deleted meanwhile by another process pruning too
+            logging.getLogger("workbench.tracking").info("history tag %s already pruned: %s", old, exc)
 
 
 def set_alias(alias: str, version: int, learner: str, settings: Settings | None = None) -> None:
@@ -804,16 +854,19 @@ def set_version_tag(version: int, key: str, value: str, settings: Settings | Non
 
 
 def load_model(alias: str = "production", settings: Settings | None = None):
-    """Load `models:/<name>@<alias>` as a scikit-learn pipeline.
+    """Load `models:/<name>@<alias>` as a scikit-learn pipeline, safely (skops, our trusted types).
 
     Raises:
         TrackingError: the alias points nowhere.
+        workbench.safe_models.ModelRefused: the model could run code when loaded (pickle...): refused.
     """
+    from workbench import safe_models
+
     settings = settings or get_settings()
-    mlflow = _mlflow(settings)
-    if resolve_alias(alias, settings) is None:
+    version = resolve_alias(alias, settings)
+    if version is None:
         raise TrackingError(f"no version has the '{alias}' alias")
-    return mlflow.sklearn.load_model(f"models:/{settings.model_name}@{alias}")
+    return safe_models.load_model_uri(f"models:/{settings.model_name}/{version}", settings)
 
 
 def predict_with_alias(rows: pd.DataFrame, alias: str = "production", settings: Settings | None = None) -> pd.DataFrame:

@@ -135,7 +135,9 @@ client.update_model_version("{name}", version.version, description="{values.get(
 client.set_registered_model_alias("{name}", "production", staging.version)''',
         "rollback": f'''# Aliases have no built-in history: keep one (the workbench stores it in a model tag).
 client.set_registered_model_alias("{name}", "production", {values.get("version", 1)})''',
-        "load": f"""model = mlflow.sklearn.load_model("models:/{name}@production")
+        "load": f"""# MLflow trusts the skops types listed inside the model and loads pickle models: only for models you
+# trust. The workbench loads registry models with its own reviewed list (workbench.safe_models, chapter XI).
+model = mlflow.sklearn.load_model("models:/{name}@production")
 print(model.predict_proba(X_test.head())[:, 1])""",
     }[action]
     return f"{_header(settings)}\nclient = MlflowClient()\n{body}\n"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import threading
@@ -15,6 +16,7 @@ from workbench.loadtest import json_bodies, run_load
 from workbench.settings import get_settings
 
 from tests.api.conftest import ROW, wait_until
+from tests.conftest import REPO_ROOT
 
 
 def test_sixteen_clients_times_five_hundred_requests_without_error(live_api) -> None:
@@ -66,14 +68,20 @@ def test_alias_move_is_picked_up_without_a_failed_request(live_api) -> None:
 
 
 def test_schemathesis_finds_no_server_error(live_api, tmp_path: Path) -> None:
+    """Fuzzing, including non-finite numbers (NaN, Infinity, 1e999) that schemathesis alone never sends."""
     command = [
         str(Path(sys.executable).parent / "schemathesis"), "run", f"{live_api}/openapi.json",
         "--checks", "not_a_server_error", "--max-examples", "60", "--generation-deterministic",
         "--request-timeout", "20", "--workers", "2",
     ]  # fmt: skip
-    result = subprocess.run(command, capture_output=True, text=True, timeout=600, cwd=tmp_path)
+    log = tmp_path / "non-finite.log"
+    env = dict(os.environ, SCHEMATHESIS_HOOKS="tests.api.schemathesis_hooks", NONFINITE_LOG=str(log),
+               PYTHONPATH=str(REPO_ROOT))  # fmt: skip
+    result = subprocess.run(command, capture_output=True, text=True, timeout=900, cwd=tmp_path, env=env)
     assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-2000:]
     assert "Server error" not in result.stdout and "Tested: 8" in result.stdout, result.stdout[-3000:]
+    sent = log.read_text().splitlines()
+    assert len(sent) >= 20 and {line.split("=")[1] for line in sent} >= {"NaN", "Infinity"}, sent
 
 
 @pytest.mark.parametrize("path", ["/predict", "/predict_status"])

@@ -6,7 +6,7 @@ import pytest
 from workbench import api_client
 from workbench.settings import get_settings
 
-from tests.conftest import free_port
+from tests.conftest import REPO_ROOT, free_port
 from tests.pages.conftest import assert_no_exception, open_app
 
 pytestmark = pytest.mark.usefixtures("mlflow_store")
@@ -80,3 +80,81 @@ def test_full_walkthrough_against_the_live_api(api_port) -> None:
     at.button(key="ch07_stop").click().run()
     assert "The API is stopped" in _texts(at.info)
     assert not api_client.status().healthy
+
+
+def test_hostile_inputs_read_clearly_on_the_page(api_port) -> None:
+    """NaN in the errors tab: one 422 naming the field; a failed CSV upload shows the file that was sent."""
+    at = open_app("fr", "07_web_apps_api", timeout=180)
+    at.button(key="ch07_start").click().run()
+    assert_no_exception(at)
+    for case, field in (("case_nonfinite", "ApplicantIncome"), ("case_infinite", "LoanAmount")):
+        at.selectbox(key="ch07_case").set_value(case).run()
+        assert "NaN" in at.text_area(key=f"ch07_payload_{case}").value or case == "case_infinite"
+        at.button(key="ch07_send_invalid").click().run()
+        assert_no_exception(at)
+        assert not at.error and "Pas d'erreur 422" not in _texts(at.info)
+        table = [d for d in at.dataframe if "field" in d.value.columns][0].value
+        assert list(table["field"]) == [field] and "finite" in table["message"].iloc[0]
+    assert "Requête (JSON envoyé)" in _texts(at.caption)
+
+    header = "Loan_ID;Gender;Married;Dependents;Education;Self_Employed;ApplicantIncome;CoapplicantIncome;LoanAmount"
+    content = f"{header}\nLP1;Male;Yes;0;Graduate;No;5849;0;128,5\n".encode()
+    at.session_state["ch07_batch"] = (api_client.predict_csv(content, "demandes.csv"), content)
+    at.run()
+    assert_no_exception(at)
+    assert "Requête (fichier envoyé : début du CSV)" in _texts(at.caption)
+    shown = "\n".join(c.value for c in at.code)
+    assert "demandes.csv" in shown and "multipart/form-data" in shown and "LP1;Male" in shown
+    errors = [d for d in at.dataframe if "field" in d.value.columns][0].value
+    assert set(errors["field"]) == {"Loan_Amount_Term", "Credit_History", "Property_Area"}  # ';' was understood
+
+
+def test_a_french_excel_file_is_scored_and_its_download_is_safe(api_port) -> None:
+    at = open_app("en", "07_web_apps_api", timeout=180)
+    at.button(key="ch07_start").click().run()
+    csv = (REPO_ROOT / "data" / "loan.csv").read_text().splitlines()[:4]
+    french = [line.replace(",", ";") for line in csv]
+    french[1] = "=HYPERLINK(\"http://evil\")" + french[1][french[1].index(";"):]
+    content = "\n".join(french).encode("utf-8-sig")
+    at.session_state["ch07_batch"] = (api_client.predict_csv(content, "excel.csv"), content)
+    at.run()
+    assert_no_exception(at)
+    assert "3 predictions in" in _texts(at.success)
+    assert "separator" in _texts(at.info) and "formulas" in _texts(at.caption)
+    table = next(d.value for d in at.dataframe if "probability" in d.value.columns)
+    assert table["Loan_ID"].iloc[0].startswith("=HYPERLINK")  # shown as sent...
+    import io
+
+    import pandas as pd
+    from workbench.csv_tables import to_csv_bytes
+
+    downloaded = pd.read_csv(io.BytesIO(to_csv_bytes(table)))
+    assert downloaded["Loan_ID"].iloc[0] == "'=HYPERLINK(\"http://evil\")"  # ...downloaded escaped
+
+
+def test_the_server_tab_says_which_model_was_refused_and_why(api_port, tmp_path) -> None:
+    import time
+
+    import requests
+    from workbench import tracking
+
+    from tests.api.conftest import log_learner_model, log_pickle_model
+
+    good, _ = log_learner_model()
+    tracking.set_alias("production", int(good), "teacher")
+    at = open_app("fr", "07_web_apps_api", timeout=180)
+    at.button(key="ch07_start").click().run()
+    marker = tmp_path / "payload-ran"
+    bad = log_pickle_model(marker)
+    tracking.set_alias("production", int(bad), "attacker")
+    url = api_client.api_url(get_settings())
+    deadline = time.monotonic() + 60
+    while requests.get(f"{url}/health", timeout=5).json()["status"] != "degraded" and time.monotonic() < deadline:
+        time.sleep(0.5)
+    at.button(key="ch07_refresh").click().run()
+    assert_no_exception(at)
+    assert any(m.label == "Version" and m.value == good for m in at.metric)
+    error = _texts(at.error)
+    assert f"L'API a refusé la version {bad} de `@production`" in error
+    assert "sérialisé en cloudpickle, un format qui exécute du code au chargement" in error
+    assert not marker.exists()

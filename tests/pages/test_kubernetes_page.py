@@ -87,7 +87,7 @@ def test_gke_tab_validates_the_project_manifests_and_explains_cloud_build() -> N
     at = open_app("fr", PAGE)
     assert_no_exception(at)
     assert "Rien ici n'appelle Google Cloud" in _texts(at.info)
-    assert "13 ressources dans 3 fichiers, toutes valides pour Kubernetes 1.37" in _texts(at.success)
+    assert "14 ressources dans 3 fichiers, toutes valides pour Kubernetes 1.37" in _texts(at.success)
     assert "gcloud container clusters create-auto mlops-cluster --region=europe-west1" in _texts(at.code)
     assert "cloud builder `kubectl`" in _texts(at.markdown)
     kinds = _table(at, "Type")

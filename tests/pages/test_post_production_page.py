@@ -3,9 +3,12 @@ extraction, the rate limit and the size cap), A/B test, bandits, business value,
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from workbench import api_client, experiments, security
 from workbench.data import load_course_data
+from workbench.i18n import translate
 from workbench.progress import ProgressStore
 from workbench.settings import get_settings
 
@@ -54,9 +57,19 @@ def test_security_attacks_defenses_and_the_flip_exercise() -> None:
     at.multiselect(key="ch11_poison_strategies").set_value(["targeted"]).run()
     at.button(key="ch11_poison_run").click().run()
     at.button(key="ch11_mia_run").click().run()
+    at.button(key="ch11_loading_run").click().run()
+    assert_no_exception(at)
+    loading = at.table[0].value
+    assert loading["Fichier témoin créé (MLflow / atelier)"].iloc[0] == "oui / non"
+    assert loading["Chargeur de l'atelier"].tolist() == ["refusé", "refusé", "chargé"]
+    assert loading["Pourquoi l'atelier refuse"].tolist()[:2] == [
+        translate("model_safety.pickle_format", "fr", format="cloudpickle"),
+        translate("model_safety.untrusted_types", "fr", types="posix.system"),
+    ]
     at.button(key="ch11_def_run").click().run()
     assert_no_exception(at)
     metrics = _metrics(at)
+    assert metrics["Chargement sûr des modèles"] == "0"
     curve = next(d.value for d in at.dataframe if "flipped" in d.value.columns)
     assert curve["accuracy"].iloc[-1] < curve["accuracy"].iloc[0] - 0.2
     assert {"Entraînement adverse", "Validation des entrées", "Ensemble de modèles"} <= set(metrics)
@@ -90,11 +103,11 @@ def test_http_attacks_extraction_rate_limit_and_dos_against_the_live_api(api_por
     metrics = _metrics(at)
     assert metrics["Goal"] == "Get approved" and metrics["Reached"] == "yes" and int(metrics["Queries"]) > 10
 
-    at.select_slider(key="ch11_extract_n").set_value(50).run()
-    at.button(key="ch11_extract_run").click().run()
+    at.button(key="ch11_extract_run").click().run()  # 400 queries
     assert_no_exception(at)
-    assert "50 answers obtained, 0 refused" in _texts(at.caption)
-    assert float(_metrics(at)["No limit"].rstrip("%")) > 80
+    assert "400 answers obtained, 0 refused" in _texts(at.caption)
+    unlimited = float(_metrics(at)["No limit"].rstrip("%"))
+    assert unlimited > 85
 
     at.number_input(key="ch11_rate").set_value(2.0)
     at.number_input(key="ch11_burst").set_value(5)
@@ -102,8 +115,13 @@ def test_http_attacks_extraction_rate_limit_and_dos_against_the_live_api(api_por
     assert_no_exception(at)
     assert "limited to 2 requests/s per client (burst 5)" in _texts(at.success)
     at.button(key="ch11_extract_run").click().run()
-    limited = next(c.value for c in at.caption if "answers obtained" in c.value and "0 refused" not in c.value)
-    assert int(limited.split(" refused")[0].split(", ")[-1]) > 30
+    assert_no_exception(at)
+    counts = [tuple(map(int, m.groups())) for c in at.caption
+              if (m := re.search(r"(\d+) answers obtained, (\d+) refused", c.value))]  # fmt: skip
+    assert counts[0] == (400, 0) and counts[1][1] > 300, counts  # ("380 refused" contains "0 refused": parse)
+    assert float(_metrics(at)["With rate limit"].rstrip("%")) < unlimited - 30  # the copy stays rough
+    figure = next(c for c in at.get("plotly_chart") if "Fidelity" in c.proto.spec)
+    assert '"range":[0,1]' in figure.proto.spec.replace(" ", "")
 
     at.button(key="ch11_oversize").click().run()
     at.slider(key="ch11_burst_n").set_value(20)

@@ -108,3 +108,57 @@ def test_sample_applications_are_valid() -> None:
     for row in rows:
         LoanApplication(**row)
     assert any(r["Credit_History"] is None for r in api_client.sample_applications(300))
+
+
+@pytest.fixture
+def echo_server():
+    """A local HTTP server that records what it receives (headers and body) and answers 200 {}."""
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    received: list[tuple[dict, bytes]] = []
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self):  # noqa: N802 - http.server's naming
+            body = self.rfile.read(int(self.headers.get("content-length", 0)))
+            received.append((dict(self.headers), body))
+            self.send_response(200)
+            self.send_header("content-type", "application/json")
+            self.end_headers()
+            self.wfile.write(b"{}")
+
+        def log_message(self, *args):
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield server.server_address[1], received
+    server.shutdown()
+
+
+def test_the_client_sends_non_finite_numbers_as_typed_and_the_admin_token(echo_server, monkeypatch) -> None:
+    import dataclasses
+    import math
+
+    port, received = echo_server
+    settings = dataclasses.replace(get_settings(), api_port=port, api_admin_token="s3cret")
+    result = api_client.predict({**api_client.EXAMPLE_APPLICATION, "ApplicantIncome": math.nan}, settings=settings)
+    assert result.ok and result.error is None  # requests alone refuses NaN (InvalidJSONError): never sent
+    headers, body = received[-1]
+    assert b'"ApplicantIncome": NaN' in body and headers["Content-Type"] == "application/json"
+    assert headers["Authorization"] == "Bearer s3cret"
+    assert "NaN" in api_client.request_text(result.request)
+
+
+def test_a_csv_upload_is_described_as_sent(echo_server) -> None:
+    import dataclasses
+
+    port, received = echo_server
+    settings = dataclasses.replace(get_settings(), api_port=port)
+    content = b"Loan_ID;Gender\nLP1;Male\nLP2;Female\n"
+    result = api_client.predict_csv(content, "demandes.csv", settings=settings)
+    assert result.request == {"content_type": "multipart/form-data", "field": "file", "filename": "demandes.csv",
+                              "bytes": len(content), "lines": 3, "first_lines": ["Loan_ID;Gender", "LP1;Male",
+                                                                                "LP2;Female"]}  # fmt: skip
+    assert b'filename="demandes.csv"' in received[-1][1] and "Authorization" not in received[-1][0]

@@ -446,7 +446,7 @@ def test_shipped_wiring_matches_the_services() -> None:
     config = docs["ConfigMap/workbench-api-config"]["data"]
     assert config["MLFLOW_TRACKING_URI"] == "http://mlflow:5000" and config["WORKBENCH_API_PORT"] == "8000"
     app_env = {
-        e["name"]: e["value"]
+        e["name"]: e.get("value", e.get("valueFrom"))
         for e in docs["Deployment/workbench-app"]["spec"]["template"]["spec"]["containers"][0]["env"]
     }
     assert app_env["WORKBENCH_API_HOST"] == "workbench-api" and app_env["MLFLOW_TRACKING_URI"] == "http://mlflow:5000"
@@ -470,8 +470,8 @@ def test_breaking_a_shipped_label_is_caught() -> None:
 def test_resources_table_describes_each_resource() -> None:
     reports = k8s.validate_shipped(get_settings())
     table = k8s.resources_table(reports["api.yaml"].documents, "en")
-    assert table["Kind"].tolist() == ["ConfigMap", "Deployment", "Service", "HorizontalPodAutoscaler"]
-    assert "containerPort: 8000" in table["What matters"][1] and "8000→8000" in table["What matters"][2]
+    assert table["Kind"].tolist() == ["Secret", "ConfigMap", "Deployment", "Service", "HorizontalPodAutoscaler"]
+    assert "containerPort: 8000" in table["What matters"][2] and "8000→8000" in table["What matters"][3]
 
 
 def test_cloudbuild_builds_pushes_and_deploys_with_every_step_explained() -> None:

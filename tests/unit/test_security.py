@@ -183,31 +183,103 @@ def test_backdoor_keeps_accuracy_and_plants_the_trigger(forest) -> None:
 
 def test_extraction_copies_the_model_and_a_rate_limit_stalls_it(logreg) -> None:
     victim_query = security.pipeline_query(logreg.pipeline)
-    holdout = security.synthetic_applications(100, seed=8)
-    labels = [int(victim_query(a).probability >= 0.5) for a in holdout]
-    applications = security.synthetic_applications(120)
-    free = security.extraction_attack(victim_query, applications, holdout, labels, checkpoints=(10, 60))
-    assert free.obtained == 120 and free.refused == 0 and free.complete
-    assert list(free.curve["queries"]) == [10, 60, 120]
-    assert free.fidelity > 0.9
+    holdout = security.synthetic_applications(200, seed=8)
+    truth = [victim_query(a).probability for a in holdout]
+    applications = security.synthetic_applications(400)
+    free = security.extraction_attack(victim_query, applications, holdout, truth, checkpoints=(10, 50, 200))
+    assert free.obtained == 400 and free.refused == 0 and free.complete
+    assert list(free.curve["queries"]) == [10, 50, 200, 400]
+    assert free.fidelity > 0.9 and free.agreement > 0.95
+    assert free.curve["fidelity"].between(0, 1).all()
 
     sent = {"n": 0}
 
-    def limited(application):  # only one query in four is answered
+    def limited(application):  # what a 2/s limit with a burst of 5 lets a naive attacker get: ~15 answers
         sent["n"] += 1
-        return victim_query(application) if sent["n"] % 4 == 0 else security.QueryAnswer(429, None, 1.0)
+        return victim_query(application) if sent["n"] <= 15 else security.QueryAnswer(429, None, 1.0)
 
-    stalled = security.extraction_attack(limited, applications, holdout, labels)
-    assert stalled.obtained == 30 and stalled.refused == 90
-    assert stalled.timeline["obtained"].iloc[-1] == 30 and stalled.timeline["sent"].iloc[-1] == 120
+    for surrogate in ("decision_tree", "logistic_regression"):
+        unlimited = security.extraction_attack(victim_query, applications, holdout, truth, surrogate)
+        sent["n"] = 0
+        stalled = security.extraction_attack(limited, applications, holdout, truth, surrogate)
+        assert stalled.obtained == 15 and stalled.refused == 385
+        assert stalled.timeline["obtained"].iloc[-1] == 15 and stalled.timeline["sent"].iloc[-1] == 400
+        # The decision alone is copied from a handful of answers (Credit_History drives it); the probability is not.
+        assert stalled.agreement > 0.9
+        assert stalled.fidelity < unlimited.fidelity - 0.3, (surrogate, stalled.fidelity, unlimited.fidelity)
     defense = security.rate_limit_defense(free, stalled)
-    assert (defense.before, defense.after) == (1.0, 0.25)
+    assert defense.metric == "fidelity" and defense.before == free.fidelity and defense.after == stalled.fidelity
+    assert defense.detail["answered_before"] == 1.0 and defense.detail["answered_after"] == 15 / 400
     with pytest.raises(security.SecurityError, match="surrogate"):
-        security.extraction_attack(victim_query, applications, holdout, labels, surrogate_name="svm")
+        security.extraction_attack(victim_query, applications, holdout, truth, surrogate_name="svm")
+
+
+def test_the_fidelity_figure_never_goes_past_100_percent(logreg) -> None:
+    query = security.pipeline_query(logreg.pipeline)
+    holdout = security.synthetic_applications(50, seed=8)
+    truth = [query(a).probability for a in holdout]
+    one_point = security.extraction_attack(query, security.synthetic_applications(3), holdout, truth)
+    figure = security.extraction_figure({"limited": one_point}, "fr")
+    assert tuple(figure.layout.yaxis.range) == (0, 1) and figure.layout.yaxis.tickformat == ".0%"
+
+
+def test_extraction_code_runs_against_the_pipeline(monkeypatch, logreg, capsys) -> None:
+    """The snippet, with `requests.post` answered by the victim pipeline instead of the network."""
+    import requests
+
+    query = security.pipeline_query(logreg.pipeline)
+
+    class Answer:
+        def __init__(self, body, status_code=200):
+            self._body, self.status_code = body, status_code
+
+        def json(self):
+            return self._body
+
+    def post(url, json, timeout):
+        if url.endswith("/predict/batch"):
+            return Answer({"predictions": [{"probability": query(row).probability} for row in json]})
+        return Answer({"probability": query(json).probability})
+
+    monkeypatch.setattr(requests, "post", post)
+    for surrogate in ("decision_tree", "logistic_regression"):
+        exec(compile(security.extraction_code("http://x", 200, surrogate), "<extraction>", "exec"), {})
+    out = capsys.readouterr().out
+    assert out.count("fidelity (probability within 5 points") == 2 and "answers obtained: 200" in out
+
+
+def test_a_booby_trapped_model_runs_with_mlflows_loader_and_not_with_ours(tmp_path, logreg) -> None:
+    trials = security.model_loading_trials(tmp_path, logreg.pipeline, get_settings())
+    by = {(t.file, t.loader): t for t in trials}
+    assert by["pickle", "mlflow"].loaded and by["pickle", "mlflow"].payload_ran is True
+    assert not by["pickle", "workbench"].loaded and by["pickle", "workbench"].payload_ran is False
+    assert by["pickle", "workbench"].reason == "pickle_format"
+    assert by["smuggled", "mlflow"].loaded and not by["smuggled", "workbench"].loaded
+    assert by["smuggled", "workbench"].reason == "untrusted_types"
+    assert by["skops", "mlflow"].loaded and by["skops", "workbench"].loaded
+    table = security.loading_table(trials, "en")
+    assert list(table.columns) == ["Model folder", "MLflow's default loader", "Workbench loader",
+                                   "Marker file created (MLflow / workbench)", "Why the workbench refuses"]  # fmt: skip
+    assert table.iloc[:, 3].tolist() == ["yes / no", "—", "—"]
+    assert table.iloc[:, 2].tolist() == ["refused", "refused", "loaded"]
+    assert table.iloc[0, 4].startswith("The model is serialized with cloudpickle") and table.iloc[2, 4] == "—"
+    defense = security.safe_loading_defense(trials)
+    assert (defense.before, defense.after, defense.detail["refused"]) == (1.0, 0.0, 2)
+    assert security.defenses_table([defense], "fr").iloc[0, 0] == "Chargement sûr des modèles"
+
+
+def test_safe_loading_code_loads_a_registered_model(mlflow_store, capsys) -> None:
+    from tests.api.conftest import log_learner_model
+
+    version, _ = log_learner_model()
+    settings = get_settings()
+    code = security.safe_loading_code(f"models:/loan-approval/{version}", settings.mlflow_tracking_uri)
+    exec(compile(code, "<safe-loading>", "exec"), {})
+    assert "Pipeline loaded safely" in capsys.readouterr().out
 
 
 def test_fidelity_without_a_surrogate_is_zero() -> None:
-    assert security.fidelity(None, [{}], [1]) == 0.0
+    assert security.fidelity(None, [{}], [1.0]) == 0.0 and security.agreement(None, [{}], [1.0]) == 0.0
 
 
 # --- membership inference ----------------------------------------------------------------------------

@@ -315,3 +315,41 @@ def test_every_learner_finds_exactly_their_runs_whatever_their_name(data) -> Non
         exec(tracking_code.search_runs_code(name, "decision_tree", "f1", 0.0), namespace)  # noqa: S102
         assert list(namespace["runs"]["run_id"]) == [run_id], name
     assert tracking.search_runs(learner="O'Brien", model="logistic_regression").empty
+
+
+def test_three_processes_moving_production_at_once_lose_no_history_entry(data, isolated_state) -> None:
+    """Rollback and two checks read the history: 3 processes x 20 moves must leave 60 entries."""
+    for i in range(2):
+        logged = tracking.train_and_log(data, "logistic_regression", {"C": 1.0 + i}, "ana")
+        tracking.register_run_model(logged.run_id, "ana")
+    env = dict(os.environ, WORKBENCH_STATE_DIR=str(isolated_state),
+               MLFLOW_TRACKING_URI=get_settings().mlflow_tracking_uri)  # fmt: skip
+    code = ("import sys; from workbench import tracking\n"
+            "for i in range(20): tracking.set_alias('production', 1 + i % 2, f'proc{sys.argv[1]}')\n")  # fmt: skip
+    procs = [subprocess.Popen([sys.executable, "-c", code, str(w)], env=env, stderr=subprocess.PIPE, text=True)
+             for w in range(3)]  # fmt: skip
+    errors = [proc.communicate(timeout=600)[1] for proc in procs]
+    assert [proc.returncode for proc in procs] == [0, 0, 0], [e.strip().splitlines()[-1:] for e in errors]
+    history = tracking.production_history()
+    assert len(history) == 60
+    assert {h["learner"]: 0 for h in history} == {"proc0": 0, "proc1": 0, "proc2": 0}
+    assert all(sum(h["learner"] == f"proc{w}" for h in history) == 20 for w in range(3))
+    assert [h["at"] for h in history] == sorted(h["at"] for h in history)
+
+
+def test_history_written_the_old_way_is_still_read(data) -> None:
+    logged = tracking.train_and_log(data, "logistic_regression", None, "ana")
+    tracking.register_run_model(logged.run_id, "ana")
+    old = [{"action": "promote", "version": 1, "previous": None, "learner": "old", "at": 1.0}]
+    tracking.client().set_registered_model_tag("loan-approval", tracking.HISTORY_TAG, json.dumps(old))
+    tracking.set_alias("production", 1, "new")
+    assert [h["learner"] for h in tracking.production_history()] == ["old", "new"]
+
+
+def test_history_keeps_the_last_hundred_moves(data, monkeypatch) -> None:
+    logged = tracking.train_and_log(data, "logistic_regression", None, "ana")
+    tracking.register_run_model(logged.run_id, "ana")
+    monkeypatch.setattr(tracking, "HISTORY_KEEP", 5)
+    for i in range(8):
+        tracking.set_alias("production", 1, f"l{i}")
+    assert [h["learner"] for h in tracking.production_history()] == [f"l{i}" for i in range(3, 8)]

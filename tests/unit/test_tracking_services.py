@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import json
 import os
 import time
 
@@ -192,3 +193,45 @@ def test_show_me_the_code_snippets_run_against_the_store(tmp_path, monkeypatch) 
     exec(tracking_code.compare_code([run_id, run_id]), namespace)  # noqa: S102
     exec(tracking_code.search_runs_code("ana", None, "f1", 0.1), namespace)  # noqa: S102
     assert os.environ.get("MLFLOW_TRACKING_URI", "").startswith("sqlite:")
+
+
+def test_a_stale_record_whose_pid_now_belongs_to_another_process_is_left_alone() -> None:
+    """The service died; the system gave its PID to another program: `status` must not call that program the
+    service, and `stop` must never signal it."""
+    import subprocess
+    import sys
+
+    settings = get_settings()
+    other = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"], start_new_session=True)
+    try:
+        record = services._record_path(settings, "prediction-api")
+        record.parent.mkdir(parents=True, exist_ok=True)
+        url = f"http://127.0.0.1:{free_port()}"
+        base = {"pid": other.pid, "url": url, "health_url": url + "/health", "log": str(record.with_suffix(".log")),
+                "command": [sys.executable, "-m", "workbench.api", "--port", "8000"]}  # fmt: skip
+        for stale in ({**base, "started": "12345"}, base):  # another start time; an old record: another command
+            record.write_text(json.dumps(stale))
+            assert not services.status(settings, "prediction-api").running
+            assert services.stop(settings, "prediction-api") is False
+            assert not record.exists()
+            assert other.poll() is None  # still running: never signalled
+    finally:
+        other.kill()
+        other.wait()
+
+
+def test_a_record_of_our_own_running_service_is_recognised() -> None:
+    import sys
+
+    settings = get_settings()
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    status = services.start(settings, "web", [sys.executable, "-m", "http.server", str(port), "--bind", "127.0.0.1"],
+                            url=url, health_url=url + "/", wait_seconds=30)  # fmt: skip
+    try:
+        assert status.running and services.status(settings, "web").running
+        record = json.loads(services._record_path(settings, "web").read_text())
+        assert record["started"] == services.process_identity(status.pid)
+    finally:
+        assert services.stop(settings, "web") is True
+    assert not services._alive(status.pid)

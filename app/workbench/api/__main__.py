@@ -5,9 +5,7 @@ from __future__ import annotations
 import argparse
 import logging
 
-import uvicorn
-
-from workbench.api import create_app
+from workbench.api.server import serve
 from workbench.settings import get_settings
 
 
@@ -20,7 +18,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--log-level", default="info")
     args = parser.parse_args(argv)
     logging.basicConfig(level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    uvicorn.run(create_app(settings), host=args.host, port=args.port, log_level=args.log_level, access_log=False)
+    serve(settings, args.host, args.port, args.log_level)
 
 
 if __name__ == "__main__":

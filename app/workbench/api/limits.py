@@ -1,12 +1,23 @@
-"""Protections of the API: per-client rate limit (429 + Retry-After) and request body size cap (413),
-as one pure ASGI middleware that also records the request metrics."""
+"""Protections of the API: per-client rate limit (429 + Retry-After), request body size cap (413) and body
+timeout (408), as one pure ASGI middleware that also records the request metrics; the admin check of
+/reload and /recent_inputs.
+
+The client of a request is the peer address uvicorn reports: `X-Forwarded-For` is believed only from the
+proxies listed in `WORKBENCH_API_TRUSTED_PROXIES` (see `workbench.api.server`), so a client cannot pick a
+new address per request to dodge the limit.
+"""
 
 from __future__ import annotations
 
+import asyncio
+import hmac
+import ipaddress
 import json
 import math
 import threading
 import time
+
+from starlette.requests import ClientDisconnect
 
 from workbench.api.monitoring import ApiMetrics
 
@@ -27,29 +38,38 @@ class RateLimiter:
         """False when the rate is 0 (no limit)."""
         return self.rate > 0
 
-    def acquire(self, client: str, now: float | None = None) -> float:
-        """Take a token for `client`. Returns 0 if allowed, else the seconds to wait before retrying."""
+    def acquire(self, client: str, now: float | None = None, cost: float = 1.0) -> float:
+        """Take `cost` tokens for `client` (a batch costs its rows). Returns 0 if allowed, else the seconds
+        to wait before retrying."""
         now = time.monotonic() if now is None else now
         with self._lock:
             tokens, last = self._buckets.get(client, (float(self.burst), now))
             tokens = min(self.burst, tokens + (now - last) * self.rate)
-            if tokens >= 1:
-                self._buckets[client] = (tokens - 1, now)
+            if tokens >= cost:
+                self._buckets[client] = (tokens - cost, now)
                 return 0.0
             self._buckets[client] = (tokens, now)
             if len(self._buckets) > 10_000:  # forget idle clients
                 self._buckets = {k: v for k, v in self._buckets.items() if now - v[1] < 60}
-            return (1 - tokens) / self.rate
+            return (cost - tokens) / self.rate
+
+
+def client_key(scope) -> str:
+    """Who a request comes from, for the rate limit: the peer address (see the module docstring)."""
+    return (scope.get("client") or ("unknown", 0))[0]
 
 
 class GuardMiddleware:
-    """Rate limit, body size cap and request metrics around the FastAPI app."""
+    """Rate limit, body size cap, body timeout and request metrics around the FastAPI app."""
 
-    def __init__(self, app, *, metrics: ApiMetrics, limiter: RateLimiter, max_body: int) -> None:
+    def __init__(
+        self, app, *, metrics: ApiMetrics, limiter: RateLimiter, max_body: int, body_timeout: float = 30.0
+    ) -> None:
         self.app = app
         self.metrics = metrics
         self.limiter = limiter
         self.max_body = max_body
+        self.body_timeout = body_timeout
 
     async def __call__(self, scope, receive, send) -> None:
         if scope["type"] != "http":
@@ -57,23 +77,32 @@ class GuardMiddleware:
             return
         start = time.perf_counter()
         endpoint = self.metrics.endpoint_label(scope["path"])
-        status = {"code": 500}
+        state = {"code": 500, "started": False, "refused": False}
 
         async def send_wrapper(message) -> None:
+            if state["refused"]:  # we already answered (413/408 while the body streamed): drop the app's answer
+                return
             if message["type"] == "http.response.start":
-                status["code"] = message["status"]
+                state["code"], state["started"] = message["status"], True
             await send(message)
+
+        async def refuse(status: int, detail: str) -> None:
+            """Answer now, while the app is still reading the body; the app then sees a disconnect."""
+            if not state["started"]:
+                await _json(send_wrapper, status, {"detail": detail}, {"connection": "close"})
+            state["refused"] = True
 
         try:
             refusal = self._refusal(scope)
             if refusal is not None:
                 await _json(send_wrapper, *refusal)
                 return
-            await self.app(scope, self._capped(receive, send_wrapper), send_wrapper)
-        except _TooLarge:
-            await _json(send_wrapper, 413, {"detail": f"request body larger than {self.max_body} bytes"})
+            await self.app(scope, self._capped(receive, refuse), send_wrapper)
+        except ClientDisconnect:
+            if not state["refused"]:  # a real disconnect; ours (after a 413/408) is expected
+                raise
         finally:
-            self.metrics.requests.labels(endpoint, scope["method"], str(status["code"])).inc()
+            self.metrics.requests.labels(endpoint, scope["method"], str(state["code"])).inc()
             self.metrics.latency.labels(endpoint).observe(time.perf_counter() - start)
 
     def _refusal(self, scope) -> tuple[int, dict, dict[str, str]] | None:
@@ -87,32 +116,84 @@ class GuardMiddleware:
             if too_big:
                 return 413, {"detail": f"request body larger than {self.max_body} bytes"}, {}
         if self.limiter.enabled and scope["path"].startswith(LIMITED_PREFIXES):
-            client = (scope.get("client") or ("unknown", 0))[0]
-            wait = self.limiter.acquire(client)
+            wait = self.limiter.acquire(client_key(scope))
             if wait > 0:
                 self.metrics.rate_limited.inc()
                 retry = str(max(1, math.ceil(wait)))
                 return 429, {"detail": f"rate limit exceeded: retry in {retry} s"}, {"retry-after": retry}
         return None
 
-    def _capped(self, receive, send):
+    def _capped(self, receive, refuse):
+        """`receive` with the body size cap (413) and the body timeout (408) enforced while the body streams."""
         received = 0
-        limit = self.max_body
+        deadline = time.monotonic() + self.body_timeout
+        complete = refused = False
+        disconnect = {"type": "http.disconnect"}
 
         async def wrapper():
-            nonlocal received
-            message = await receive()
+            nonlocal received, complete, refused
+            if refused:
+                return disconnect
+            if complete:  # after the body: waiting for a disconnect is not limited
+                return await receive()
+            try:
+                message = await asyncio.wait_for(receive(), max(0.0, deadline - time.monotonic()))
+            except TimeoutError:
+                await refuse(408, f"request body not received within {self.body_timeout:g} s")
+                refused = True
+                return disconnect
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
-                if received > limit:
-                    raise _TooLarge
+                if received > self.max_body:
+                    await refuse(413, f"request body larger than {self.max_body} bytes")
+                    refused = True
+                    return disconnect
+                complete = not message.get("more_body", False)
             return message
 
         return wrapper
 
 
-class _TooLarge(Exception):
-    """The body grew past the cap while streaming (no Content-Length announced)."""
+def is_loopback(host: str | None) -> bool:
+    """True for localhost, 127.0.0.0/8 and ::1; False for 0.0.0.0, other addresses and host names."""
+    if not host:
+        return False
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def admin_refusal(headers, server: tuple | None, token: str, exposed: bool) -> tuple[int, str] | None:
+    """Why an admin request (/reload, /recent_inputs) is refused, or None when allowed.
+
+    Allowed with `Authorization: Bearer <WORKBENCH_API_ADMIN_TOKEN>`. Without a token configured, allowed
+    only when the API listens on loopback and the request does not come from a web page (no `Origin`
+    header, no cross-site `Sec-Fetch-Site`): a page a learner visits cannot fire it through their browser.
+    """
+    supplied = headers.get("authorization", "")
+    supplied = supplied[7:].strip() if supplied.lower().startswith("bearer ") else ""
+    if token:
+        if supplied and hmac.compare_digest(supplied.encode(), token.encode()):
+            return None
+        return 401, "this endpoint needs the admin token: Authorization: Bearer <WORKBENCH_API_ADMIN_TOKEN>"
+    host = server[0] if server else None
+    if exposed or (host is not None and _is_ip(host) and not is_loopback(host)):
+        return 403, ("this endpoint is disabled: the API is reachable from other machines and "
+                     "WORKBENCH_API_ADMIN_TOKEN is not set")  # fmt: skip
+    if headers.get("origin") or headers.get("sec-fetch-site", "none") not in ("none", "same-origin"):
+        return 403, "this endpoint cannot be called from a web page: use curl, the workbench, or the admin token"
+    return None
+
+
+def _is_ip(host: str) -> bool:
+    try:
+        ipaddress.ip_address(host.strip("[]"))
+    except ValueError:
+        return False
+    return True
 
 
 async def _json(send, status: int, body: dict, headers: dict[str, str] | None = None) -> None:

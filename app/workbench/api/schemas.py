@@ -8,7 +8,11 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from workbench.data import NUMERIC_RANGES
 
-Money = Annotated[float, Field(ge=NUMERIC_RANGES["ApplicantIncome"][0], le=NUMERIC_RANGES["ApplicantIncome"][1])]
+#: Numbers are finite: NaN, Infinity and 1e999 are answered with a 422 naming the field.
+Money = Annotated[
+    float,
+    Field(ge=NUMERIC_RANGES["ApplicantIncome"][0], le=NUMERIC_RANGES["ApplicantIncome"][1], allow_inf_nan=False),
+]
 
 
 class LoanApplication(BaseModel):
@@ -36,7 +40,10 @@ class LoanApplication(BaseModel):
         },
     )
 
-    Loan_ID: str | None = Field(default=None, max_length=32, description="Optional identifier, echoed back")
+    Loan_ID: str | None = Field(
+        default=None, max_length=32, pattern=r"^[^\x00-\x1f\x7f]*$",
+        description="Optional identifier, echoed back (no control characters)",
+    )  # fmt: skip
     Gender: Literal["Male", "Female"] | None = None
     Married: Literal["Yes", "No"] | None = None
     Dependents: Literal["0", "1", "2", "3+"] | None = Field(default=None, description='"0", "1", "2" or "3+"')
@@ -45,10 +52,10 @@ class LoanApplication(BaseModel):
     ApplicantIncome: Money = Field(description="Monthly income of the applicant")
     CoapplicantIncome: Money = Field(description="Monthly income of the co-applicant (0 if none)")
     LoanAmount: float | None = Field(
-        default=None, gt=0, le=NUMERIC_RANGES["LoanAmount"][1], description="Amount in thousands"
+        default=None, gt=0, le=NUMERIC_RANGES["LoanAmount"][1], allow_inf_nan=False, description="Amount in thousands"
     )
     Loan_Amount_Term: float | None = Field(
-        default=None, gt=0, le=NUMERIC_RANGES["Loan_Amount_Term"][1], description="Term in months"
+        default=None, gt=0, le=NUMERIC_RANGES["Loan_Amount_Term"][1], allow_inf_nan=False, description="Term in months"
     )
     Credit_History: Literal[0, 1] | None = Field(default=None, description="1 if the credit history meets guidelines")
     Property_Area: Literal["Urban", "Semiurban", "Rural"]
@@ -84,6 +91,9 @@ class Prediction(BaseModel):
     label: Literal["Approved", "Rejected"]
     probability: float = Field(ge=0, le=1, description="Probability of approval")
     model_version: str
+    model_source: Literal["registry", "fallback"] = Field(
+        description="registry: the alias's version; fallback: a model trained at start-up (no registry model yet)"
+    )
     Loan_ID: str | None = None
 
 
@@ -93,6 +103,7 @@ class BatchPrediction(BaseModel):
     predictions: list[Prediction]
     count: int
     model_version: str
+    model_source: Literal["registry", "fallback"]
 
 
 class Status(BaseModel):
@@ -102,11 +113,23 @@ class Status(BaseModel):
 
 
 class Health(BaseModel):
-    """Liveness and readiness."""
+    """Liveness and readiness: 200 whenever a model serves; `degraded` says something needs attention."""
 
-    status: Literal["ok"]
+    status: Literal["ok", "degraded"]
     model_loaded: bool
     model_version: str
+    model_source: Literal["registry", "fallback"]
+    problems: list[str] = Field(default_factory=list, description="What is wrong, when degraded")
+
+
+class Refused(BaseModel):
+    """A registry version the API would not serve."""
+
+    version: str
+    reason: str = Field(description="pickle_format, untrusted_types, not_sklearn, unreadable or smoke_test")
+    params: dict[str, str] = Field(default_factory=dict, description="Details of the reason (format, types...)")
+    message: str
+    at: float
 
 
 class ModelInfo(BaseModel):
@@ -122,3 +145,7 @@ class ModelInfo(BaseModel):
     fast_path: bool
     metrics: dict[str, float]
     input_schema: dict[str, Any]
+    refused: Refused | None = Field(default=None, description="The last candidate version refused, if any")
+    registry_problem: str | None = Field(default=None, description="Why the registry could not be read, if so")
+    alias_missing: bool = Field(default=False, description="The alias was removed; the last model keeps serving")
+    problems: list[str] = Field(default_factory=list, description="All of the above, as sentences")

@@ -77,17 +77,40 @@ def server_tab() -> None:
         cols = st.columns(4)
         cols[0].metric(t("mlflow.col_version"), body["version"])
         cols[1].metric("alias", f"@{body['alias']}" if body["alias"] else "—")
-        cols[2].metric("source", t(f"api.source_{body['source']}"))
-        cols[3].metric("F1", f"{body['metrics'].get('f1', float('nan')):.3f}")
-        st.caption(body["source_detail"])
+        cols[2].metric("source", t(f"api.source_short_{body['source']}"), help=t(f"api.source_{body['source']}"))
+        f1 = body["metrics"].get("f1")
+        cols[3].metric("F1", "—" if f1 is None else f"{f1:.3f}")
+        if body["source"] == "registry":  # models:/name@alias (version n); the fallback's reason is told below
+            st.caption(body["source_detail"])
+        _serving_problems(body)
     if st.button(t("api.reload"), key=f"{P}_reload", icon=":material/sync:"):
         result = api_client.call("POST", "/reload", timeout=120)
         if result.ok:
             st.success(t("api.reloaded", version=result.body["version"]))
+            _serving_problems(result.body)
         else:
-            st.error(t("api.call_failed", error=result.error or result.body))
+            detail = result.body.get("detail") if isinstance(result.body, dict) else result.body
+            st.error(t("api.call_failed", error=result.error or f"HTTP {result.status_code}: {detail}"))
     show_code(f"python -m workbench.api --host {settings.api_host} --port {settings.api_port}\n"
               f"curl -s {url}/health\ncurl -s {url}/model", language="bash")  # fmt: skip
+
+
+def _serving_problems(info: dict) -> None:
+    """What the API refused or could not do (from GET /model), in the learner's language."""
+    lang = current_lang()
+    refused = info.get("refused")
+    if refused:
+        reason = translate(f"model_safety.{refused['reason']}", lang, **refused.get("params", {}))
+        if reason.startswith("model_safety."):  # an API of another version: its own English message
+            reason = refused["message"]
+        key = "api.refused_fallback" if info.get("source") == "fallback" else "api.refused"
+        st.error(t(key, version=refused["version"], alias=get_settings().api_alias, reason=reason),
+                 icon=":material/gpp_bad:")  # fmt: skip
+    if info.get("registry_problem"):
+        st.warning(t("api.registry_problem", detail=info["registry_problem"]), icon=":material/cloud_off:")
+    if info.get("alias_missing"):
+        st.warning(t("api.alias_missing", alias=get_settings().api_alias, version=info["version"]),
+                   icon=":material/link_off:")  # fmt: skip
 
 
 def _application_form() -> dict:
@@ -153,8 +176,9 @@ def _show_exchange(result: api_client.CallResult) -> None:
         return
     left, right = st.columns(2)
     with left:
-        st.caption(t("api.request") + f" — {result.method} {result.url}")
-        st.json(result.request if result.request is not None else {}, expanded=True)
+        upload = isinstance(result.request, dict) and result.request.get("content_type") == "multipart/form-data"
+        st.caption(t("api.request_file" if upload else "api.request") + f" — {result.method} {result.url}")
+        st.code(api_client.request_text(result.request), language="json")
     with right:
         st.caption(t("api.response", status=result.status_code, latency=result.latency_ms))
         st.json(result.body, expanded=True)
@@ -190,16 +214,20 @@ def batch_tab() -> None:
         if errors:
             st.dataframe(pd.DataFrame(errors), hide_index=True, width="stretch")
         return
-    import io
+    from workbench.csv_tables import read_applications_csv, to_csv_bytes
 
-    inputs = pd.read_csv(io.BytesIO(content), dtype=str)
+    table_read = read_applications_csv(content.decode("utf-8-sig"))
+    if table_read.delimiter != ",":
+        st.info(t("api.semicolon_read", delimiter=table_read.delimiter), icon=":material/info:")
+    inputs = table_read.frame
     predictions = pd.DataFrame(result.body["predictions"])
     table = pd.concat([inputs[[c for c in (ID, *FEATURES) if c in inputs]].reset_index(drop=True),
                        predictions[["prediction", "label", "probability"]]], axis=1)  # fmt: skip
     st.success(t("api.batch_done", count=result.body["count"], latency=result.latency_ms,
                  approved=int((predictions["prediction"] == "Y").sum()), version=result.body["model_version"]))  # fmt: skip
     st.dataframe(table, hide_index=True, width="stretch", key=f"{P}_batch_table")
-    st.download_button(t("api.download"), table.to_csv(index=False).encode(), "predictions.csv", "text/csv",
+    st.caption(t("api.download_safe"))
+    st.download_button(t("api.download"), to_csv_bytes(table), "predictions.csv", "text/csv",
                        key=f"{P}_download", icon=":material/download:")  # fmt: skip
     show_code(f'''import requests
 
@@ -234,6 +262,8 @@ def errors_tab() -> None:
     if result is None:
         return
     _show_exchange(result)
+    if result.error:  # not sent: the error above says why, there is no HTTP status to discuss
+        return
     errors = api_client.validation_errors(result)
     if result.status_code != 422:
         st.info(t("api.no_422", status=result.status_code))

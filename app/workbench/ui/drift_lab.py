@@ -376,7 +376,10 @@ def _live_step(mode: str, window: int) -> None:
     scraped = api_client.call("GET", "/metrics", timeout=10)
     recent = api_client.call("GET", f"/recent_inputs?limit={window}", timeout=10)
     if not scraped.ok or not recent.ok:
-        st.session_state[f"{P}_live_last"] = {"error": scraped.error or recent.error or str(scraped.status_code)}
+        failed = scraped if not scraped.ok else recent  # e.g. /recent_inputs refused: 403 without the admin token
+        detail = failed.body.get("detail") if isinstance(failed.body, dict) else failed.body
+        error = failed.error or f"HTTP {failed.status_code} {failed.url}: {detail}"
+        st.session_state[f"{P}_live_last"] = {"error": error}
         return
     snapshot = monitoring.parse_metrics(scraped.body if isinstance(scraped.body, str) else str(scraped.body))
     previous = st.session_state.get(f"{P}_live_snapshot")

@@ -90,6 +90,7 @@ def _ab_models(source: str, model_a: str, model_b: str, path: str, mtime: float,
 def _simulator() -> None:
     from workbench import experiments
     from workbench.modeling import MODEL_NAMES
+    from workbench.safe_models import ModelRefused
 
     lang = current_lang()
     st.subheader(t("experiments.simulate_title"))
@@ -117,6 +118,8 @@ def _simulator() -> None:
                 st.session_state[f"{P}_ab_result"] = experiments.simulate_ab(models, n, split, days)
                 fallback = source == "registry" and all(m.source == "trained" for m in models.values())
                 st.session_state[f"{P}_ab_fallback"] = fallback
+            except ModelRefused as exc:
+                st.error(exc.message(lang), icon=":material/gpp_bad:")
             except (experiments.ExperimentError, OSError, ValueError) as exc:
                 _error(exc)
     result = st.session_state.get(f"{P}_ab_result")

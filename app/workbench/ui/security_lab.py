@@ -352,8 +352,8 @@ def extraction_section() -> None:
             _run_extraction(n_queries, surrogate, "limited" if limited else "unlimited")
     st.markdown(t("security.rate_limit_intro"))
     left, middle, right = st.columns(3)
-    rate = left.number_input(t("security.rate"), 0.5, 100.0, 5.0, 0.5, key=f"{P}_rate")
-    burst = middle.number_input(t("security.burst"), 1, 100, 10, key=f"{P}_burst")
+    rate = left.number_input(t("security.rate"), 0.5, 100.0, 2.0, 0.5, key=f"{P}_rate")
+    burst = middle.number_input(t("security.burst"), 1, 100, 5, key=f"{P}_burst")
     right.write("")
     if right.button(t("security.restart_limited"), key=f"{P}_restart_limited", icon=":material/speed:"):
         _restart(rate, burst)
@@ -366,7 +366,7 @@ def extraction_section() -> None:
             col.metric(t(f"security.run_{name}"), _pct(result.fidelity),
                        help=t("security.extraction_help"))  # fmt: skip
             col.caption(t("security.extraction_caption", obtained=result.obtained, refused=result.refused,
-                          seconds=result.seconds))  # fmt: skip
+                          seconds=result.seconds, agreement=_pct(result.agreement)))  # fmt: skip
         left, right = st.columns(2)
         left.plotly_chart(security.extraction_figure(results, lang), key=f"{P}_fidelity_chart")
         right.plotly_chart(security.timeline_figure(results, lang), key=f"{P}_timeline_chart")
@@ -383,27 +383,45 @@ def _restart(rate: float, burst: int) -> None:
         return
     with st.spinner(t("security.api_starting")):
         try:
+            if rate > 0 and status.healthy:
+                _holdout_probabilities()  # measured now: under the limit a 200-row batch costs 200 requests
             security.restart_api(settings, rate, burst)
-        except RuntimeError as exc:
+        except (RuntimeError, security.SecurityError) as exc:
             _error(exc)
             return
     st.session_state[f"{P}_api_limit"] = (rate, burst) if rate > 0 else None
     st.rerun()
 
 
+def _holdout_probabilities() -> tuple[list[dict], list[float]]:
+    """The 200 held-out applications and the API's probabilities for them, measured once per served model.
+
+    Raises:
+        SecurityError: the API refused the measuring batch (e.g. it already runs with a rate limit).
+    """
+    from workbench import api_client, security
+
+    settings = get_settings()
+    holdout = security.synthetic_applications(200, seed=8)
+    info = api_client.call("GET", "/model", settings=settings)
+    version = info.body.get("version") if info.ok and isinstance(info.body, dict) else None
+    cached = st.session_state.get(f"{P}_holdout")
+    if cached is not None and cached[0] == version:
+        return holdout, cached[1]
+    probabilities = security.batch_probabilities(holdout, settings)
+    st.session_state[f"{P}_holdout"] = (version, probabilities)
+    return holdout, probabilities
+
+
 def _run_extraction(n_queries: int, surrogate: str, name: str) -> None:
     from workbench import security
 
     settings = get_settings()
-    holdout = security.synthetic_applications(200, seed=8)
-    labels = st.session_state.get(f"{P}_holdout_labels")
     try:
-        if labels is None:
-            labels = security.batch_labels(holdout, settings)
-            st.session_state[f"{P}_holdout_labels"] = labels
+        holdout, probabilities = _holdout_probabilities()
         result = security.extraction_attack(
-            security.api_query(settings), security.synthetic_applications(n_queries), holdout, labels, surrogate,
-            budget_seconds=_budget(), progress=_progress(t("security.extracting")),
+            security.api_query(settings), security.synthetic_applications(n_queries), holdout, probabilities,
+            surrogate, budget_seconds=_budget(), progress=_progress(t("security.extracting")),
         )  # fmt: skip
     except security.SecurityError as exc:
         _error(exc)
@@ -498,6 +516,8 @@ def defenses_section() -> None:
         extractions = st.session_state.get(f"{P}_extractions", {})
         if {"unlimited", "limited"} <= set(extractions):
             results.append(security.rate_limit_defense(extractions["unlimited"], extractions["limited"]))
+        if trials := st.session_state.get(f"{P}_loading"):
+            results.append(security.safe_loading_defense(trials))
         progress(1.0)
         st.session_state[f"{P}_defenses"] = results
     if results := st.session_state.get(f"{P}_defenses"):
@@ -512,3 +532,26 @@ def defenses_section() -> None:
         if not any(r.defense == "rate_limiting" for r in results):
             st.caption(t("security.rate_limit_missing"))
     show_code(security.defenses_code(eps, _data_path()))
+    _model_loading()
+
+
+def _model_loading() -> None:
+    """A booby-trapped model: MLflow's default loader runs its payload, the workbench's loader refuses it."""
+    import tempfile
+    from pathlib import Path
+
+    from workbench import security
+
+    st.subheader(t("security.loading_title"))
+    st.markdown(t("security.loading_intro"))
+    if st.button(t("security.loading_run"), key=f"{P}_loading_run", icon=":material/gpp_bad:"):
+        with st.spinner(t("security.loading_running")), tempfile.TemporaryDirectory(prefix="ch11-models-") as tmp:
+            try:
+                st.session_state[f"{P}_loading"] = security.model_loading_trials(
+                    Path(tmp), victim("logistic_regression").pipeline, get_settings()
+                )
+            except security.SecurityError as exc:
+                _error(exc)
+    if trials := st.session_state.get(f"{P}_loading"):
+        st.table(security.loading_table(trials, current_lang()).set_index(t("security.col_file")))
+    show_code(security.safe_loading_code())
