@@ -23,6 +23,7 @@ from numbers import Integral, Number
 from babel import Locale
 from babel.dates import format_date, format_time
 from babel.numbers import NumberFormatError, format_decimal, format_percent, parse_decimal
+from babel.units import format_unit
 
 NBSP = "\u00a0"
 NARROW_NBSP = "\u202f"
@@ -56,7 +57,15 @@ def number(value: float | int | None, lang: str, digits: int = 2, *, sign: bool 
         return MISSING
     if isinstance(value, float) and math.isinf(value):
         return ("-" if value < 0 else "+" if sign else "") + "∞"
-    return format_decimal(value, _pattern(digits, sign, grouping), locale=locale(lang))
+    return format_decimal(value + 0, _pattern(digits, sign, grouping), locale=locale(lang))  # + 0: no "-0"
+
+
+def number_auto(value: float | int | None, lang: str, max_digits: int = 4, *, grouping: bool = True) -> str:
+    """`value` with at most `max_digits` decimals, trailing zeros dropped (`0,85`, `12`, `0,0001`)."""
+    if _missing(value):
+        return MISSING
+    body = ("#,##0" if grouping else "0") + ("." + "#" * max_digits if max_digits > 0 else "")
+    return format_decimal(value + 0, body, locale=locale(lang))
 
 
 def integer(value: float | int | None, lang: str, *, sign: bool = False) -> str:
@@ -92,6 +101,14 @@ def seconds(value: float | None, lang: str, digits: int = 2) -> str:
 def milliseconds(value: float | None, lang: str, digits: int = 0) -> str:
     """A duration already in milliseconds: `12,5 ms`."""
     return MISSING if _missing(value) else f"{number(value, lang, digits)}{NBSP}ms"
+
+
+def kilobytes(n_bytes: float | None, lang: str, digits: int = 1) -> str:
+    """A size in kilobytes (1 ko = 1024 octets): `12,3 ko`, `12.3 kB`."""
+    if _missing(n_bytes):
+        return MISSING
+    return format_unit(n_bytes / 1024, "digital-kilobyte", length="short", format=_pattern(digits, False),
+                       locale=locale(lang))  # fmt: skip
 
 
 def date(value: dt.date | dt.datetime | str | None, lang: str) -> str:
