@@ -184,7 +184,7 @@ def test_checks_follow_the_learner_work(data) -> None:
     assert not tracking.check_compared_runs(ctx).passed
     others = [tracking.train_and_log(data, "logistic_regression", {"C": c}, "ana") for c in (0.1, 1.0)]
     tracking.record_comparison(get_settings(), "ana", [low.run_id, others[0].run_id])
-    assert "2 run(s)" in tracking.check_compared_runs(ctx).missing[0]
+    assert "2 runs;" in tracking.check_compared_runs(ctx).missing[0]
     tracking.record_comparison(get_settings(), "ana", [low.run_id, *[o.run_id for o in others]])
     assert tracking.check_compared_runs(ctx).passed
     assert not tracking.check_compared_runs(_ctx("bob")).passed
