@@ -21,7 +21,7 @@ from functools import lru_cache
 from numbers import Integral, Number
 
 from babel import Locale
-from babel.dates import format_date, format_time
+from babel.dates import format_date, format_skeleton, format_time
 from babel.numbers import NumberFormatError, format_decimal, format_percent, parse_decimal
 from babel.units import format_unit
 
@@ -120,19 +120,22 @@ def date(value: dt.date | dt.datetime | str | None, lang: str) -> str:
     return format_date(value, "long", locale=locale(lang))
 
 
-def date_time(value: dt.datetime | str | float | None, lang: str) -> str:
+def date_time(value: dt.datetime | str | float | None, lang: str, *, short: bool = False) -> str:
     """A date and time of day: `2 décembre 2026 à 14:03`, `December 2, 2026, 2:03 PM`.
 
-    Accepts a datetime, an ISO string or a Unix timestamp (seconds, local time).
+    `short` (tables): `2 déc. 2026 14:03`, `Dec 2, 2026 2:03 PM`. Accepts a datetime (pandas' too), an ISO
+    string or a Unix timestamp (seconds, local time).
     """
-    if value is None or value == "":
+    if value is None or value == "" or (isinstance(value, float) and math.isnan(value)) or str(value) == "NaT":
         return MISSING
     if isinstance(value, str):
         value = dt.datetime.fromisoformat(value)
     elif isinstance(value, Number):
         value = dt.datetime.fromtimestamp(float(value))
-    day = format_date(value, "long", locale=locale(lang))
     time = format_time(value, "short", locale=locale(lang))
+    if short:
+        return f"{format_skeleton('yMMMd', value, locale=locale(lang))} {time}"
+    day = format_date(value, "long", locale=locale(lang))
     return f"{day} à {time}" if lang == "fr" else f"{day}, {time}"
 
 

@@ -98,7 +98,8 @@ def test_compare_runs(data) -> None:
     parallel = tracking.parallel_coordinates_figure(comparison)
     labels = [d.label for d in parallel.data[0].dimensions]
     assert "max_depth" not in labels or len(parallel.data[0].dimensions[0].values) == 3
-    assert "f1" in labels
+    assert "F1" in labels and "ROC-AUC" in labels and "roc_auc" not in labels  # axes named in words, not keys
+    assert parallel.layout.separators == ",\u202f"  # 0,85 in French
     with pytest.raises(tracking.TrackingError):
         tracking.compare_runs([a.run_id])
     with pytest.raises(tracking.TrackingError, match="not found"):

@@ -12,7 +12,7 @@ from workbench import api_client
 from workbench.i18n import translate
 from workbench.services import ServiceStatus
 from workbench.settings import get_settings
-from workbench.ui.context import current_lang, current_learner, t
+from workbench.ui.context import current_lang, current_learner, error_text, t
 from workbench.ui.widgets import show_code
 
 P = "ch07"
@@ -40,7 +40,7 @@ def api_controls(prefix: str, on_stop: Callable[[], None] | None = None) -> Serv
             try:
                 api_client.start(settings)
             except RuntimeError as exc:
-                st.session_state[f"{prefix}_start_error"] = str(exc)
+                st.session_state[f"{prefix}_start_error"] = exc  # explained in the language shown at the time
             else:
                 st.session_state.pop(f"{prefix}_start_error", None)
         st.rerun()
@@ -51,7 +51,7 @@ def api_controls(prefix: str, on_stop: Callable[[], None] | None = None) -> Serv
         st.rerun()
     refresh_col.button(t("api.refresh"), key=f"{prefix}_refresh", icon=":material/refresh:")
     if error := st.session_state.get(f"{prefix}_start_error"):
-        st.error(t("api.start_failed", error=error))
+        st.error(t("api.start_failed", error=error_text(error)))
     if not status.healthy:
         st.info(t("api.stopped"), icon=":material/power_off:")
         show_code(f"python -m workbench.api --host {settings.api_host} --port {settings.api_port}", language="bash")
@@ -293,7 +293,7 @@ print(result.throughput, result.percentile(50), result.percentile(95), result.pe
         try:
             st.session_state[f"{P}_single_vs_batch"] = api_client.single_vs_batch(rows)
         except RuntimeError as exc:
-            st.error(t("api.call_failed", error=str(exc)))
+            st.error(t("api.call_failed", error=error_text(exc)))
     comparison = st.session_state.get(f"{P}_single_vs_batch")
     if comparison is not None:
         st.info(t("api.compare_result", single=comparison.single_seconds, batch=comparison.batch_seconds,

@@ -7,7 +7,7 @@ import streamlit as st
 
 from workbench.i18n import pick, translate
 from workbench.settings import get_settings
-from workbench.ui.context import current_lang, current_learner, t
+from workbench.ui.context import current_lang, current_learner, error_text, t
 from workbench.ui.modeling import model_form
 from workbench.ui.widgets import live_log, show_code
 
@@ -230,7 +230,7 @@ def history_tab() -> None:
     try:
         current = tracking.aliases(settings)
     except tracking.TrackingError as exc:
-        st.error(t("common.error", error=str(exc)))
+        st.error(t("common.error", error=error_text(exc)))
         current = {}
     cols = st.columns(2)
     for col, alias in zip(cols, ("staging", "production")):
