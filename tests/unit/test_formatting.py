@@ -82,3 +82,14 @@ def test_table_formats() -> None:
     assert fmt.table_format("percent", "fr")(0.1234) == f"12,3{NB}%"
     assert fmt.table_format("number", "fr", 2)(3.14159) == "3,14"
     assert fmt.table_format("integer", "en")(1234) == "1,234"
+
+
+@pytest.mark.parametrize(
+    "text, markdown",
+    [("COPY app/workbench/__init__.py .", "`COPY app/workbench/__init__.py .`"), ("RUN grep '\\.py$' x", "`RUN grep '\\.py$' x`"),
+     ("echo `date`", "`` echo `date` ``"), ("a``b", "```a``b```")],
+)  # fmt: skip
+def test_inline_code_shows_any_text_as_written(text, markdown) -> None:
+    from workbench.ui.widgets import inline_code
+
+    assert inline_code(text) == markdown

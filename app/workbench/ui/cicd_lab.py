@@ -9,7 +9,7 @@ from workbench.i18n import pick, translate
 from workbench.settings import get_settings
 from workbench.ui.context import current_lang, current_learner, error_text, t
 from workbench.ui.modeling import model_form
-from workbench.ui.widgets import live_log, show_code
+from workbench.ui.widgets import inline_code, live_log, show_code
 
 P = "ch08"  # widget key prefix
 RUN_KEY = f"{P}_run"
@@ -282,7 +282,7 @@ def files_tab() -> None:
         st.caption(t("cicd.jenkins_stages", stages=" → ".join(pl.jenkins_stages(text))))
     for block in pl.project_file_blocks(settings, name):
         with st.container(border=True):
-            st.markdown(f"**{block.title}**" + (f" · {t('cicd.line_n', line=block.line)}" if block.line else ""))
+            st.markdown(f"**{inline_code(block.title)}**" + (f" · {t('cicd.line_n', line=block.line)}" if block.line else ""))
             left, right = st.columns([3, 2])
             left.code(block.code, language=language)
             right.markdown(pick(block.note, lang) if block.note else t("cicd.no_note"))

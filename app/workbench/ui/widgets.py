@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping
 
 import pandas as pd
@@ -9,6 +10,17 @@ import streamlit as st
 
 from workbench import formatting as fmt
 from workbench.ui.context import current_lang, t
+
+
+def inline_code(text: str) -> str:
+    """Markdown showing `text` exactly, as code: `__init__.py` and `\\.` are not eaten as bold or escapes.
+
+    The fence is one backtick longer than any run of backticks inside the text (CommonMark code span).
+    """
+    longest = max((len(run) for run in re.findall(r"`+", text)), default=0)
+    fence = "`" * (longest + 1)
+    pad = " " if text.startswith("`") or text.endswith("`") else ""
+    return f"{fence}{pad}{text}{pad}{fence}"
 
 
 def show_code(code: str, *, title: str | None = None, language: str = "python", expanded: bool = False) -> None:
