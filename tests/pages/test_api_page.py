@@ -54,9 +54,9 @@ def test_full_walkthrough_against_the_live_api(api_port) -> None:
     at.selectbox(key="ch07_case").set_value("case_negative").run()
     at.button(key="ch07_send_invalid").click().run()
     table = (
-        at.dataframe(key="ch07_errors_table") if False else [d for d in at.dataframe if "field" in d.value.columns][0]
+        at.dataframe(key="ch07_errors_table") if False else [d for d in at.dataframe if "Field" in d.value.columns][0]
     )
-    assert list(table.value["field"]) == ["ApplicantIncome"]
+    assert list(table.value["Field"]) == ["ApplicantIncome"]
     at.text_input(key="ch07_field_answer").input("ApplicantIncome").run()
     at.button(key="ch07_save_field").click().run()
     at.button(key="ch07_read_422_check").click().run()
@@ -66,9 +66,9 @@ def test_full_walkthrough_against_the_live_api(api_port) -> None:
     at.select_slider(key="ch07_concurrency").set_value(2).run()
     at.button(key="ch07_run_load").click().run()
     assert_no_exception(at)
-    p95 = float(next(m.value for m in at.metric if m.label == "p95 (ms)"))
+    p95 = next(m.value for m in at.metric if m.label == "p95 (ms)")
     assert next(m.value for m in at.metric if m.label == "Failures") == "0"
-    at.number_input(key="ch07_p95_answer").set_value(p95).run()
+    at.text_input(key="ch07_p95_answer").input(p95).run()
     at.button(key="ch07_save_p95").click().run()
     at.button(key="ch07_find_p95_check").click().run()
     assert "95 % of requests" in _texts(at.success)
@@ -80,3 +80,33 @@ def test_full_walkthrough_against_the_live_api(api_port) -> None:
     at.button(key="ch07_stop").click().run()
     assert "The API is stopped" in _texts(at.info)
     assert not api_client.status().healthy
+
+
+def test_in_french_the_served_model_the_413_and_a_taken_port_are_explained_in_french(api_port, monkeypatch) -> None:
+    """The fallback caption, the metric labels, the 413 and the port-in-use error were English in the French UI."""
+    import socket
+
+    monkeypatch.setenv("WORKBENCH_API_MAX_BODY_BYTES", "2000")
+    get_settings.cache_clear()
+    at = open_app("fr", "07_web_apps_api", timeout=180)
+    at.button(key="ch07_start").click().run()
+    assert_no_exception(at)
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics["Version"] == "secours" and metrics["Origine"] == "modèle de secours entraîné au démarrage"
+    assert "," in metrics["F1"] and "." not in metrics["F1"]  # 0,7xx
+    assert "Aucune version ne porte encore l'alias « production »" in "\n".join(c.value for c in at.caption)
+
+    big = ("Loan_ID,Gender\n" + "LP001002,Male\n" * 400).encode()
+    at.file_uploader(key="ch07_upload").set_value(("big.csv", big, "text/csv")).run()
+    at.button(key="ch07_send_batch").click().run()
+    assert_no_exception(at)
+    assert "Requête trop volumineuse (413) : l'API refuse tout corps de plus de 2\u202f000 octets" in _texts(at.error)
+
+    api_client.stop(get_settings())
+    with socket.socket() as taken:
+        taken.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # the API's port may be in TIME_WAIT
+        taken.bind(("127.0.0.1", api_port))
+        taken.listen()
+        at.run()
+        at.button(key="ch07_start").click().run()
+    assert f"le port {api_port} de 127.0.0.1 est déjà occupé" in _texts(at.error)

@@ -9,11 +9,12 @@ import pandas as pd
 import streamlit as st
 
 from workbench import api_client
+from workbench import formatting as fmt
 from workbench.i18n import translate
 from workbench.services import ServiceStatus
 from workbench.settings import get_settings
 from workbench.ui.context import current_lang, current_learner, error_text, t
-from workbench.ui.widgets import show_code
+from workbench.ui.widgets import dataframe, number_field, show_code
 
 P = "ch07"
 
@@ -75,11 +76,13 @@ def server_tab() -> None:
         body = info.body
         st.subheader(t("api.model_served"))
         cols = st.columns(4)
-        cols[0].metric(t("mlflow.col_version"), body["version"])
-        cols[1].metric("alias", f"@{body['alias']}" if body["alias"] else "—")
-        cols[2].metric("source", t(f"api.source_{body['source']}"))
-        cols[3].metric("F1", f"{body['metrics'].get('f1', float('nan')):.3f}")
-        st.caption(body["source_detail"])
+        fallback = body["source"] == "fallback"
+        cols[0].metric(t("mlflow.col_version"), t("api.version_fallback") if fallback else body["version"])
+        cols[1].metric(t("api.metric_alias"), f"@{body['alias']}" if body["alias"] else "—")
+        cols[2].metric(t("api.metric_source"), t(f"api.source_{body['source']}"))
+        cols[3].metric("F1", fmt.number(body["metrics"].get("f1"), current_lang(), 3))
+        st.caption(t("api.source_detail_fallback", alias=settings.api_alias) if fallback else
+                   t("api.source_detail_registry", name=body["name"], alias=body["alias"], version=body["version"]))  # fmt: skip
     if st.button(t("api.reload"), key=f"{P}_reload", icon=":material/sync:"):
         result = api_client.call("POST", "/reload", timeout=120)
         if result.ok:
@@ -147,10 +150,30 @@ def predict_tab() -> None:
     show_code(api_client.requests_code(url, application), title=t("api.as_requests"))
 
 
+def _explain_status(result: api_client.CallResult) -> None:
+    """What an error status means, in the learner's language (the API's own `detail` stays in the JSON)."""
+    status = result.status_code or 0
+    detail = result.body.get("detail", "") if isinstance(result.body, dict) else ""
+    if status == 413:
+        st.error(t("api.explain_413", max=fmt.integer(get_settings().api_max_body_bytes, current_lang())))
+    elif status == 429:
+        st.error(t("api.explain_429", retry=result.headers.get("retry-after", "?") if result.headers else "?"))
+    elif status in (400, 415):
+        st.error(t(f"api.explain_{status}", detail=detail))
+    elif status >= 500:
+        st.error(t("api.explain_5xx", status=status))
+
+
+def _errors_table(errors: list[dict[str, str]]) -> pd.DataFrame:
+    """A 422's field errors with headers in the learner's language (the API's messages stay as sent)."""
+    return pd.DataFrame(errors).rename(columns=lambda c: t(f"api.col_{c}"))
+
+
 def _show_exchange(result: api_client.CallResult) -> None:
     if result.error:
         st.error(t("api.call_failed", error=result.error))
         return
+    _explain_status(result)
     left, right = st.columns(2)
     with left:
         st.caption(t("api.request") + f" — {result.method} {result.url}")
@@ -188,7 +211,7 @@ def batch_tab() -> None:
         _show_exchange(result)
         errors = api_client.validation_errors(result)
         if errors:
-            st.dataframe(pd.DataFrame(errors), hide_index=True, width="stretch")
+            dataframe(_errors_table(errors))
         return
     import io
 
@@ -196,9 +219,12 @@ def batch_tab() -> None:
     predictions = pd.DataFrame(result.body["predictions"])
     table = pd.concat([inputs[[c for c in (ID, *FEATURES) if c in inputs]].reset_index(drop=True),
                        predictions[["prediction", "label", "probability"]]], axis=1)  # fmt: skip
+    version = result.body["model_version"]
     st.success(t("api.batch_done", count=result.body["count"], latency=result.latency_ms,
-                 approved=int((predictions["prediction"] == "Y").sum()), version=result.body["model_version"]))  # fmt: skip
-    st.dataframe(table, hide_index=True, width="stretch", key=f"{P}_batch_table")
+                 approved=int((predictions["prediction"] == "Y").sum()),
+                 version=t("api.version_fallback") if version == "fallback" else version))  # fmt: skip
+    shown = table.rename(columns={c: t(f"api.col_{c}") for c in ("prediction", "label", "probability")})
+    dataframe(shown, formats={t("api.col_probability"): "percent"}, key=f"{P}_batch_table")
     st.download_button(t("api.download"), table.to_csv(index=False).encode(), "predictions.csv", "text/csv",
                        key=f"{P}_download", icon=":material/download:")  # fmt: skip
     show_code(f'''import requests
@@ -239,7 +265,7 @@ def errors_tab() -> None:
         st.info(t("api.no_422", status=result.status_code))
         return
     st.subheader(t("api.field_errors"))
-    st.dataframe(pd.DataFrame(errors), hide_index=True, width="stretch", key=f"{P}_errors_table")
+    dataframe(_errors_table(errors), key=f"{P}_errors_table")
     answer = st.text_input(t("api.which_field"), key=f"{P}_field_answer", max_chars=40)
     if st.button(t("api.save_answer"), key=f"{P}_save_field", disabled=not answer.strip()):
         api_lab.record_field_answer(get_settings(), current_learner(), answer)
@@ -268,14 +294,16 @@ def load_tab() -> None:
     result = st.session_state.get(f"{P}_load")
     if result is not None:
         cols = st.columns(5)
-        cols[0].metric(t("api.throughput"), f"{result.throughput:.0f}")
-        cols[1].metric("p50 (ms)", f"{result.percentile(50):.2f}")
-        cols[2].metric("p95 (ms)", f"{result.percentile(95):.2f}")
-        cols[3].metric("p99 (ms)", f"{result.percentile(99):.2f}")
+        lang = current_lang()
+        cols[0].metric(t("api.throughput"), fmt.integer(result.throughput, lang))
+        cols[1].metric("p50 (ms)", fmt.number(result.percentile(50), lang, 2))
+        cols[2].metric("p95 (ms)", fmt.number(result.percentile(95), lang, 2))
+        cols[3].metric("p99 (ms)", fmt.number(result.percentile(99), lang, 2))
         cols[4].metric(t("api.errors"), result.requests - result.ok)
-        st.plotly_chart(latency_histogram_figure(result, current_lang()), width="stretch", key=f"{P}_histogram")
-        answer = st.number_input(t("api.p95_question"), 0.0, 100_000.0, 0.0, 0.01, key=f"{P}_p95_answer")
-        if st.button(t("api.save_answer"), key=f"{P}_save_p95", disabled=answer <= 0):
+        st.plotly_chart(latency_histogram_figure(result, lang), width="stretch", key=f"{P}_histogram")
+        answer = number_field(t("api.p95_question"), key=f"{P}_p95_answer", value=0.0, min_value=0.0,
+                              max_value=100_000.0, digits=2)  # fmt: skip
+        if st.button(t("api.save_answer"), key=f"{P}_save_p95", disabled=answer is None or answer <= 0):
             api_lab.record_p95_answer(get_settings(), current_learner(), answer)
             st.success(t("api.answer_saved"))
     show_code(f'''from workbench.loadtest import json_bodies, run_load
