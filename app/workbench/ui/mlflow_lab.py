@@ -9,9 +9,9 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
+from workbench import formatting as fmt
 from workbench.i18n import translate
 from workbench.settings import get_settings
-from workbench import formatting as fmt
 from workbench.ui.context import current_lang, current_learner, error_text, t
 from workbench.ui.modeling import course_data, model_form
 from workbench.ui.widgets import dataframe, live_log, number_field, show_code
