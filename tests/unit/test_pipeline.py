@@ -192,7 +192,9 @@ def test_tables_and_figure(scenario) -> None:
     assert list(fig.data[1].marker.color) == [pl.STATUS_COLORS[s.status] for s in weak.steps]
     texts = [a.text for a in fig.layout.annotations]
     assert texts[0] == "<b>Commit</b>" and "<b>Quality gate</b>" in texts
-    assert sum(text.endswith(" s") for text in texts) == 5  # durations of the five steps that ran
+    assert sum(text.endswith("\u00a0s") for text in texts) == 5  # durations of the five steps that ran
+    french = [a.text for a in pl.pipeline_figure(weak, "fr").layout.annotations if a.text.endswith("\u00a0s")]
+    assert len(french) == 5 and all("," in text and "." not in text for text in french)  # "1,2 s", not "1.2 s"
 
 
 # --------------------------------------------------------------------------------------------
