@@ -22,7 +22,7 @@ from numbers import Integral, Number
 
 from babel import Locale
 from babel.dates import format_date, format_skeleton, format_time
-from babel.numbers import NumberFormatError, format_decimal, format_percent, parse_decimal
+from babel.numbers import NumberFormatError, format_currency, format_decimal, format_percent, parse_decimal
 from babel.units import format_unit
 
 NBSP = "\u00a0"
@@ -91,6 +91,14 @@ def points(value: float | None, lang: str, digits: int = 1, *, sign: bool = True
     amount = abs(Decimal(format_decimal(100 * value, _pattern(digits, False, False), locale="en")))
     unit = POINTS.get(lang, POINTS["fr"])[plural_category(amount, lang)]
     return f"{shown}{NBSP}{unit}"
+
+
+def dollars(value: float | None, lang: str, digits: int = 2) -> str:
+    """An amount in US dollars: `3,16 $US` (fr), `$3.16` (en)."""
+    if _missing(value):
+        return MISSING
+    return format_currency(value, "USD", locale=locale(lang), format_type="standard", currency_digits=digits == 2,
+                           format=None if digits == 2 else f"#,##0.{'0' * digits} ¤")  # fmt: skip
 
 
 def seconds(value: float | None, lang: str, digits: int = 2) -> str:
