@@ -213,17 +213,21 @@ def localize_figure(fig, lang: str):
     return fig
 
 
-def percent_axis(low: float, high: float, lang: str, digits: int = 0, ticks: int = 6) -> dict:
+def percent_axis(
+    low: float, high: float, lang: str, digits: int = 0, ticks: int = 6, *, as_points: bool = False
+) -> dict:
     """Axis settings that label fractions as percentages the language's way (`70 %`, not d3's `70%`).
 
-    Use as `fig.update_yaxes(**percent_axis(0.6, 0.9, "fr"))`; hover labels keep one decimal.
+    Use as `fig.update_yaxes(**percent_axis(0.6, 0.9, "fr"))`; hover labels keep one decimal. With `as_points`,
+    the values are differences of two percentages, labelled in percentage points (`+2 pts`).
     """
     span = max(high - low, 1e-9)
     step = next((s for s in (0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.25, 0.5, 1.0) if span / s <= ticks), 1.0)
     first = math.floor(low / step) * step
     values = [round(first + i * step, 10) for i in range(int(math.ceil((high - first) / step)) + 1)]
     places = max(digits, 0 if step >= 0.01 else 1)
-    return {"tickmode": "array", "tickvals": values, "ticktext": [percent(v, lang, places) for v in values],
+    label = (lambda v: points(v, lang, places)) if as_points else (lambda v: percent(v, lang, places))
+    return {"tickmode": "array", "tickvals": values, "ticktext": [label(v) for v in values],
             "hoverformat": ".1%"}  # fmt: skip
 
 

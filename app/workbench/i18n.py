@@ -68,6 +68,10 @@ class _Formatter(string.Formatter):
         self.lang = lang
 
     def format_field(self, value: object, format_spec: str) -> str:
+        if isinstance(value, LocalizedError):  # an error inside a message: explained in the same language
+            value = value.message(self.lang)
+        elif isinstance(value, list | tuple) and value and all(isinstance(v, LocalizedError) for v in value):
+            value = "; ".join(v.message(self.lang) for v in value)
         return format_value(value, format_spec, self.lang)
 
     def vformat(self, format_string: str, args, kwargs) -> str:
