@@ -10,15 +10,17 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 
+import pandas as pd
+
 #: Words that cannot be French (nor part of a technical term the course keeps in English).
 ENGLISH_WORDS = frozenset(
     """the and with without failed drag drop choose please must should would could this that these those which
     when where what your you are were been has have from into than then only also each every between above
-    below outside allowed missing unknown trained saved loaded found per limit file files upload browse select
-    selected click enter press apply number value values error errors rows row request requests seconds week
-    weeks day days share rejected approved defaults default step steps reference current feature features mean
-    median yes no true false none not here there how why who its it's is of to in at by for be all any some
-    more less most least new old before after learner""".split()
+    below outside allowed missing unknown trained saved loaded found per limit files upload browse select
+    selected click enter press number value values error errors rows row seconds week weeks day days share
+    rejected approved defaults default step steps reference current yes no true false none not here
+    there how why who its it's is of to in at by for be all any some more less most least new old before after
+    learner""".split()
 )
 #: Words that cannot be English.
 FRENCH_WORDS = frozenset(
@@ -34,14 +36,20 @@ TECHNICAL = frozenset(
     json csv yaml url id p50 p95 p99 psi ks csi ci cd ct ab a/b ui ml mlops sklearn scikit learn fastapi uvicorn
     evidently prometheus grafana hadolint wheel sdist venv pip numpy pandas plotly streamlit skops pickle joblib
     onnx gcp gke docker-compose nginx gunicorn jenkins github actions staging production champion challenger
-    drift dataset batch endpoint logs log tag tags commit push merge branch main ucb1 thompson epsilon ε""".split()
+    drift dataset batch endpoint logs log tag tags commit push merge branch main ucb1 thompson epsilon ε request
+    requests feature features apply""".split()
 )
 #: Column names of the course data: shown as they are in both languages (they are the data's own names).
 DATA_IDENTIFIERS = frozenset(
     """Loan_ID Gender Married Dependents Education Self_Employed ApplicantIncome CoapplicantIncome LoanAmount
     Loan_Amount_Term Credit_History Property_Area Loan_Status""".split()
 )
+#: Values of the course data's categorical columns (shown as they are: they are the data).
+DATA_VALUES = ("Not Graduate", "Graduate", "Yes", "No", "Male", "Female", "Urban", "Rural", "Semiurban")
 IDENTIFIER = re.compile(r"\b[a-z][a-z0-9]*(?:_[a-z0-9]+)+\b")
+#: A version number or a value in code-like context is not a French/English decimal: `Python 3.11`, `HTTP 1.1`.
+VERSIONED = re.compile(r"(?i)(python|kubernetes|evidently|mlflow|version|streamlit|fastapi|pandas|numpy|http|k8s|"
+                       r"ubuntu|debian|scikit-learn|babel|plotly|art|skops|pip|hadolint|v)[ :/]*$")
 WORD = re.compile(r"[A-Za-zÀ-ÿœŒ']+")
 ENGLISH_DECIMAL = re.compile(r"(?<![\w.:/-])\d+\.\d+(?![\w.])")
 
@@ -56,12 +64,19 @@ class Text:
 
 
 def _strip_markup(text: str) -> str:
-    """Prose only: no code blocks, inline code, LaTeX, URLs, HTML tags, Markdown links' targets."""
+    """Prose only: no code blocks, inline code, LaTeX, URLs, HTML tags, Markdown links' targets, file names,
+    quoted titles (« Run the tests »), HTTP reason phrases (404 Not Found), the data's own category values."""
     text = re.sub(r"```.*?```", " ", text, flags=re.S)
     text = re.sub(r"(`+)(?:(?!\1).)+\1", " ", text, flags=re.S)
     text = re.sub(r"\$\$.*?\$\$|\$[^$\n]+\$", " ", text, flags=re.S)
     text = re.sub(r"\]\([^)]*\)", "]", text)
     text = re.sub(r"https?://\S+|<[^>]+>", " ", text)
+    text = re.sub(r"«[^»]*»", " ", text)
+    text = re.sub(r"\b\d{3}(?: [A-Z][a-z]+)+", " ", text)
+    text = re.sub(r"[\w.-]*\w[./][\w./-]*\w", " ", text)  # file names and paths: MANIFEST.in, src/loan_model
+    text = re.sub(r"(?<![\w/])/[\w{}/.-]+", " ", text)  # URL paths: /predict_status
+    for value in DATA_VALUES:
+        text = re.sub(rf"\b{value}\b", " ", text)
     return text
 
 
@@ -121,8 +136,11 @@ def page_texts(at) -> list[Text]:
             texts.append(Text(f"{where} delta", str(node.delta or "")))
         elif kind == "dataframe":
             frame = node.value
+            config = json.loads(node.proto.columns or "{}")
+            hidden = {name for name, c in config.items() if isinstance(c, dict) and c.get("hidden")}
             for column in frame.columns:
-                texts.append(Text(f"{where} column", str(column), True))
+                if f"col:{column}" not in hidden and str(column) not in hidden:
+                    texts.append(Text(f"{where} column", str(column), True))
             if frame.index.dtype == object:
                 texts.extend(Text(f"{where} row label", str(i), True) for i in frame.index)
         elif kind == "progress":
@@ -166,9 +184,48 @@ def raw_identifiers(texts: list[Text]) -> list[str]:
 
 
 def english_numbers(texts: list[Text]) -> list[str]:
-    """French texts with a decimal point (`0.85`) where French writes a comma (`0,85`)."""
+    """French texts with a decimal point (`0.85`) where French writes a comma (`0,85`); versions are allowed."""
     return [
         f"{item.where}: {match.group()!r} in {item.text[:120]!r}"
         for item in texts
-        for match in ENGLISH_DECIMAL.finditer(item.text)
+        for match in ENGLISH_DECIMAL.finditer(_strip_code(item.text))
+        if not VERSIONED.search(_strip_code(item.text)[: match.start()])
     ]
+
+
+def _strip_code(text: str) -> str:
+    text = re.sub(r"```.*?```", " ", text, flags=re.S)
+    return re.sub(r"(`+)(?:(?!\1).)+\1", " ", text, flags=re.S)
+
+
+def table_cells(at) -> list[Text]:
+    """The cells of every table as the learner reads them (a Styler's display values when the app formats them)."""
+    import pyarrow as pa
+
+    cells = []
+    for node in _walk(at._tree):
+        if getattr(node, "type", "") != "dataframe":
+            continue
+        styler = node.proto.arrow_data.styler
+        if styler.display_values:
+            frame = pa.ipc.open_stream(styler.display_values).read_pandas()
+        else:
+            frame = node.value
+        for column in frame.columns:
+            if pd.api.types.is_float_dtype(frame[column]):  # raw floats: Streamlit writes them with a point
+                values = frame[column].dropna()
+                cells.extend(Text(f"dataframe {node.key or ''} {column}", repr(v)) for v in values[values % 1 != 0][:3])
+            elif frame[column].dtype == object:
+                cells.extend(Text(f"dataframe {node.key or ''} {column}", str(v)) for v in frame[column][:20])
+    return cells
+
+
+def missing_placeholders(at) -> list[str]:
+    """Multiselects (and selectboxes left empty) without a placeholder: Streamlit then writes "Choose options"."""
+    found = []
+    for node in _walk(at._tree):
+        kind = getattr(node, "type", "")
+        if kind == "multiselect" or (kind == "selectbox" and node.value is None):
+            if not node.proto.placeholder:
+                found.append(f"{kind} {node.key}: no placeholder (Streamlit shows its English default)")
+    return found

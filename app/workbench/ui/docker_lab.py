@@ -47,7 +47,8 @@ def _hadolint(text: str) -> None:
     st.dataframe(
         pd.DataFrame(
             {t("docker.col_line"): [f.line for f in findings], t("docker.col_rule"): [f.code for f in findings],
-             t("docker.col_level"): [f.level for f in findings], t("docker.col_message"): [f.message for f in findings]}
+             t("docker.col_level"): [t(f"docker.level_{f.level}") for f in findings],
+             t("docker.col_message"): [f.message for f in findings]}
         ),
         hide_index=True, width="stretch",
     )  # fmt: skip

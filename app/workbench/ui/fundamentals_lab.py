@@ -73,6 +73,7 @@ def _loc(df: pd.DataFrame) -> None:
     columns = right.multiselect(
         t("fundamentals.columns"), [c for c in df.columns if c != "Loan_ID"],
         default=["Gender", "ApplicantIncome", "LoanAmount", "Loan_Status"], key=f"{P}_loc_columns",
+        placeholder=t("common.choose_several"),
     )  # fmt: skip
     result, code = select_by_label(df, start, end, columns)
     _show_result(result, code)
@@ -134,12 +135,14 @@ def _groupby(df: pd.DataFrame) -> None:
     lang = current_lang()
     groupable = [c for c in df.columns if c not in ("Loan_ID", "ApplicantIncome", "CoapplicantIncome", "LoanAmount")]
     left, middle, right = st.columns(3)
-    by = left.multiselect(t("fundamentals.group_by"), groupable, default=["Property_Area"], key=f"{P}_groupby_by")
+    by = left.multiselect(t("fundamentals.group_by"), groupable, default=["Property_Area"], key=f"{P}_groupby_by",
+                          placeholder=t("common.choose_several"))  # fmt: skip
     target = middle.selectbox(
         t("fundamentals.target"), _targets(df), key=f"{P}_groupby_target",
         format_func=lambda c: translate("fundamentals.approved_label", lang) if c == "approved" else c,
     )  # fmt: skip
-    aggs = right.multiselect(t("fundamentals.aggs"), AGGREGATIONS, default=["mean", "count"], key=f"{P}_groupby_aggs")
+    aggs = right.multiselect(t("fundamentals.aggs"), AGGREGATIONS, default=["mean", "count"], key=f"{P}_groupby_aggs",
+                             placeholder=t("common.choose_several"))  # fmt: skip
     dropna = not st.checkbox(t("fundamentals.keep_missing"), key=f"{P}_groupby_keep_missing")
     result, code = group_by(df, by, target, aggs, dropna=dropna)
     _show_result(result, code)

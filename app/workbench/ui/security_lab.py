@@ -127,7 +127,7 @@ def evasion_section() -> None:
     method = middle.radio(t("security.method"), ["fgsm", "pgd"], horizontal=True, key=f"{P}_wb_method",
                           format_func=lambda m: translate(f"security.attack_{m}", lang))  # fmt: skip
     features = right.multiselect(t("security.features"), list(FEATURES), list(NUMERIC_FEATURES),
-                                 key=f"{P}_wb_features")  # fmt: skip
+                                 key=f"{P}_wb_features", placeholder=t("common.choose_several"))  # fmt: skip
     if st.button(t("security.run_attack"), key=f"{P}_wb_run", type="primary", icon=":material/bolt:"):
         if not features:
             st.warning(t("security.pick_features"))
@@ -207,7 +207,7 @@ def _api_attack() -> None:
         _start_api_button(f"{P}_api_start_evasion")
     left, right = st.columns(2)
     features = left.multiselect(t("security.features"), list(FEATURES), list(security.DEFAULT_API_FEATURES),
-                                key=f"{P}_api_features")  # fmt: skip
+                                key=f"{P}_api_features", placeholder=t("common.choose_several"))  # fmt: skip
     max_queries = right.slider(t("security.max_queries"), 20, 500, 200, 10, key=f"{P}_api_max_queries")
     st.caption(t("security.api_start_row"))
     st.json(start, expanded=False)
@@ -300,7 +300,7 @@ def poisoning_section() -> None:
     model_name = left.selectbox(t("security.model"), list(MODEL_NAMES), key=f"{P}_poison_model",
                                 format_func=lambda m: translate(f"model.name_{m}", lang))  # fmt: skip
     strategies = right.multiselect(t("security.strategies"), ["random", "targeted"], ["random", "targeted"],
-                                   key=f"{P}_poison_strategies",
+                                   key=f"{P}_poison_strategies", placeholder=t("common.choose_several"),
                                    format_func=lambda s: translate(f"security.strategy_{s}", lang))  # fmt: skip
     if st.button(t("security.run_attack"), key=f"{P}_poison_run", type="primary", icon=":material/bolt:"):
         curves = {}
