@@ -13,6 +13,7 @@ from workbench.settings import get_settings
 from tests.pages.conftest import assert_no_exception, open_app
 from tests.pages.ui_text import (
     Text,
+    decimal_point_sliders,
     english_numbers,
     foreign_words,
     missing_placeholders,
@@ -38,7 +39,7 @@ def assert_one_language(at, lang: str, data: tuple[str, ...] = ()) -> None:
     assert len(texts) > 20
     problems = foreign_words(texts, lang) + raw_identifiers(texts) + missing_placeholders(at)
     if lang == "fr":
-        problems += english_numbers(texts + table_cells(at))
+        problems += english_numbers(texts + table_cells(at)) + decimal_point_sliders(at)
         for chart in at.get("plotly_chart"):
             separators = json.loads(chart.proto.spec)["layout"].get("separators")
             if separators != ",\u202f":

@@ -87,9 +87,9 @@ def test_timeline_tab_strategies_and_threshold_exercise() -> None:
     at = open_app("en", PAGE, timeout=120)
     baseline = drift.majority_baseline(load_course_data())
     assert "68 % accuracy" in _texts(at.info) and f"already scores {baseline:.1%}" in _texts(at.info)
-    at.slider(key="ch10_tl_margin").set_value(-0.02).run()
+    at.select_slider(key="ch10_tl_margin").set_value(-0.02).run()
     assert "would never fire the alert" in _texts(at.error)
-    at.slider(key="ch10_tl_margin").set_value(0.05).run()
+    at.select_slider(key="ch10_tl_margin").set_value(0.05).run()
     at.button(key="ch10_tl_run").click().run()
     assert_no_exception(at)
     summary = next(d.value for d in at.dataframe if "Strategy" in d.value.columns)
@@ -104,8 +104,8 @@ def test_timeline_tab_strategies_and_threshold_exercise() -> None:
 
     timeline, values = drift.threshold_exercise(get_settings().learner, load_course_data())
     start = timeline.start_week
-    good = round(float(values[: start - 1].max() + values[start - 1]) / 2, 3)
-    at.slider(key="ch10_thr_value").set_value(good).run()
+    good = round(round(float(values[: start - 1].max() + values[start - 1]) / 2 / 0.005) * 0.005, 3)  # slider step
+    at.select_slider(key="ch10_thr_value").set_value(good).run()
     at.button(key="ch10_thr_save").click().run()
     at.button(key="ch10_alert_threshold_check").click().run()
     assert f"raises the alert in week {start}" in _texts(at.success)

@@ -229,3 +229,14 @@ def missing_placeholders(at) -> list[str]:
             if not node.proto.placeholder:
                 found.append(f"{kind} {node.key}: no placeholder (Streamlit shows its English default)")
     return found
+
+
+def decimal_point_sliders(at) -> list[str]:
+    """Sliders over floats: Streamlit writes their values with a decimal point (`0.05`) whatever the language."""
+    from streamlit.proto.Slider_pb2 import Slider
+
+    return [
+        f"slider {node.key}: a float slider shows `0.05`, not `0,05` (use decimal_slider)"
+        for node in _walk(at._tree)
+        if getattr(node, "type", "") == "slider" and node.proto.data_type == Slider.DataType.FLOAT
+    ]

@@ -8,7 +8,7 @@ from workbench import formatting as fmt
 from workbench.i18n import translate
 from workbench.settings import get_settings
 from workbench.ui.context import current_lang, current_learner, t
-from workbench.ui.widgets import dataframe, number_field, show_code
+from workbench.ui.widgets import dataframe, decimal_slider, number_field, show_code
 
 P = "ch03"  # widget key prefix
 
@@ -176,7 +176,7 @@ def feedback_tab() -> None:
     lang = current_lang()
     st.markdown(t("challenges.feedback_intro", fixed=ch.FIXED_THRESHOLD * 100))
     left, right = st.columns([3, 1], vertical_alignment="bottom")
-    margin_points = left.slider(t("challenges.margin"), 0.0, 15.0, 0.0, 0.5, key=f"{P}_margin", format="%.1f")
+    margin_points = decimal_slider(t("challenges.margin"), 0.0, 15.0, 0.0, 0.5, key=f"{P}_margin", container=left)
     seed = number_field(t("challenges.seed"), key=f"{P}_feedback_seed", value=7, min_value=0, max_value=9999,
                         integer=True, container=right)  # fmt: skip
     if seed is None:

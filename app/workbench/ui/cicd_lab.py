@@ -10,7 +10,7 @@ from workbench.i18n import pick, translate
 from workbench.settings import get_settings
 from workbench.ui.context import current_lang, current_learner, error_text, t
 from workbench.ui.modeling import model_form
-from workbench.ui.widgets import dataframe, inline_code, live_log, show_code
+from workbench.ui.widgets import dataframe, decimal_slider, inline_code, live_log, show_code
 
 P = "ch08"  # widget key prefix
 RUN_KEY = f"{P}_run"
@@ -45,7 +45,7 @@ def _config():
             t("cicd.metric"), pl.GATE_METRICS, key=f"{P}_metric",
             format_func=lambda m: translate(f"model.metric_{m}", lang),
         )  # fmt: skip
-        margin = cols[2].slider(t("cicd.margin"), -0.05, 0.05, 0.0, 0.005, format="%.3f", key=f"{P}_margin")
+        margin = decimal_slider(t("cicd.margin"), -0.05, 0.05, 0.0, 0.005, key=f"{P}_margin", container=cols[2])
         message = st.text_input(t("cicd.commit_message"), t("cicd.commit_default"), max_chars=120, key=f"{P}_message")
         cache = st.checkbox(t("cicd.use_cache"), True, key=f"{P}_cache", help=t("cicd.use_cache_help"))
     return pl.PipelineConfig(

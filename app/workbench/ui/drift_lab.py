@@ -14,7 +14,7 @@ from workbench.i18n import translate
 from workbench.settings import get_settings
 from workbench.ui.context import current_lang, current_learner, t
 from workbench.ui.modeling import course_data
-from workbench.ui.widgets import dataframe, number_field, plotly_chart, show_code
+from workbench.ui.widgets import dataframe, decimal_slider, number_field, plotly_chart, show_code
 
 P = "ch10"  # widget key prefix
 BURST = 50
@@ -74,9 +74,9 @@ def _scenario_form(prefix: str, default_kind: str = "shift") -> tuple[str, float
     elif features:
         middle.text_input(t("drift.feature"), features[0], disabled=True, key=f"{prefix}_feature_fixed_{kind}")
         feature = features[0]
-    strength = right.slider(
+    strength = decimal_slider(
         t("drift.strength"), 0.0, 1.0, drift.DEFAULT_STRENGTH[kind], 0.05, key=f"{prefix}_strength_{kind}",
-        disabled=kind == "none", help=t("drift.strength_help"),
+        disabled=kind == "none", help=t("drift.strength_help"), container=right,
     )  # fmt: skip
     st.caption(t(f"drift.kind_explain_{kind}"))
     return kind, strength, feature
@@ -258,8 +258,8 @@ def timeline_tab() -> None:
     left, middle, right = st.columns(3)
     start = left.slider(t("drift.tl_start"), drift.CHART_BASELINE_WEEKS + 1, 20, 10, key=f"{P}_tl_start")
     delay = middle.slider(t("drift.tl_delay"), 0, 6, 2, key=f"{P}_tl_delay")
-    margin = right.slider(t("drift.tl_margin"), -0.05, 0.15, 0.05, 0.01, key=f"{P}_tl_margin",
-                          help=t("drift.tl_margin_help"))  # fmt: skip
+    margin = decimal_slider(t("drift.tl_margin"), -0.05, 0.15, 0.05, 0.01, key=f"{P}_tl_margin",
+                            help=t("drift.tl_margin_help"), container=right)  # fmt: skip
     statistics = list(drift.monitored_statistics())
     left, right = st.columns([3, 1])
     statistic = left.selectbox(
@@ -313,9 +313,9 @@ def _threshold_exercise(lang: str) -> None:
     settings, learner = get_settings(), current_learner()
     values = _threshold_psi(learner, len(course_data()))
     saved = drift.load_answers(settings, learner).get("psi_threshold")
-    threshold = st.slider(
+    threshold = decimal_slider(
         t("drift.thr_slider"), 0.0, 1.0, float(saved) if saved is not None else drift.THRESHOLDS["psi"], 0.005,
-        key=f"{P}_thr_value", format="%.3f",
+        key=f"{P}_thr_value",
     )  # fmt: skip
     weeks = list(range(1, len(values) + 1))
     alarms = drift.alarm_weeks(values, threshold)

@@ -11,7 +11,7 @@ from workbench.i18n import translate
 from workbench.settings import get_settings
 from workbench.ui.context import current_lang, current_learner, error_text, t
 from workbench.ui.modeling import course_data
-from workbench.ui.widgets import dataframe, number_field, show_code
+from workbench.ui.widgets import dataframe, decimal_slider, number_field, show_code
 
 P = "ch11"
 
@@ -114,7 +114,8 @@ def _simulator() -> None:
     cols = st.columns(3)
     n = cols[0].select_slider(t("experiments.n_applications"), [1000, 2000, 4000, 8000, 16000, 32000], 8000,
                               key=f"{P}_ab_n")  # fmt: skip
-    split = cols[1].slider(t("experiments.split"), 0.1, 0.9, 0.5, 0.05, key=f"{P}_ab_split")
+    split = decimal_slider(t("experiments.split"), 0.1, 0.9, 0.5, 0.05, key=f"{P}_ab_split", container=cols[1],
+                           percent=True)  # fmt: skip
     days = cols[2].slider(t("experiments.days"), 5, 60, 20, key=f"{P}_ab_days")
     if st.button(t("experiments.run_ab"), key=f"{P}_ab_run", type="primary", icon=":material/science:"):
         path = get_settings().data_path
@@ -200,12 +201,12 @@ def bandits_tab() -> None:
     k = st.slider(t("experiments.n_arms"), 2, 5, len(experiments.DEFAULT_RATES), key=f"{P}_bandit_k")
     defaults = [*experiments.DEFAULT_RATES, 0.5, 0.6][:k]
     cols = st.columns(k)
-    rates = [cols[j].slider(t("experiments.arm_rate", arm=j + 1), 0.0, 1.0, float(defaults[j]), 0.01,
-                            key=f"{P}_bandit_rate_{j}") for j in range(k)]  # fmt: skip
+    rates = [decimal_slider(t("experiments.arm_rate", arm=j + 1), 0.0, 1.0, float(defaults[j]), 0.01,
+                            key=f"{P}_bandit_rate_{j}", container=cols[j], percent=True) for j in range(k)]  # fmt: skip
     cols = st.columns(3)
     horizon = cols[0].select_slider(t("experiments.horizon"), [1000, 2000, 5000, 10000, 20000],
                                     experiments.DEFAULT_HORIZON, key=f"{P}_bandit_horizon")  # fmt: skip
-    epsilon = cols[1].slider("ε", 0.0, 0.5, 0.1, 0.01, key=f"{P}_bandit_epsilon")
+    epsilon = decimal_slider("ε", 0.0, 0.5, 0.1, 0.01, key=f"{P}_bandit_epsilon", container=cols[1])
     runs = cols[2].slider(t("experiments.runs"), 1, 50, 20, key=f"{P}_bandit_runs")
     if st.button(t("experiments.run_bandits"), key=f"{P}_bandit_run", type="primary", icon=":material/casino:"):
         bar = st.progress(0.0, text=t("experiments.simulating"))
@@ -312,7 +313,7 @@ def business_tab() -> None:
 
     model = st.selectbox(t("experiments.model_for_bands"), list(MODEL_NAMES), key=f"{P}_bands_model",
                          format_func=lambda m: translate(f"model.name_{m}", lang))  # fmt: skip
-    threshold = st.slider(t("experiments.threshold"), 0.0, 1.0, 0.5, 0.01, key=f"{P}_threshold")
+    threshold = decimal_slider(t("experiments.threshold"), 0.0, 1.0, 0.5, 0.01, key=f"{P}_threshold")
     curve = experiments.profit_curve(portfolio.probabilities[model], portfolio.repaid, gain, loss)
     at = curve.loc[(curve["threshold"] - threshold).abs().idxmin()]
     best_t, best_p = experiments.best_threshold(curve)

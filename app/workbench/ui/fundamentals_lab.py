@@ -12,7 +12,7 @@ from workbench.i18n import pick, translate
 from workbench.settings import get_settings
 from workbench.ui.context import current_lang, current_learner, t
 from workbench.ui.modeling import course_data
-from workbench.ui.widgets import dataframe, number_field, show_code
+from workbench.ui.widgets import dataframe, decimal_slider, number_field, show_code
 
 P = "ch02"  # widget key prefix
 CHAPTER = "02_fundamentals"
@@ -262,7 +262,7 @@ def numpy_tab() -> None:
         t("fundamentals.n_rows"), [10_000, 50_000, 100_000, 200_000, 500_000, 1_000_000], value=100_000,
         key=f"{P}_numpy_rows", format_func=lambda n: fmt.integer(n, lang),
     )  # fmt: skip
-    rate = right.slider(t("fundamentals.rate"), 0.0, 10.0, 4.0, 0.1, key=f"{P}_numpy_rate")
+    rate = decimal_slider(t("fundamentals.rate"), 0.0, 10.0, 4.0, 0.1, key=f"{P}_numpy_rate", container=right)
     if st.button(t("fundamentals.numpy_run"), key=f"{P}_numpy_run", type="primary", icon=":material/timer:"):
         with st.spinner(t("fundamentals.numpy_running", n=n_rows)):
             st.session_state[f"{P}_numpy_result"] = fu.compare_loop_numpy(df, int(n_rows), float(rate))

@@ -14,7 +14,7 @@ from workbench.i18n import translate
 from workbench.settings import get_settings
 from workbench.ui.context import current_lang, current_learner, error_text, t
 from workbench.ui.modeling import course_data, model_form
-from workbench.ui.widgets import dataframe, live_log, number_field, show_code
+from workbench.ui.widgets import dataframe, decimal_slider, live_log, number_field, show_code
 
 P = "ch05"  # widget key prefix
 
@@ -138,7 +138,7 @@ def runs_tab(all_runs: pd.DataFrame) -> None:
         t("mlflow.filter_metric"), METRIC_CHOICES, key=f"{P}_filter_metric",
         format_func=lambda m: translate(f"model.metric_{m}", lang),
     )  # fmt: skip
-    minimum = last.slider(t("mlflow.filter_min"), 0.0, 1.0, 0.0, 0.01, key=f"{P}_filter_min")
+    minimum = decimal_slider(t("mlflow.filter_min"), 0.0, 1.0, 0.0, 0.01, key=f"{P}_filter_min", container=last)
     runs = tracking.filter_runs(
         all_runs, learner=learner if who == "me" else None, model=model or None, metric=metric,
         min_metric=minimum if minimum > 0 else None,

@@ -11,7 +11,7 @@ from workbench import formatting as fmt
 from workbench.i18n import translate
 from workbench.settings import get_settings
 from workbench.ui.context import current_lang, t
-from workbench.ui.widgets import dataframe
+from workbench.ui.widgets import dataframe, decimal_slider
 
 
 @st.cache_data(show_spinner=False)
@@ -56,7 +56,7 @@ def model_form(prefix: str, default_model: str = "logistic_regression") -> tuple
                 )  # fmt: skip
                 params[spec.name] = float(10**exponent)
             else:
-                params[spec.name] = st.slider(
+                params[spec.name] = decimal_slider(
                     label, float(spec.low), float(spec.high), float(spec.default), float(spec.step), key=key
                 )
     return model_name, params

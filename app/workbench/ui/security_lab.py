@@ -12,7 +12,7 @@ from workbench.i18n import translate
 from workbench.settings import get_settings
 from workbench.ui.context import current_lang, current_learner, error_text, t
 from workbench.ui.modeling import course_data
-from workbench.ui.widgets import dataframe, number_field, show_code
+from workbench.ui.widgets import dataframe, decimal_slider, number_field, show_code
 
 P = "ch11"
 
@@ -123,7 +123,8 @@ def evasion_section() -> None:
     st.subheader(t("security.white_box_title"))
     st.markdown(t("security.white_box_intro"))
     left, middle, right = st.columns(3)
-    eps = left.slider(t("security.eps"), 0.1, 3.0, 2.0, 0.1, key=f"{P}_wb_eps", help=t("security.eps_help"))
+    eps = decimal_slider(t("security.eps"), 0.1, 3.0, 2.0, 0.1, key=f"{P}_wb_eps", help=t("security.eps_help"),
+                         container=left)  # fmt: skip
     method = middle.radio(t("security.method"), ["fgsm", "pgd"], horizontal=True, key=f"{P}_wb_method",
                           format_func=lambda m: translate(f"security.attack_{m}", lang))  # fmt: skip
     features = right.multiselect(t("security.features"), list(FEATURES), list(NUMERIC_FEATURES),
@@ -319,7 +320,7 @@ def poisoning_section() -> None:
                   formats={t("security.col_rate"): "percent:0", t("security.col_accuracy"): "number:3"})  # fmt: skip
 
     st.markdown(t("security.backdoor_intro", trigger=security.BACKDOOR_TRIGGER))
-    rate = st.slider(t("security.poison_rate"), 0.01, 0.2, 0.05, 0.01, key=f"{P}_backdoor_rate")
+    rate = decimal_slider(t("security.poison_rate"), 0.01, 0.2, 0.05, 0.01, key=f"{P}_backdoor_rate")
     if st.button(t("security.run_backdoor"), key=f"{P}_backdoor_run", icon=":material/pest_control:"):
         try:
             st.session_state[f"{P}_backdoor"] = security.backdoor_attack(victim("random_forest", {"n_estimators": 50}),
@@ -503,7 +504,7 @@ def defenses_section() -> None:
 
     lang = current_lang()
     st.markdown(t("security.defenses_intro"))
-    eps = st.slider(t("security.eps"), 0.1, 3.0, 1.0, 0.1, key=f"{P}_def_eps")
+    eps = decimal_slider(t("security.eps"), 0.1, 3.0, 1.0, 0.1, key=f"{P}_def_eps")
     if st.button(t("security.run_defenses"), key=f"{P}_def_run", type="primary", icon=":material/shield:"):
         progress = _progress(t("security.defending"))
         target = victim("logistic_regression")

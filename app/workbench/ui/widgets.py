@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Callable, Mapping
 
@@ -80,6 +81,42 @@ def dataframe(frame: pd.DataFrame, formats: Mapping[str, str | Callable] | None 
     kwargs.setdefault("hide_index", True)
     kwargs.setdefault("width", "stretch")
     return st.dataframe(localized_table(frame, formats), **kwargs)
+
+
+def decimal_slider(
+    label: str,
+    min_value: float,
+    max_value: float,
+    value: float,
+    step: float,
+    *,
+    key: str,
+    help: str | None = None,  # noqa: A002 - Streamlit's name
+    disabled: bool = False,
+    container=None,
+    percent: bool = False,
+) -> float:
+    """A slider over decimal numbers that shows them the learner's way (`0,05`), where `st.slider` writes `0.05`.
+
+    A `st.select_slider` over the values `min_value, min_value + step, …, max_value`; returns the chosen float.
+    With `percent`, the values are fractions shown as percentages (`0.15` → `15 %`).
+    """
+    box = container if container is not None else st
+    lang = current_lang()
+    digits = max(0, -math.floor(math.log10(step) + 1e-9)) if step < 1 else 0
+    count = int(round((max_value - min_value) / step))
+    options = [round(min_value + i * step, digits + 2) for i in range(count + 1)]
+    start = min(options, key=lambda option: abs(option - value))
+    def shown(v: float) -> str:
+        return fmt.percent(v, lang, max(digits - 2, 0)) if percent else fmt.number(v, lang, digits)
+
+    if key in st.session_state:  # the learner's value (or one set by the app): keep it, on the nearest option
+        current = st.session_state[key]
+        if current not in options:
+            st.session_state[key] = min(options, key=lambda option: abs(option - float(current)))
+        start = None
+    return box.select_slider(label, options, **({} if start is None else {"value": start}), key=key, help=help,
+                             disabled=disabled, format_func=shown)  # fmt: skip
 
 
 def number_field(
