@@ -62,3 +62,36 @@ def test_a_right_quiz_answer_in_the_browser_counts(page, app_url) -> None:
     wait_until_idle(page)
     page.get_by_text("Bonne réponse").first.wait_for(timeout=15_000)
     page.get_by_text(f"1 sur {total} exercices réussis").wait_for(timeout=30_000)
+
+
+def test_streamlit_s_own_texts_and_the_tab_title_are_in_the_learner_s_language(page, app_url) -> None:
+    """The browser tab names the page; the file uploader and "Press Enter" read French (Streamlit writes English)."""
+    page.goto(f"{app_url}/07_web_apps_api")
+    wait_until_idle(page)
+    assert page.title() == "VII. Applications web et API · Atelier MLOps"
+    page.get_by_role("tab", name="Lot (CSV)").click()
+    dropzone = page.locator('[data-testid="stFileUploaderDropzone"]').first
+    dropzone.wait_for(timeout=30_000)
+    shown = page.evaluate(
+        """() => {
+          const after = (selector) => getComputedStyle(document.querySelector(selector), '::after').content;
+          const hidden = (selector) => getComputedStyle(document.querySelector(selector)).fontSize;
+          const instructions = '[data-testid="stFileUploaderDropzoneInstructions"] span';
+          const button = '[data-testid="stFileUploaderDropzone"] button p';
+          return [after(instructions), hidden(instructions), after(button), hidden(button)];
+        }"""
+    )
+    assert shown == ['"20 Mo au plus par fichier"', "0px", '"Parcourir"', "0px"]  # English hidden, French shown
+    name = page.locator('[data-testid="stSidebar"] input[type="text"]').first
+    name.click()
+    name.press("End")
+    name.type("x")
+    hint = page.locator('[data-testid="InputInstructions"] > span').first
+    hint.wait_for(state="attached", timeout=10_000)  # zero-sized: its English is hidden
+    assert page.evaluate(
+        "(e) => getComputedStyle(e, '::after').content", hint.element_handle()
+    ) == '"Entrée pour valider"'
+    page.locator('[data-testid="stSidebar"]').get_by_text("English", exact=True).click()
+    page.wait_for_function("document.title.startsWith('VII. Web apps') || document.title.includes('Workbench')")
+    wait_until_idle(page)
+    assert page.title().endswith("· MLOps Workbench")
