@@ -95,3 +95,42 @@ def test_streamlit_s_own_texts_and_the_tab_title_are_in_the_learner_s_language(p
     page.wait_for_function("document.title.startsWith('VII. Web apps') || document.title.includes('Workbench')")
     wait_until_idle(page)
     assert page.title().endswith("· MLOps Workbench")
+
+
+CUT_LABELS_JS = """() => {
+  const selectors = ['[data-testid="stMetricLabel"]', '[data-testid="stMetricValue"]', '[data-testid="stMetricDelta"]',
+                     '[data-testid="stButton"] button', '[data-testid="stWidgetLabel"]', '[data-testid="stTab"]',
+                     '[data-testid="stDownloadButton"] button', '[data-testid="stPageLink"]'];
+  const cut = [];
+  for (const selector of selectors) for (const element of document.querySelectorAll(selector)) {
+    if (!element.offsetParent) continue;
+    for (const part of [element, ...element.querySelectorAll('*')]) {
+      if (part.clientWidth > 0 && part.scrollWidth > part.clientWidth + 1 && getComputedStyle(part).overflow !== 'visible') {
+        cut.push(element.innerText.replace(/\\s+/g, ' ').trim());
+        break;
+      }
+    }
+  }
+  return cut;
+}"""
+
+
+def test_no_label_is_cut_in_french_on_a_laptop_screen(browser, app_url) -> None:
+    """Metric labels, buttons, widget labels and tabs fit (Streamlit cuts them with "…" otherwise)."""
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    cut = {}
+    for name, path in PAGES:
+        page.goto(f"{app_url}/{path}")
+        wait_until_idle(page)
+        tabs = page.locator('[data-testid="stMain"] [data-testid="stTab"]')
+        found = set(page.evaluate(CUT_LABELS_JS))
+        for i in range(tabs.count()):
+            if tabs.nth(i).is_visible():
+                tabs.nth(i).click()
+                page.wait_for_timeout(300)
+                found |= set(page.evaluate(CUT_LABELS_JS))
+        if found:
+            cut[name] = sorted(found)
+    context.close()
+    assert cut == {}

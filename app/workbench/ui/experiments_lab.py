@@ -135,13 +135,15 @@ def _simulator() -> None:
         st.info(t("experiments.no_registry_pair"), icon=":material/info:")
     analysis = result.analysis
     cols = st.columns(4)
+    models = {arm: experiments.model_label(result.models[arm], lang) for arm in ("A", "B")}
     for col, arm in zip(cols[:2], ("A", "B")):
-        col.metric(t("experiments.arm_metric", arm=arm, model=experiments.model_label(result.models[arm], lang)),
-                   _pct(result.defaults[arm] / result.approved[arm]),
-                   help=t("experiments.arm_help", approved=result.approved[arm], applications=result.applications[arm]))  # fmt: skip
+        col.metric(t("experiments.arm_metric", arm=arm), _pct(result.defaults[arm] / result.approved[arm]),
+                   help=t("experiments.arm_help", model=models[arm], approved=result.approved[arm],
+                          applications=result.applications[arm]))  # fmt: skip
     cols[2].metric(t("experiments.p_value"), fmt.number(analysis.p_value, lang, 4))
     cols[3].metric(t("experiments.difference"), fmt.points(analysis.difference, lang, 2),
                    help=t("experiments.ci", low=analysis.ci_low, high=analysis.ci_high))  # fmt: skip
+    st.caption(t("experiments.arms_models", a=models["A"], b=models["B"]))
     message = t(f"experiments.decision_{analysis.decision}", low=analysis.ci_low, high=analysis.ci_high,
                 z=analysis.z, p=analysis.p_value)  # fmt: skip
     (st.success if analysis.decision == "adopt_b" else st.warning if analysis.decision == "keep_a" else st.info)(

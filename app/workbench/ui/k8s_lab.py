@@ -203,7 +203,7 @@ def autoscale_tab() -> None:
     cols = st.columns(4)
     peak = cols[0].slider(t("k8s.peak_rps"), 50, 1500, int(scenario["peak_rps"]), 50, key=f"{P}_peak")
     slo = cols[1].slider(t("k8s.slo_ms"), 50, 1000, int(scenario["slo_ms"]), 10, key=f"{P}_slo")
-    spike = cols[2].toggle(t("k8s.spike"), False, key=f"{P}_spike")
+    spike = cols[2].toggle(t("k8s.spike"), False, key=f"{P}_spike", help=t("k8s.spike_help"))
     capacity = cols[3].slider(t("k8s.pod_capacity"), 10, 100, 40, 5, key=f"{P}_capacity")
     cols = st.columns(4)
     low = cols[0].slider(t("k8s.min_replicas"), 1, 20, 2, key=f"{P}_sim_min")
