@@ -46,6 +46,9 @@ def _threshold_psi(learner: str, n_rows: int) -> np.ndarray:
 def _styled(table: pd.DataFrame, mask: pd.DataFrame):
     """Drifting cells in red; numbers with 4 decimals (the learner's way), "—" where a statistic does not apply."""
     lang = current_lang()
+    first = [t("drift.col_feature"), t("drift.col_kind"), t("drift.col_verdict"), t("drift.col_decision")]
+    order = [c for c in first if c in table] + [c for c in table.columns if c not in first]  # the verdict in view
+    table, mask = table[order], mask[order]
     shown = table.copy()
     for column in shown.columns:
         if pd.api.types.is_float_dtype(shown[column]):
@@ -125,7 +128,9 @@ def drift_tab() -> None:
         st.success(t("drift.no_drift"), icon=":material/check_circle:")
     table, mask = drift.wide_table(report, lang)
     st.dataframe(_styled(table, mask), hide_index=True, width="stretch", key=f"{P}_lab_table",
-                 height=35 * (len(table) + 1) + 3)  # fmt: skip
+                 height=35 * (len(table) + 1) + 3,
+                 column_config={t("drift.col_feature"): st.column_config.Column(pinned=True),
+                                t("drift.col_kind"): st.column_config.TextColumn(width="medium")})  # fmt: skip
     st.caption(t("drift.table_caption", **{k: v for k, v in drift.THRESHOLDS.items()}))
     with st.expander(t("drift.formulas"), icon=":material/function:"):
         for name in (*drift.STATISTICS, "missing"):
@@ -451,6 +456,8 @@ def _live_view(lang: str, window: int) -> None:
         st.subheader(t("monitoring.drift_title", n=report.n_current))
         table, mask = drift.wide_table(report, lang)
         st.dataframe(_styled(table, mask), hide_index=True, width="stretch", key=f"{P}_live_drift",
-                     height=35 * (len(table) + 1) + 3)  # fmt: skip
+                     height=35 * (len(table) + 1) + 3,
+                     column_config={t("drift.col_feature"): st.column_config.Column(pinned=True),
+                                t("drift.col_kind"): st.column_config.TextColumn(width="medium")})  # fmt: skip
     prom = last["snapshot"].total("workbench_api_recent_input_missing_ratio", feature="Credit_History")
     st.caption(t("monitoring.prometheus_gauge", value=prom, n=ops.recent_window, at=time.strftime("%H:%M:%S")))
