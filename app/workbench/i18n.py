@@ -36,7 +36,7 @@ from workbench.settings import LANGUAGES
 #: A bilingual text: one string, or one string per plural category (`one`, `other`, …).
 Text = str | dict[str, str]
 #: French words that drop their vowel before a word starting with a vowel or a mute h ("de" → "d'").
-_ELIDED = re.compile(r"(?<![\w'’])(de|que|le|la|je|me|te|se|ne|jusque|lorsque|puisque) $", re.IGNORECASE)
+_ELIDED = re.compile(r"(?<![\w'’])(de|que|le|la|je|me|te|se|ne|jusque|lorsque|puisque) (?P<markup>[*_]*)$", re.IGNORECASE)
 _VOWEL = re.compile(r"[aeiouyhàâäéèêëîïôöùûüœæ]", re.IGNORECASE)
 
 STRINGS_DIR = Path(__file__).with_name("strings")
@@ -84,8 +84,8 @@ class _Formatter(string.Formatter):
             text = self.format_field(self.convert_field(value, conversion), spec or "")
             if self.lang == "fr" and isinstance(value, str) and _VOWEL.match(text):
                 before = "".join(out)
-                if elided := _ELIDED.search(before):
-                    out = [before[: elided.end() - 2] + "'"]
+                if elided := _ELIDED.search(before):  # "de **Alice" → "d'**Alice"
+                    out = [before[: elided.end(1) - 1] + "'" + elided["markup"]]
             out.append(text)
         return "".join(out)
 

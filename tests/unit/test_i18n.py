@@ -159,3 +159,14 @@ def test_elision_only_touches_whole_words_before_a_value() -> None:
     assert fr.format("Code {a} ; mode {a}", a="alpha") == "Code alpha ; mode alpha"  # "Code"/"mode" end in "de"/"e"
     assert fr.format("de `{a}`", a="alpha") == "de `alpha`"  # code stays as written
     assert fr.format("de {n} runs", n=11) == "de 11 runs"
+
+
+def test_the_course_s_own_texts_agree_in_number_and_elide() -> None:
+    """The two bugs seen in class: "Comparer les 1 runs" and "de Alice"."""
+    assert translate("mlflow.compare_button", "fr", n=1) == "Comparer le run choisi"
+    assert translate("mlflow.compare_button", "fr", n=3) == "Comparer les 3 runs choisis"
+    assert translate("mlflow.compare_button", "en", n=1) == "Compare the chosen run"
+    assert translate("home.reset_confirm", "fr", learner="Alice") == "Je confirme : effacer la progression d'Alice"
+    assert translate("home.reset_confirm", "fr", learner="Bob") == "Je confirme : effacer la progression de Bob"
+    assert translate("home.glossary_count", "fr", n=0) == "0 terme"
+    assert "réussis d'**Alice**, dans" in translate("home.reset_text", "fr", learner="Alice")
