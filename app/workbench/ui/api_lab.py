@@ -108,12 +108,10 @@ def _application_form() -> dict:
             field, options, index=options.index(example[field]), key=f"{P}_form_{field}",
             format_func=lambda v: unknown if v is None else v,
         )  # fmt: skip
-    values["ApplicantIncome"] = left.number_input("ApplicantIncome", 0, 1_000_000, example["ApplicantIncome"], 100,
-                                                  key=f"{P}_form_ApplicantIncome")  # fmt: skip
-    values["CoapplicantIncome"] = middle.number_input("CoapplicantIncome", 0, 1_000_000, example["CoapplicantIncome"],
-                                                      100, key=f"{P}_form_CoapplicantIncome")  # fmt: skip
-    values["LoanAmount"] = right.number_input("LoanAmount", 1, 10_000, example["LoanAmount"], 5,
-                                              key=f"{P}_form_LoanAmount")  # fmt: skip
+    for column, field, low, high in ((left, "ApplicantIncome", 0, 1_000_000), (middle, "CoapplicantIncome", 0, 1_000_000),
+                                     (right, "LoanAmount", 1, 10_000)):
+        values[field] = number_field(field, key=f"{P}_form_{field}", value=example[field], min_value=low,
+                                     max_value=high, integer=True, container=column)  # None: explained, not sent
     terms = [360, 180, 480, 300, 240, 120, 84, 60, 36, 12, None]
     values["Loan_Amount_Term"] = left.selectbox("Loan_Amount_Term", terms, key=f"{P}_form_Loan_Amount_Term",
                                                 format_func=lambda v: unknown if v is None else str(v))  # fmt: skip
@@ -129,7 +127,8 @@ def predict_tab() -> None:
     st.markdown(t("api.form_intro"))
     application = _application_form()
     endpoint = st.radio(t("api.endpoint"), ["/predict", "/predict_status"], horizontal=True, key=f"{P}_endpoint")
-    if st.button(t("api.send"), key=f"{P}_send", type="primary", icon=":material/send:"):
+    incomplete = any(application[f] is None for f in ("ApplicantIncome", "CoapplicantIncome", "LoanAmount"))
+    if st.button(t("api.send"), key=f"{P}_send", type="primary", icon=":material/send:", disabled=incomplete):
         if _api_is_up():
             result = api_client.predict(application, path=endpoint)
             api_lab.record_call(get_settings(), current_learner(), result)
