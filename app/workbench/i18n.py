@@ -12,7 +12,8 @@ side, so a missing translation is visible in review and caught by the tests::
 
 Values are written the language's way: a placeholder with a format spec (`{f1:.2f}`, `{share:.1%}`,
 `{gap:+.1pp}` for percentage points) gives `0,85` and `77,2 %` in French (see `workbench.formatting`).
-A text that depends on a count has one form per CLDR plural category, chosen by the value of `{n}`::
+A text that depends on a count has one form per CLDR plural category, chosen by the value of `{n}` (plus an
+optional `zero` form, used for 0 whatever the language's rule)::
 
     compare:
       fr: {one: "Comparer {n} run", other: "Comparer les {n} runs"}
@@ -102,7 +103,8 @@ def translate(key: str, lang: str, /, **values: object) -> str:
     text = texts.get(lang) or texts.get("fr") or key
     if isinstance(text, dict):
         count = values.get("n", values.get("count", 0))
-        text = text.get(plural_category(count, lang)) or text.get("other") or next(iter(text.values()))
+        form = "zero" if count == 0 and "zero" in text else plural_category(count, lang)  # "zero": nothing chosen
+        text = text.get(form) or text.get("other") or next(iter(text.values()))
     return _Formatter(lang).format(text, **values) if values else text
 
 

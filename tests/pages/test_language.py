@@ -122,5 +122,7 @@ def test_lab_results_speak_one_language(page, lang) -> None:
     at = open_app(lang, page, timeout=300)
     SCENARIOS[page](at)
     runs = tracking.search_runs() if page == "05_mlflow" else None
-    names = tuple(runs["run_name"].dropna()) if runs is not None else ()  # run names are the learner's data
+    # the learner's data: run names, and the keys the runs logged (shown as MLflow stores them)
+    names = () if runs is None else (*runs["run_name"].dropna(), *(c.split(".", 1)[1] for c in runs.columns if "." in c),
+                                     *(k for r in runs["run_id"] for k in tracking.run_detail(r, lang).tags))
     assert_one_language(at, lang, data=names)

@@ -141,7 +141,7 @@ def page_texts(at) -> list[Text]:
             for column in frame.columns:
                 if f"col:{column}" not in hidden and str(column) not in hidden:
                     texts.append(Text(f"{where} column", str(column), True))
-            if frame.index.dtype == object:
+            if pd.api.types.is_object_dtype(frame.index) or pd.api.types.is_string_dtype(frame.index):
                 texts.extend(Text(f"{where} row label", str(i), True) for i in frame.index)
         elif kind == "progress":
             texts.append(Text(where, str(node.proto.text)))
