@@ -62,6 +62,11 @@ def forms(text: Text) -> list[str]:
     return list(text.values()) if isinstance(text, dict) else [text]
 
 
+def _explains(value: object) -> bool:
+    """Whether `value` explains itself in a language (`LocalizedError`, `data.Problem`: `message(lang)`)."""
+    return not isinstance(value, type) and callable(getattr(value, "message", None))
+
+
 class _Formatter(string.Formatter):
     """`str.format` that writes numbers the way `lang` does and elides French before a vowel."""
 
@@ -69,9 +74,9 @@ class _Formatter(string.Formatter):
         self.lang = lang
 
     def format_field(self, value: object, format_spec: str) -> str:
-        if isinstance(value, LocalizedError):  # an error inside a message: explained in the same language
+        if _explains(value):  # an error or problem inside a message: explained in the same language
             value = value.message(self.lang)
-        elif isinstance(value, list | tuple) and value and all(isinstance(v, LocalizedError) for v in value):
+        elif isinstance(value, list | tuple) and value and all(_explains(v) for v in value):
             value = "; ".join(v.message(self.lang) for v in value)
         return format_value(value, format_spec, self.lang)
 

@@ -7,7 +7,7 @@ import streamlit as st
 from workbench import formatting as fmt
 from workbench.i18n import translate
 from workbench.settings import get_settings
-from workbench.ui.context import current_lang, current_learner, t
+from workbench.ui.context import current_lang, current_learner, error_text, t
 from workbench.ui.widgets import dataframe, decimal_slider, number_field, show_code
 
 P = "ch03"  # widget key prefix
@@ -28,7 +28,7 @@ def _pipeline():
     try:
         return _course_pipeline(str(path), path.stat().st_mtime if path.exists() else 0.0)
     except (OSError, ValueError) as exc:
-        st.error(t("challenges.data_error", error=str(exc)))
+        st.error(t("challenges.data_error", error=error_text(exc)))
         return None
 
 

@@ -10,7 +10,7 @@ import streamlit as st
 from workbench import formatting as fmt
 from workbench.i18n import pick, translate
 from workbench.settings import get_settings
-from workbench.ui.context import current_lang, current_learner, t
+from workbench.ui.context import current_lang, current_learner, error_text, t
 from workbench.ui.modeling import course_data
 from workbench.ui.widgets import dataframe, decimal_slider, number_field, show_code
 
@@ -23,7 +23,7 @@ def _data() -> pd.DataFrame | None:
     try:
         return course_data()
     except (OSError, ValueError) as exc:
-        st.error(t("fundamentals.data_error", error=str(exc)))
+        st.error(t("fundamentals.data_error", error=error_text(exc)))
         return None
 
 

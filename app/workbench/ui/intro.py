@@ -9,7 +9,7 @@ import streamlit as st
 from workbench.chapters import to_roman
 from workbench.i18n import pick
 from workbench.settings import get_settings
-from workbench.ui.context import current_lang, current_learner, t
+from workbench.ui.context import current_lang, current_learner, error_text, t
 from workbench.ui.modeling import course_data, model_form, show_evaluation
 from workbench.ui.widgets import dataframe, show_code
 
@@ -72,7 +72,7 @@ def first_model_lab(prefix: str) -> None:
     try:
         data = course_data()
     except (OSError, ValueError) as exc:
-        st.error(t("intro.data_error", error=str(exc)))
+        st.error(t("intro.data_error", error=error_text(exc)))
         return
     st.markdown(t("intro.first_model_intro", rows=len(data), rate=round(100 * (data[TARGET] == "Y").mean())))
     model_name, params = model_form(prefix)

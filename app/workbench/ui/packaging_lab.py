@@ -10,7 +10,7 @@ import streamlit as st
 from workbench import formatting as fmt
 from workbench.i18n import translate
 from workbench.settings import get_settings
-from workbench.ui.context import current_lang, current_learner, t
+from workbench.ui.context import current_lang, current_learner, error_text, t
 from workbench.ui.modeling import course_data, model_form
 from workbench.ui.widgets import dataframe, live_log, number_field, show_code
 
@@ -44,7 +44,7 @@ def serialization_tab() -> None:
                 X, y = split_features_target(course_data())
             except (OSError, ValueError) as exc:
                 status.update(state="error")
-                st.error(t("packaging.data_error", error=str(exc)))
+                st.error(t("packaging.data_error", error=error_text(exc)))
                 return
             pipeline = build_pipeline(model_name, params).fit(X, y)
             status.update(label=t("packaging.serialize_saving"))
