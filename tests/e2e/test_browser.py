@@ -72,6 +72,11 @@ def test_streamlit_s_own_texts_and_the_tab_title_are_in_the_learner_s_language(p
     page.get_by_role("tab", name="Lot (CSV)").click()
     dropzone = page.locator('[data-testid="stFileUploaderDropzone"]').first
     dropzone.wait_for(timeout=30_000)
+    page.wait_for_function(  # the style sheet arrives with the page's script run, possibly after the uploader
+        """() => getComputedStyle(document.querySelector('[data-testid="stFileUploaderDropzoneInstructions"] span'),
+                                  '::after').content !== 'none'""",
+        timeout=30_000,
+    )
     shown = page.evaluate(
         """() => {
           const after = (selector) => getComputedStyle(document.querySelector(selector), '::after').content;
