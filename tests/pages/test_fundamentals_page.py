@@ -142,11 +142,11 @@ def test_git_sandbox_from_init_to_merge_then_the_check_passes() -> None:
     assert_no_exception(at)
     assert "$ git merge --no-ff feature-income" in _codes(at) and "Merge made by" in _codes(at)
     figure = at.get("plotly_chart")[-1].proto.spec
-    assert "feature-income" in figure and "Historique : 3 commit(s)" in figure
+    assert "feature-income" in figure and "Historique : 3 commits" in figure
     assert "git switch main" in _codes(at)  # all the session's commands, ready to copy
 
     at.button(key="ch02_branch_merged_check").click().run()
-    assert "Bravo : 1 commit(s) faits sur la branche feature-income" in _texts(at.success)
+    assert "Bravo : 1 commit fait sur la branche feature-income" in _texts(at.success)
     done = ProgressStore(get_settings().progress_db).completed_items(get_settings().learner)
     assert "branch-merged" in done["02_fundamentals"]
 
