@@ -22,7 +22,14 @@ from numbers import Integral, Number
 
 from babel import Locale
 from babel.dates import format_date, format_skeleton, format_time
-from babel.numbers import NumberFormatError, format_currency, format_decimal, format_percent, parse_decimal
+from babel.numbers import (
+    NumberFormatError,
+    format_currency,
+    format_decimal,
+    format_percent,
+    parse_decimal,
+    parse_pattern,
+)
 from babel.units import format_unit
 
 NBSP = "\u00a0"
@@ -42,6 +49,16 @@ def locale(lang: str) -> Locale:
         return Locale.parse("fr")
 
 
+@lru_cache(maxsize=256)
+def _compiled(pattern: str):
+    """A Babel number pattern parsed once (formatting a table cell then costs a third of `format_decimal`)."""
+    return parse_pattern(pattern)
+
+
+def _decimal(value: float | int, pattern: str, lang: str) -> str:
+    return _compiled(pattern).apply(value, locale(lang))
+
+
 def _missing(value: object) -> bool:
     return value is None or (isinstance(value, float) and math.isnan(value))
 
@@ -57,7 +74,7 @@ def number(value: float | int | None, lang: str, digits: int = 2, *, sign: bool 
         return MISSING
     if isinstance(value, float) and math.isinf(value):
         return ("-" if value < 0 else "+" if sign else "") + "∞"
-    return format_decimal(value + 0, _pattern(digits, sign, grouping), locale=locale(lang))  # + 0: no "-0"
+    return _decimal(value + 0, _pattern(digits, sign, grouping), lang)  # + 0: no "-0"
 
 
 def number_auto(value: float | int | None, lang: str, max_digits: int = 4, *, grouping: bool = True) -> str:
@@ -65,7 +82,7 @@ def number_auto(value: float | int | None, lang: str, max_digits: int = 4, *, gr
     if _missing(value):
         return MISSING
     body = ("#,##0" if grouping else "0") + ("." + "#" * max_digits if max_digits > 0 else "")
-    return format_decimal(value + 0, body, locale=locale(lang))
+    return _decimal(value + 0, body, lang)
 
 
 def integer(value: float | int | None, lang: str, *, sign: bool = False) -> str:

@@ -73,6 +73,8 @@ def localized_table(frame: pd.DataFrame, formats: Mapping[str, str | Callable] |
             formatters[column] = _cell_formatter(formats[column], lang)
         elif pd.api.types.is_float_dtype(frame[column]):
             formatters[column] = lambda v: fmt.number_auto(v, lang)
+    if not formatters:  # nothing to write differently: no Styler (its rendering costs ~0.1 s per 10,000 cells)
+        return frame
     return frame.style.format(formatters, na_rep=fmt.MISSING)
 
 
