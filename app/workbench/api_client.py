@@ -225,15 +225,15 @@ def single_vs_batch(rows: int, settings: Settings | None = None) -> SingleVsBatc
     """Time `rows` applications sent one by one (one connection) and as one /predict/batch call.
 
     Raises:
-        RuntimeError: the API answered an error.
+        ServiceError (a RuntimeError): the API answered an error.
     """
     from workbench.loadtest import json_bodies, run_load
 
     applications = sample_applications(rows, seed=2)
     single = run_load(api_url(settings) + "/predict", json_bodies(applications), rows, 1)
     if single.ok != rows:
-        raise RuntimeError(f"{rows - single.ok} single requests failed")
+        raise services.ServiceError("single_requests_failed", n=rows - single.ok)
     batch = run_load(api_url(settings) + "/predict/batch", json_bodies([applications]), 1, 1)
     if batch.ok != 1:
-        raise RuntimeError("the batch request failed")
+        raise services.ServiceError("batch_request_failed")
     return SingleVsBatch(rows, single.seconds, batch.seconds)

@@ -29,6 +29,7 @@ from workbench.data import (
     validate_loan_frame,
 )
 from workbench.exercises import CheckContext, CheckResult
+from workbench.formatting import localize_figure, percent_axis
 from workbench.i18n import pick, translate
 from workbench.learner_files import read_json, write_json
 from workbench.settings import Settings
@@ -505,12 +506,13 @@ def feedback_figure(sim: FeedbackSimulation, margin: float, lang: str, fixed: fl
         title=translate("challenges.fig_title", lang),
         xaxis_title=translate("challenges.fig_week", lang),
         yaxis_title=translate("challenges.fig_accuracy", lang),
-        yaxis_tickformat=".0%",
         height=430,
         margin={"l": 10, "r": 10, "t": 50, "b": 10},
         legend={"orientation": "h", "y": -0.2},
     )
-    return fig
+    shown = [*sim.accuracy, *sim.baseline, *(sim.baseline + margin), fixed]
+    fig.update_yaxes(**percent_axis(min(shown), max(shown), lang))
+    return localize_figure(fig, lang)
 
 
 def threshold_path(settings: Settings, learner: str) -> Path:

@@ -18,7 +18,7 @@ from typing import IO
 import numpy as np
 import pandas as pd
 
-from workbench.i18n import translate
+from workbench.i18n import LocalizedError, translate
 from workbench.settings import get_settings
 
 ID = "Loan_ID"
@@ -343,14 +343,21 @@ def load_course_data(path: Path | None = None) -> pd.DataFrame:
     """The course dataset the labs use: `WORKBENCH_DATA` if set, else the shipped `data/loan.csv`.
 
     Raises:
-        ValueError: the file fails validation or has no `Loan_Status` column (a lab needs labels);
-            the message lists the problems in English.
+        CourseDataError (a ValueError): the file fails validation or has no `Loan_Status` column (a lab needs
+            labels); `str()` lists the problems in English, `message(lang)` in the learner's language.
     """
     result = read_loan_csv(path or get_settings().data_path)
-    if not result.ok or not result.has_target:
-        reasons = "; ".join(p.message("en") for p in result.errors) or "no Loan_Status column"
-        raise ValueError(f"course data cannot be used: {reasons}")
+    if not result.ok:
+        raise CourseDataError("course_unusable", reasons=list(result.errors))
+    if not result.has_target:
+        raise CourseDataError("course_no_target")
     return result.frame
+
+
+class CourseDataError(LocalizedError, ValueError):
+    """The course data file cannot feed the labs (strings `data.course_*`)."""
+
+    namespace = "data"
 
 
 def split_features_target(df: pd.DataFrame) -> tuple[pd.DataFrame, pd.Series]:

@@ -43,6 +43,7 @@ from workbench.data import (
     generate_loan_data,
 )
 from workbench.exercises import CheckContext, CheckResult
+from workbench.formatting import localize_figure, percent_axis
 from workbench.i18n import translate
 from workbench.learner_files import read_json, update_json
 from workbench.settings import Settings
@@ -552,7 +553,9 @@ def histogram_figure(reference: pd.DataFrame, current: pd.DataFrame, feature: st
         yaxis_title=translate("drift.share", lang), height=360, margin={"t": 50, "b": 10, "l": 10, "r": 10},
         legend={"orientation": "h", "y": 1.02, "x": 1, "xanchor": "right", "yanchor": "bottom"},
     )  # fmt: skip
-    return fig
+    shares = [v for trace in fig.data for v in trace.y]
+    fig.update_yaxes(**percent_axis(0.0, max(shares, default=0.01), lang))
+    return localize_figure(fig, lang)
 
 
 # ----------------------------------------------------------------------------------------------
@@ -912,7 +915,7 @@ def control_chart_figure(chart: ControlChart, lang: str, start_week: int | None 
         xaxis_title=translate("drift.week", lang), height=360, margin={"t": 50, "b": 10, "l": 10, "r": 10},
         showlegend=False,
     )  # fmt: skip
-    return fig
+    return localize_figure(fig, lang)
 
 
 # ----------------------------------------------------------------------------------------------
@@ -1097,7 +1100,7 @@ def retraining_figure(result: RetrainingResult, lang: str, course_threshold: flo
         height=420, margin={"t": 50, "b": 10, "l": 10, "r": 10},
         legend={"orientation": "h", "y": -0.2},
     )  # fmt: skip
-    return fig
+    return localize_figure(fig, lang)
 
 
 def retraining_code(kind: str, strength: float, start_week: int, delay: int, margin: float, seed: int = 0) -> str:

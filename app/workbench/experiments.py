@@ -21,7 +21,8 @@ import pandas as pd
 
 from workbench.data import FEATURES, TARGET, generate_loan_data
 from workbench.exercises import CheckContext, CheckResult
-from workbench.i18n import translate
+from workbench.formatting import format_value, localize_figure, percent, percent_axis
+from workbench.i18n import LocalizedError, translate
 from workbench.learner_files import read_json, update_json
 from workbench.security import one_thread
 from workbench.settings import Settings
@@ -30,8 +31,10 @@ ANSWERS_FILE = "ch11_answers.json"
 DEFAULT_SEED = 11
 
 
-class ExperimentError(ValueError):
-    """Parameters an experiment cannot run with (message for the learner)."""
+class ExperimentError(LocalizedError, ValueError):
+    """Parameters an experiment cannot run with (`message(lang)` for the learner, `experiments.err_*`)."""
+
+    namespace = "experiments"
 
 
 # --------------------------------------------------------------------------------------------
@@ -74,11 +77,11 @@ def sample_size(baseline: float, mde: float, alpha: float = 0.05, power: float =
 
     p_b = baseline + mde
     if not (0 < baseline < 1 and 0 < p_b < 1):
-        raise ExperimentError("both rates must be strictly between 0 and 1")
+        raise ExperimentError("err_rates")
     if mde == 0:
-        raise ExperimentError("the minimum detectable effect cannot be zero")
+        raise ExperimentError("err_zero_effect")
     if not (0 < alpha < 1 and 0 < power < 1):
-        raise ExperimentError("alpha and power must be strictly between 0 and 1")
+        raise ExperimentError("err_alpha_power")
     z = _z(1 - alpha / 2) + _z(power)
     n = z**2 * (baseline * (1 - baseline) + p_b * (1 - p_b)) / mde**2
     h = abs(proportion_effectsize(p_b, baseline))
@@ -145,7 +148,7 @@ def analyse_ab(successes_a: int, n_a: int, successes_b: int, n_b: int, alpha: fl
         ExperimentError: empty arms or counts out of range.
     """
     if n_a <= 0 or n_b <= 0 or not (0 <= successes_a <= n_a and 0 <= successes_b <= n_b):
-        raise ExperimentError("each arm needs units, and at most as many events as units")
+        raise ExperimentError("err_counts")
     from scipy.stats import norm
 
     rate_a, rate_b = successes_a / n_a, successes_b / n_b
@@ -243,7 +246,7 @@ def simulate_ab(
         ExperimentError: bad sizes, or an arm approved no loan.
     """
     if not 100 <= n_applications <= 200_000 or not 0.05 <= split <= 0.95 or days < 1:
-        raise ExperimentError("use 100 to 200,000 applications, a split between 5 % and 95 %, at least one day")
+        raise ExperimentError("err_ab_sizes")
     population = generate_loan_data(n_applications, seed=seed)
     rng = np.random.default_rng(seed)
     arm = np.where(rng.random(n_applications) < split, "A", "B")
@@ -259,7 +262,7 @@ def simulate_ab(
         rows = arm == name
         counts[name] = (int(rows.sum()), int((rows & approved).sum()), int((rows & approved & ~repaid).sum()))
     if any(c[1] == 0 for c in counts.values()):
-        raise ExperimentError("one arm approved no loan: nothing to compare")
+        raise ExperimentError("err_no_approval")
     daily = []
     for d in range(days):
         upto = day <= d
@@ -327,7 +330,7 @@ def simulate_peeking(
     from scipy.stats import norm
 
     if not 0 < rate < 1 or n_per_day < 1 or days < 1 or not 10 <= n_simulations <= 100_000:
-        raise ExperimentError("rate in (0, 1), at least one unit per day and one day, 10 to 100,000 simulations")
+        raise ExperimentError("err_peeking")
     rng = np.random.default_rng(seed)
     events = rng.binomial(n_per_day, rate, size=(n_simulations, days, 2)).cumsum(axis=1)
     n = n_per_day * np.arange(1, days + 1)[None, :]
@@ -404,12 +407,12 @@ def simulate_bandits(
     rates_arr = np.asarray(rates, dtype=float)
     k = len(rates_arr)
     if k < 2 or np.any((rates_arr < 0) | (rates_arr > 1)):
-        raise ExperimentError("at least two arms, with rates between 0 and 1")
+        raise ExperimentError("err_arms")
     if not 10 <= horizon <= 200_000 or not 1 <= runs <= 200 or not 0 <= epsilon <= 1:
-        raise ExperimentError("horizon 10 to 200,000, 1 to 200 runs, epsilon in [0, 1]")
+        raise ExperimentError("err_bandit_sizes")
     unknown = set(strategies) - set(STRATEGIES)
     if unknown or not strategies:
-        raise ExperimentError(f"strategies among {', '.join(STRATEGIES)}")
+        raise ExperimentError("err_strategies", strategies=", ".join(STRATEGIES))
     rng = np.random.default_rng(seed)
     rewards = rng.random((horizon, runs, k)) < rates_arr  # the same traffic for every strategy
     best = rates_arr.max()
@@ -484,7 +487,7 @@ def risk_bands(probability: np.ndarray, repaid: np.ndarray) -> pd.DataFrame:
     """
     probability, repaid = np.asarray(probability, float), np.asarray(repaid, float)
     if len(probability) != len(repaid) or not len(probability):
-        raise ExperimentError("one probability per application, and at least one application")
+        raise ExperimentError("err_probabilities")
     index = np.clip(np.searchsorted(BAND_EDGES, probability, side="right") - 1, 0, len(BAND_NAMES) - 1)
     rows = []
     for band in reversed(range(len(BAND_NAMES))):
@@ -506,7 +509,7 @@ def profit_curve(
     Profit = gain × repaid approved loans − loss × defaulted approved loans (refused loans earn nothing).
     """
     if gain < 0 or loss < 0:
-        raise ExperimentError("gain and loss are amounts: they cannot be negative")
+        raise ExperimentError("err_negative_amounts")
     probability, repaid = np.asarray(probability, float), np.asarray(repaid).astype(bool)
     thresholds = np.round(np.linspace(0, 1, 101), 2) if thresholds is None else np.asarray(thresholds, float)
     approve = probability[None, :] >= thresholds[:, None]
@@ -526,7 +529,7 @@ def best_threshold(curve: pd.DataFrame) -> tuple[float, float]:
 def break_even_threshold(gain: float, loss: float) -> float:
     """Theoretical threshold for calibrated probabilities: approve when p·gain > (1 − p)·loss."""
     if gain + loss <= 0:
-        raise ExperimentError("gain + loss must be positive")
+        raise ExperimentError("err_gain_loss_zero")
     return loss / (gain + loss)
 
 
@@ -548,7 +551,7 @@ def build_portfolio(
     from workbench.modeling import MODEL_NAMES, train_model
 
     if not 100 <= size <= 100_000:
-        raise ExperimentError("the portfolio holds 100 to 100,000 applications")
+        raise ExperimentError("err_portfolio_size")
     portfolio = generate_loan_data(size, seed=seed)
     probabilities = {}
     for name in models or MODEL_NAMES:
@@ -589,10 +592,10 @@ def model_label(label: str, lang: str) -> str:
     return translate(f"model.name_{label}", lang) if label in MODEL_NAMES else label
 
 
-def _layout(fig, title: str, x: str, y: str, height: int = 360):
+def _layout(fig, title: str, x: str, y: str, height: int = 360, *, lang: str):
     fig.update_layout(title=title, xaxis_title=x, yaxis_title=y, height=height,
                       margin={"l": 10, "r": 10, "t": 50, "b": 10})  # fmt: skip
-    return fig
+    return localize_figure(fig, lang)
 
 
 def sample_size_figure(curve: pd.DataFrame, chosen: SampleSize, lang: str):
@@ -604,9 +607,10 @@ def sample_size_figure(curve: pd.DataFrame, chosen: SampleSize, lang: str):
     fig.add_trace(go.Scatter(x=[chosen.p_b - chosen.p_a], y=[chosen.n_per_arm], mode="markers",
                              marker={"size": 14, "symbol": "star"}, name=translate("experiments.your_design", lang)))  # fmt: skip
     fig.update_yaxes(type="log", dtick=1)
-    fig.update_xaxes(tickformat="+.1%")
+    effects = [*curve["mde"], chosen.p_b - chosen.p_a]
+    fig.update_xaxes(**percent_axis(min(effects), max(effects), lang, 1, as_points=True))  # a difference: points
     return _layout(fig, translate("experiments.ss_curve_title", lang), translate("experiments.mde", lang),
-                   translate("experiments.n_per_arm", lang))  # fmt: skip
+                   translate("experiments.n_per_arm", lang), lang=lang)  # fmt: skip
 
 
 def ab_figure(simulation: ABSimulation, lang: str):
@@ -621,11 +625,11 @@ def ab_figure(simulation: ABSimulation, lang: str):
         arms.append(f"{arm} — {model_label(simulation.models[arm], lang)}")
         rates.append(rate)
         errors.append(z * math.sqrt(rate * (1 - rate) / n))
-    fig = go.Figure(go.Bar(x=arms, y=rates, error_y={"type": "data", "array": errors}, text=[f"{r:.1%}" for r in rates],
-                           marker_color=["#636efa", "#ef553b"]))  # fmt: skip
-    fig.update_yaxes(tickformat=".0%")
+    fig = go.Figure(go.Bar(x=arms, y=rates, error_y={"type": "data", "array": errors},
+                           text=[percent(r, lang) for r in rates], marker_color=["#636efa", "#ef553b"]))  # fmt: skip
+    fig.update_yaxes(**percent_axis(0.0, max(r + e for r, e in zip(rates, errors)), lang))
     return _layout(fig, translate("experiments.ab_title", lang), translate("experiments.arm", lang),
-                   translate("experiments.default_rate", lang))  # fmt: skip
+                   translate("experiments.default_rate", lang), lang=lang)  # fmt: skip
 
 
 def p_value_figure(p_values: pd.DataFrame, alpha: float, lang: str):
@@ -633,8 +637,8 @@ def p_value_figure(p_values: pd.DataFrame, alpha: float, lang: str):
     import plotly.graph_objects as go
 
     fig = go.Figure(go.Scatter(x=p_values["day"], y=p_values["p_value"], mode="lines+markers", name="p"))
-    fig.add_hline(y=alpha, line_dash="dash", line_color="red", annotation_text=f"α = {alpha:g}")
-    return _layout(fig, translate("experiments.pvalue_title", lang), translate("experiments.day", lang), "p")
+    fig.add_hline(y=alpha, line_dash="dash", line_color="red", annotation_text=f"α = {format_value(alpha, 'g', lang)}")
+    return _layout(fig, translate("experiments.pvalue_title", lang), translate("experiments.day", lang), "p", lang=lang)
 
 
 def peeking_figure(result: PeekingResult, lang: str):
@@ -646,10 +650,12 @@ def peeking_figure(result: PeekingResult, lang: str):
                              name=translate("experiments.peek_daily", lang)))  # fmt: skip
     fig.add_trace(go.Scatter(x=[result.days], y=[result.fpr_once], mode="markers", marker={"size": 12},
                              name=translate("experiments.peek_once", lang)))  # fmt: skip
-    fig.add_hline(y=result.alpha, line_dash="dash", line_color="gray", annotation_text=f"α = {result.alpha:g}")
-    fig.update_yaxes(tickformat=".0%", rangemode="tozero")
+    fig.add_hline(y=result.alpha, line_dash="dash", line_color="gray",
+                  annotation_text=f"α = {format_value(result.alpha, 'g', lang)}")  # fmt: skip
+    highest = max([*result.stopped_by_day["stopped"], result.fpr_once, result.alpha])
+    fig.update_yaxes(**percent_axis(0.0, highest, lang), rangemode="tozero")
     return _layout(fig, translate("experiments.peek_title", lang), translate("experiments.day", lang),
-                   translate("experiments.false_positive_rate", lang))  # fmt: skip
+                   translate("experiments.false_positive_rate", lang), lang=lang)  # fmt: skip
 
 
 def regret_figure(result: BanditResult, lang: str):
@@ -661,7 +667,7 @@ def regret_figure(result: BanditResult, lang: str):
         fig.add_trace(go.Scatter(x=result.regret["step"], y=result.regret[strategy], mode="lines",
                                  name=translate(f"experiments.strategy_{strategy}", lang)))  # fmt: skip
     return _layout(fig, translate("experiments.regret_title", lang), translate("experiments.requests", lang),
-                   translate("experiments.cumulative_regret", lang))  # fmt: skip
+                   translate("experiments.cumulative_regret", lang), lang=lang)  # fmt: skip
 
 
 def reward_figure(result: BanditResult, lang: str):
@@ -673,7 +679,7 @@ def reward_figure(result: BanditResult, lang: str):
         fig.add_trace(go.Scatter(x=result.reward["step"], y=result.reward[strategy], mode="lines",
                                  name=translate(f"experiments.strategy_{strategy}", lang)))  # fmt: skip
     return _layout(fig, translate("experiments.reward_title", lang), translate("experiments.requests", lang),
-                   translate("experiments.cumulative_reward", lang))  # fmt: skip
+                   translate("experiments.cumulative_reward", lang), lang=lang)  # fmt: skip
 
 
 def share_figure(result: BanditResult, strategy: str, lang: str):
@@ -686,9 +692,10 @@ def share_figure(result: BanditResult, strategy: str, lang: str):
         rows = data[data["arm"] == arm]
         fig.add_trace(go.Scatter(x=rows["step"], y=rows["share"], stackgroup="one", mode="lines",
                                  name=translate("experiments.arm_label", lang, arm=arm + 1, rate=rate)))  # fmt: skip
-    fig.update_yaxes(tickformat=".0%", range=[0, 1])
+    fig.update_yaxes(**percent_axis(0.0, 1.0, lang), range=[0, 1])
     title = translate("experiments.share_title", lang, strategy=translate(f"experiments.strategy_{strategy}", lang))
-    return _layout(fig, title, translate("experiments.requests", lang), translate("experiments.traffic_share", lang))
+    return _layout(fig, title, translate("experiments.requests", lang), translate("experiments.traffic_share", lang),
+                   lang=lang)  # fmt: skip
 
 
 def profit_figure(portfolio: Portfolio, gain: float, loss: float, lang: str, chosen: float | None = None):
@@ -706,7 +713,7 @@ def profit_figure(portfolio: Portfolio, gain: float, loss: float, lang: str, cho
         fig.add_vline(x=chosen, line_color="red", annotation_text=translate("experiments.your_threshold", lang),
                       annotation_position="bottom right")  # fmt: skip
     return _layout(fig, translate("experiments.profit_title", lang), translate("experiments.threshold", lang),
-                   translate("experiments.profit", lang))  # fmt: skip
+                   translate("experiments.profit", lang), lang=lang)  # fmt: skip
 
 
 def bands_figure(bands: pd.DataFrame, lang: str):
@@ -718,9 +725,9 @@ def bands_figure(bands: pd.DataFrame, lang: str):
     fig.add_trace(go.Bar(x=bands["band"], y=bands["applications"], name=translate("experiments.applications", lang)))
     fig.add_trace(go.Scatter(x=bands["band"], y=bands["observed"], mode="lines+markers",
                              name=translate("experiments.observed_repayment", lang)), secondary_y=True)  # fmt: skip
-    fig.update_yaxes(tickformat=".0%", range=[0, 1], dtick=0.25, showgrid=False, secondary_y=True)
+    fig.update_yaxes(**percent_axis(0.0, 1.0, lang), range=[0, 1], showgrid=False, secondary_y=True)
     return _layout(fig, translate("experiments.bands_title", lang), translate("experiments.band", lang),
-                   translate("experiments.applications", lang))  # fmt: skip
+                   translate("experiments.applications", lang), lang=lang)  # fmt: skip
 
 
 # --------------------------------------------------------------------------------------------

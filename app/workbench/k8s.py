@@ -31,6 +31,7 @@ import numpy as np
 import pandas as pd
 
 from workbench.exercises import CheckContext, CheckResult
+from workbench.formatting import localize_figure
 from workbench.i18n import LocalizedError, translate
 from workbench.learner_files import read_json, write_json, write_text
 from workbench.lessons import load_annotations
@@ -888,7 +889,7 @@ def autoscaling_figure(result: AutoscaleResult, lang: str):
     fig.update_xaxes(title_text=tr("fig_hour"), row=3, col=1, dtick=2)
     fig.update_layout(height=760, margin={"l": 10, "r": 10, "t": 40, "b": 10},
                       legend={"orientation": "h", "yanchor": "top", "y": -0.09})  # fmt: skip
-    return fig
+    return localize_figure(fig, lang)
 
 
 def hpa_yaml(config: HpaConfig, name: str = "loan-api") -> str:

@@ -9,6 +9,7 @@ from pathlib import Path
 import plotly.graph_objects as go
 import yaml
 
+from workbench.formatting import localize_figure
 from workbench.i18n import pick, translate
 from workbench.settings import get_settings
 
@@ -93,4 +94,4 @@ def lifecycle_figure(stages: list[Stage], lang: str, selected: str | None = None
         xaxis={"visible": False, "range": [-2.2, 2.2]}, yaxis={"visible": False, "range": [-1.3, 1.3]},
         plot_bgcolor="rgba(0,0,0,0)", dragmode=False, clickmode="event+select",
     )  # fmt: skip
-    return fig
+    return localize_figure(fig, lang)

@@ -33,6 +33,7 @@ from sklearn.preprocessing import OneHotEncoder, StandardScaler
 from sklearn.tree import DecisionTreeClassifier
 
 from workbench.data import CATEGORICAL_FEATURES, FEATURES, NUMERIC_FEATURES, split_features_target
+from workbench.formatting import localize_figure, number
 from workbench.i18n import translate
 
 DEFAULT_SEED = 42
@@ -282,7 +283,7 @@ def confusion_matrix_figure(evaluation: Evaluation, lang: str) -> go.Figure:
         height=340,
         margin={"l": 10, "r": 10, "t": 50, "b": 10},
     )
-    return fig
+    return localize_figure(fig, lang)
 
 
 def roc_figure(evaluation: Evaluation, lang: str) -> go.Figure:
@@ -290,7 +291,7 @@ def roc_figure(evaluation: Evaluation, lang: str) -> go.Figure:
     fpr, tpr = evaluation.roc
     auc = evaluation.metrics["roc_auc"]
     fig = go.Figure()
-    fig.add_trace(go.Scatter(x=fpr, y=tpr, mode="lines", name=f"AUC = {auc:.3f}", line={"width": 3}))
+    fig.add_trace(go.Scatter(x=fpr, y=tpr, mode="lines", name=f"AUC = {number(auc, lang, 3)}", line={"width": 3}))
     fig.add_trace(
         go.Scatter(x=[0, 1], y=[0, 1], mode="lines", name=translate("model.chance", lang),
                    line={"dash": "dash", "color": "gray"})
@@ -303,7 +304,7 @@ def roc_figure(evaluation: Evaluation, lang: str) -> go.Figure:
         margin={"l": 10, "r": 10, "t": 50, "b": 10},
         legend={"x": 0.55, "y": 0.1},
     )
-    return fig
+    return localize_figure(fig, lang)
 
 
 def metrics_table(evaluation: Evaluation, lang: str) -> pd.DataFrame:

@@ -320,7 +320,7 @@ def alerts_table(alerts: list[Alert], lang: str) -> pd.DataFrame:
                 translate("monitoring.col_alert", lang): a.rule.name,
                 translate("monitoring.col_rule", lang): a.rule.expression,
                 translate("monitoring.col_value", lang): None if math.isnan(a.value) else round(a.value, 4),
-                translate("monitoring.col_severity", lang): a.rule.severity,
+                translate("monitoring.col_severity", lang): translate(f"monitoring.severity_{a.rule.severity}", lang),
                 translate("monitoring.col_state", lang): translate(
                     "monitoring.firing" if a.firing else "monitoring.ok", lang
                 ),

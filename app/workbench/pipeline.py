@@ -35,6 +35,7 @@ from typing import Any
 import pandas as pd
 
 from workbench.exercises import CheckContext, CheckResult
+from workbench.formatting import localize_figure, seconds
 from workbench.i18n import LocalizedError, translate
 from workbench.learner_files import read_json, write_json
 from workbench.lessons import load_annotations
@@ -821,7 +822,7 @@ def history_table(history: list[dict], lang: str) -> pd.DataFrame:
         rows.append(
             {
                 "#": h.get("number"),
-                tr("col_started"): dt.datetime.fromtimestamp(h.get("started", 0)).strftime("%Y-%m-%d %H:%M:%S"),
+                tr("col_started"): dt.datetime.fromtimestamp(h.get("started", 0)),
                 tr("col_mode"): tr(f"mode_{h.get('mode', 'delivery')}"),
                 tr("col_injection"): tr(f"injection_{h.get('injection', 'none')}"),
                 tr("col_commit"): (h.get("commit") or "")[:7],
@@ -861,13 +862,13 @@ def pipeline_figure(run: PipelineRun, lang: str):
         fig.add_annotation(x=x, y=-0.55, text=f"<b>{name}</b>", showarrow=False, font={"size": 13})
         if s.status in ("passed", "failed"):
             fig.add_annotation(
-                x=x, y=0.55, text=f"{s.seconds:.1f} s", showarrow=False, font={"size": 11, "color": "#495057"}
+                x=x, y=0.55, text=seconds(s.seconds, lang, 1), showarrow=False, font={"size": 11, "color": "#495057"}
             )
     fig.update_layout(
         height=170, margin={"l": 10, "r": 10, "t": 10, "b": 10}, plot_bgcolor="rgba(0,0,0,0)",
         xaxis={"visible": False, "range": [-0.6, len(xs) - 0.4]}, yaxis={"visible": False, "range": [-1, 1]},
     )  # fmt: skip
-    return fig
+    return localize_figure(fig, lang)
 
 
 # --------------------------------------------------------------------------------------------

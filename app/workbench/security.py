@@ -32,7 +32,8 @@ from workbench.data import (
     split_features_target,
 )
 from workbench.exercises import CheckContext, CheckResult
-from workbench.i18n import translate
+from workbench.formatting import localize_figure, number, number_auto, percent_axis
+from workbench.i18n import LocalizedError, translate
 from workbench.learner_files import read_json, write_json
 from workbench.settings import Settings
 
@@ -46,8 +47,13 @@ DEFAULT_API_FEATURES = ("ApplicantIncome", "CoapplicantIncome", "LoanAmount", "L
 FLIP_FILE = "ch11_flip.json"
 
 
-class SecurityError(ValueError):
-    """An attack or defense that cannot run with these inputs (message for the learner)."""
+class SecurityError(LocalizedError, ValueError):
+    """An attack or defense that cannot run with these inputs (`message(lang)` for the learner).
+
+    Also one problem of an invalid application (`application_problems`), keys `security.problem_*`.
+    """
+
+    namespace = "security"
 
 
 def _report(progress: Progress, fraction: float) -> None:
@@ -75,7 +81,7 @@ class Budget:
 
     def __init__(self, seconds: float) -> None:
         if seconds <= 0:
-            raise SecurityError("the time budget must be positive")
+            raise SecurityError("err_budget")
         self.seconds = float(seconds)
         self.start = time.monotonic()
 
@@ -181,7 +187,7 @@ class ModelSpace:
         """1.0 on the columns that belong to `features`, 0.0 elsewhere (what an attack may change)."""
         unknown = set(features) - set(FEATURES)
         if unknown:
-            raise SecurityError(f"unknown feature(s): {', '.join(sorted(unknown))}")
+            raise SecurityError("err_unknown_features", features=", ".join(sorted(unknown)))
         mask = np.zeros(len(self.columns))
         for feature in features:
             if feature in NUMERIC_FEATURES:
@@ -249,19 +255,21 @@ class ModelSpace:
         return out
 
 
-def application_problems(application: dict) -> list[str]:
+def application_problems(application: dict) -> list[SecurityError]:
     """What a strict validation would refuse in one application (empty when it is valid).
 
-    Each problem is `feature: reason` in plain English (shown as is in tests and logs).
+    Each problem is a `SecurityError`: `str(problem)` is `feature: reason` in English (tests, logs),
+    `problem.message(lang)` the learner's.
     """
     problems = []
     for feature in FEATURES:
         if feature not in application:
-            problems.append(f"{feature}: missing")
+            problems.append(SecurityError("problem_missing", feature=feature))
     for feature, allowed in CATEGORIES.items():
         value = application.get(feature)
         if value is not None and str(value) not in allowed:
-            problems.append(f"{feature}: {value!r} is not one of {', '.join(allowed)}")
+            problems.append(SecurityError("problem_category", feature=feature, value=repr(value),
+                                          allowed=", ".join(allowed)))  # fmt: skip
     for feature in NUMERIC_FEATURES:
         value = application.get(feature)
         if value is None or (isinstance(value, float) and math.isnan(value)):
@@ -269,13 +277,13 @@ def application_problems(application: dict) -> list[str]:
         try:
             number = float(value)
         except (TypeError, ValueError):
-            problems.append(f"{feature}: {value!r} is not a number")
+            problems.append(SecurityError("problem_not_number", feature=feature, value=repr(value)))
             continue
         low, high = NUMERIC_RANGES[feature]
         if not low <= number <= high:
-            problems.append(f"{feature}: {number:g} is outside [{low:g}, {high:g}]")
+            problems.append(SecurityError("problem_range", feature=feature, number=number, low=low, high=high))
         if feature == "Credit_History" and number not in (0.0, 1.0):
-            problems.append(f"{feature}: {number:g} is not 0 or 1")
+            problems.append(SecurityError("problem_binary", feature=feature, number=number))
     return problems
 
 
@@ -406,9 +414,9 @@ def white_box_evasion(
     from sklearn.linear_model import LogisticRegression
 
     if not isinstance(victim.model, LogisticRegression):
-        raise SecurityError("the white-box attack needs the gradients of a logistic regression")
+        raise SecurityError("err_white_box_model")
     if method not in ("fgsm", "pgd") or eps <= 0:
-        raise SecurityError("method must be 'fgsm' or 'pgd' and eps positive")
+        raise SecurityError("err_white_box_params")
     budget = Budget(budget_seconds)
     from art.attacks.evasion import FastGradientMethod, ProjectedGradientDescent
 
@@ -431,7 +439,7 @@ def white_box_evasion(
         Z_adv[chunk] = attack.generate(Z[chunk].astype(np.float32), mask=mask).astype(float)
         _report(progress, (done + 1) / len(chunks))
     if not len(rows):
-        raise SecurityError("the time budget ran out before the first rows were attacked")
+        raise SecurityError("err_budget_out_rows")
     return _evasion_result(method, victim, features, rows, Z_adv, budget.start, complete=complete, eps=eps)
 
 
@@ -451,7 +459,7 @@ def black_box_evasion(
     to the model.
     """
     if attack not in ("hopskipjump", "boundary"):
-        raise SecurityError("attack must be 'hopskipjump' or 'boundary'")
+        raise SecurityError("err_black_box_attack")
     budget = Budget(budget_seconds)
     from art.attacks.evasion import BoundaryAttack, HopSkipJump
 
@@ -480,7 +488,7 @@ def black_box_evasion(
         done = i + 1
         _report(progress, done / n)
     if done == 0:
-        raise SecurityError("the time budget ran out before the first row was attacked")
+        raise SecurityError("err_budget_out_row")
     return _evasion_result(attack, victim, features, np.arange(done), Z_adv[:done], budget.start,
                            queries=counter[0], complete=done == n)  # fmt: skip
 
@@ -546,10 +554,10 @@ def greedy_api_attack(
     budget = Budget(budget_seconds)
     unknown = set(features) - set(FEATURES)
     if unknown or not features:
-        raise SecurityError(f"choose features among {', '.join(FEATURES)}")
+        raise SecurityError("err_features_among", features=", ".join(FEATURES))
     problems = application_problems(application)
     if problems:
-        raise SecurityError("; ".join(problems))
+        raise SecurityError("err_invalid_application", problems=problems)
     queries = refused = 0
 
     def ask(candidate: dict) -> float | None:
@@ -564,7 +572,7 @@ def greedy_api_attack(
     current = dict(application)
     first = ask(current)
     if first is None:
-        raise SecurityError("the service refused the first query")
+        raise SecurityError("err_first_query_refused")
     goal = "Y" if first < 0.5 else "N"
     sign = 1.0 if goal == "Y" else -1.0
     probability, steps, used = first, [], set()
@@ -642,7 +650,7 @@ def flip_labels(y: np.ndarray, rate: float, X: pd.DataFrame, strategy: str = "ra
     into refusals (the attacker wants good customers refused), the most damaging single direction here.
     """
     if not 0 <= rate < 1:
-        raise SecurityError("the poison rate must be in [0, 1)")
+        raise SecurityError("err_poison_rate")
     rng = np.random.default_rng(seed)
     y = np.asarray(y).copy()
     n = int(round(rate * len(y)))
@@ -651,7 +659,7 @@ def flip_labels(y: np.ndarray, rate: float, X: pd.DataFrame, strategy: str = "ra
     elif strategy == "targeted":
         pool = np.flatnonzero((y == 1) & (X["Credit_History"].to_numpy() == 1))
     else:
-        raise SecurityError("strategy must be 'random' or 'targeted'")
+        raise SecurityError("err_strategy")
     chosen = rng.choice(pool, size=min(n, len(pool)), replace=False)
     y[chosen] = 1 - y[chosen]
     return y
@@ -720,7 +728,7 @@ def backdoor_attack(victim: Victim, poison_rate: float = 0.05, seed: int = 0) ->
     from sklearn.base import clone
 
     if not 0 < poison_rate < 0.5:
-        raise SecurityError("the poison rate must be in (0, 0.5)")
+        raise SecurityError("err_backdoor_rate")
     space = victim.space
     columns = [NUMERIC_FEATURES.index(f) for f in BACKDOOR_TRIGGER]
     values = np.array([(v - space.mean[j]) / space.scale[j] for j, v in zip(columns, BACKDOOR_TRIGGER.values())])
@@ -864,9 +872,9 @@ def extraction_attack(
     timeline. Stops at the end of the list or of the time budget.
     """
     if surrogate_name not in ("decision_tree", "logistic_regression"):
-        raise SecurityError("the surrogate must be a decision tree or a logistic regression")
+        raise SecurityError("err_surrogate")
     if not applications or not holdout:
-        raise SecurityError("no applications to query")
+        raise SecurityError("err_no_applications")
     budget = Budget(budget_seconds)
     obtained_rows: list[dict] = []
     answers: list[float] = []
@@ -915,9 +923,8 @@ def batch_probabilities(applications: list[dict], settings: Settings | None = No
     result = api_client.call("POST", "/predict/batch", json_body=applications, settings=settings, timeout=60)
     if not result.ok:
         detail = result.body.get("detail") if isinstance(result.body, dict) else result.body
-        raise SecurityError(f"the API would not score the {len(applications)} held-out applications in one batch "
-                            f"({result.status_code or result.error}: {detail}); restart it without a rate limit "
-                            "to measure the copy")  # fmt: skip
+        raise SecurityError("err_batch_refused", n=len(applications), status=result.status_code or result.error,
+                            detail=detail)  # fmt: skip
     return [float(p["probability"]) for p in result.body["predictions"]]
 
 
@@ -1032,7 +1039,7 @@ def burst_probe(settings: Settings, n: int = 60, progress: Progress = None) -> D
     from workbench import api_client
 
     if not 1 <= n <= 2000:
-        raise SecurityError("send between 1 and 2000 requests")
+        raise SecurityError("err_burst_size")
     statuses: dict[int, int] = {}
     start = time.monotonic()
     for i in range(n):
@@ -1121,9 +1128,9 @@ def adversarial_training(victim: Victim, eps: float = 1.0, features: Sequence[st
     from sklearn.linear_model import LogisticRegression
 
     if not isinstance(victim.model, LogisticRegression):
-        raise SecurityError("adversarial training is shown on the logistic regression")
+        raise SecurityError("err_adv_training_model")
     if eps <= 0:
-        raise SecurityError("eps must be positive")
+        raise SecurityError("err_eps")
     space = victim.space
     mask = space.mask(features)
     Z_train, Z_test = space.transform(victim.X_train), space.transform(victim.X_test)
@@ -1388,10 +1395,12 @@ def poisoning_figure(curves: dict[str, pd.DataFrame], lang: str):
     for strategy, curve in curves.items():
         fig.add_trace(go.Scatter(x=curve["rate"], y=curve["accuracy"], mode="lines+markers",
                                  name=translate(f"security.strategy_{strategy}", lang)))  # fmt: skip
-    fig.update_xaxes(tickformat=".0%")
-    fig.update_yaxes(tickformat=".0%")
-    return _layout(fig, translate("security.poison_title", lang), translate("security.poison_rate", lang),
-                   translate("security.accuracy", lang))  # fmt: skip
+    rates = [v for curve in curves.values() for v in curve["rate"]] or [0.0]
+    scores = [v for curve in curves.values() for v in curve["accuracy"]] or [0.0]
+    fig.update_xaxes(**percent_axis(min(rates), max(rates), lang))
+    fig.update_yaxes(**percent_axis(min(scores), max(scores), lang))
+    return localize_figure(_layout(fig, translate("security.poison_title", lang), translate("security.poison_rate", lang),
+                                   translate("security.accuracy", lang)), lang)  # fmt: skip
 
 
 def extraction_figure(results: dict[str, ExtractionResult], lang: str):
@@ -1402,10 +1411,11 @@ def extraction_figure(results: dict[str, ExtractionResult], lang: str):
     for name, result in results.items():
         fig.add_trace(go.Scatter(x=result.curve["queries"], y=result.curve["fidelity"], mode="lines+markers",
                                  name=translate(f"security.run_{name}", lang), cliponaxis=False))  # fmt: skip
-    fig.update_yaxes(tickformat=".0%", range=[0, 1])  # a share: never above 100 %
+    fig.update_yaxes(**percent_axis(0.0, 1.0, lang), range=[0, 1])  # a share: never above 100 %
     fig.update_xaxes(rangemode="tozero")
-    return _layout(fig, translate("security.fidelity_title", lang), translate("security.labels_obtained", lang),
-                   translate("security.fidelity", lang))  # fmt: skip
+    return localize_figure(_layout(fig, translate("security.fidelity_title", lang),
+                                   translate("security.labels_obtained", lang), translate("security.fidelity", lang)),
+                           lang)  # fmt: skip
 
 
 def timeline_figure(results: dict[str, ExtractionResult], lang: str):
@@ -1421,8 +1431,8 @@ def timeline_figure(results: dict[str, ExtractionResult], lang: str):
             fig.add_trace(go.Scatter(x=result.timeline["seconds"], y=result.timeline["refused"], mode="lines",
                                      line={"dash": "dot"},
                                      name=translate("security.refused_of", lang, run=label)))  # fmt: skip
-    return _layout(fig, translate("security.timeline_title", lang), translate("security.seconds", lang),
-                   translate("security.requests", lang))  # fmt: skip
+    return localize_figure(_layout(fig, translate("security.timeline_title", lang), translate("security.seconds", lang),
+                                   translate("security.requests", lang)), lang)  # fmt: skip
 
 
 def membership_figure(results: Sequence[MembershipResult], lang: str):
@@ -1432,12 +1442,19 @@ def membership_figure(results: Sequence[MembershipResult], lang: str):
     fig = go.Figure()
     for r in results:
         fpr, tpr = r.roc
-        name = f"{translate(f'security.mia_{r.name}', lang)} (AUC {r.auc_art:.2f})"
+        name = f"{translate(f'security.mia_{r.name}', lang)} (AUC {number(r.auc_art, lang, 2)})"
         fig.add_trace(go.Scatter(x=fpr, y=tpr, mode="lines", name=name))
     fig.add_trace(go.Scatter(x=[0, 1], y=[0, 1], mode="lines", line={"dash": "dash", "color": "gray"},
                              name=translate("model.chance", lang)))  # fmt: skip
-    return _layout(fig, translate("security.mia_title", lang), translate("model.fpr", lang),
-                   translate("model.tpr", lang))  # fmt: skip
+    return localize_figure(_layout(fig, translate("security.mia_title", lang), translate("model.fpr", lang),
+                                   translate("model.tpr", lang)), lang)  # fmt: skip
+
+
+def _shown(value: object, lang: str) -> str:
+    """A feature value as the learner reads it: numbers the language's way, "—" when missing."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "—"
+    return number_auto(value, lang) if isinstance(value, int | float) and not isinstance(value, bool) else str(value)
 
 
 def comparison_table(before: dict, after: dict, lang: str) -> pd.DataFrame:
@@ -1447,8 +1464,8 @@ def comparison_table(before: dict, after: dict, lang: str) -> pd.DataFrame:
         old, new = before.get(feature), after.get(feature)
         rows.append({
             translate("security.col_feature", lang): feature,
-            translate("security.col_before", lang): "—" if old is None else str(old),
-            translate("security.col_after", lang): "—" if new is None else str(new),
+            translate("security.col_before", lang): _shown(old, lang),
+            translate("security.col_after", lang): _shown(new, lang),
             translate("security.col_changed", lang): "✱" if _differs(old, new) else "",
         })  # fmt: skip
     return pd.DataFrame(rows)
@@ -1793,7 +1810,7 @@ def flip_start_application(victim: Victim) -> dict:
     if not len(candidates):
         candidates = np.flatnonzero((proba < 0.5) & complete)
     if not len(candidates):
-        raise SecurityError("the model refuses no complete held-out application")
+        raise SecurityError("err_no_refused")
     best = candidates[np.argmax(proba[candidates])]
     return records(X.iloc[[best]])[0]
 
@@ -1828,7 +1845,7 @@ class FlipVerdict:
     probability_after: float
     cost: float
     score: float  # 1 / (1 + cost): 1 for the smallest possible edit
-    problems: tuple[str, ...] = ()
+    problems: tuple[SecurityError, ...] = ()
 
 
 @one_thread
@@ -1868,7 +1885,7 @@ def check_flip_decision(ctx: CheckContext, max_cost: float | None = None) -> Che
     evidence = {"cost": round(verdict.cost, 3), "before": verdict.probability_before,
                 "after": verdict.probability_after}  # fmt: skip
     if verdict.problems:
-        text = translate("security.check_flip_invalid", ctx.lang, problems="; ".join(verdict.problems))
+        text = translate("security.check_flip_invalid", ctx.lang, problems=verdict.problems)
         return CheckResult(False, (text,), evidence=evidence)
     if not verdict.flipped:
         text = translate("security.check_flip_not", ctx.lang, before=verdict.probability_before,

@@ -27,7 +27,14 @@ from pathlib import Path
 
 from filelock import FileLock
 
+from workbench.i18n import LocalizedError
 from workbench.settings import Settings
+
+
+class ServiceError(LocalizedError, RuntimeError):
+    """A service that cannot start (port taken, exits, never healthy): `message(lang)` for the learner."""
+
+    namespace = "services"
 
 
 @dataclass(frozen=True)
@@ -191,7 +198,7 @@ def start(
     Two sessions clicking "Start" at once start it once: the second waits, then finds it running.
 
     Raises:
-        RuntimeError: the port is taken, or the process exits / never becomes healthy
+        ServiceError (a RuntimeError): the port is taken, or the process exits / never becomes healthy
             (the message ends with the last lines of its log).
     """
     lock_path = _record_path(settings, name).with_suffix(".lock")
@@ -214,7 +221,7 @@ def _start_locked(
         return current
     host, port = url.split("//", 1)[1].split("/", 1)[0].rsplit(":", 1)
     if not port_is_free(host, int(port)):
-        raise RuntimeError(f"port {port} on {host} is already in use")
+        raise ServiceError("port_in_use", port=port, host=host)
     log = log_path(settings, name)
     log.parent.mkdir(parents=True, exist_ok=True)
     bin_dir = str(Path(sys.executable).parent)
@@ -233,12 +240,12 @@ def _start_locked(
     while time.monotonic() < deadline:
         if proc.poll() is not None:
             _record_path(settings, name).unlink(missing_ok=True)
-            raise RuntimeError(f"{name} exited with code {proc.returncode}: {tail(log)}")
+            raise ServiceError("exited", name=name, code=proc.returncode, log=tail(log))
         if check_health(health_url):
             return status(settings, name)
         time.sleep(0.2)
     stop(settings, name)
-    raise RuntimeError(f"{name} did not become healthy within {wait_seconds:.0f} s: {tail(log)}")
+    raise ServiceError("not_healthy", name=name, seconds=wait_seconds, log=tail(log))
 
 
 def stop(settings: Settings, name: str, timeout: float = 10.0) -> bool:

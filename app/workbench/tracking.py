@@ -29,6 +29,8 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 
 from workbench.data import FEATURES, NUMERIC_FEATURES, TARGET, dataset_hash, split_features_target
+from workbench.formatting import localize_figure
+from workbench.i18n import LocalizedError
 from workbench.safe_models import TRUSTED_TYPES
 from workbench.settings import Settings, get_settings
 
@@ -59,8 +61,10 @@ MODEL_FILES: dict[str, str] = {
 }
 
 
-class TrackingError(RuntimeError):
-    """A tracking or registry action that cannot be done (message meant for the learner)."""
+class TrackingError(LocalizedError, RuntimeError):
+    """A tracking or registry action that cannot be done (`message(lang)` for the learner, strings/tracking.yaml)."""
+
+    namespace = "tracking"
 
 
 class RegistryUnavailable(TrackingError):
@@ -150,9 +154,10 @@ def alias_version(alias: str, settings: Settings | None = None) -> int | None:
     except MlflowException as exc:
         if exc.error_code == "RESOURCE_DOES_NOT_EXIST":
             return None
-        raise RegistryUnavailable(str(exc).splitlines()[0][:300]) from exc
+        raise RegistryUnavailable("registry_unavailable", reason=str(exc).splitlines()[0][:300]) from exc
     except Exception as exc:  # sqlalchemy OperationalError (locked), connection errors, timeouts...
-        raise RegistryUnavailable(f"{type(exc).__name__}: {str(exc).splitlines()[0][:300] if str(exc) else ''}") from exc
+        reason = f"{type(exc).__name__}: {str(exc).splitlines()[0][:300] if str(exc) else ''}"
+        raise RegistryUnavailable("registry_unavailable", reason=reason) from exc
     version = (model.aliases or {}).get(alias)
     return None if version is None else int(version)
 
@@ -178,7 +183,7 @@ def trusted_types_for(pipeline: Any) -> list[str]:
     needed = sio.get_untrusted_types(data=sio.dumps(pipeline))
     unknown = sorted(set(needed) - set(TRUSTED_TYPES))
     if unknown:
-        raise TrackingError(f"the model contains types that are not on the trusted list: {unknown}")
+        raise TrackingError("untrusted_types", types=", ".join(unknown))
     return sorted(needed)
 
 
@@ -480,14 +485,14 @@ def compare_runs(run_ids: list[str], settings: Settings | None = None) -> Compar
         TrackingError: fewer than two runs, or an id that does not exist.
     """
     if len(run_ids) < 2:
-        raise TrackingError("select at least two runs to compare")
+        raise TrackingError("compare_two")
     c = client(settings)
     rows = []
     for run_id in run_ids:
         try:
             run = c.get_run(run_id)
         except Exception as exc:  # MlflowException(RESOURCE_DOES_NOT_EXIST)
-            raise TrackingError(f"run {run_id} not found") from exc
+            raise TrackingError("run_not_found", run_id=run_id) from exc
         rows.append(run)
     names = run_labels(run_ids, [r.info.run_name for r in rows])
     params = pd.DataFrame({n: r.data.params for n, r in zip(names, rows)}).sort_index()
@@ -521,7 +526,7 @@ def metric_bars_figure(comparison: Comparison, lang: str):
             )
         )
     fig.update_layout(barmode="group", height=360, yaxis_range=[0, 1], margin={"t": 20, "b": 10})
-    return fig
+    return localize_figure(fig, lang)
 
 
 #: Tick of a parameter the run's model does not have (a tree has no `C`, a logistic regression no `max_depth`).
@@ -549,19 +554,28 @@ def _parameter_axis(name: str, values: pd.Series) -> dict:
             "ticktext": ticks, "range": [0, max(len(ticks) - 1, 1)]}  # fmt: skip
 
 
-def parallel_coordinates_figure(comparison: Comparison):
-    """Parallel coordinates: the parameters that differ (the model family too), then the metrics."""
+def parallel_coordinates_figure(comparison: Comparison, lang: str = "fr"):
+    """Parallel coordinates: the parameters that differ (the model family too), then the metrics (axes in `lang`)."""
     import plotly.graph_objects as go
 
-    dims = [_parameter_axis(param, comparison.params.loc[param]) for param in comparison.differing_params]
+    from workbench.i18n import translate
+
+    def label(key: str, name: str) -> str:
+        text = translate(key, lang)
+        return name if text == key else text
+
+    dims = [
+        _parameter_axis(label(f"model.param_{param}", param), comparison.params.loc[param])
+        for param in comparison.differing_params
+    ]
     for metric in comparison.metrics.index:
         values = comparison.metrics.loc[metric].astype(float)
         if values.notna().all():
-            dims.append({"label": metric, "values": values.tolist(), "range": [0, 1]})
+            dims.append({"label": label(f"model.metric_{metric}", metric), "values": values.tolist(), "range": [0, 1]})
     f1 = comparison.metrics.loc["f1"].astype(float).fillna(0).tolist()
     fig = go.Figure(go.Parcoords(line={"color": f1, "colorscale": "Viridis", "showscale": True}, dimensions=dims))
     fig.update_layout(height=380, margin={"l": 60, "r": 60, "t": 40, "b": 20})
-    return fig
+    return localize_figure(fig, lang)
 
 
 @dataclass
@@ -600,7 +614,7 @@ def run_detail(run_id: str, lang: str = "fr", settings: Settings | None = None) 
     try:
         run = c.get_run(run_id)
     except Exception as exc:
-        raise TrackingError(f"run {run_id} not found") from exc
+        raise TrackingError("run_not_found", run_id=run_id) from exc
     artifacts = _walk_artifacts(c, run_id)
     figures = {}
     for kind in ("confusion_matrix", "roc"):
@@ -665,10 +679,10 @@ def register_run_model(
     try:
         run = c.get_run(run_id)
     except Exception as exc:
-        raise TrackingError(f"run {run_id} not found") from exc
+        raise TrackingError("run_not_found", run_id=run_id) from exc
     model_uri = run.data.tags.get(MODEL_URI_TAG)
     if not model_uri:
-        raise TrackingError(f"run {run_id} has no logged model")
+        raise TrackingError("no_logged_model", run_id=run_id)
     version = mlflow.register_model(model_uri, settings.model_name, tags={"learner": learner, "run_id": run_id})
     if description:
         c.update_model_version(settings.model_name, version.version, description=description)
@@ -770,11 +784,11 @@ def set_alias(alias: str, version: int, learner: str, settings: Settings | None 
     """
     settings = settings or get_settings()
     if alias not in ALIASES:
-        raise TrackingError(f"unknown alias '{alias}' (use one of {', '.join(ALIASES)})")
+        raise TrackingError("unknown_alias", alias=alias, aliases=", ".join(ALIASES))
     c = client(settings)
     known = {v.version for v in list_versions(settings)}
     if version not in known:
-        raise TrackingError(f"version {version} does not exist")
+        raise TrackingError("no_such_version", version=version)
     previous = resolve_alias(alias, settings)
     c.set_registered_model_alias(settings.model_name, alias, str(version))
     if alias == "production":
@@ -807,7 +821,7 @@ def promote_staging(learner: str, settings: Settings | None = None) -> int:
     """
     version = resolve_alias("staging", settings)
     if version is None:
-        raise TrackingError("no version has the 'staging' alias yet")
+        raise TrackingError("no_staging")
     set_alias("production", version, learner, settings)
     return version
 
@@ -827,7 +841,7 @@ def rollback_production(learner: str, settings: Settings | None = None) -> int:
             target = entry["previous"]
             break
     if target is None:
-        raise TrackingError("there is no earlier production version to roll back to")
+        raise TrackingError("no_rollback")
     c = client(settings)
     c.set_registered_model_alias(settings.model_name, "production", str(target))
     # The new entry's "previous" is the version that was current before *its* promotion, so a second
@@ -865,7 +879,7 @@ def load_model(alias: str = "production", settings: Settings | None = None):
     settings = settings or get_settings()
     version = resolve_alias(alias, settings)
     if version is None:
-        raise TrackingError(f"no version has the '{alias}' alias")
+        raise TrackingError("alias_nowhere", alias=alias)
     return safe_models.load_model_uri(f"models:/{settings.model_name}/{version}", settings)
 
 

@@ -62,3 +62,80 @@ def test_a_right_quiz_answer_in_the_browser_counts(page, app_url) -> None:
     wait_until_idle(page)
     page.get_by_text("Bonne réponse").first.wait_for(timeout=15_000)
     page.get_by_text(f"1 sur {total} exercices réussis").wait_for(timeout=30_000)
+
+
+def test_streamlit_s_own_texts_and_the_tab_title_are_in_the_learner_s_language(page, app_url) -> None:
+    """The browser tab names the page; the file uploader and "Press Enter" read French (Streamlit writes English)."""
+    page.goto(f"{app_url}/07_web_apps_api")
+    wait_until_idle(page)
+    assert page.title() == "VII. Applications web et API · Atelier MLOps"
+    page.get_by_role("tab", name="Lot (CSV)").click()
+    dropzone = page.locator('[data-testid="stFileUploaderDropzone"]').first
+    dropzone.wait_for(timeout=30_000)
+    page.wait_for_function(  # the style sheet arrives with the page's script run, possibly after the uploader
+        """() => getComputedStyle(document.querySelector('[data-testid="stFileUploaderDropzoneInstructions"] span'),
+                                  '::after').content !== 'none'""",
+        timeout=30_000,
+    )
+    shown = page.evaluate(
+        """() => {
+          const after = (selector) => getComputedStyle(document.querySelector(selector), '::after').content;
+          const hidden = (selector) => getComputedStyle(document.querySelector(selector)).fontSize;
+          const instructions = '[data-testid="stFileUploaderDropzoneInstructions"] span';
+          const button = '[data-testid="stFileUploaderDropzone"] button p';
+          return [after(instructions), hidden(instructions), after(button), hidden(button)];
+        }"""
+    )
+    assert shown == ['"20 Mo au plus par fichier"', "0px", '"Parcourir"', "0px"]  # English hidden, French shown
+    name = page.locator('[data-testid="stSidebar"] input[type="text"]').first
+    name.click()
+    name.press("End")
+    name.type("x")
+    hint = page.locator('[data-testid="InputInstructions"] > span').first
+    hint.wait_for(state="attached", timeout=10_000)  # zero-sized: its English is hidden
+    assert page.evaluate(
+        "(e) => getComputedStyle(e, '::after').content", hint.element_handle()
+    ) == '"Entrée pour valider"'
+    page.locator('[data-testid="stSidebar"]').get_by_text("English", exact=True).click()
+    page.wait_for_function("document.title.startsWith('VII. Web apps') || document.title.includes('Workbench')")
+    wait_until_idle(page)
+    assert page.title().endswith("· MLOps Workbench")
+
+
+CUT_LABELS_JS = """() => {
+  const selectors = ['[data-testid="stMetricLabel"]', '[data-testid="stMetricValue"]', '[data-testid="stMetricDelta"]',
+                     '[data-testid="stButton"] button', '[data-testid="stWidgetLabel"]', '[data-testid="stTab"]',
+                     '[data-testid="stDownloadButton"] button', '[data-testid="stPageLink"]'];
+  const cut = [];
+  for (const selector of selectors) for (const element of document.querySelectorAll(selector)) {
+    if (!element.offsetParent) continue;
+    for (const part of [element, ...element.querySelectorAll('*')]) {
+      if (part.clientWidth > 0 && part.scrollWidth > part.clientWidth + 1 && getComputedStyle(part).overflow !== 'visible') {
+        cut.push(element.innerText.replace(/\\s+/g, ' ').trim());
+        break;
+      }
+    }
+  }
+  return cut;
+}"""
+
+
+def test_no_label_is_cut_in_french_on_a_laptop_screen(browser, app_url) -> None:
+    """Metric labels, buttons, widget labels and tabs fit (Streamlit cuts them with "…" otherwise)."""
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    cut = {}
+    for name, path in PAGES:
+        page.goto(f"{app_url}/{path}")
+        wait_until_idle(page)
+        tabs = page.locator('[data-testid="stMain"] [data-testid="stTab"]')
+        found = set(page.evaluate(CUT_LABELS_JS))
+        for i in range(tabs.count()):
+            if tabs.nth(i).is_visible():
+                tabs.nth(i).click()
+                page.wait_for_timeout(300)
+                found |= set(page.evaluate(CUT_LABELS_JS))
+        if found:
+            cut[name] = sorted(found)
+    context.close()
+    assert cut == {}

@@ -54,9 +54,9 @@ def test_full_walkthrough_against_the_live_api(api_port) -> None:
     at.selectbox(key="ch07_case").set_value("case_negative").run()
     at.button(key="ch07_send_invalid").click().run()
     table = (
-        at.dataframe(key="ch07_errors_table") if False else [d for d in at.dataframe if "field" in d.value.columns][0]
+        at.dataframe(key="ch07_errors_table") if False else [d for d in at.dataframe if "Field" in d.value.columns][0]
     )
-    assert list(table.value["field"]) == ["ApplicantIncome"]
+    assert list(table.value["Field"]) == ["ApplicantIncome"]
     at.text_input(key="ch07_field_answer").input("ApplicantIncome").run()
     at.button(key="ch07_save_field").click().run()
     at.button(key="ch07_read_422_check").click().run()
@@ -66,9 +66,9 @@ def test_full_walkthrough_against_the_live_api(api_port) -> None:
     at.select_slider(key="ch07_concurrency").set_value(2).run()
     at.button(key="ch07_run_load").click().run()
     assert_no_exception(at)
-    p95 = float(next(m.value for m in at.metric if m.label == "p95 (ms)"))
+    p95 = next(m.value for m in at.metric if m.label == "p95 (ms)")
     assert next(m.value for m in at.metric if m.label == "Failures") == "0"
-    at.number_input(key="ch07_p95_answer").set_value(p95).run()
+    at.text_input(key="ch07_p95_answer").input(p95).run()
     at.button(key="ch07_save_p95").click().run()
     at.button(key="ch07_find_p95_check").click().run()
     assert "95 % of requests" in _texts(at.success)
@@ -93,8 +93,8 @@ def test_hostile_inputs_read_clearly_on_the_page(api_port) -> None:
         at.button(key="ch07_send_invalid").click().run()
         assert_no_exception(at)
         assert not at.error and "Pas d'erreur 422" not in _texts(at.info)
-        table = [d for d in at.dataframe if "field" in d.value.columns][0].value
-        assert list(table["field"]) == [field] and "finite" in table["message"].iloc[0]
+        table = [d for d in at.dataframe if "Champ" in d.value.columns][0].value
+        assert list(table["Champ"]) == [field] and "finite" in table["Message de l'API"].iloc[0]
     assert "Requête (JSON envoyé)" in _texts(at.caption)
 
     header = "Loan_ID;Gender;Married;Dependents;Education;Self_Employed;ApplicantIncome;CoapplicantIncome;LoanAmount"
@@ -105,8 +105,8 @@ def test_hostile_inputs_read_clearly_on_the_page(api_port) -> None:
     assert "Requête (fichier envoyé : début du CSV)" in _texts(at.caption)
     shown = "\n".join(c.value for c in at.code)
     assert "demandes.csv" in shown and "multipart/form-data" in shown and "LP1;Male" in shown
-    errors = [d for d in at.dataframe if "field" in d.value.columns][0].value
-    assert set(errors["field"]) == {"Loan_Amount_Term", "Credit_History", "Property_Area"}  # ';' was understood
+    errors = [d for d in at.dataframe if "Champ" in d.value.columns][0].value
+    assert set(errors["Champ"]) == {"Loan_Amount_Term", "Credit_History", "Property_Area"}  # ';' was understood
 
 
 def test_a_french_excel_file_is_scored_and_its_download_is_safe(api_port) -> None:
@@ -121,7 +121,7 @@ def test_a_french_excel_file_is_scored_and_its_download_is_safe(api_port) -> Non
     assert_no_exception(at)
     assert "3 predictions in" in _texts(at.success)
     assert "separator" in _texts(at.info) and "formulas" in _texts(at.caption)
-    table = next(d.value for d in at.dataframe if "probability" in d.value.columns)
+    table = next(d.value for d in at.dataframe if "Approval probability" in d.value.columns)
     assert table["Loan_ID"].iloc[0].startswith("=HYPERLINK")  # shown as sent...
     import io
 
@@ -158,3 +158,33 @@ def test_the_server_tab_says_which_model_was_refused_and_why(api_port, tmp_path)
     assert f"L'API a refusé la version {bad} de `@production`" in error
     assert "sérialisé en cloudpickle, un format qui exécute du code au chargement" in error
     assert not marker.exists()
+
+
+def test_in_french_the_served_model_the_413_and_a_taken_port_are_explained_in_french(api_port, monkeypatch) -> None:
+    """The fallback caption, the metric labels, the 413 and the port-in-use error were English in the French UI."""
+    import socket
+
+    monkeypatch.setenv("WORKBENCH_API_MAX_BODY_BYTES", "2000")
+    get_settings.cache_clear()
+    at = open_app("fr", "07_web_apps_api", timeout=180)
+    at.button(key="ch07_start").click().run()
+    assert_no_exception(at)
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics["Version"] == "secours" and metrics["Origine"] == "modèle de secours entraîné au démarrage"
+    assert "," in metrics["F1"] and "." not in metrics["F1"]  # 0,7xx
+    assert "Aucune version ne porte encore l'alias « production »" in "\n".join(c.value for c in at.caption)
+
+    big = ("Loan_ID,Gender\n" + "LP001002,Male\n" * 400).encode()
+    at.file_uploader(key="ch07_upload").set_value(("big.csv", big, "text/csv")).run()
+    at.button(key="ch07_send_batch").click().run()
+    assert_no_exception(at)
+    assert "Requête trop volumineuse (413) : l'API refuse tout corps de plus de 2\u202f000 octets" in _texts(at.error)
+
+    api_client.stop(get_settings())
+    with socket.socket() as taken:
+        taken.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # the API's port may be in TIME_WAIT
+        taken.bind(("127.0.0.1", api_port))
+        taken.listen()
+        at.run()
+        at.button(key="ch07_start").click().run()
+    assert f"le port {api_port} de 127.0.0.1 est déjà occupé" in _texts(at.error)

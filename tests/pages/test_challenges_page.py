@@ -66,7 +66,7 @@ def test_feedback_loop_margin_then_the_check_passes() -> None:
     assert "fixed 68% threshold only fires after" in _texts(at.warning)
     assert "Raise the margin" in _texts(at.error)  # margin 0: too late
     verdict = ch.evaluate_threshold(ch.simulate_feedback(), 0.04)
-    at.slider(key="ch03_margin").set_value(4.0).run()
+    at.select_slider(key="ch03_margin").set_value(4.0).run()
     metrics = {m.label: m.value for m in at.metric}
     assert metrics["Your rule: week"] == str(verdict.trigger_week)
     assert metrics["Below the baseline: week"] == str(verdict.below_week)
@@ -82,7 +82,7 @@ def test_feedback_loop_margin_then_the_check_passes() -> None:
 def test_feedback_loop_false_alarm_in_french() -> None:
     at = open_app("fr", PAGE)
     at.button(key="ch03_feedback_run").click().run()
-    at.slider(key="ch03_margin").set_value(15.0).run()
+    at.select_slider(key="ch03_margin").set_value(15.0).run()
     assert_no_exception(at)
     assert "une fausse alarme" in _texts(at.error)
     assert len(at.get("plotly_chart")) >= 2  # lifecycle + feedback figure

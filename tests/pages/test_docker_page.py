@@ -20,6 +20,18 @@ def test_files_are_shown_instruction_by_instruction() -> None:
     assert any("mlops-workbench_workbench" in str(t.values) for t in tables)
 
 
+def test_instruction_titles_show_the_code_as_written() -> None:
+    """`__init__.py` is not turned into bold "init.py", nor `\\` swallowed: each title's code is an inline code span."""
+    import re
+
+    at = open_app("fr", "06_docker")
+    labels = [e.label for e in at.expander if " · " in e.label]
+    assert labels and all(re.fullmatch(r"`\d+` · (`+) ?.+? ?\1", label) for label in labels), labels
+    assert any("`COPY --chown=learner:learner app/workbench/__init__.py app/workbench/__init__.py`" == label.split(" · ")[1]
+               for label in labels)  # fmt: skip
+    assert any(label.endswith("\\`") for label in labels)  # a continued RUN line keeps its backslash
+
+
 def test_learner_dockerfile_is_linted_and_checked() -> None:
     at = open_app("en", "06_docker")
     at.button(key="ch06_lint").click().run()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from workbench import fundamentals as fu
 from workbench import git_sandbox as gs
 from workbench.data import load_course_data
@@ -49,11 +50,28 @@ def test_pandas_actions_show_result_and_code_then_the_groupby_answer_passes() ->
     assert "compare it with == or !=" in _texts(at.warning)
 
     expected = fu.approval_rate(load_course_data(), "Semiurban")
-    at.number_input(key="ch02_rate_answer").set_value(round(expected, 1)).run()
+    at.text_input(key="ch02_rate_answer").input(f"{expected:.1f}").run()
     at.button(key="ch02_rate_save").click().run()
     assert "Answer saved" in _texts(at.success)
     at.button(key="ch02_groupby_answer_check").click().run()
     assert "Right: you answered" in _texts(at.success)
+
+
+def test_the_rate_is_typed_the_french_way_and_a_bad_one_is_explained_in_french() -> None:
+    """`66,2` is 66.2 (Streamlit's number input read it as 662); `6,6,2` is refused with a French message."""
+    at = open_app("fr", PAGE)
+    expected = fu.approval_rate(load_course_data(), "Semiurban")
+    at.text_input(key="ch02_rate_answer").input("6,6,2").run()
+    assert_no_exception(at)
+    assert "n'est pas un nombre" in _texts(at.error) and at.button(key="ch02_rate_save").disabled
+    at.text_input(key="ch02_rate_answer").input(f"{expected:.1f}".replace(".", ",")).run()
+    assert not at.error
+    at.button(key="ch02_rate_save").click().run()
+    assert f"{expected:.1f}".replace(".", ",") in _texts(at.success)
+    saved = fu.load_answers(get_settings(), get_settings().learner)[fu.rate_answer_key("Semiurban")]
+    assert saved == pytest.approx(round(expected, 1))
+    at.text_input(key="ch02_rate_answer").input("150").run()
+    assert "entre 0 et 100" in _texts(at.error)
 
 
 def test_csv_and_excel_round_trips_in_french() -> None:
@@ -124,11 +142,11 @@ def test_git_sandbox_from_init_to_merge_then_the_check_passes() -> None:
     assert_no_exception(at)
     assert "$ git merge --no-ff feature-income" in _codes(at) and "Merge made by" in _codes(at)
     figure = at.get("plotly_chart")[-1].proto.spec
-    assert "feature-income" in figure and "Historique : 3 commit(s)" in figure
+    assert "feature-income" in figure and "Historique : 3 commits" in figure
     assert "git switch main" in _codes(at)  # all the session's commands, ready to copy
 
     at.button(key="ch02_branch_merged_check").click().run()
-    assert "Bravo : 1 commit(s) faits sur la branche feature-income" in _texts(at.success)
+    assert "Bravo : 1 commit fait sur la branche feature-income" in _texts(at.success)
     done = ProgressStore(get_settings().progress_db).completed_items(get_settings().learner)
     assert "branch-merged" in done["02_fundamentals"]
 

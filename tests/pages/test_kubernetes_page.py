@@ -21,7 +21,7 @@ def _table(at, column: str):
 def test_generator_validates_and_explains_a_selector_mismatch() -> None:
     at = open_app("en", PAGE)
     assert_no_exception(at)
-    assert "4 resource(s) valid for Kubernetes 1.37" in _texts(at.success)
+    assert "4 resources valid for Kubernetes 1.37" in _texts(at.success)
     assert any("kind: HorizontalPodAutoscaler" in c.value and "averageUtilization: 70" in c.value for c in at.code)
     at.text_input(key="ch09_selector").set_value("app=loan-model, tier=api").run()
     assert_no_exception(at)
@@ -57,7 +57,7 @@ def test_broken_manifest_is_fixed_and_the_check_passes() -> None:
                       "            - containerPort: 8000\n          resources:\n            requests:\n              cpu: 250m\n"))  # fmt: skip
     at.text_area(key="ch09_broken_text").set_value(fixed).run()
     at.button(key="ch09_broken_validate").click().run()
-    assert "3 ressource(s) valides pour Kubernetes 1.37" in _texts(at.success)
+    assert "3 ressources valides pour Kubernetes 1.37" in _texts(at.success)
     at.button(key="ch09_fix_broken_manifest_check").click().run()
     assert "Manifeste valide et cohérent" in _texts(at.success)
     at.button(key="ch09_broken_restart").click().run()
@@ -76,11 +76,23 @@ def test_autoscaling_simulates_and_the_sizing_check_passes() -> None:
     at.slider(key="ch09_sim_target").set_value(65).run()
     assert_no_exception(at)
     metrics = {m.label: m.value for m in at.metric}
-    assert metrics["Worst p95 latency"] == "146 ms" and metrics["Most pods at once"] == "12"
+    assert metrics["Worst p95 latency"] == "146\u00a0ms" and metrics["Most pods at once"] == "12"
+    assert metrics["Cost of the day"].startswith("$")
     at.button(key="ch09_sizing_save").click().run()
     assert "Choice saved: 2 to 12 replicas, target 65 %." in _texts(at.success)
     at.button(key="ch09_size_hpa_check").click().run()
     assert "Well sized" in _texts(at.success)
+
+
+def test_in_french_costs_and_hours_are_written_the_french_way_and_a_typed_replica_count_is_checked() -> None:
+    at = open_app("fr", PAGE)
+    metrics = {m.label: m.value for m in at.metric}
+    cost = next(value for label, value in metrics.items() if "Coût" in label)
+    assert cost.endswith("\u00a0$US") and "," in cost  # "3,16 $US", not "3.16 $"
+    at.text_input(key="ch09_f_current").input("3,5").run()
+    assert "« 3,5 » n'est pas un nombre entier." in _texts(at.error)
+    at.text_input(key="ch09_f_current").input("4").run()
+    assert next(m.value for m in at.metric if m.label == "Réplicas voulus") == "8"  # ceil(4 × 140 / 70)
 
 
 def test_gke_tab_validates_the_project_manifests_and_explains_cloud_build() -> None:

@@ -135,7 +135,7 @@ def test_mlproject_tab_runs_the_project() -> None:
 def test_mlflow_ui_tab_starts_and_stops_the_real_ui() -> None:
     at = open_app("en", PAGE, timeout=180)
     assert "The MLflow UI is stopped." in _texts(at.info)
-    at.number_input(key="ch05_ui_port").set_value(free_port()).run()
+    at.text_input(key="ch05_ui_port").input(str(free_port())).run()
     try:
         at.button(key="ch05_ui_start").click().run()
         assert_no_exception(at)
@@ -154,9 +154,11 @@ def test_mlflow_ui_on_a_taken_port_says_why_it_did_not_start() -> None:
         taken.bind(("127.0.0.1", 0))
         taken.listen()
         port = taken.getsockname()[1]
-        at = open_app("en", PAGE)
-        at.number_input(key="ch05_ui_port").set_value(port).run()
+        at = open_app("fr", PAGE)
+        at.text_input(key="ch05_ui_port").input(str(port)).run()
         at.button(key="ch05_ui_start").click().run()
     assert_no_exception(at)
+    assert f"le port {port} de 127.0.0.1 est déjà occupé" in _texts(at.error)  # was English in the French UI
+    at.segmented_control(key="lang").set_value("en").run()
     assert f"Could not start the MLflow UI: port {port} on 127.0.0.1 is already in use" in _texts(at.error)
     assert "The MLflow UI is stopped." in _texts(at.info)

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+import re
+
 import pytest
 from workbench import api_client, drift
 from workbench.data import load_course_data
@@ -38,6 +41,22 @@ def test_drift_lab_statistics_and_mystery_exercise() -> None:
     assert f"Well spotted: {truth}" in _texts(at.success)
 
 
+def test_drift_lab_in_french_writes_shares_and_points_the_french_way() -> None:
+    """The approval metric is `68,9 %` and its change in points (`+1,2 pts`), never `+1.2 pts` nor `%`."""
+    at = open_app("fr", PAGE)
+    approval = next(m for m in at.metric if m.label == "Taux d'acceptation prédit")
+    assert approval.value.endswith("\u00a0%") and "," in approval.value
+    assert re.fullmatch(r"[+-]\d+,\d\u00a0pts?", approval.delta), approval.delta
+    assert "ms" in next(m.value for m in at.metric if "calcul" in m.label.lower())
+    histogram = next(json.loads(c.proto.spec) for c in at.get("plotly_chart") if "ch10_hist" in c.proto.id)
+    assert histogram["layout"]["separators"] == ",\u202f"
+    assert all(tick.endswith("\u00a0%") for tick in histogram["layout"]["yaxis"]["ticktext"])
+    columns = list(next(d.value for d in at.dataframe if "Verdict" in d.value.columns).columns)
+    assert columns[:4] == ["Variable", "Type", "Verdict", "Test décisif"]  # in view, not cut off to the right
+    at.text_input(key="ch10_lab_seed").input("1,5").run()
+    assert "n'est pas un nombre entier" in _texts(at.error)
+
+
 def test_evidently_report_and_categorical_test_exercise_in_french() -> None:
     at = open_app("fr", PAGE, timeout=120)
     at.radio(key="ch10_test_answer").set_value("ks").run()
@@ -70,9 +89,9 @@ def test_timeline_tab_strategies_and_threshold_exercise() -> None:
     at = open_app("en", PAGE, timeout=120)
     baseline = drift.majority_baseline(load_course_data())
     assert "68 % accuracy" in _texts(at.info) and f"already scores {baseline:.1%}" in _texts(at.info)
-    at.slider(key="ch10_tl_margin").set_value(-0.02).run()
+    at.select_slider(key="ch10_tl_margin").set_value(-0.02).run()
     assert "would never fire the alert" in _texts(at.error)
-    at.slider(key="ch10_tl_margin").set_value(0.05).run()
+    at.select_slider(key="ch10_tl_margin").set_value(0.05).run()
     at.button(key="ch10_tl_run").click().run()
     assert_no_exception(at)
     summary = next(d.value for d in at.dataframe if "Strategy" in d.value.columns)
@@ -87,8 +106,8 @@ def test_timeline_tab_strategies_and_threshold_exercise() -> None:
 
     timeline, values = drift.threshold_exercise(get_settings().learner, load_course_data())
     start = timeline.start_week
-    good = round(float(values[: start - 1].max() + values[start - 1]) / 2, 3)
-    at.slider(key="ch10_thr_value").set_value(good).run()
+    good = round(round(float(values[: start - 1].max() + values[start - 1]) / 2 / 0.005) * 0.005, 3)  # slider step
+    at.select_slider(key="ch10_thr_value").set_value(good).run()
     at.button(key="ch10_thr_save").click().run()
     at.button(key="ch10_alert_threshold_check").click().run()
     assert f"raises the alert in week {start}" in _texts(at.success)
@@ -128,5 +147,13 @@ def test_live_tab_against_a_real_api(api_port) -> None:
     assert "No alert" in _texts(at.success)
     rate = next(m.value for m in at.metric if m.label == "Throughput")
     assert rate.endswith("/s")
+
+    at.segmented_control(key="lang").set_value("fr").run()  # the charts speak French, not column names
+    charts = [json.loads(c.proto.spec) for c in at.get("plotly_chart")]
+    legends = {trace.get("name") for chart in charts for trace in chart["data"]}
+    assert {"p50", "p95", "p99", "Part refusée (422)", "Taux d'erreur (5xx)"} <= legends
+    assert not legends & {"p50_ms", "p95_ms", "rejected_share", "error_rate"}
+    assert all(chart["layout"]["separators"] == ",\u202f" for chart in charts)
+    assert "Latence (ms)" in {chart["layout"]["yaxis"]["title"]["text"] for chart in charts}
     at.button(key="ch10_live_stop").click().run()
     assert not api_client.status().healthy

@@ -43,7 +43,7 @@ def test_glossary_search_filters_terms() -> None:
     lines = _glossary_lines(at)
     assert 0 < len(lines) < 10
     assert all("alias" in line.lower() for line in lines)
-    assert any(c.value == f"{len(lines)} term(s)" for c in at.caption)
+    assert any(c.value == f"{len(lines)} term{'s' if len(lines) > 1 else ''}" for c in at.caption)
     at.text_input(key="home_glossary_query").input("no-such-term-xyz").run()
     assert any("No term matches" in i.value for i in at.info)
 

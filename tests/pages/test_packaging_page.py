@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from workbench import packaging as pk
 from workbench.progress import ProgressStore
@@ -28,7 +30,7 @@ def test_serialization_formats_then_the_ratio_check() -> None:
     assert "sklearn.tree._tree.Tree" in _texts(at.info)
 
     folder = pk.serialization_dir(get_settings(), get_settings().learner)
-    at.number_input(key="ch04_ratio_answer").set_value(round(pk.compression_ratio(folder), 1)).run()
+    at.text_input(key="ch04_ratio_answer").input(f"{pk.compression_ratio(folder):.1f}").run()
     at.button(key="ch04_ratio_save").click().run()
     at.button(key="ch04_compression_ratio_check").click().run()
     assert "Right: you answered" in _texts(at.success)
@@ -37,6 +39,28 @@ def test_serialization_formats_then_the_ratio_check() -> None:
     assert_no_exception(at)
     assert "pickle ran `print` and displayed: 'This code runs when the file is loaded!'" in _texts(at.warning)
     assert "UntrustedTypesFoundException" in _texts(at.success)
+
+
+def test_the_ratio_is_typed_the_french_way_and_a_saved_message_never_outlives_its_value() -> None:
+    """`75,1` is 75.1 % (Streamlit read 751, refused it in English and left "saved 75.1 %" on screen)."""
+    at = open_app("fr", PAGE)
+    at.selectbox(key="ch04_ser_model").set_value("decision_tree").run()
+    at.button(key="ch04_ser_run").click().run()
+    at.text_input(key="ch04_ratio_answer").input("75,1").run()
+    at.button(key="ch04_ratio_save").click().run()
+    assert_no_exception(at)
+    assert "Réponse enregistrée : 75,1 %" in _texts(at.success)
+    saved = json.loads(pk.ratio_answer_path(get_settings(), get_settings().learner).read_text())
+    assert saved["percent"] == pytest.approx(75.1)
+    at.text_input(key="ch04_ratio_answer").input("75,1,2").run()
+    assert "Réponse enregistrée" not in _texts(at.success) and "« 75,1,2 » n'est pas un nombre" in _texts(at.error)
+    assert at.button(key="ch04_ratio_save").disabled
+    at.text_input(key="ch04_ratio_answer").input("751").run()
+    assert "751 est hors de l'intervalle permis : entre 0 et 200." in _texts(at.error)
+    at.segmented_control(key="lang").set_value("en").run()  # the same number, written the English way
+    assert at.text_input(key="ch04_ratio_answer").value == "751"
+    at.text_input(key="ch04_ratio_answer").input("75,1").run()
+    assert '"75,1" is not a number' in _texts(at.error)
 
 
 def test_build_the_package_run_its_tests_and_pass_the_check() -> None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 
 import pytest
+from streamlit.proto.Metric_pb2 import Metric
 from workbench import api_client, experiments, security
 from workbench.data import load_course_data
 from workbench.i18n import translate
@@ -48,7 +49,10 @@ def test_security_attacks_defenses_and_the_flip_exercise() -> None:
     at.button(key="ch11_wb_run").click().run()
     assert_no_exception(at)
     metrics = _metrics(at)
-    assert metrics["Exactitude sans attaque"] == "77.2%" and metrics["Sous attaque (dossiers valides)"] == "22.8%"
+    assert metrics["Exactitude sans attaque"] == "77,2\u00a0%" and metrics["Sous attaque (dossiers valides)"] == "22,8\u00a0%"
+    drop = next(m for m in at.metric if m.label == "Sous attaque (dossiers valides)")
+    assert re.fullmatch(r"-5\d,\d\u00a0pts", drop.delta), drop.delta  # a drop, in percentage points
+    assert drop.proto.color == Metric.MetricColor.RED  # shown in red (it was green: delta_color="inverse")
     assert any("Credit_History" in set(d.value.iloc[:, 0]) for d in at.dataframe)
 
     at.button(key="ch11_api_run").click().run()
@@ -70,8 +74,8 @@ def test_security_attacks_defenses_and_the_flip_exercise() -> None:
     assert_no_exception(at)
     metrics = _metrics(at)
     assert metrics["Chargement sûr des modèles"] == "0"
-    curve = next(d.value for d in at.dataframe if "flipped" in d.value.columns)
-    assert curve["accuracy"].iloc[-1] < curve["accuracy"].iloc[0] - 0.2
+    curve = next(d.value for d in at.dataframe if "Étiquettes inversées" in d.value.columns)
+    assert curve["Exactitude"].iloc[-1] < curve["Exactitude"].iloc[0] - 0.2
     assert {"Entraînement adverse", "Validation des entrées", "Ensemble de modèles"} <= set(metrics)
     mia = next(d.value for d in at.dataframe if "AUC de l'attaque (ART)" in d.value.columns)
     assert mia["AUC de l'attaque (ART)"].iloc[1] > mia["AUC de l'attaque (ART)"].iloc[0]
@@ -82,7 +86,7 @@ def test_security_attacks_defenses_and_the_flip_exercise() -> None:
     assert "Aucune retouche enregistrée" in _texts(at.markdown)
     start = security.flip_start_application(security.flip_victim(load_course_data()))
     at.selectbox(key="ch11_flip_Credit_History").set_value(1 - start["Credit_History"]).run()
-    at.number_input(key="ch11_flip_CoapplicantIncome").set_value(30000).run()
+    at.text_input(key="ch11_flip_CoapplicantIncome").input("30 000").run()  # spaces between thousands are fine
     at.button(key="ch11_flip_submit").click().run()
     assert "Décision changée" in _texts(at.success)
     at.button(key="ch11_flip_decision_check").click().run()
@@ -109,8 +113,8 @@ def test_http_attacks_extraction_rate_limit_and_dos_against_the_live_api(api_por
     unlimited = float(_metrics(at)["No limit"].rstrip("%"))
     assert unlimited > 85
 
-    at.number_input(key="ch11_rate").set_value(2.0)
-    at.number_input(key="ch11_burst").set_value(5)
+    at.text_input(key="ch11_rate").input("2")
+    at.text_input(key="ch11_burst").input("5")
     at.button(key="ch11_restart_limited").click().run()
     assert_no_exception(at)
     assert "limited to 2 requests/s per client (burst 5)" in _texts(at.success)
@@ -133,12 +137,12 @@ def test_http_attacks_extraction_rate_limit_and_dos_against_the_live_api(api_por
 
 def test_ab_tab_design_simulation_peeking_and_sample_size_check() -> None:
     at = open_app("en", PAGE, timeout=180)
-    assert _metrics(at)["Size per arm"] == "3\u202f211"
-    at.number_input(key="ch11_ss_baseline").set_value(20.0)
-    at.number_input(key="ch11_ss_mde").set_value(-3.0)
+    assert _metrics(at)["Size per arm"] == "3,211"
+    at.text_input(key="ch11_ss_baseline").input("20")
+    at.text_input(key="ch11_ss_mde").input("-3")
     at.selectbox(key="ch11_ss_power").set_value(0.9).run()
-    assert _metrics(at)["Size per arm"] == "3\u202f516"
-    at.number_input(key="ch11_ss_answer").set_value(3516).run()
+    assert _metrics(at)["Size per arm"] == "3,516"
+    at.text_input(key="ch11_ss_answer").input("3516").run()
     at.button(key="ch11_ss_save").click().run()
     at.button(key="ch11_ab_sample_size_check").click().run()
     assert "Size per arm 3516: right" in _texts(at.success)
@@ -167,7 +171,8 @@ def test_bandits_tab_and_lowest_regret_check() -> None:
     assert_no_exception(at)
     metrics = _metrics(at)
     regret = {
-        name: float(metrics[name]) for name in ("Répartition fixe (A/B)", "ε-greedy", "UCB1", "Thompson sampling")
+        name: float(metrics[name].replace("\u202f", "").replace(",", "."))
+        for name in ("Répartition fixe (A/B)", "ε-greedy", "UCB1", "Thompson sampling")
     }
     assert min(regret, key=regret.get) == "Thompson sampling"
     at.segmented_control(key="ch11_share_strategy").set_value("ucb1").run()
@@ -192,7 +197,7 @@ def test_business_tab_and_threshold_check() -> None:
     portfolio = experiments.build_portfolio(load_course_data(), ["logistic_regression"])
     curve = experiments.profit_curve(portfolio.probabilities["logistic_regression"], portfolio.repaid, 1, 4)
     best, profit = experiments.best_threshold(curve)
-    at.slider(key="ch11_threshold").set_value(best).run()
+    at.select_slider(key="ch11_threshold").set_value(round(best, 2)).run()
     assert _metrics(at)[f"Profit at threshold {best:.2f}"] == f"{profit:.0f}"
     at.button(key="ch11_threshold_save").click().run()
     at.button(key="ch11_best_threshold_check").click().run()

@@ -88,10 +88,10 @@ def test_naive_record_keeps_what_does_not_parse() -> None:
         ("valid", True, True, None),
         ("income_text", False, False, "must be numeric"),
         ("negative_loan", True, False, "outside the expected range"),
-        ("unknown_area", True, False, "unknown value(s): 'Downtown'"),
+        ("unknown_area", True, False, "unknown value: 'Downtown'"),
         ("credit_two", True, False, "Credit_History"),
         ("huge_income", True, False, "ApplicantIncome"),
-        ("missing_income", True, True, "missing value(s)"),
+        ("missing_income", True, True, "missing value"),
     ],
 )
 def test_raw_model_vs_validation(pipeline, preset, raw_accepted, validated_accepted, message) -> None:
@@ -130,7 +130,7 @@ def test_check_silent_failure(pipeline) -> None:
         ch.record_trial(settings, "ana", form, ch.raw_model_outcome(pipeline, form),
                         ch.validated_outcome(pipeline, form, "en"))  # fmt: skip
     result = ch.check_silent_failure(_ctx("fr"))
-    assert not result.passed and "2 essai(s)" in result.missing[0]
+    assert not result.passed and "2 essais" in result.missing[0]
     form = ch.apply_preset("negative_loan")
     ch.record_trial(settings, "ana", form, ch.raw_model_outcome(pipeline, form),
                     ch.validated_outcome(pipeline, form, "en"))  # fmt: skip
@@ -199,5 +199,5 @@ def test_check_retrain_threshold() -> None:
     assert "never fires" in ch.check_retrain_threshold(_ctx()).missing[0]
     ch.save_threshold_choice(settings, "ana", 0.04, 7)
     result = ch.check_retrain_threshold(_ctx("fr"))
-    assert result.passed and "Référence + 4.0 points" in result.detail
+    assert result.passed and "Référence + 4,0 points" in result.detail
     assert ch.load_threshold_choice(settings, "ana") == ch.ThresholdChoice(0.04, 7)

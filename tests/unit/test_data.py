@@ -245,3 +245,15 @@ def test_split_features_target(twin) -> None:
 def test_sklearn_datasets(name, rows, classes) -> None:
     X, y = load_sklearn_dataset(name)
     assert len(X) == rows and y.nunique() == classes
+
+
+def test_unusable_course_data_is_explained_in_both_languages(tmp_path) -> None:
+    from workbench.data import CourseDataError, load_course_data
+
+    path = tmp_path / "loan.csv"
+    path.write_text("Loan_ID;Gender\nLP001;Male\n", encoding="utf-8")
+    with pytest.raises(CourseDataError) as caught:
+        load_course_data(path)
+    assert str(caught.value).startswith("course data cannot be used: ")
+    assert caught.value.message("fr").startswith("les données du cours ne sont pas utilisables : ")
+    assert "Colonne" in caught.value.message("fr") or "colonne" in caught.value.message("fr")

@@ -98,7 +98,7 @@ def test_branch_switch_merge_and_history_graph(repo) -> None:
     assert len(fig.data[1].x) == 4 and list(fig.data[1].text) == [c.short for c in commits]
     labels = " ".join(a.text for a in fig.layout.annotations)
     assert "<b>main</b> ← HEAD" in labels and "<b>feature</b>" in labels
-    assert fig.layout.title.text == "History: 4 commit(s), oldest on the left"
+    assert fig.layout.title.text == "History: 4 commits, oldest on the left"
 
 
 def test_switch_create_and_fast_forward_merge(repo) -> None:
@@ -202,7 +202,7 @@ def test_check_branch_merged_step_by_step(repo) -> None:
     gs.merge(repo, "feature")
     result = gs.check_branch_merged(_ctx())
     assert result.passed and result.evidence["branch"] == "feature"
-    assert "1 commit(s) made on branch feature" in result.detail
+    assert "1 commit made on branch feature" in result.detail
 
 
 def test_check_accepts_a_merge_commit(repo) -> None:
@@ -214,4 +214,4 @@ def test_check_accepts_a_merge_commit(repo) -> None:
     gs.switch(repo, "main")
     gs.merge(repo, "feature", no_ff=True)
     result = gs.check_branch_merged(_ctx("fr"))
-    assert result.passed and "2 commit(s)" in result.detail and "1 commit(s) de fusion" in result.detail
+    assert result.passed and "2 commits faits" in result.detail and "1 commit(s) de fusion" in result.detail

@@ -266,7 +266,7 @@ def test_check_fixed_manifest() -> None:
     report = k8s.save_manifest(settings, "ana", k8s.BROKEN_MANIFEST)
     assert not report.ok
     result = k8s.check_fixed_manifest(ctx)
-    assert not result.passed and result.missing[0] == "Encore 6 erreur(s) :" and len(result.missing) == 6
+    assert not result.passed and result.missing[0] == "Encore 6 erreurs :" and len(result.missing) == 6
     only_deployment = _fixed_manifest().split("---")[0]
     k8s.save_manifest(settings, "ana", only_deployment)
     assert "il manque : Service, HorizontalPodAutoscaler" in k8s.check_fixed_manifest(ctx).missing[0]

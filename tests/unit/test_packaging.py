@@ -243,7 +243,7 @@ def test_check_package_built(built) -> None:
         '<testcase classname="t" name="b"><failure message="boom">trace</failure></testcase></testsuite></testsuites>'
     )
     result = pk.check_package_built(_ctx("fr"))
-    assert not result.passed and "1 test(s) échouent : b" in result.missing[0]
+    assert not result.passed and "1 test échoue : b" in result.missing[0]
     junit.write_text("<testsuites>")
     assert not pk.check_package_built(_ctx()).passed
 

@@ -108,7 +108,7 @@ def test_a_failing_test_stops_the_pipeline_at_the_test_step(scenario) -> None:
     assert [s.status for s in run.steps][3:] == ["skipped"] * 4
     failed = [c for c in run.test_report.cases if c.outcome == "failed"]
     assert [c.name for c in failed] == ["test_an_application_without_income_is_refused"]
-    assert "1 test(s) out of 13 failed: test_an_application_without_income_is_refused" in run.step("test").text("en")
+    assert "1 test out of 13 failed: test_an_application_without_income_is_refused" in run.step("test").text("en")
     assert (pl.sandbox_dir(settings, LEARNER) / pl.INJECTED_TEST).is_file()
     cases = pk.parse_junit(Path(run.junit_file))
     assert [c.message for c in cases if c.outcome == "failed"][0].startswith("Failed: DID NOT RAISE")
@@ -192,7 +192,9 @@ def test_tables_and_figure(scenario) -> None:
     assert list(fig.data[1].marker.color) == [pl.STATUS_COLORS[s.status] for s in weak.steps]
     texts = [a.text for a in fig.layout.annotations]
     assert texts[0] == "<b>Commit</b>" and "<b>Quality gate</b>" in texts
-    assert sum(text.endswith(" s") for text in texts) == 5  # durations of the five steps that ran
+    assert sum(text.endswith("\u00a0s") for text in texts) == 5  # durations of the five steps that ran
+    french = [a.text for a in pl.pipeline_figure(weak, "fr").layout.annotations if a.text.endswith("\u00a0s")]
+    assert len(french) == 5 and all("," in text and "." not in text for text in french)  # "1,2 s", not "1.2 s"
 
 
 # --------------------------------------------------------------------------------------------
@@ -293,7 +295,7 @@ def test_checks_say_what_is_missing(mlflow_store) -> None:
     path = pl.history_path(settings, "bob")
     path.parent.mkdir(parents=True)
     path.write_text(json.dumps(history))
-    assert "aucun arrêté par la porte" in pl.check_gate_rejected_worse_model(ctx).missing[0]
+    assert "la porte de qualité ne l'a pas arrêté" in pl.check_gate_rejected_worse_model(ctx).missing[0]
     assert "attend votre approbation" in pl.check_pipeline_reached_production(ctx).missing[0]
     history[1]["outcome"] = "production"  # the history says so, but the registry has never heard of it
     path.write_text(json.dumps(history))

@@ -72,15 +72,28 @@ def test_to_applications_clips_rounds_and_picks_categories(logreg) -> None:
 
 
 @pytest.mark.parametrize(
-    "change, problem",
-    [({"Credit_History": 0.5}, "not 0 or 1"), ({"LoanAmount": 0}, "outside"), ({"Gender": "X"}, "not one of"),
-     ({"ApplicantIncome": "lots"}, "not a number")],
+    "change, problem, probleme",
+    [({"Credit_History": 0.5}, "not 0 or 1", "Credit_History : 0,5 ne vaut ni 0 ni 1"),
+     ({"LoanAmount": 0}, "outside", "LoanAmount : 0 est hors de"), ({"Gender": "X"}, "not one of", "ne fait pas partie de"),
+     ({"ApplicantIncome": "lots"}, "not a number", "ApplicantIncome : 'lots' n'est pas un nombre")],
 )  # fmt: skip
-def test_application_problems(change, problem) -> None:
+def test_application_problems(change, problem, probleme) -> None:
+    """Each problem reads in English (logs, tests) and in the learner's language."""
     from workbench.api_client import EXAMPLE_APPLICATION
 
     assert security.application_problems(EXAMPLE_APPLICATION) == []
-    assert any(problem in p for p in security.application_problems({**EXAMPLE_APPLICATION, **change}))
+    problems = security.application_problems({**EXAMPLE_APPLICATION, **change})
+    assert any(problem in str(p) for p in problems)
+    assert any(probleme in p.message("fr") for p in problems)
+
+
+def test_security_errors_speak_the_learner_s_language() -> None:
+    from workbench.api_client import EXAMPLE_APPLICATION
+
+    with pytest.raises(security.SecurityError) as caught:
+        security.greedy_api_attack({**EXAMPLE_APPLICATION, "LoanAmount": 0}, lambda row: 0.5, ["LoanAmount"], 10, 5)
+    assert "invalid application: LoanAmount: 0 is outside" in str(caught.value)
+    assert caught.value.message("fr").startswith("demande invalide : LoanAmount : 0 est hors de [")
 
 
 # --- evasion -----------------------------------------------------------------------------------------

@@ -106,6 +106,9 @@ def test_compare_runs(data) -> None:
     same = tracking.compare_runs([a.run_id, b.run_id])  # one family: plain numeric axes
     assert list(next(d for d in tracking.parallel_coordinates_figure(same).data[0].dimensions
                      if d.label == "max_depth").values) == [2, 6]  # fmt: skip
+    labels = [d.label for d in tracking.parallel_coordinates_figure(comparison, "en").data[0].dimensions]
+    assert "F1" in labels and "ROC-AUC" in labels and "roc_auc" not in labels  # axes named in words, not keys
+    assert parallel.layout.separators == ",\u202f"  # 0,85 in French
     with pytest.raises(tracking.TrackingError):
         tracking.compare_runs([a.run_id])
     with pytest.raises(tracking.TrackingError, match="not found"):
@@ -202,7 +205,7 @@ def test_checks_follow_the_learner_work(data) -> None:
     assert not tracking.check_compared_runs(ctx).passed
     others = [tracking.train_and_log(data, "logistic_regression", {"C": c}, "ana") for c in (0.1, 1.0)]
     tracking.record_comparison(get_settings(), "ana", [low.run_id, others[0].run_id])
-    assert "2 run(s)" in tracking.check_compared_runs(ctx).missing[0]
+    assert "2 runs;" in tracking.check_compared_runs(ctx).missing[0]
     tracking.record_comparison(get_settings(), "ana", [low.run_id, *[o.run_id for o in others]])
     assert tracking.check_compared_runs(ctx).passed
     assert not tracking.check_compared_runs(_ctx("bob")).passed

@@ -9,11 +9,12 @@ import pandas as pd
 import streamlit as st
 
 from workbench import api_client
+from workbench import formatting as fmt
 from workbench.i18n import translate
 from workbench.services import ServiceStatus
 from workbench.settings import get_settings
-from workbench.ui.context import current_lang, current_learner, t
-from workbench.ui.widgets import show_code
+from workbench.ui.context import current_lang, current_learner, error_text, t
+from workbench.ui.widgets import dataframe, number_field, show_code
 
 P = "ch07"
 
@@ -40,7 +41,7 @@ def api_controls(prefix: str, on_stop: Callable[[], None] | None = None) -> Serv
             try:
                 api_client.start(settings)
             except RuntimeError as exc:
-                st.session_state[f"{prefix}_start_error"] = str(exc)
+                st.session_state[f"{prefix}_start_error"] = exc  # explained in the language shown at the time
             else:
                 st.session_state.pop(f"{prefix}_start_error", None)
         st.rerun()
@@ -51,7 +52,7 @@ def api_controls(prefix: str, on_stop: Callable[[], None] | None = None) -> Serv
         st.rerun()
     refresh_col.button(t("api.refresh"), key=f"{prefix}_refresh", icon=":material/refresh:")
     if error := st.session_state.get(f"{prefix}_start_error"):
-        st.error(t("api.start_failed", error=error))
+        st.error(t("api.start_failed", error=error_text(error)))
     if not status.healthy:
         st.info(t("api.stopped"), icon=":material/power_off:")
         show_code(f"python -m workbench.api --host {settings.api_host} --port {settings.api_port}", language="bash")
@@ -75,13 +76,15 @@ def server_tab() -> None:
         body = info.body
         st.subheader(t("api.model_served"))
         cols = st.columns(4)
-        cols[0].metric(t("mlflow.col_version"), body["version"])
-        cols[1].metric("alias", f"@{body['alias']}" if body["alias"] else "—")
-        cols[2].metric("source", t(f"api.source_short_{body['source']}"), help=t(f"api.source_{body['source']}"))
-        f1 = body["metrics"].get("f1")
-        cols[3].metric("F1", "—" if f1 is None else f"{f1:.3f}")
-        if body["source"] == "registry":  # models:/name@alias (version n); the fallback's reason is told below
-            st.caption(body["source_detail"])
+        fallback = body["source"] == "fallback"
+        cols[0].metric(t("mlflow.col_version"), t("api.version_fallback") if fallback else body["version"])
+        cols[1].metric(t("api.metric_alias"), f"@{body['alias']}" if body["alias"] else "—")
+        cols[2].metric(t("api.metric_source"), t(f"api.source_{body['source']}"))
+        cols[3].metric("F1", fmt.number(body["metrics"].get("f1"), current_lang(), 3))
+        if not fallback:
+            st.caption(t("api.source_detail_registry", name=body["name"], alias=body["alias"], version=body["version"]))
+        elif not body.get("refused") and not body.get("registry_problem"):  # otherwise the reason is told below
+            st.caption(t("api.source_detail_fallback", alias=settings.api_alias))
         _serving_problems(body)
     if st.button(t("api.reload"), key=f"{P}_reload", icon=":material/sync:"):
         result = api_client.call("POST", "/reload", timeout=120)
@@ -128,12 +131,10 @@ def _application_form() -> dict:
             field, options, index=options.index(example[field]), key=f"{P}_form_{field}",
             format_func=lambda v: unknown if v is None else v,
         )  # fmt: skip
-    values["ApplicantIncome"] = left.number_input("ApplicantIncome", 0, 1_000_000, example["ApplicantIncome"], 100,
-                                                  key=f"{P}_form_ApplicantIncome")  # fmt: skip
-    values["CoapplicantIncome"] = middle.number_input("CoapplicantIncome", 0, 1_000_000, example["CoapplicantIncome"],
-                                                      100, key=f"{P}_form_CoapplicantIncome")  # fmt: skip
-    values["LoanAmount"] = right.number_input("LoanAmount", 1, 10_000, example["LoanAmount"], 5,
-                                              key=f"{P}_form_LoanAmount")  # fmt: skip
+    for column, field, low, high in ((left, "ApplicantIncome", 0, 1_000_000), (middle, "CoapplicantIncome", 0, 1_000_000),
+                                     (right, "LoanAmount", 1, 10_000)):
+        values[field] = number_field(field, key=f"{P}_form_{field}", value=example[field], min_value=low,
+                                     max_value=high, integer=True, container=column)  # None: explained, not sent
     terms = [360, 180, 480, 300, 240, 120, 84, 60, 36, 12, None]
     values["Loan_Amount_Term"] = left.selectbox("Loan_Amount_Term", terms, key=f"{P}_form_Loan_Amount_Term",
                                                 format_func=lambda v: unknown if v is None else str(v))  # fmt: skip
@@ -149,7 +150,8 @@ def predict_tab() -> None:
     st.markdown(t("api.form_intro"))
     application = _application_form()
     endpoint = st.radio(t("api.endpoint"), ["/predict", "/predict_status"], horizontal=True, key=f"{P}_endpoint")
-    if st.button(t("api.send"), key=f"{P}_send", type="primary", icon=":material/send:"):
+    incomplete = any(application[f] is None for f in ("ApplicantIncome", "CoapplicantIncome", "LoanAmount"))
+    if st.button(t("api.send"), key=f"{P}_send", type="primary", icon=":material/send:", disabled=incomplete):
         if _api_is_up():
             result = api_client.predict(application, path=endpoint)
             api_lab.record_call(get_settings(), current_learner(), result)
@@ -170,10 +172,30 @@ def predict_tab() -> None:
     show_code(api_client.requests_code(url, application), title=t("api.as_requests"))
 
 
+def _explain_status(result: api_client.CallResult) -> None:
+    """What an error status means, in the learner's language (the API's own `detail` stays in the JSON)."""
+    status = result.status_code or 0
+    detail = result.body.get("detail", "") if isinstance(result.body, dict) else ""
+    if status == 413:
+        st.error(t("api.explain_413", max=fmt.integer(get_settings().api_max_body_bytes, current_lang())))
+    elif status == 429:
+        st.error(t("api.explain_429", retry=result.headers.get("retry-after", "?") if result.headers else "?"))
+    elif status in (400, 415):
+        st.error(t(f"api.explain_{status}", detail=detail))
+    elif status >= 500:
+        st.error(t("api.explain_5xx", status=status))
+
+
+def _errors_table(errors: list[dict[str, str]]) -> pd.DataFrame:
+    """A 422's field errors with headers in the learner's language (the API's messages stay as sent)."""
+    return pd.DataFrame(errors).rename(columns=lambda c: t(f"api.col_{c}"))
+
+
 def _show_exchange(result: api_client.CallResult) -> None:
     if result.error:
         st.error(t("api.call_failed", error=result.error))
         return
+    _explain_status(result)
     left, right = st.columns(2)
     with left:
         upload = isinstance(result.request, dict) and result.request.get("content_type") == "multipart/form-data"
@@ -212,7 +234,7 @@ def batch_tab() -> None:
         _show_exchange(result)
         errors = api_client.validation_errors(result)
         if errors:
-            st.dataframe(pd.DataFrame(errors), hide_index=True, width="stretch")
+            dataframe(_errors_table(errors))
         return
     from workbench.csv_tables import read_applications_csv, to_csv_bytes
 
@@ -223,9 +245,12 @@ def batch_tab() -> None:
     predictions = pd.DataFrame(result.body["predictions"])
     table = pd.concat([inputs[[c for c in (ID, *FEATURES) if c in inputs]].reset_index(drop=True),
                        predictions[["prediction", "label", "probability"]]], axis=1)  # fmt: skip
+    version = result.body["model_version"]
     st.success(t("api.batch_done", count=result.body["count"], latency=result.latency_ms,
-                 approved=int((predictions["prediction"] == "Y").sum()), version=result.body["model_version"]))  # fmt: skip
-    st.dataframe(table, hide_index=True, width="stretch", key=f"{P}_batch_table")
+                 approved=int((predictions["prediction"] == "Y").sum()),
+                 version=t("api.version_fallback") if version == "fallback" else version))  # fmt: skip
+    shown = table.rename(columns={c: t(f"api.col_{c}") for c in ("prediction", "label", "probability")})
+    dataframe(shown, formats={t("api.col_probability"): "percent"}, key=f"{P}_batch_table")
     st.caption(t("api.download_safe"))
     st.download_button(t("api.download"), to_csv_bytes(table), "predictions.csv", "text/csv",
                        key=f"{P}_download", icon=":material/download:")  # fmt: skip
@@ -269,7 +294,7 @@ def errors_tab() -> None:
         st.info(t("api.no_422", status=result.status_code))
         return
     st.subheader(t("api.field_errors"))
-    st.dataframe(pd.DataFrame(errors), hide_index=True, width="stretch", key=f"{P}_errors_table")
+    dataframe(_errors_table(errors), key=f"{P}_errors_table")
     answer = st.text_input(t("api.which_field"), key=f"{P}_field_answer", max_chars=40)
     if st.button(t("api.save_answer"), key=f"{P}_save_field", disabled=not answer.strip()):
         api_lab.record_field_answer(get_settings(), current_learner(), answer)
@@ -298,14 +323,16 @@ def load_tab() -> None:
     result = st.session_state.get(f"{P}_load")
     if result is not None:
         cols = st.columns(5)
-        cols[0].metric(t("api.throughput"), f"{result.throughput:.0f}")
-        cols[1].metric("p50 (ms)", f"{result.percentile(50):.2f}")
-        cols[2].metric("p95 (ms)", f"{result.percentile(95):.2f}")
-        cols[3].metric("p99 (ms)", f"{result.percentile(99):.2f}")
+        lang = current_lang()
+        cols[0].metric(t("api.throughput"), fmt.integer(result.throughput, lang))
+        cols[1].metric("p50 (ms)", fmt.number(result.percentile(50), lang, 2))
+        cols[2].metric("p95 (ms)", fmt.number(result.percentile(95), lang, 2))
+        cols[3].metric("p99 (ms)", fmt.number(result.percentile(99), lang, 2))
         cols[4].metric(t("api.errors"), result.requests - result.ok)
-        st.plotly_chart(latency_histogram_figure(result, current_lang()), width="stretch", key=f"{P}_histogram")
-        answer = st.number_input(t("api.p95_question"), 0.0, 100_000.0, 0.0, 0.01, key=f"{P}_p95_answer")
-        if st.button(t("api.save_answer"), key=f"{P}_save_p95", disabled=answer <= 0):
+        st.plotly_chart(latency_histogram_figure(result, lang), width="stretch", key=f"{P}_histogram")
+        answer = number_field(t("api.p95_question"), key=f"{P}_p95_answer", value=0.0, min_value=0.0,
+                              max_value=100_000.0, digits=2)  # fmt: skip
+        if st.button(t("api.save_answer"), key=f"{P}_save_p95", disabled=answer is None or answer <= 0):
             api_lab.record_p95_answer(get_settings(), current_learner(), answer)
             st.success(t("api.answer_saved"))
     show_code(f'''from workbench.loadtest import json_bodies, run_load
@@ -323,7 +350,7 @@ print(result.throughput, result.percentile(50), result.percentile(95), result.pe
         try:
             st.session_state[f"{P}_single_vs_batch"] = api_client.single_vs_batch(rows)
         except RuntimeError as exc:
-            st.error(t("api.call_failed", error=str(exc)))
+            st.error(t("api.call_failed", error=error_text(exc)))
     comparison = st.session_state.get(f"{P}_single_vs_batch")
     if comparison is not None:
         st.info(t("api.compare_result", single=comparison.single_seconds, batch=comparison.batch_seconds,

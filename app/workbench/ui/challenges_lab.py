@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import streamlit as st
 
+from workbench import formatting as fmt
 from workbench.i18n import translate
 from workbench.settings import get_settings
-from workbench.ui.context import current_lang, current_learner, t
-from workbench.ui.widgets import show_code
+from workbench.ui.context import current_lang, current_learner, error_text, t
+from workbench.ui.widgets import dataframe, decimal_slider, number_field, show_code
 
 P = "ch03"  # widget key prefix
 
@@ -27,7 +28,7 @@ def _pipeline():
     try:
         return _course_pipeline(str(path), path.stat().st_mtime if path.exists() else 0.0)
     except (OSError, ValueError) as exc:
-        st.error(t("challenges.data_error", error=str(exc)))
+        st.error(t("challenges.data_error", error=error_text(exc)))
         return None
 
 
@@ -45,8 +46,7 @@ def lifecycle_tab() -> None:
     st.markdown(t("challenges.lifecycle_intro"))
     lifecycle_explorer(P)
     st.subheader(t("challenges.outputs_title"))
-    st.dataframe(stage_outputs(load_stages(), current_lang()), hide_index=True, width="stretch",
-                 key=f"{P}_stage_outputs")  # fmt: skip
+    dataframe(stage_outputs(load_stages(), current_lang()), key=f"{P}_stage_outputs")
 
 
 # ----------------------------------------------------------------------------------------------
@@ -83,11 +83,12 @@ def serving_tab() -> None:
 
 
 def _serving_result(result) -> None:
+    lang = current_lang()
     cols = st.columns(4)
-    cols[0].metric(t("challenges.batch_speed"), f"{result.batch_rows_per_s:,.0f} /s".replace(",", " "))
-    cols[1].metric(t("challenges.single_speed"), f"{result.single_rows_per_s:,.0f} /s".replace(",", " "))
-    cols[2].metric(t("challenges.ratio"), f"× {result.ratio:,.0f}".replace(",", " "))
-    cols[3].metric(t("challenges.single_total", n=result.n), f"{result.single_seconds_for_n:,.1f} s".replace(",", " "))
+    cols[0].metric(t("challenges.batch_speed"), f"{fmt.integer(result.batch_rows_per_s, lang)} /s")
+    cols[1].metric(t("challenges.single_speed"), f"{fmt.integer(result.single_rows_per_s, lang)} /s")
+    cols[2].metric(t("challenges.ratio"), f"× {fmt.integer(result.ratio, lang)}")
+    cols[3].metric(t("challenges.single_total", n=result.n), fmt.seconds(result.single_seconds_for_n, lang, 1))
     st.caption(t("challenges.batch_total", n=result.n, seconds=result.batch_seconds))
     if result.extrapolated:
         st.info(t("challenges.extrapolated", done=result.single_rows, n=result.n, seconds=result.single_seconds))
@@ -175,8 +176,11 @@ def feedback_tab() -> None:
     lang = current_lang()
     st.markdown(t("challenges.feedback_intro", fixed=ch.FIXED_THRESHOLD * 100))
     left, right = st.columns([3, 1], vertical_alignment="bottom")
-    margin_points = left.slider(t("challenges.margin"), 0.0, 15.0, 0.0, 0.5, key=f"{P}_margin", format="%.1f")
-    seed = right.number_input(t("challenges.seed"), 0, 9999, 7, key=f"{P}_feedback_seed")
+    margin_points = decimal_slider(t("challenges.margin"), 0.0, 15.0, 0.0, 0.5, key=f"{P}_margin", container=left)
+    seed = number_field(t("challenges.seed"), key=f"{P}_feedback_seed", value=7, min_value=0, max_value=9999,
+                        integer=True, container=right)  # fmt: skip
+    if seed is None:
+        return
     if st.button(t("challenges.feedback_run"), key=f"{P}_feedback_run", icon=":material/play_arrow:"):
         with st.spinner(t("challenges.feedback_running")):
             st.session_state[f"{P}_feedback_sim"] = ch.simulate_feedback(seed=int(seed))

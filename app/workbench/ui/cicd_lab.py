@@ -5,11 +5,12 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
+from workbench import formatting as fmt
 from workbench.i18n import pick, translate
 from workbench.settings import get_settings
-from workbench.ui.context import current_lang, current_learner, t
+from workbench.ui.context import current_lang, current_learner, error_text, t
 from workbench.ui.modeling import model_form
-from workbench.ui.widgets import live_log, show_code
+from workbench.ui.widgets import dataframe, decimal_slider, inline_code, live_log, show_code
 
 P = "ch08"  # widget key prefix
 RUN_KEY = f"{P}_run"
@@ -44,7 +45,7 @@ def _config():
             t("cicd.metric"), pl.GATE_METRICS, key=f"{P}_metric",
             format_func=lambda m: translate(f"model.metric_{m}", lang),
         )  # fmt: skip
-        margin = cols[2].slider(t("cicd.margin"), -0.05, 0.05, 0.0, 0.005, format="%.3f", key=f"{P}_margin")
+        margin = decimal_slider(t("cicd.margin"), -0.05, 0.05, 0.0, 0.005, key=f"{P}_margin", container=cols[2])
         message = st.text_input(t("cicd.commit_message"), t("cicd.commit_default"), max_chars=120, key=f"{P}_message")
         cache = st.checkbox(t("cicd.use_cache"), True, key=f"{P}_cache", help=t("cicd.use_cache_help"))
     return pl.PipelineConfig(
@@ -97,8 +98,8 @@ def pipeline_tab() -> None:
         st.rerun()
     st.plotly_chart(pl.pipeline_figure(run, lang), width="stretch", key=f"{P}_figure", config={"displayModeBar": False})
     _outcome(run)
-    st.dataframe(
-        pl.steps_table(run, lang), hide_index=True, width="stretch", key=f"{P}_steps",
+    dataframe(
+        pl.steps_table(run, lang), key=f"{P}_steps", formats={t("cicd.col_seconds"): "number:2"},
         column_config={t("cicd.col_message"): st.column_config.TextColumn(width="large")},
     )  # fmt: skip
     for step in run.steps:
@@ -164,7 +165,7 @@ def _step_detail(run, step, lang: str) -> None:
         elif step.name == "train" and run.candidate_metrics:
             cols = st.columns(5)
             for col, (name, value) in zip(cols, run.candidate_metrics.items()):
-                col.metric(t(f"model.metric_{name}"), f"{value:.3f}")
+                col.metric(t(f"model.metric_{name}"), fmt.number(value, lang, 3))
             show_code(pl.train_code(run, settings))
         elif step.name == "gate" and run.gate is not None:
             _gate(run.gate)
@@ -185,20 +186,22 @@ def _test_report(run, report, lang: str) -> None:
     cols[0].metric(t("cicd.tests_total"), report.tests)
     cols[1].metric(t("cicd.tests_passed_count"), report.count("passed"))
     cols[2].metric(t("cicd.tests_failed_count"), report.count("failed") + report.count("error"))
-    st.dataframe(pk.junit_table(report, lang), hide_index=True, width="stretch", key=f"{P}_junit")
+    dataframe(pk.junit_table(report, lang), key=f"{P}_junit")
     st.caption(t("cicd.junit_path", path=run.junit_file or str(report.junit_path)))
 
 
 def _gate(gate) -> None:
     cols = st.columns(3)
+    lang = current_lang()
     metric = t(f"model.metric_{gate.metric}")
-    cols[0].metric(t("cicd.gate_candidate", metric=metric), f"{gate.candidate:.3f}")
-    cols[1].metric(t("cicd.gate_baseline"), f"{gate.baseline:.3f}", f"{gate.candidate - gate.baseline:+.3f}")
+    cols[0].metric(t("cicd.gate_candidate", metric=metric), fmt.number(gate.candidate, lang, 3))
+    cols[1].metric(t("cicd.gate_baseline"), fmt.number(gate.baseline, lang, 3),
+                   fmt.number(gate.candidate - gate.baseline, lang, 3, sign=True))  # fmt: skip
     if gate.production is None:
         cols[2].metric(t("cicd.gate_production", version="—"), "—")
     else:
-        cols[2].metric(t("cicd.gate_production", version=gate.production_version), f"{gate.production:.3f}",
-                       f"{gate.candidate - gate.production:+.3f}")  # fmt: skip
+        cols[2].metric(t("cicd.gate_production", version=gate.production_version), fmt.number(gate.production, lang, 3),
+                       fmt.number(gate.candidate - gate.production, lang, 3, sign=True))  # fmt: skip
 
 
 # ----------------------------------------------------------------------------------------------
@@ -222,7 +225,10 @@ def history_tab() -> None:
         cols[1].metric(t("cicd.outcome_production"), int(outcomes.get("production", 0)))
         cols[2].metric(t("cicd.outcome_failed"), int(outcomes.get("failed", 0)))
         cols[3].metric(t("cicd.history_gate_stops"), sum(1 for h in history if h.get("failed_step") == "gate"))
-        st.dataframe(pl.history_table(history, lang), hide_index=True, width="stretch", key=f"{P}_history")
+        dataframe(pl.history_table(history, lang), key=f"{P}_history",
+                  formats={t("cicd.col_started"): lambda d: fmt.date_time(d, lang, short=True),
+                           t("cicd.col_candidate"): "number:3", t("cicd.col_production"): "number:3",
+                           t("cicd.col_seconds"): "number:1"})  # fmt: skip
     else:
         st.info(t("cicd.history_empty"), icon=":material/info:")
 
@@ -230,7 +236,7 @@ def history_tab() -> None:
     try:
         current = tracking.aliases(settings)
     except tracking.TrackingError as exc:
-        st.error(t("common.error", error=str(exc)))
+        st.error(t("common.error", error=error_text(exc)))
         current = {}
     cols = st.columns(2)
     for col, alias in zip(cols, ("staging", "production")):
@@ -282,7 +288,7 @@ def files_tab() -> None:
         st.caption(t("cicd.jenkins_stages", stages=" → ".join(pl.jenkins_stages(text))))
     for block in pl.project_file_blocks(settings, name):
         with st.container(border=True):
-            st.markdown(f"**{block.title}**" + (f" · {t('cicd.line_n', line=block.line)}" if block.line else ""))
+            st.markdown(f"**{inline_code(block.title)}**" + (f" · {t('cicd.line_n', line=block.line)}" if block.line else ""))
             left, right = st.columns([3, 2])
             left.code(block.code, language=language)
             right.markdown(pick(block.note, lang) if block.note else t("cicd.no_note"))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from workbench.i18n import translate
+from workbench.i18n import LocalizedError, translate
 from workbench.progress import ProgressStore
 from workbench.settings import LANGUAGES, get_settings
 from workbench.ui import identity
@@ -34,3 +34,8 @@ def _progress_store(path: str) -> ProgressStore:
 def progress_store() -> ProgressStore:
     """The progress store of the configured state dir (one per path, shared by all sessions)."""
     return _progress_store(str(get_settings().progress_db))
+
+
+def error_text(exc: BaseException) -> str:
+    """An exception's explanation in the learner's language (`LocalizedError`), else its own text."""
+    return exc.message(current_lang()) if isinstance(exc, LocalizedError) else str(exc)

@@ -10,7 +10,7 @@ import streamlit as st
 from workbench.i18n import pick
 from workbench.settings import get_settings
 from workbench.ui.context import current_lang, current_learner, t
-from workbench.ui.widgets import show_code
+from workbench.ui.widgets import inline_code, show_code
 
 P = "ch06"
 
@@ -27,7 +27,7 @@ def annotated_file(name: str, kind: str, language: str) -> None:
     for line in deployfiles.annotate(kind, text):
         if line.key is None:
             continue
-        with st.expander(f"`{line.line}` · {line.code.strip().splitlines()[0][:90]}"):
+        with st.expander(f"`{line.line}` · {inline_code(line.code.strip().splitlines()[0][:90])}"):
             st.code(line.code.strip("\n"), language=language)
             st.markdown(pick(line.note, lang) if line.note else t("docker.no_note"))
 
@@ -47,7 +47,8 @@ def _hadolint(text: str) -> None:
     st.dataframe(
         pd.DataFrame(
             {t("docker.col_line"): [f.line for f in findings], t("docker.col_rule"): [f.code for f in findings],
-             t("docker.col_level"): [f.level for f in findings], t("docker.col_message"): [f.message for f in findings]}
+             t("docker.col_level"): [t(f"docker.level_{f.level}") for f in findings],
+             t("docker.col_message"): [f.message for f in findings]}
         ),
         hide_index=True, width="stretch",
     )  # fmt: skip
@@ -132,7 +133,7 @@ def compose_tab() -> None:
     for line in deployfiles.annotate("compose", text):
         if line.key and line.note and line.key not in seen:  # each key explained once, where it first appears
             seen.add(line.key)
-            st.markdown(f"`{line.line}` **{line.key}** — {pick(line.note, lang)}")
+            st.markdown(f"`{line.line}` **{inline_code(line.key)}** — {pick(line.note, lang)}")
     show_code(
         "docker compose up --build -d      # build the images, start every service\n"
         "docker compose ps                 # the containers\n"

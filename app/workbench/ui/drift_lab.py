@@ -9,11 +9,12 @@ import pandas as pd
 import streamlit as st
 
 from workbench import drift
+from workbench import formatting as fmt
 from workbench.i18n import translate
 from workbench.settings import get_settings
 from workbench.ui.context import current_lang, current_learner, t
 from workbench.ui.modeling import course_data
-from workbench.ui.widgets import show_code
+from workbench.ui.widgets import dataframe, decimal_slider, number_field, plotly_chart, show_code
 
 P = "ch10"  # widget key prefix
 BURST = 50
@@ -43,11 +44,15 @@ def _threshold_psi(learner: str, n_rows: int) -> np.ndarray:
 
 
 def _styled(table: pd.DataFrame, mask: pd.DataFrame):
-    """Drifting cells in red; numbers with 4 decimals, "—" where a statistic does not apply."""
+    """Drifting cells in red; numbers with 4 decimals (the learner's way), "—" where a statistic does not apply."""
+    lang = current_lang()
+    first = [t("drift.col_feature"), t("drift.col_kind"), t("drift.col_verdict"), t("drift.col_decision")]
+    order = [c for c in first if c in table] + [c for c in table.columns if c not in first]  # the verdict in view
+    table, mask = table[order], mask[order]
     shown = table.copy()
     for column in shown.columns:
         if pd.api.types.is_float_dtype(shown[column]):
-            shown[column] = shown[column].map(lambda v: "—" if pd.isna(v) else f"{v:.4f}")
+            shown[column] = shown[column].map(lambda v: fmt.number(v, lang, 4))
     colors = pd.DataFrame(
         np.where(mask.to_numpy(dtype=bool), "background-color: #ffd6d6", ""), index=table.index, columns=table.columns
     )
@@ -72,9 +77,9 @@ def _scenario_form(prefix: str, default_kind: str = "shift") -> tuple[str, float
     elif features:
         middle.text_input(t("drift.feature"), features[0], disabled=True, key=f"{prefix}_feature_fixed_{kind}")
         feature = features[0]
-    strength = right.slider(
+    strength = decimal_slider(
         t("drift.strength"), 0.0, 1.0, drift.DEFAULT_STRENGTH[kind], 0.05, key=f"{prefix}_strength_{kind}",
-        disabled=kind == "none", help=t("drift.strength_help"),
+        disabled=kind == "none", help=t("drift.strength_help"), container=right,
     )  # fmt: skip
     st.caption(t(f"drift.kind_explain_{kind}"))
     return kind, strength, feature
@@ -101,7 +106,9 @@ def drift_tab() -> None:
         kind, strength, feature = "mystery", 0.0, None
     else:
         kind, strength, feature = _scenario_form(f"{P}_lab")
-        seed = st.number_input(t("drift.seed"), 0, 10_000, 0, key=f"{P}_lab_seed")
+        seed = number_field(t("drift.seed"), key=f"{P}_lab_seed", value=0, min_value=0, max_value=10_000, integer=True)
+        if seed is None:
+            return
         current = drift.apply_drift(
             drift.simulate_batch(len(reference), seed=seed), kind, strength, feature=feature, seed=seed
         )
@@ -113,15 +120,17 @@ def drift_tab() -> None:
     cols[1].metric(t("drift.metric_rows"), f"{report.n_reference} → {report.n_current}")
     approval_ref = float((scored_ref["prediction"] == "Y").mean())
     approval_cur = float((scored_cur["prediction"] == "Y").mean())
-    cols[2].metric(t("drift.metric_approval"), f"{approval_cur:.1%}", f"{(approval_cur - approval_ref) * 100:+.1f} pts")
-    cols[3].metric(t("drift.metric_seconds"), f"{report.seconds * 1000:.0f} ms")
+    cols[2].metric(t("drift.metric_approval"), fmt.percent(approval_cur, lang), fmt.points(approval_cur - approval_ref, lang))
+    cols[3].metric(t("drift.metric_seconds"), fmt.milliseconds(report.seconds * 1000, lang))
     if report.drifted:
         st.warning(t("drift.drifted_list", features=", ".join(report.drifted)), icon=":material/warning:")
     else:
         st.success(t("drift.no_drift"), icon=":material/check_circle:")
     table, mask = drift.wide_table(report, lang)
     st.dataframe(_styled(table, mask), hide_index=True, width="stretch", key=f"{P}_lab_table",
-                 height=35 * (len(table) + 1) + 3)  # fmt: skip
+                 height=35 * (len(table) + 1) + 3,
+                 column_config={t("drift.col_feature"): st.column_config.Column(pinned=True),
+                                t("drift.col_kind"): st.column_config.TextColumn(width="medium")})  # fmt: skip
     st.caption(t("drift.table_caption", **{k: v for k, v in drift.THRESHOLDS.items()}))
     with st.expander(t("drift.formulas"), icon=":material/function:"):
         for name in (*drift.STATISTICS, "missing"):
@@ -209,9 +218,10 @@ def evidently_tab() -> None:
         return
     result, ours, same, scenario = stored
     cols = st.columns(3)
-    cols[0].metric(t("drift.ev_share"), f"{result.share_drifted:.0%}")
+    lang = current_lang()
+    cols[0].metric(t("drift.ev_share"), fmt.percent(result.share_drifted, lang, 0))
     cols[1].metric(t("drift.ev_dataset"), t("drift.yes") if result.dataset_drift else t("drift.no"))
-    cols[2].metric(t("drift.metric_seconds"), f"{result.seconds:.1f} s")
+    cols[2].metric(t("drift.metric_seconds"), fmt.seconds(result.seconds, lang, 1))
     table = result.table.assign(
         ours_score=result.table["column"].map({f.feature: f.stats[f.decision].value for f in ours.features}),
         ours=result.table["column"].map({f.feature: f.stats[f.decision].drift for f in ours.features}),
@@ -224,13 +234,12 @@ def evidently_tab() -> None:
         only_chi2 = same and set(differ["method"]) == {"chisquare"}
         note = "drift.ev_differ_chi2" if only_chi2 else ("drift.ev_differ" if same else "drift.ev_agree_auto")
         st.warning(t(note, n=len(table) - len(differ), total=len(table), columns=columns), icon=":material/info:")
-    st.dataframe(
-        height=35 * (len(table) + 1) + 3,
-        data=table.rename(columns={"column": t("drift.col_feature"), "method": t("drift.ev_method"),
+    dataframe(
+        table.rename(columns={"column": t("drift.col_feature"), "method": t("drift.ev_method"),
                               "threshold": t("drift.ev_threshold"), "score": t("drift.ev_score"),
                               "drift": "Evidently", "ours_score": t("drift.ev_ours_score"),
                               "ours": t("drift.ev_ours")}),
-        hide_index=True, width="stretch", key=f"{P}_ev_table",
+        height=35 * (len(table) + 1) + 3, key=f"{P}_ev_table",
     )  # fmt: skip
     st.download_button(
         t("drift.ev_download"), result.html, file_name="drift_report.html", mime="text/html",
@@ -254,15 +263,18 @@ def timeline_tab() -> None:
     left, middle, right = st.columns(3)
     start = left.slider(t("drift.tl_start"), drift.CHART_BASELINE_WEEKS + 1, 20, 10, key=f"{P}_tl_start")
     delay = middle.slider(t("drift.tl_delay"), 0, 6, 2, key=f"{P}_tl_delay")
-    margin = right.slider(t("drift.tl_margin"), -0.05, 0.15, 0.05, 0.01, key=f"{P}_tl_margin",
-                          help=t("drift.tl_margin_help"))  # fmt: skip
+    margin = decimal_slider(t("drift.tl_margin"), -0.05, 0.15, 0.05, 0.01, key=f"{P}_tl_margin",
+                            help=t("drift.tl_margin_help"), container=right)  # fmt: skip
     statistics = list(drift.monitored_statistics())
     left, right = st.columns([3, 1])
     statistic = left.selectbox(
         t("drift.tl_statistic"), statistics, key=f"{P}_tl_statistic",
         format_func=lambda s: drift.statistic_label(s, lang),
     )  # fmt: skip
-    seed = right.number_input(t("drift.seed"), 0, 10_000, 3, key=f"{P}_tl_seed")
+    seed = number_field(t("drift.seed"), key=f"{P}_tl_seed", value=3, min_value=0, max_value=10_000, integer=True,
+                        container=right)  # fmt: skip
+    if seed is None:
+        return
     reference = course_data()
     baseline = drift.majority_baseline(reference)
     threshold = baseline + margin
@@ -292,7 +304,7 @@ def timeline_tab() -> None:
             rules = ", ".join(translate(f"drift.rule_{r}", lang) for r in chart.signals[chart.first_signal])
             st.warning(t("drift.tl_signal", week=chart.first_signal, rules=rules, start=start_week))
         st.plotly_chart(drift.retraining_figure(result, lang), key=f"{P}_tl_retrain")
-        st.dataframe(result.summary(lang), hide_index=True, width="stretch", key=f"{P}_tl_summary")
+        dataframe(result.summary(lang), key=f"{P}_tl_summary")
         st.caption(t("drift.tl_summary_caption", delay=result.label_delay))
         show_code(drift.retraining_code(*code_args))
     _threshold_exercise(lang)
@@ -306,23 +318,23 @@ def _threshold_exercise(lang: str) -> None:
     settings, learner = get_settings(), current_learner()
     values = _threshold_psi(learner, len(course_data()))
     saved = drift.load_answers(settings, learner).get("psi_threshold")
-    threshold = st.slider(
+    threshold = decimal_slider(
         t("drift.thr_slider"), 0.0, 1.0, float(saved) if saved is not None else drift.THRESHOLDS["psi"], 0.005,
-        key=f"{P}_thr_value", format="%.3f",
+        key=f"{P}_thr_value",
     )  # fmt: skip
     weeks = list(range(1, len(values) + 1))
     alarms = drift.alarm_weeks(values, threshold)
     fig = go.Figure(go.Bar(x=weeks, y=values, marker_color=["#e45756" if w in alarms else "#4c78a8" for w in weeks]))
     fig.add_hline(y=threshold, line_dash="dash", annotation_text=t("drift.thr_line", value=threshold))
     fig.update_layout(xaxis_title=t("drift.week"), yaxis_title="PSI", height=300, margin={"t": 30, "b": 10})
-    st.plotly_chart(fig, key=f"{P}_thr_chart")
+    plotly_chart(fig, key=f"{P}_thr_chart")
     st.caption(t("drift.thr_alarms", weeks=", ".join(map(str, alarms)) or "—"))
     if st.button(t("drift.save"), key=f"{P}_thr_save", icon=":material/save:"):
         drift.save_answer(settings, learner, "psi_threshold", round(threshold, 4))
         st.toast(t("drift.saved"))
         saved = threshold
     if saved is not None:
-        st.caption(t("drift.saved_answer", answer=f"{float(saved):.3f}"))
+        st.caption(t("drift.saved_answer", answer=fmt.number(float(saved), lang, 3)))
 
 
 # ----------------------------------------------------------------------------------------------
@@ -412,32 +424,43 @@ def _live_view(lang: str, window: int) -> None:
     if firing:
         for alert in firing:
             st.error(t("monitoring.alert_firing", name=alert.rule.name, rule=alert.rule.expression, value=alert.value,
-                       severity=alert.rule.severity), icon=":material/notifications_active:")  # fmt: skip
+                       severity=t(f"monitoring.severity_{alert.rule.severity}")),
+                     icon=":material/notifications_active:")  # fmt: skip
     else:
         st.success(t("monitoring.all_clear"), icon=":material/notifications_off:")
     cols = st.columns(5)
-    cols[0].metric(t("monitoring.rate"), "—" if ops.request_rate != ops.request_rate else f"{ops.request_rate:.1f}/s")
+    rate = ops.request_rate
+    cols[0].metric(t("monitoring.rate"), "—" if rate != rate else f"{fmt.number(rate, lang, 1)}/s")
     cols[1].metric(
-        t("monitoring.errors"), f"{ops.error_rate:.1%}", help=t("monitoring.errors_help", rate=ops.client_error_rate)
+        t("monitoring.errors"), fmt.percent(ops.error_rate, lang), help=t("monitoring.errors_help", rate=ops.client_error_rate)
     )
-    cols[2].metric("p95", f"{ops.latency[0.95] * 1000:.1f} ms")
-    cols[3].metric(t("monitoring.rejected"), f"{ops.rejected_share:.0%}")
+    cols[2].metric("p95", fmt.milliseconds(ops.latency[0.95] * 1000, lang, 1))
+    cols[3].metric(t("monitoring.rejected"), fmt.percent(ops.rejected_share, lang, 0))
     cols[4].metric(t("monitoring.window_size"), ops.recent_window)
     history = monitoring.history_frame(st.session_state.get(f"{P}_live_history", []))
     if len(history) >= 1:
         left, right = st.columns(2)
         latency = history.melt("at", ["p50_ms", "p95_ms", "p99_ms"], var_name="q", value_name="ms")
-        labels = {"at": t("monitoring.time"), "q": "", "series": "", "share": t("monitoring.share")}
-        left.plotly_chart(px.line(latency, x="at", y="ms", color="q", markers=True, height=280, labels=labels,
-                                  title=t("monitoring.latency_title")), key=f"{P}_live_latency")  # fmt: skip
+        latency["q"] = latency["q"].str.removesuffix("_ms")  # the legend reads p50, p95, p99
+        labels = {"at": t("monitoring.time"), "q": t("monitoring.quantile"), "series": t("monitoring.series"),
+                  "share": t("monitoring.share"), "ms": t("monitoring.latency_axis")}  # fmt: skip
+        with left:
+            plotly_chart(px.line(latency, x="at", y="ms", color="q", markers=True, height=280, labels=labels,
+                                 title=t("monitoring.latency_title")), key=f"{P}_live_latency")  # fmt: skip
         mix = history.melt("at", ["rejected_share", "error_rate"], var_name="series", value_name="share")
-        right.plotly_chart(px.line(mix, x="at", y="share", color="series", markers=True, height=280, labels=labels,
-                                   title=t("monitoring.mix_title")), key=f"{P}_live_mix")  # fmt: skip
-    st.dataframe(monitoring.alerts_table(alerts, lang), hide_index=True, width="stretch", key=f"{P}_live_alerts")
+        mix["series"] = mix["series"].map(lambda s: t(f"monitoring.series_{s}"))
+        figure = px.line(mix, x="at", y="share", color="series", markers=True, height=280, labels=labels,
+                         title=t("monitoring.mix_title"))
+        figure.update_yaxes(**fmt.percent_axis(0.0, max(0.01, float(mix["share"].max())), lang))
+        with right:
+            plotly_chart(figure, key=f"{P}_live_mix")
+    dataframe(monitoring.alerts_table(alerts, lang), key=f"{P}_live_alerts")
     if report is not None:
         st.subheader(t("monitoring.drift_title", n=report.n_current))
         table, mask = drift.wide_table(report, lang)
         st.dataframe(_styled(table, mask), hide_index=True, width="stretch", key=f"{P}_live_drift",
-                     height=35 * (len(table) + 1) + 3)  # fmt: skip
+                     height=35 * (len(table) + 1) + 3,
+                     column_config={t("drift.col_feature"): st.column_config.Column(pinned=True),
+                                t("drift.col_kind"): st.column_config.TextColumn(width="medium")})  # fmt: skip
     prom = last["snapshot"].total("workbench_api_recent_input_missing_ratio", feature="Credit_History")
     st.caption(t("monitoring.prometheus_gauge", value=prom, n=ops.recent_window, at=time.strftime("%H:%M:%S")))

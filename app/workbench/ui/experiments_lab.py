@@ -6,21 +6,22 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
+from workbench import formatting as fmt
 from workbench.i18n import translate
 from workbench.settings import get_settings
-from workbench.ui.context import current_lang, current_learner, t
+from workbench.ui.context import current_lang, current_learner, error_text, t
 from workbench.ui.modeling import course_data
-from workbench.ui.widgets import show_code
+from workbench.ui.widgets import dataframe, decimal_slider, number_field, show_code
 
 P = "ch11"
 
 
 def _error(exc: Exception) -> None:
-    st.error(t("experiments.error", error=str(exc)), icon=":material/error:")
+    st.error(t("experiments.error", error=error_text(exc)), icon=":material/error:")
 
 
 def _pct(value: float) -> str:
-    return f"{value:.1%}"
+    return fmt.percent(value, current_lang())
 
 
 # ----------------------------------------------------------------------------------------------
@@ -44,20 +45,26 @@ def _designer() -> None:
     lang = current_lang()
     st.subheader(t("experiments.design_title"))
     cols = st.columns(4)
-    baseline = cols[0].number_input(t("experiments.baseline"), 0.1, 99.9, 10.0, 0.5, key=f"{P}_ss_baseline") / 100
-    mde = cols[1].number_input(t("experiments.mde_points"), -50.0, 50.0, -2.0, 0.5, key=f"{P}_ss_mde") / 100
-    alpha = cols[2].selectbox(t("experiments.alpha"), [0.01, 0.05, 0.10], index=1, key=f"{P}_ss_alpha")
+    baseline = number_field(t("experiments.baseline"), key=f"{P}_ss_baseline", value=10.0, min_value=0.1,
+                            max_value=99.9, digits=1, container=cols[0])  # fmt: skip
+    mde = number_field(t("experiments.mde_points"), key=f"{P}_ss_mde", value=-2.0, min_value=-50.0, max_value=50.0,
+                       digits=1, container=cols[1])  # fmt: skip
+    alpha = cols[2].selectbox(t("experiments.alpha"), [0.01, 0.05, 0.10], index=1, key=f"{P}_ss_alpha",
+                              format_func=lambda a: fmt.number(a, lang, 2))  # fmt: skip
     power = cols[3].selectbox(t("experiments.power"), [0.8, 0.9, 0.95], index=0, key=f"{P}_ss_power",
-                              format_func=lambda p: f"{p:.0%}")  # fmt: skip
+                              format_func=lambda p: fmt.percent(p, lang, 0))  # fmt: skip
+    if baseline is None or mde is None:
+        return
+    baseline, mde = baseline / 100, mde / 100
     try:
         design = experiments.sample_size(baseline, mde, alpha, power)
     except experiments.ExperimentError as exc:
         _error(exc)
         return
     left, middle, right = st.columns(3)
-    left.metric(t("experiments.n_per_arm"), f"{design.n_per_arm:,}".replace(",", "\u202f"))
-    middle.metric(t("experiments.n_statsmodels"), f"{design.n_statsmodels:,}".replace(",", "\u202f"))
-    right.metric(t("experiments.n_total"), f"{2 * design.n_per_arm:,}".replace(",", "\u202f"))
+    left.metric(t("experiments.n_per_arm"), fmt.integer(design.n_per_arm, lang))
+    middle.metric(t("experiments.n_statsmodels"), fmt.integer(design.n_statsmodels, lang))
+    right.metric(t("experiments.n_total"), fmt.integer(2 * design.n_per_arm, lang))
     st.caption(t("experiments.design_caption", a=design.p_a, b=design.p_b, alpha=alpha, power=power))
     sign = -1 if mde < 0 else 1
     mdes = [sign * x / 1000 for x in range(5, 101, 5)]
@@ -68,9 +75,10 @@ def _designer() -> None:
     with st.container(border=True):
         st.markdown(t("experiments.ss_answer_intro"))
         left, right = st.columns([2, 1])
-        answer = left.number_input(t("experiments.ss_answer"), 0, 10_000_000, 0, key=f"{P}_ss_answer")
+        answer = number_field(t("experiments.ss_answer"), key=f"{P}_ss_answer", value=0, min_value=0,
+                              max_value=10_000_000, integer=True, container=left)  # fmt: skip
         right.write("")
-        if right.button(t("experiments.save_answer"), key=f"{P}_ss_save", disabled=answer <= 0):
+        if right.button(t("experiments.save_answer"), key=f"{P}_ss_save", disabled=not answer):
             experiments.save_answer(get_settings(), current_learner(), "sample_size", int(answer))
             st.success(t("experiments.answer_saved"))
 
@@ -107,7 +115,8 @@ def _simulator() -> None:
     cols = st.columns(3)
     n = cols[0].select_slider(t("experiments.n_applications"), [1000, 2000, 4000, 8000, 16000, 32000], 8000,
                               key=f"{P}_ab_n")  # fmt: skip
-    split = cols[1].slider(t("experiments.split"), 0.1, 0.9, 0.5, 0.05, key=f"{P}_ab_split")
+    split = decimal_slider(t("experiments.split"), 0.1, 0.9, 0.5, 0.05, key=f"{P}_ab_split", container=cols[1],
+                           percent=True)  # fmt: skip
     days = cols[2].slider(t("experiments.days"), 5, 60, 20, key=f"{P}_ab_days")
     if st.button(t("experiments.run_ab"), key=f"{P}_ab_run", type="primary", icon=":material/science:"):
         path = get_settings().data_path
@@ -129,13 +138,15 @@ def _simulator() -> None:
         st.info(t("experiments.no_registry_pair"), icon=":material/info:")
     analysis = result.analysis
     cols = st.columns(4)
+    models = {arm: experiments.model_label(result.models[arm], lang) for arm in ("A", "B")}
     for col, arm in zip(cols[:2], ("A", "B")):
-        col.metric(t("experiments.arm_metric", arm=arm, model=experiments.model_label(result.models[arm], lang)),
-                   _pct(result.defaults[arm] / result.approved[arm]),
-                   help=t("experiments.arm_help", approved=result.approved[arm], applications=result.applications[arm]))  # fmt: skip
-    cols[2].metric(t("experiments.p_value"), f"{analysis.p_value:.4f}")
-    cols[3].metric(t("experiments.difference"), f"{analysis.difference:+.2%}",
+        col.metric(t("experiments.arm_metric", arm=arm), _pct(result.defaults[arm] / result.approved[arm]),
+                   help=t("experiments.arm_help", model=models[arm], approved=result.approved[arm],
+                          applications=result.applications[arm]))  # fmt: skip
+    cols[2].metric(t("experiments.p_value"), fmt.number(analysis.p_value, lang, 4))
+    cols[3].metric(t("experiments.difference"), fmt.points(analysis.difference, lang, 2),
                    help=t("experiments.ci", low=analysis.ci_low, high=analysis.ci_high))  # fmt: skip
+    st.caption(t("experiments.arms_models", a=models["A"], b=models["B"]))
     message = t(f"experiments.decision_{analysis.decision}", low=analysis.ci_low, high=analysis.ci_high,
                 z=analysis.z, p=analysis.p_value)  # fmt: skip
     (st.success if analysis.decision == "adopt_b" else st.warning if analysis.decision == "keep_a" else st.info)(
@@ -157,10 +168,16 @@ def _peeking() -> None:
     st.subheader(t("experiments.peek_section"))
     st.markdown(t("experiments.peek_intro"))
     cols = st.columns(4)
-    rate = cols[0].number_input(t("experiments.peek_rate"), 1.0, 99.0, 10.0, 1.0, key=f"{P}_peek_rate") / 100
-    per_day = cols[1].number_input(t("experiments.per_day"), 10, 10_000, 100, 10, key=f"{P}_peek_per_day")
+    rate = number_field(t("experiments.peek_rate"), key=f"{P}_peek_rate", value=10.0, min_value=1.0, max_value=99.0,
+                        digits=1, container=cols[0])  # fmt: skip
+    per_day = number_field(t("experiments.per_day"), key=f"{P}_peek_per_day", value=100, min_value=10,
+                           max_value=10_000, integer=True, container=cols[1])  # fmt: skip
     days = cols[2].slider(t("experiments.days"), 2, 60, 30, key=f"{P}_peek_days")
-    sims = cols[3].select_slider(t("experiments.simulations"), [500, 1000, 2000, 5000], 2000, key=f"{P}_peek_sims")
+    sims = cols[3].select_slider(t("experiments.simulations"), [500, 1000, 2000, 5000], 2000, key=f"{P}_peek_sims",
+                                 format_func=lambda n: fmt.integer(n, lang))  # fmt: skip
+    if rate is None or per_day is None:
+        return
+    rate = rate / 100
     if st.button(t("experiments.run_peek"), key=f"{P}_peek_run", type="primary", icon=":material/visibility:"):
         try:
             st.session_state[f"{P}_peek"] = experiments.simulate_peeking(rate, int(per_day), days, 0.05, sims)
@@ -169,7 +186,7 @@ def _peeking() -> None:
     if (result := st.session_state.get(f"{P}_peek")) is not None:
         left, right = st.columns(2)
         left.metric(t("experiments.fpr_once"), _pct(result.fpr_once))
-        right.metric(t("experiments.fpr_peeking"), _pct(result.fpr_peeking), f"{result.fpr_peeking - result.alpha:+.1%}",
+        right.metric(t("experiments.fpr_peeking"), _pct(result.fpr_peeking), fmt.points(result.fpr_peeking - result.alpha, lang),
                      delta_color="inverse")  # fmt: skip
         st.plotly_chart(experiments.peeking_figure(result, lang), key=f"{P}_peek_chart")
     show_code(experiments.peeking_code(rate, int(per_day), days, 0.05, sims))
@@ -189,12 +206,12 @@ def bandits_tab() -> None:
     k = st.slider(t("experiments.n_arms"), 2, 5, len(experiments.DEFAULT_RATES), key=f"{P}_bandit_k")
     defaults = [*experiments.DEFAULT_RATES, 0.5, 0.6][:k]
     cols = st.columns(k)
-    rates = [cols[j].slider(t("experiments.arm_rate", arm=j + 1), 0.0, 1.0, float(defaults[j]), 0.01,
-                            key=f"{P}_bandit_rate_{j}") for j in range(k)]  # fmt: skip
+    rates = [decimal_slider(t("experiments.arm_rate", arm=j + 1), 0.0, 1.0, float(defaults[j]), 0.01,
+                            key=f"{P}_bandit_rate_{j}", container=cols[j], percent=True) for j in range(k)]  # fmt: skip
     cols = st.columns(3)
     horizon = cols[0].select_slider(t("experiments.horizon"), [1000, 2000, 5000, 10000, 20000],
                                     experiments.DEFAULT_HORIZON, key=f"{P}_bandit_horizon")  # fmt: skip
-    epsilon = cols[1].slider("ε", 0.0, 0.5, 0.1, 0.01, key=f"{P}_bandit_epsilon")
+    epsilon = decimal_slider("ε", 0.0, 0.5, 0.1, 0.01, key=f"{P}_bandit_epsilon", container=cols[1])
     runs = cols[2].slider(t("experiments.runs"), 1, 50, 20, key=f"{P}_bandit_runs")
     if st.button(t("experiments.run_bandits"), key=f"{P}_bandit_run", type="primary", icon=":material/casino:"):
         bar = st.progress(0.0, text=t("experiments.simulating"))
@@ -208,7 +225,7 @@ def bandits_tab() -> None:
     if result is not None:
         cols = st.columns(len(result.final_regret))
         for col, (strategy, regret) in zip(cols, result.final_regret.items()):
-            col.metric(t(f"experiments.strategy_{strategy}"), f"{regret:.1f}",
+            col.metric(t(f"experiments.strategy_{strategy}"), fmt.number(regret, lang, 1),
                        help=t("experiments.regret_help", reward=result.final_reward[strategy]))  # fmt: skip
         st.caption(t("experiments.regret_caption", runs=result.runs, horizon=result.horizon))
         left, right = st.columns(2)
@@ -220,14 +237,13 @@ def bandits_tab() -> None:
         )  # fmt: skip
         st.plotly_chart(experiments.share_figure(result, strategy or "thompson", lang), key=f"{P}_share_chart")
         pulls = pd.DataFrame(
-            {translate(f"experiments.strategy_{s}", lang): [f"{x:.1%}" for x in shares] for s, shares in
-             result.pulls.items()},
+            {translate(f"experiments.strategy_{s}", lang): list(shares) for s, shares in result.pulls.items()},
             index=[translate("experiments.arm_label", lang, arm=j + 1, rate=r) for j, r in enumerate(result.rates)],
         )  # fmt: skip
-        st.dataframe(pulls, width="stretch", key=f"{P}_pulls_table")
+        dataframe(pulls, formats=dict.fromkeys(pulls.columns, "percent"), hide_index=False, key=f"{P}_pulls_table")
     show_code(experiments.bandit_code(rates, horizon, epsilon))
     with st.container(border=True):
-        st.markdown(t("experiments.bandit_answer_intro", rates=", ".join(f"{r:.0%}" for r in experiments.DEFAULT_RATES),
+        st.markdown(t("experiments.bandit_answer_intro", rates=", ".join(fmt.percent(r, lang, 0) for r in experiments.DEFAULT_RATES),
                       horizon=experiments.DEFAULT_HORIZON))  # fmt: skip
         choice = st.radio(t("experiments.bandit_answer"), list(experiments.STRATEGIES), key=f"{P}_bandit_choice",
                           horizontal=True, index=None,
@@ -258,8 +274,12 @@ def business_tab() -> None:
     lang = current_lang()
     st.markdown(t("experiments.business_intro"))
     left, right = st.columns(2)
-    gain = left.number_input(t("experiments.gain"), 0.0, 100.0, 1.0, 0.1, key=f"{P}_gain")
-    loss = right.number_input(t("experiments.loss"), 0.0, 100.0, 4.0, 0.1, key=f"{P}_loss")
+    gain = number_field(t("experiments.gain"), key=f"{P}_gain", value=1.0, min_value=0.0, max_value=100.0, digits=1,
+                        container=left)  # fmt: skip
+    loss = number_field(t("experiments.loss"), key=f"{P}_loss", value=4.0, min_value=0.0, max_value=100.0, digits=1,
+                        container=right)  # fmt: skip
+    if gain is None or loss is None:
+        return
     if st.button(t("experiments.run_portfolio"), key=f"{P}_portfolio_run", type="primary", icon=":material/payments:"):
         path = get_settings().data_path
         with st.spinner(t("experiments.training_models")):
@@ -285,9 +305,10 @@ def business_tab() -> None:
     shown = table.assign(model=table["model"].map(lambda m: translate(f"model.name_{m}", lang))).rename(
         columns={c: t(f"experiments.col_{c}") for c in table.columns}
     )
-    st.dataframe(shown, hide_index=True, width="stretch", key=f"{P}_compare_table",
-                 column_config={t("experiments.col_accuracy_at_05"): st.column_config.NumberColumn(format="%.3f"),
-                                t("experiments.col_accuracy_at_best"): st.column_config.NumberColumn(format="%.3f")})  # fmt: skip
+    dataframe(shown, key=f"{P}_compare_table",
+              formats={t("experiments.col_accuracy_at_05"): "number:3", t("experiments.col_accuracy_at_best"): "number:3",
+                       t("experiments.col_best_threshold"): "number:2", t("experiments.col_profit_at_05"): "integer",
+                       t("experiments.col_best_profit"): "integer"})  # fmt: skip
     names = {"accuracy": translate(f"model.name_{best_accuracy}", lang),
              "profit": translate(f"model.name_{best_profit}", lang)}  # fmt: skip
     if best_accuracy != best_profit:
@@ -297,26 +318,28 @@ def business_tab() -> None:
 
     model = st.selectbox(t("experiments.model_for_bands"), list(MODEL_NAMES), key=f"{P}_bands_model",
                          format_func=lambda m: translate(f"model.name_{m}", lang))  # fmt: skip
-    threshold = st.slider(t("experiments.threshold"), 0.0, 1.0, 0.5, 0.01, key=f"{P}_threshold")
+    threshold = decimal_slider(t("experiments.threshold"), 0.0, 1.0, 0.5, 0.01, key=f"{P}_threshold")
     curve = experiments.profit_curve(portfolio.probabilities[model], portfolio.repaid, gain, loss)
     at = curve.loc[(curve["threshold"] - threshold).abs().idxmin()]
     best_t, best_p = experiments.best_threshold(curve)
     cols = st.columns(4)
-    cols[0].metric(t("experiments.profit_at", threshold=threshold), f"{at['profit']:.0f}")
-    cols[1].metric(t("experiments.approved_at"), f"{int(at['approved'])}")
+    cols[0].metric(t("experiments.profit_at", threshold=threshold), fmt.integer(at["profit"], lang))
+    cols[1].metric(t("experiments.approved_at"), fmt.integer(at["approved"], lang))
     cols[2].metric(t("experiments.accuracy_at"), _pct(at["accuracy"]))
     cols[3].metric(
-        t("experiments.best_for_model"), f"{best_p:.0f}", help=t("experiments.best_threshold_help", threshold=best_t)
+        t("experiments.best_for_model"), fmt.integer(best_p, lang), help=t("experiments.best_threshold_help", threshold=best_t)
     )
     st.plotly_chart(experiments.profit_figure(portfolio, gain, loss, lang, threshold), key=f"{P}_profit_chart")
     bands = experiments.risk_bands(portfolio.probabilities[model], portfolio.repaid)
     left, right = st.columns([3, 2])
     left.plotly_chart(experiments.bands_figure(bands, lang), key=f"{P}_bands_chart")
-    right.dataframe(
-        bands.assign(band=bands["band"].map(lambda b: translate(f"experiments.band_{b}", lang))).rename(
-            columns={c: t(f"experiments.bcol_{c}") for c in bands.columns}),
-        hide_index=True, width="stretch", key=f"{P}_bands_table",
-    )  # fmt: skip
+    with right:
+        dataframe(
+            bands.assign(band=bands["band"].map(lambda b: translate(f"experiments.band_{b}", lang))).rename(
+                columns={c: t(f"experiments.bcol_{c}") for c in bands.columns}),
+            formats={t("experiments.bcol_share"): "percent", t("experiments.bcol_observed"): "percent",
+                     t("experiments.bcol_predicted"): "number:2"}, key=f"{P}_bands_table",
+        )  # fmt: skip
     show_code(experiments.profit_code(gain, loss, model))
     with st.container(border=True):
         st.markdown(t("experiments.threshold_answer_intro"))

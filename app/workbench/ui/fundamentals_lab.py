@@ -7,11 +7,12 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
+from workbench import formatting as fmt
 from workbench.i18n import pick, translate
 from workbench.settings import get_settings
-from workbench.ui.context import current_lang, current_learner, t
+from workbench.ui.context import current_lang, current_learner, error_text, t
 from workbench.ui.modeling import course_data
-from workbench.ui.widgets import show_code
+from workbench.ui.widgets import dataframe, decimal_slider, number_field, show_code
 
 P = "ch02"  # widget key prefix
 CHAPTER = "02_fundamentals"
@@ -22,7 +23,7 @@ def _data() -> pd.DataFrame | None:
     try:
         return course_data()
     except (OSError, ValueError) as exc:
-        st.error(t("fundamentals.data_error", error=str(exc)))
+        st.error(t("fundamentals.data_error", error=error_text(exc)))
         return None
 
 
@@ -30,7 +31,7 @@ def _show_result(result: pd.DataFrame, code: str) -> None:
     from workbench.fundamentals import with_preamble
 
     st.caption(t("fundamentals.shape", rows=result.shape[0], cols=result.shape[1]))
-    st.dataframe(result.head(200), width="stretch", key=f"{P}_pandas_result")
+    dataframe(result.head(200), hide_index=False, key=f"{P}_pandas_result")
     show_code(with_preamble(code), expanded=True)
 
 
@@ -72,6 +73,7 @@ def _loc(df: pd.DataFrame) -> None:
     columns = right.multiselect(
         t("fundamentals.columns"), [c for c in df.columns if c != "Loan_ID"],
         default=["Gender", "ApplicantIncome", "LoanAmount", "Loan_Status"], key=f"{P}_loc_columns",
+        placeholder=t("common.choose_several"),
     )  # fmt: skip
     result, code = select_by_label(df, start, end, columns)
     _show_result(result, code)
@@ -82,10 +84,14 @@ def _iloc(df: pd.DataFrame) -> None:
 
     cols = st.columns(4)
     n_rows, n_cols = df.shape
-    row_start = cols[0].number_input(t("fundamentals.row_start"), 0, n_rows - 1, 0, key=f"{P}_iloc_row_start")
-    row_stop = cols[1].number_input(t("fundamentals.row_stop"), 1, n_rows, 5, key=f"{P}_iloc_row_stop")
-    col_start = cols[2].number_input(t("fundamentals.col_start"), 0, n_cols - 1, 0, key=f"{P}_iloc_col_start")
-    col_stop = cols[3].number_input(t("fundamentals.col_stop"), 1, n_cols, 4, key=f"{P}_iloc_col_stop")
+    bounds = (("row_start", 0, n_rows - 1, 0), ("row_stop", 1, n_rows, 5), ("col_start", 0, n_cols - 1, 0),
+              ("col_stop", 1, n_cols, 4))  # fmt: skip
+    values = [number_field(t(f"fundamentals.{name}"), key=f"{P}_iloc_{name}", value=default, min_value=low,
+                           max_value=high, integer=True, container=col)
+              for col, (name, low, high, default) in zip(cols, bounds)]  # fmt: skip
+    if None in values:
+        return
+    row_start, row_stop, col_start, col_stop = values
     result, code = select_by_position(df, int(row_start), int(row_stop), int(col_start), int(col_stop))
     _show_result(result, code)
 
@@ -129,12 +135,14 @@ def _groupby(df: pd.DataFrame) -> None:
     lang = current_lang()
     groupable = [c for c in df.columns if c not in ("Loan_ID", "ApplicantIncome", "CoapplicantIncome", "LoanAmount")]
     left, middle, right = st.columns(3)
-    by = left.multiselect(t("fundamentals.group_by"), groupable, default=["Property_Area"], key=f"{P}_groupby_by")
+    by = left.multiselect(t("fundamentals.group_by"), groupable, default=["Property_Area"], key=f"{P}_groupby_by",
+                          placeholder=t("common.choose_several"))  # fmt: skip
     target = middle.selectbox(
         t("fundamentals.target"), _targets(df), key=f"{P}_groupby_target",
         format_func=lambda c: translate("fundamentals.approved_label", lang) if c == "approved" else c,
     )  # fmt: skip
-    aggs = right.multiselect(t("fundamentals.aggs"), AGGREGATIONS, default=["mean", "count"], key=f"{P}_groupby_aggs")
+    aggs = right.multiselect(t("fundamentals.aggs"), AGGREGATIONS, default=["mean", "count"], key=f"{P}_groupby_aggs",
+                             placeholder=t("common.choose_several"))  # fmt: skip
     dropna = not st.checkbox(t("fundamentals.keep_missing"), key=f"{P}_groupby_keep_missing")
     result, code = group_by(df, by, target, aggs, dropna=dropna)
     _show_result(result, code)
@@ -161,7 +169,7 @@ def _merge(df: pd.DataFrame) -> None:
     from workbench.fundamentals import MERGE_HOWS, merge_counts, merge_regions, region_table
 
     st.markdown(t("fundamentals.regions_intro"))
-    st.dataframe(region_table(), hide_index=True, key=f"{P}_regions")
+    dataframe(region_table(), width="content", key=f"{P}_regions")
     how = st.radio(t("fundamentals.how"), MERGE_HOWS, index=1, horizontal=True, key=f"{P}_merge_how")
     result, code = merge_regions(df, how)
     counts = merge_counts(result)
@@ -178,18 +186,19 @@ def _files(df: pd.DataFrame) -> None:
 
     folder = get_settings().learner_dir(current_learner()) / "fundamentals"
     left, right = st.columns(2)
-    for column, fmt in ((left, "csv"), (right, "xlsx")):
-        if column.button(t(f"fundamentals.round_trip_{fmt}"), key=f"{P}_round_trip_{fmt}", icon=":material/save:"):
+    for column, kind in ((left, "csv"), (right, "xlsx")):
+        if column.button(t(f"fundamentals.round_trip_{kind}"), key=f"{P}_round_trip_{kind}", icon=":material/save:"):
             with st.spinner(t("fundamentals.saving")):
-                st.session_state[f"{P}_round_trip"] = round_trip(df, folder, fmt)
+                st.session_state[f"{P}_round_trip"] = round_trip(df, folder, kind)
     trip = st.session_state.get(f"{P}_round_trip")
     if trip is None:
         st.info(t("fundamentals.round_trip_hint"))
         return
+    lang = current_lang()
     cols = st.columns(3)
-    cols[0].metric(t("fundamentals.file_size"), f"{trip.size / 1024:.1f} kB")
-    cols[1].metric(t("fundamentals.write_time"), f"{trip.write_seconds * 1000:.0f} ms")
-    cols[2].metric(t("fundamentals.read_time"), f"{trip.read_seconds * 1000:.0f} ms")
+    cols[0].metric(t("fundamentals.file_size"), fmt.kilobytes(trip.size, lang))
+    cols[1].metric(t("fundamentals.write_time"), fmt.milliseconds(trip.write_seconds * 1000, lang))
+    cols[2].metric(t("fundamentals.read_time"), fmt.milliseconds(trip.read_seconds * 1000, lang))
     if trip.equal:
         st.success(t("fundamentals.round_trip_equal", name=trip.path.name), icon=":material/check:")
     elif trip.values_equal:
@@ -197,7 +206,7 @@ def _files(df: pd.DataFrame) -> None:
     else:
         st.error(t("fundamentals.round_trip_differs", name=trip.path.name), icon=":material/error:")
     dtypes = trip.dtypes.rename(columns={c: t(f"fundamentals.dtype_{c}") for c in trip.dtypes.columns})
-    st.dataframe(dtypes, hide_index=True, width="stretch", key=f"{P}_dtypes")
+    dataframe(dtypes, key=f"{P}_dtypes")
     mime = "text/csv" if trip.fmt == "csv" else "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
     if trip.path.is_file():
         st.download_button(
@@ -224,11 +233,11 @@ def _rate_answer(df: pd.DataFrame) -> None:
     st.subheader(t("fundamentals.question_title"))
     st.markdown(t("fundamentals.question_rate", area=area, tolerance=tolerance))
     saved = fu.load_answers(settings, learner).get(fu.rate_answer_key(area))
-    answer = st.number_input(
-        t("fundamentals.your_answer"), 0.0, 100.0, float(saved) if isinstance(saved, int | float) else 50.0, 0.1,
-        format="%.1f", key=f"{P}_rate_answer",
+    answer = number_field(
+        t("fundamentals.your_answer"), key=f"{P}_rate_answer", min_value=0.0, max_value=100.0, digits=1,
+        value=float(saved) if isinstance(saved, int | float) else 50.0,
     )  # fmt: skip
-    if st.button(t("fundamentals.save_answer"), key=f"{P}_rate_save", icon=":material/save:"):
+    if st.button(t("fundamentals.save_answer"), key=f"{P}_rate_save", icon=":material/save:", disabled=answer is None):
         fu.save_answer(settings, learner, fu.rate_answer_key(area), round(float(answer), 2))
         st.success(t("fundamentals.answer_saved", value=answer, area=area), icon=":material/check:")
 
@@ -245,28 +254,29 @@ def numpy_tab() -> None:
     df = _data()
     if df is None:
         return
+    lang = current_lang()
     st.markdown(t("fundamentals.numpy_intro"))
     st.latex(r"\text{instalment} = \frac{P \, r}{1 - (1 + r)^{-n}}")
     left, right = st.columns(2)
     n_rows = left.select_slider(
         t("fundamentals.n_rows"), [10_000, 50_000, 100_000, 200_000, 500_000, 1_000_000], value=100_000,
-        key=f"{P}_numpy_rows", format_func=lambda n: f"{n:,}".replace(",", " "),
+        key=f"{P}_numpy_rows", format_func=lambda n: fmt.integer(n, lang),
     )  # fmt: skip
-    rate = right.slider(t("fundamentals.rate"), 0.0, 10.0, 4.0, 0.1, key=f"{P}_numpy_rate")
+    rate = decimal_slider(t("fundamentals.rate"), 0.0, 10.0, 4.0, 0.1, key=f"{P}_numpy_rate", container=right)
     if st.button(t("fundamentals.numpy_run"), key=f"{P}_numpy_run", type="primary", icon=":material/timer:"):
         with st.spinner(t("fundamentals.numpy_running", n=n_rows)):
             st.session_state[f"{P}_numpy_result"] = fu.compare_loop_numpy(df, int(n_rows), float(rate))
     result = st.session_state.get(f"{P}_numpy_result")
     if result is not None:
         cols = st.columns(3)
-        cols[0].metric(t("fundamentals.loop_time"), f"{result.loop_seconds * 1000:,.1f} ms")
-        cols[1].metric(t("fundamentals.numpy_time"), f"{result.numpy_seconds * 1000:,.2f} ms")
-        cols[2].metric(t("fundamentals.speedup"), f"× {result.ratio:,.0f}")
+        cols[0].metric(t("fundamentals.loop_time"), fmt.milliseconds(result.loop_seconds * 1000, lang, 1))
+        cols[1].metric(t("fundamentals.numpy_time"), fmt.milliseconds(result.numpy_seconds * 1000, lang, 2))
+        cols[2].metric(t("fundamentals.speedup"), f"× {fmt.integer(result.ratio, lang)}")
         if result.same:
             st.success(t("fundamentals.same_result", n=result.n, diff=result.max_abs_diff), icon=":material/check:")
         else:
             st.error(t("fundamentals.different_result", diff=result.max_abs_diff))
-        st.dataframe(result.sample, hide_index=True, key=f"{P}_numpy_sample")
+        dataframe(result.sample, width="content", key=f"{P}_numpy_sample")
         st.caption(t("fundamentals.numpy_why"))
     show_code(fu.numpy_vs_loop_code(int(n_rows), float(rate)))
 
@@ -311,7 +321,8 @@ def python_tab() -> None:
         st.code(question.code, language="python")
         key = f"{P}_py_answer_{question.id.replace('-', '_')}"
         if question.options:
-            given = st.radio(t("fundamentals.pick_output"), question.options, index=None, key=key)
+            given = st.radio(t("fundamentals.pick_output"), question.options, index=None, key=key,
+                             format_func=lambda option: f"`{option}`")  # program output: shown as code
         else:
             given = st.text_area(t("fundamentals.type_output"), key=key, height=80)
         if st.button(t("fundamentals.check_output"), key=f"{P}_py_check", disabled=not given):

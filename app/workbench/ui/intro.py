@@ -9,9 +9,9 @@ import streamlit as st
 from workbench.chapters import to_roman
 from workbench.i18n import pick
 from workbench.settings import get_settings
-from workbench.ui.context import current_lang, current_learner, t
+from workbench.ui.context import current_lang, current_learner, error_text, t
 from workbench.ui.modeling import course_data, model_form, show_evaluation
-from workbench.ui.widgets import show_code
+from workbench.ui.widgets import dataframe, show_code
 
 
 @st.cache_data(show_spinner=False)
@@ -72,7 +72,7 @@ def first_model_lab(prefix: str) -> None:
     try:
         data = course_data()
     except (OSError, ValueError) as exc:
-        st.error(t("intro.data_error", error=str(exc)))
+        st.error(t("intro.data_error", error=error_text(exc)))
         return
     st.markdown(t("intro.first_model_intro", rows=len(data), rate=round(100 * (data[TARGET] == "Y").mean())))
     model_name, params = model_form(prefix)
@@ -105,7 +105,7 @@ def first_model_lab(prefix: str) -> None:
         else:
             import pandas as pd
 
-            st.dataframe(
+            dataframe(
                 pd.DataFrame(
                     [{t("intro.model_family"): t(f"model.name_{h['model']}"),
                       t("model.metric_accuracy"): round(h["metrics"]["accuracy"], 3),
@@ -113,5 +113,4 @@ def first_model_lab(prefix: str) -> None:
                       t("model.metric_roc_auc"): round(h["metrics"]["roc_auc"], 3),
                       t("model.baseline"): round(h["baseline"]["accuracy"], 3)} for h in reversed(history)]
                 ),
-                hide_index=True, width="stretch",
             )  # fmt: skip

@@ -5,10 +5,11 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
+from workbench import formatting as fmt
 from workbench.i18n import pick
 from workbench.settings import get_settings
 from workbench.ui.context import current_lang, current_learner, t
-from workbench.ui.widgets import show_code
+from workbench.ui.widgets import dataframe, number_field, show_code
 
 P = "ch09"  # widget key prefix
 
@@ -59,17 +60,22 @@ def generator_tab() -> None:
     image = cols[1].text_input(t("k8s.image"), k8s.ApiSpec().image, key=f"{P}_image")
     service_type = cols[2].selectbox(t("k8s.service_type"), k8s.SERVICE_TYPES, index=2, key=f"{P}_service_type")
     cols = st.columns(4)
-    replicas = cols[0].number_input(t("k8s.replicas"), 1, 50, 2, key=f"{P}_replicas")
-    container_port = cols[1].number_input(t("k8s.container_port"), 1, 65535, 8000, key=f"{P}_container_port")
-    service_port = cols[2].number_input(t("k8s.service_port"), 1, 65535, 80, key=f"{P}_service_port")
+    replicas = number_field(t("k8s.replicas"), key=f"{P}_replicas", value=2, min_value=1, max_value=50, integer=True,
+                            container=cols[0])  # fmt: skip
+    container_port = number_field(t("k8s.container_port"), key=f"{P}_container_port", value=8000, min_value=1,
+                                  max_value=65535, integer=True, container=cols[1])  # fmt: skip
+    service_port = number_field(t("k8s.service_port"), key=f"{P}_service_port", value=80, min_value=1,
+                                max_value=65535, integer=True, container=cols[2])  # fmt: skip
     target_cpu = cols[3].slider(t("k8s.target_cpu"), 10, 100, 70, 5, key=f"{P}_target_cpu")
     cols = st.columns(6)
     cpu_request = cols[0].text_input(t("k8s.cpu_request"), "250m", key=f"{P}_cpu_request")
     cpu_limit = cols[1].text_input(t("k8s.cpu_limit"), "500m", key=f"{P}_cpu_limit")
     memory_request = cols[2].text_input(t("k8s.memory_request"), "256Mi", key=f"{P}_memory_request")
     memory_limit = cols[3].text_input(t("k8s.memory_limit"), "512Mi", key=f"{P}_memory_limit")
-    min_replicas = cols[4].number_input(t("k8s.min_replicas"), 1, 100, 2, key=f"{P}_min_replicas")
-    max_replicas = cols[5].number_input(t("k8s.max_replicas"), 1, 200, 10, key=f"{P}_max_replicas")
+    min_replicas = number_field(t("k8s.min_replicas"), key=f"{P}_min_replicas", value=2, min_value=1, max_value=100,
+                                integer=True, container=cols[4])  # fmt: skip
+    max_replicas = number_field(t("k8s.max_replicas"), key=f"{P}_max_replicas", value=10, min_value=1,
+                                max_value=200, integer=True, container=cols[5])  # fmt: skip
     left, right = st.columns(2)
     with left:
         labels = _labels_input(t("k8s.pod_labels"), "app=loan-api, tier=api", f"{P}_labels")
@@ -78,7 +84,8 @@ def generator_tab() -> None:
     st.caption(t("k8s.selector_help"))
     config_text = st.text_area(t("k8s.config"), "MLFLOW_TRACKING_URI=http://mlflow:5000\nWORKBENCH_API_ALIAS=production",
                                height=80, key=f"{P}_config")  # fmt: skip
-    if labels is None or selector is None:
+    if labels is None or selector is None or None in (replicas, container_port, service_port, min_replicas,
+                                                       max_replicas):
         return
     try:
         config = {k: v for k, v in (line.split("=", 1) for line in config_text.splitlines() if "=" in line)}
@@ -123,7 +130,7 @@ def _label_check(selector: dict, labels: dict) -> None:
             ],
         }
     )
-    st.dataframe(table, hide_index=True, width="stretch", key=f"{P}_label_table")
+    dataframe(table, key=f"{P}_label_table")
     st.caption(t("k8s.label_rule"))
 
 
@@ -196,7 +203,7 @@ def autoscale_tab() -> None:
     cols = st.columns(4)
     peak = cols[0].slider(t("k8s.peak_rps"), 50, 1500, int(scenario["peak_rps"]), 50, key=f"{P}_peak")
     slo = cols[1].slider(t("k8s.slo_ms"), 50, 1000, int(scenario["slo_ms"]), 10, key=f"{P}_slo")
-    spike = cols[2].toggle(t("k8s.spike"), False, key=f"{P}_spike")
+    spike = cols[2].toggle(t("k8s.spike"), False, key=f"{P}_spike", help=t("k8s.spike_help"))
     capacity = cols[3].slider(t("k8s.pod_capacity"), 10, 100, 40, 5, key=f"{P}_capacity")
     cols = st.columns(4)
     low = cols[0].slider(t("k8s.min_replicas"), 1, 20, 2, key=f"{P}_sim_min")
@@ -220,9 +227,14 @@ def _formula() -> None:
     with st.container(border=True):
         st.markdown(t("k8s.formula_intro"))
         cols = st.columns(4)
-        current = cols[0].number_input(t("k8s.formula_current"), 1, 100, 3, key=f"{P}_f_current")
-        metric = cols[1].number_input(t("k8s.formula_metric"), 0, 500, 140, key=f"{P}_f_metric")
-        target = cols[2].number_input(t("k8s.formula_target"), 1, 100, 70, key=f"{P}_f_target")
+        current = number_field(t("k8s.formula_current"), key=f"{P}_f_current", value=3, min_value=1, max_value=100,
+                               integer=True, container=cols[0])  # fmt: skip
+        metric = number_field(t("k8s.formula_metric"), key=f"{P}_f_metric", value=140, min_value=0, max_value=500,
+                              integer=True, container=cols[1])  # fmt: skip
+        target = number_field(t("k8s.formula_target"), key=f"{P}_f_target", value=70, min_value=1, max_value=100,
+                              integer=True, container=cols[2])  # fmt: skip
+        if None in (current, metric, target):
+            return
         desired = k8s.hpa_desired_replicas(int(current), float(metric), float(target), 1, 1000)
         cols[3].metric(t("k8s.formula_desired"), desired)
         st.latex(rf"\left\lceil {int(current)} \times \frac{{{int(metric)}}}{{{int(target)}}} \right\rceil = {desired}")
@@ -233,13 +245,15 @@ def _formula() -> None:
 def _metrics(result) -> None:
     from workbench import k8s
 
+    lang = current_lang()
     cols = st.columns(5)
     worst = result.peak_p95_ms
-    cols[0].metric(t("k8s.m_worst_p95"), t("k8s.saturated") if worst >= k8s.SATURATED_MS else f"{worst:.0f} ms")
+    saturated = worst >= k8s.SATURATED_MS
+    cols[0].metric(t("k8s.m_worst_p95"), t("k8s.saturated") if saturated else fmt.milliseconds(worst, lang))
     cols[1].metric(t("k8s.m_over_slo"), result.minutes_over_slo)
     cols[2].metric(t("k8s.m_max_pods"), result.max_replicas_used)
-    cols[3].metric(t("k8s.m_pod_hours"), f"{result.pod_hours:.1f}")
-    cols[4].metric(t("k8s.m_cost"), f"{result.cost:.2f} $")
+    cols[3].metric(t("k8s.m_pod_hours"), fmt.number(result.pod_hours, lang, 1))
+    cols[4].metric(t("k8s.m_cost"), fmt.dollars(result.cost, lang))
     if result.dropped_share > 0:
         st.error(t("k8s.dropped", share=100 * result.dropped_share), icon=":material/error:")
     st.caption(t("k8s.sim_model", capacity=result.config.pod_capacity_rps, price=result.config.pod_hour_price))
@@ -259,9 +273,11 @@ def _sizing(config, scenario: dict) -> None:
     cols[0].metric(t("k8s.sizing_choice"), f"{choice.min_replicas}–{choice.max_replicas} · {choice.target_cpu} %")
     worst = result.peak_p95_ms
     saturated = worst >= k8s.SATURATED_MS
-    cols[1].metric(t("k8s.m_worst_p95"), t("k8s.saturated") if saturated else f"{worst:.0f} ms",
-                   delta=None if saturated else f"{worst - scenario['slo_ms']:+.0f} ms", delta_color="inverse")  # fmt: skip
-    cols[2].metric(t("k8s.m_cost"), f"{result.cost:.2f} $")
+    lang = current_lang()
+    cols[1].metric(t("k8s.m_worst_p95"), t("k8s.saturated") if saturated else fmt.milliseconds(worst, lang),
+                   delta=None if saturated else f"{fmt.integer(worst - scenario['slo_ms'], lang, sign=True)}\u00a0ms",
+                   delta_color="inverse")  # fmt: skip
+    cols[2].metric(t("k8s.m_cost"), fmt.dollars(result.cost, lang))
     if st.button(t("k8s.sizing_save"), key=f"{P}_sizing_save", icon=":material/save:"):
         k8s.save_sizing(get_settings(), current_learner(), choice)
         st.success(t("k8s.sizing_saved", min=choice.min_replicas, max=choice.max_replicas, target=choice.target_cpu))
@@ -295,8 +311,7 @@ def gke_tab() -> None:
         report = reports[name]
         with st.expander(f"deploy/k8s/{name} — {', '.join(report.kinds())}", icon=":material/description:"):
             st.markdown(pick(notes.get("manifests", {}).get(name, {}), lang))
-            st.dataframe(k8s.resources_table(report.documents, lang), hide_index=True, width="stretch",
-                         key=f"{P}_res_{name}")  # fmt: skip
+            dataframe(k8s.resources_table(report.documents, lang), key=f"{P}_res_{name}")
             if report.problems:
                 _report(report)
             st.code(text, language="yaml", line_numbers=True)

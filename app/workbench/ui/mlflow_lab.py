@@ -7,11 +7,12 @@ import datetime as dt
 import pandas as pd
 import streamlit as st
 
+from workbench import formatting as fmt
 from workbench.i18n import translate
 from workbench.settings import get_settings
-from workbench.ui.context import current_lang, current_learner, t
+from workbench.ui.context import current_lang, current_learner, error_text, t
 from workbench.ui.modeling import course_data, model_form
-from workbench.ui.widgets import live_log, show_code
+from workbench.ui.widgets import dataframe, decimal_slider, live_log, number_field, show_code
 
 P = "ch05"  # widget key prefix
 
@@ -24,7 +25,7 @@ def store_caption() -> None:
 
 
 def _error(exc: Exception) -> None:
-    st.error(t("mlflow.error", error=str(exc)), icon=":material/error:")
+    st.error(t("mlflow.error", error=error_text(exc)), icon=":material/error:")
 
 
 # ----------------------------------------------------------------------------------------------
@@ -65,7 +66,7 @@ def track_tab() -> None:
         st.success(t("mlflow.logged", name=logged.run_name, seconds=logged.seconds, run_id=logged.run_id))
         cols = st.columns(5)
         for col, name in zip(cols, ("accuracy", "precision", "recall", "f1", "roc_auc")):
-            col.metric(t(f"model.metric_{name}"), f"{logged.metrics[name]:.3f}")
+            col.metric(t(f"model.metric_{name}"), fmt.number(logged.metrics[name], current_lang(), 3))
     show_code(tracking_code.train_and_log_code(model_name, params, current_learner()))
 
     st.subheader(t("mlflow.grid_title"))
@@ -87,9 +88,10 @@ def track_tab() -> None:
     if grid is not None:
         best = grid.best
         st.success(t("mlflow.grid_done", name=best.run_name, f1=best.metrics["f1"], parent=grid.parent_run_id))
-        st.dataframe(
-            pd.DataFrame([{"run": c.run_name, **{k: round(v, 3) for k, v in c.metrics.items()}} for c in grid.children]),
-            hide_index=True, width="stretch",
+        dataframe(
+            pd.DataFrame([{"run": c.run_name, **{t(f"model.metric_{k}"): v for k, v in c.metrics.items()}}
+                          for c in grid.children]),
+            formats={t(f"model.metric_{k}"): "number:3" for k in grid.best.metrics},
         )  # fmt: skip
     show_code(tracking_code.grid_search_code(), title=t("common.show_code") + " — " + t("mlflow.grid_title"))
 
@@ -134,7 +136,7 @@ def runs_tab(all_runs: pd.DataFrame) -> None:
         t("mlflow.filter_metric"), METRIC_CHOICES, key=f"{P}_filter_metric",
         format_func=lambda m: translate(f"model.metric_{m}", lang),
     )  # fmt: skip
-    minimum = last.slider(t("mlflow.filter_min"), 0.0, 1.0, 0.0, 0.01, key=f"{P}_filter_min")
+    minimum = decimal_slider(t("mlflow.filter_min"), 0.0, 1.0, 0.0, 0.01, key=f"{P}_filter_min", container=last)
     runs = tracking.filter_runs(
         all_runs, learner=learner if who == "me" else None, model=model or None, metric=metric,
         min_metric=minimum if minimum > 0 else None,
@@ -146,7 +148,10 @@ def runs_tab(all_runs: pd.DataFrame) -> None:
         return
     table = _runs_table(runs, lang)
     st.caption(t("mlflow.runs_count", n=len(runs)))
-    st.dataframe(table, hide_index=True, width="stretch", key=f"{P}_runs_table", column_config={"run_id": None})
+    created = translate("mlflow.col_created", lang)
+    dataframe(table, formats={created: lambda d: fmt.date_time(d, lang, short=True),
+                              **{c: "number:3" for c in table.columns if c in _metric_labels(lang)}},
+              key=f"{P}_runs_table", column_config={"run_id": None})  # fmt: skip
     names = dict(zip(runs["run_id"], table["run"]))
     selected = st.multiselect(
         t("mlflow.compare_pick"),
@@ -189,8 +194,12 @@ def _runs_table(runs: pd.DataFrame, lang: str) -> pd.DataFrame:
         column = f"metrics.{metric}"
         if column in runs:
             table[translate(f"model.metric_{metric}", lang)] = runs[column].round(3)
-    table[translate("mlflow.col_created", lang)] = pd.to_datetime(runs["start_time"]).dt.strftime("%Y-%m-%d %H:%M:%S")
+    table[translate("mlflow.col_created", lang)] = pd.to_datetime(runs["start_time"])
     return table
+
+
+def _metric_labels(lang: str) -> set[str]:
+    return {translate(f"model.metric_{metric}", lang) for metric in METRIC_CHOICES}
 
 
 def _comparison(run_ids: list[str], lang: str) -> None:
@@ -213,7 +222,7 @@ def _comparison(run_ids: list[str], lang: str) -> None:
     st.caption(t("mlflow.metric_bars"))
     st.plotly_chart(tracking.metric_bars_figure(comparison, lang), width="stretch", key=f"{P}_bars")
     st.caption(t("mlflow.parallel"))
-    st.plotly_chart(tracking.parallel_coordinates_figure(comparison), width="stretch", key=f"{P}_parallel")
+    st.plotly_chart(tracking.parallel_coordinates_figure(comparison, lang), width="stretch", key=f"{P}_parallel")
     show_code(tracking_code.compare_code(run_ids))
 
 
@@ -229,15 +238,16 @@ def _run_detail(run_id: str, lang: str) -> None:
         _error(exc)
         return
     left, middle, right = st.columns(3)
+    value = t("mlflow.col_value")
     with left:
         st.markdown(f"**{t('mlflow.params')}**")
-        st.dataframe(pd.Series(detail.params, name="value"), width="stretch")
+        st.dataframe(pd.Series(detail.params, name=value), width="stretch")
     with middle:
         st.markdown(f"**{t('mlflow.metrics')}**")
-        st.dataframe(pd.Series(detail.metrics, name="value").round(4), width="stretch")
+        dataframe(pd.Series(detail.metrics, name=value).to_frame(), hide_index=False)
     with right:
         st.markdown(f"**{t('mlflow.tags')}**")
-        st.dataframe(pd.Series(detail.tags, name="value"), width="stretch")
+        st.dataframe(pd.Series(detail.tags, name=value), width="stretch")
     if detail.inputs:
         st.caption(t("mlflow.dataset", datasets=", ".join(detail.inputs)))
     if detail.figures:
@@ -289,8 +299,9 @@ def registry_tab(all_runs: pd.DataFrame) -> None:
     if runs.empty:
         st.info(t("mlflow.no_runs"))
     else:
+        lang = current_lang()
         names = pd.Series(tracking.run_labels(list(runs["run_id"]), list(runs["run_name"])), index=runs.index)
-        labels = dict(zip(runs["run_id"], names + " · F1 " + runs["metrics.f1"].round(3).astype(str)))
+        labels = dict(zip(runs["run_id"], names + " · F1 " + runs["metrics.f1"].map(lambda v: fmt.number(v, lang, 3))))
         run_id = st.selectbox(t("mlflow.register_pick"), list(labels), format_func=labels.get, key=f"{P}_register_run")
         description = st.text_input(t("mlflow.description"), key=f"{P}_register_description", max_chars=200)
         if st.button(t("mlflow.register_button"), key=f"{P}_register", icon=":material/add_box:"):
@@ -312,19 +323,21 @@ def registry_tab(all_runs: pd.DataFrame) -> None:
     if not versions:
         st.info(t("mlflow.no_versions"))
         return
-    st.dataframe(
+    lang = current_lang()
+    dataframe(
         pd.DataFrame(
             {
                 t("mlflow.col_version"): [v.version for v in versions],
                 t("mlflow.col_aliases"): [", ".join(f"@{a}" for a in v.aliases) for v in versions],
-                "F1": [round(v.metrics.get("f1", float("nan")), 3) for v in versions],
-                t("model.metric_accuracy"): [round(v.metrics.get("accuracy", float("nan")), 3) for v in versions],
+                "F1": [v.metrics.get("f1", float("nan")) for v in versions],
+                t("model.metric_accuracy"): [v.metrics.get("accuracy", float("nan")) for v in versions],
                 t("mlflow.col_learner"): [v.tags.get("learner", "") for v in versions],
                 t("mlflow.description"): [v.description for v in versions],
-                t("mlflow.col_created"): [dt.datetime.fromtimestamp(v.created).strftime("%Y-%m-%d %H:%M") for v in versions],
+                t("mlflow.col_created"): [dt.datetime.fromtimestamp(v.created) for v in versions],
             }
         ),
-        hide_index=True, width="stretch",
+        formats={"F1": "number:3", t("model.metric_accuracy"): "number:3",
+                 t("mlflow.col_created"): lambda d: fmt.date_time(d, lang, short=True)},
     )  # fmt: skip
 
     st.subheader(t("mlflow.alias_title"))
@@ -371,10 +384,13 @@ def registry_tab(all_runs: pd.DataFrame) -> None:
     history = tracking.production_history()
     if history:
         with st.expander(t("mlflow.history_title"), icon=":material/history:"):
-            st.dataframe(
-                pd.DataFrame(history).assign(at=lambda d: pd.to_datetime(d["at"], unit="s").dt.strftime("%H:%M:%S")),
-                hide_index=True, width="stretch",
-            )  # fmt: skip
+            table = pd.DataFrame(history)
+            table = table.assign(
+                action=table["action"].map(lambda a: t(f"mlflow.haction_{a}")),
+                at=table["at"].map(lambda at: fmt.date_time(at, current_lang(), short=True)),
+            ).rename(columns=lambda c: t(f"mlflow.hcol_{c}"))
+            dataframe(table, formats={c: "integer" for c in (t("mlflow.hcol_version"), t("mlflow.hcol_previous"),
+                                                             t("mlflow.hcol_from")) if c in table})  # fmt: skip
     name, values = st.session_state.get(f"{P}_last_code", ("load", {}))
     show_code(tracking_code.registry_code(name, **values))
     if name != "load":
@@ -420,9 +436,10 @@ def ui_tab() -> None:
     settings = get_settings()
     st.markdown(t("mlflow.ui_intro"))
     current = services.status(settings, mlflow_ui.SERVICE)
-    port = st.number_input(
-        t("mlflow.ui_port"), 1024, 65535, settings.mlflow_ui_port, key=f"{P}_ui_port", disabled=current.running
-    )
+    port = number_field(t("mlflow.ui_port"), key=f"{P}_ui_port", value=settings.mlflow_ui_port, min_value=1024,
+                        max_value=65535, integer=True, disabled=current.running)  # fmt: skip
+    if port is None:
+        return
     start_col, stop_col, refresh_col = st.columns(3)
     if start_col.button(t("mlflow.ui_start"), key=f"{P}_ui_start", disabled=current.running, type="primary",
                         icon=":material/play_arrow:"):  # fmt: skip
@@ -430,7 +447,7 @@ def ui_tab() -> None:
             try:
                 mlflow_ui.start_ui(int(port), settings)
             except RuntimeError as exc:
-                st.session_state[f"{P}_ui_error"] = str(exc)  # shown after the rerun
+                st.session_state[f"{P}_ui_error"] = exc  # shown after the rerun, in the language of that moment
             else:
                 st.session_state.pop(f"{P}_ui_error", None)
         st.rerun()
@@ -440,7 +457,7 @@ def ui_tab() -> None:
         st.rerun()
     refresh_col.button(t("mlflow.ui_refresh"), key=f"{P}_ui_refresh", icon=":material/refresh:")
     if error := st.session_state.get(f"{P}_ui_error"):
-        st.error(t("mlflow.ui_failed", error=error))
+        st.error(t("mlflow.ui_failed", error=error_text(error)))
     if current.running and current.healthy:
         st.success(t("mlflow.ui_running", pid=current.pid, url=current.url, link=mlflow_ui.runs_url(current.url, settings)))
     elif current.running:

@@ -7,9 +7,11 @@ import math
 import pandas as pd
 import streamlit as st
 
+from workbench import formatting as fmt
 from workbench.i18n import translate
 from workbench.settings import get_settings
 from workbench.ui.context import current_lang, t
+from workbench.ui.widgets import dataframe, decimal_slider
 
 
 @st.cache_data(show_spinner=False)
@@ -50,11 +52,11 @@ def model_form(prefix: str, default_model: str = "logistic_regression") -> tuple
                 ]
                 exponent = st.select_slider(
                     label, exponents, value=round(math.log10(spec.default), 1), key=key,
-                    format_func=lambda e: f"{10 ** e:g}",
+                    format_func=lambda e: fmt.format_value(10**e, "g", lang),
                 )  # fmt: skip
                 params[spec.name] = float(10**exponent)
             else:
-                params[spec.name] = st.slider(
+                params[spec.name] = decimal_slider(
                     label, float(spec.low), float(spec.high), float(spec.default), float(spec.step), key=key
                 )
     return model_name, params
@@ -70,15 +72,9 @@ def show_evaluation(result) -> None:
     for col, name in zip(cols, ("accuracy", "precision", "recall", "f1")):
         delta = evaluation.metrics[name] - evaluation.baseline[name]
         col.metric(
-            t(f"model.metric_{name}"),
-            f"{evaluation.metrics[name]:.1%}",
-            f"{delta:+.1%} vs {t('model.baseline').split(' ')[0].lower()}",
+            t(f"model.metric_{name}"), fmt.percent(evaluation.metrics[name], lang), t("model.vs_baseline", delta=delta)
         )
-    st.dataframe(
-        metrics_table(evaluation, lang), hide_index=True, width="stretch",
-        column_config={t("model.this_model"): st.column_config.NumberColumn(format="%.3f"),
-                       t("model.baseline"): st.column_config.NumberColumn(format="%.3f")},
-    )  # fmt: skip
+    dataframe(metrics_table(evaluation, lang), {t("model.this_model"): "number:3", t("model.baseline"): "number:3"})
     left, right = st.columns(2)
     left.plotly_chart(confusion_matrix_figure(evaluation, lang), width="stretch")
     right.plotly_chart(roc_figure(evaluation, lang), width="stretch")

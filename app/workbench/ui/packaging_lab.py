@@ -7,11 +7,12 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
+from workbench import formatting as fmt
 from workbench.i18n import translate
 from workbench.settings import get_settings
-from workbench.ui.context import current_lang, current_learner, t
+from workbench.ui.context import current_lang, current_learner, error_text, t
 from workbench.ui.modeling import course_data, model_form
-from workbench.ui.widgets import live_log, show_code
+from workbench.ui.widgets import dataframe, live_log, number_field, show_code
 
 P = "ch04"  # widget key prefix
 
@@ -43,7 +44,7 @@ def serialization_tab() -> None:
                 X, y = split_features_target(course_data())
             except (OSError, ValueError) as exc:
                 status.update(state="error")
-                st.error(t("packaging.data_error", error=str(exc)))
+                st.error(t("packaging.data_error", error=error_text(exc)))
                 return
             pipeline = build_pipeline(model_name, params).fit(X, y)
             status.update(label=t("packaging.serialize_saving"))
@@ -52,9 +53,9 @@ def serialization_tab() -> None:
         st.session_state[f"{P}_ser_rows"] = rows
     rows = st.session_state.get(f"{P}_ser_rows")
     if rows:
-        st.dataframe(
-            pk.serialization_table(rows, lang), hide_index=True, width="stretch", key=f"{P}_ser_table",
-            column_config={t("packaging.col_max_gap"): st.column_config.NumberColumn(format="%.1e")},
+        dataframe(
+            pk.serialization_table(rows, lang), key=f"{P}_ser_table",
+            formats={t("packaging.col_max_gap"): lambda v: fmt.format_value(v, ".1e", lang)},
         )  # fmt: skip
         if all(r.identical for r in rows):
             st.success(t("packaging.all_identical", n=len(rows)), icon=":material/check:")
@@ -75,9 +76,9 @@ def _ratio_answer() -> None:
 
     st.markdown(t("packaging.ratio_question"))
     left, right = st.columns([2, 1], vertical_alignment="bottom")
-    percent = left.number_input(t("packaging.ratio_answer"), 0.0, 200.0, 100.0, 0.1, format="%.1f",
-                                key=f"{P}_ratio_answer")  # fmt: skip
-    if right.button(t("packaging.ratio_save"), key=f"{P}_ratio_save", icon=":material/save:"):
+    percent = number_field(t("packaging.ratio_answer"), key=f"{P}_ratio_answer", value=100.0, min_value=0.0,
+                           max_value=200.0, digits=1, container=left)  # fmt: skip
+    if right.button(t("packaging.ratio_save"), key=f"{P}_ratio_save", icon=":material/save:", disabled=percent is None):
         pk.save_ratio_answer(get_settings(), current_learner(), percent)
         st.success(t("packaging.ratio_saved", percent=percent), icon=":material/check:")
 
@@ -119,7 +120,8 @@ def package_tab() -> None:
     st.markdown(t("packaging.package_intro"))
     files = pk.package_files(source)
     left, right = st.columns([2, 3])
-    left.dataframe(_localised(files), hide_index=True, width="stretch", key=f"{P}_pkg_files", height=360)
+    with left:
+        dataframe(_localised(files), key=f"{P}_pkg_files", height=360)
     chosen = right.selectbox(t("packaging.view_file"), list(files["path"]), key=f"{P}_pkg_file",
                              index=list(files["path"]).index("pyproject.toml"))  # fmt: skip
     path = source / chosen
@@ -187,7 +189,7 @@ def _build_result(build, lang: str) -> None:
                 continue
             table = pd.DataFrame({t("packaging.col_file"): [e.name for e in entries],
                                   t("packaging.col_bytes"): [e.size for e in entries]})  # fmt: skip
-            st.dataframe(table, hide_index=True, width="stretch", key=f"{P}_{key}_contents")
+            dataframe(table, key=f"{P}_{key}_contents")
     st.caption(t("packaging.wheel_vs_sdist"))
     with st.expander(t("packaging.build_log")):
         st.code(build.log[-6000:], language="text")
@@ -205,7 +207,7 @@ def _test_report(report, lang: str) -> None:
         st.success(t("packaging.tests_ok", n=report.tests, path=str(report.junit_path)), icon=":material/check:")
     else:
         st.error(t("packaging.tests_failed", code=report.returncode))
-    st.dataframe(pk.junit_table(report, lang), hide_index=True, width="stretch", key=f"{P}_junit_table")
+    dataframe(pk.junit_table(report, lang), key=f"{P}_junit_table")
     with st.expander(t("packaging.pytest_log")):
         st.code(report.log[-6000:], language="text")
     if report.junit_path.is_file():
@@ -247,7 +249,7 @@ def environment_tab() -> None:
     for col, status in zip(cols, ("pinned_ok", "pinned_differs", "missing", "unpinned")):
         col.metric(t(f"packaging.status_{status}"), int(counts.get(status, 0)))
     shown = table.assign(status=table["status"].map(lambda s: translate(f"packaging.status_{s}", lang)))
-    st.dataframe(_localised(shown), hide_index=True, width="stretch", key=f"{P}_requirements_table")
+    dataframe(_localised(shown), key=f"{P}_requirements_table")
     indirect = pk.indirect_packages(table, installed)
     st.markdown(t("packaging.indirect", n=len(indirect), total=len(installed)))
     with st.expander(t("packaging.freeze_title", n=len(installed))):
@@ -257,11 +259,11 @@ def environment_tab() -> None:
     )
 
     st.subheader(t("packaging.variables_title"))
-    st.dataframe(_localised(pk.environment_variables()), hide_index=True, width="stretch", key=f"{P}_variables")
+    dataframe(_localised(pk.environment_variables()), key=f"{P}_variables")
     st.caption(t("packaging.secrets_hidden"))
     st.markdown(t("packaging.path_title"))
     path = pk.path_entries()
-    st.dataframe(_localised(path), hide_index=True, width="stretch", key=f"{P}_path")
+    dataframe(_localised(path), key=f"{P}_path")
     if env.in_venv and not path["in_this_env"].any():
         st.caption(t("packaging.not_activated", executable=env.executable))
     with st.expander(t("packaging.sys_path_title")):

@@ -7,11 +7,12 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
+from workbench import formatting as fmt
 from workbench.i18n import translate
 from workbench.settings import get_settings
-from workbench.ui.context import current_lang, current_learner, t
+from workbench.ui.context import current_lang, current_learner, error_text, t
 from workbench.ui.modeling import course_data
-from workbench.ui.widgets import show_code
+from workbench.ui.widgets import dataframe, decimal_slider, number_field, show_code
 
 P = "ch11"
 
@@ -42,7 +43,7 @@ def _budget() -> float:
 
 
 def _error(exc: Exception) -> None:
-    st.error(t("security.error", error=str(exc)), icon=":material/error:")
+    st.error(t("security.error", error=error_text(exc)), icon=":material/error:")
 
 
 def _data_path() -> str:
@@ -53,7 +54,12 @@ def _data_path() -> str:
 
 
 def _pct(value: float) -> str:
-    return f"{value:.1%}"
+    return fmt.percent(value, current_lang())
+
+
+def _pts(change: float) -> str:
+    """A change of a share, in percentage points (`-12,3 pts`)."""
+    return fmt.points(change, current_lang())
 
 
 def security_tab() -> None:
@@ -86,9 +92,9 @@ def _evasion_summary(result, key: str) -> None:
     cols = st.columns(4)
     cols[0].metric(t("security.acc_clean"), _pct(result.accuracy_clean))
     cols[1].metric(t("security.acc_model_space"), _pct(result.accuracy_model_space),
-                   f"{result.accuracy_model_space - result.accuracy_clean:+.1%}", delta_color="inverse")  # fmt: skip
+                   _pts(result.accuracy_model_space - result.accuracy_clean))  # a drop of accuracy shows in red
     cols[2].metric(t("security.acc_valid"), _pct(result.accuracy_valid),
-                   f"{result.accuracy_valid - result.accuracy_clean:+.1%}", delta_color="inverse")  # fmt: skip
+                   _pts(result.accuracy_valid - result.accuracy_clean))
     cols[3].metric(t("security.rejected"), _pct(result.rejected_share))
     st.caption(t("security.evasion_caption", rows=result.n_rows, flipped=int(result.flipped.sum()),
                  seconds=result.seconds, queries=result.queries))  # fmt: skip
@@ -101,7 +107,7 @@ def _evasion_summary(result, key: str) -> None:
     before, after = example
     i = int(result.flipped.nonzero()[0][0])
     st.markdown(t("security.flip_example", before=result.proba_before[i], after=result.proba_after[i]))
-    st.dataframe(comparison_table(before, after, lang), hide_index=True, width="stretch", key=key)
+    dataframe(comparison_table(before, after, lang), key=key)
 
 
 def evasion_section() -> None:
@@ -117,11 +123,12 @@ def evasion_section() -> None:
     st.subheader(t("security.white_box_title"))
     st.markdown(t("security.white_box_intro"))
     left, middle, right = st.columns(3)
-    eps = left.slider(t("security.eps"), 0.1, 3.0, 2.0, 0.1, key=f"{P}_wb_eps", help=t("security.eps_help"))
+    eps = decimal_slider(t("security.eps"), 0.1, 3.0, 2.0, 0.1, key=f"{P}_wb_eps", help=t("security.eps_help"),
+                         container=left)  # fmt: skip
     method = middle.radio(t("security.method"), ["fgsm", "pgd"], horizontal=True, key=f"{P}_wb_method",
                           format_func=lambda m: translate(f"security.attack_{m}", lang))  # fmt: skip
     features = right.multiselect(t("security.features"), list(FEATURES), list(NUMERIC_FEATURES),
-                                 key=f"{P}_wb_features")  # fmt: skip
+                                 key=f"{P}_wb_features", placeholder=t("common.choose_several"))  # fmt: skip
     if st.button(t("security.run_attack"), key=f"{P}_wb_run", type="primary", icon=":material/bolt:"):
         if not features:
             st.warning(t("security.pick_features"))
@@ -201,7 +208,7 @@ def _api_attack() -> None:
         _start_api_button(f"{P}_api_start_evasion")
     left, right = st.columns(2)
     features = left.multiselect(t("security.features"), list(FEATURES), list(security.DEFAULT_API_FEATURES),
-                                key=f"{P}_api_features")  # fmt: skip
+                                key=f"{P}_api_features", placeholder=t("common.choose_several"))  # fmt: skip
     max_queries = right.slider(t("security.max_queries"), 20, 500, 200, 10, key=f"{P}_api_max_queries")
     st.caption(t("security.api_start_row"))
     st.json(start, expanded=False)
@@ -227,9 +234,15 @@ def _api_attack() -> None:
         st.markdown(t("security.api_probabilities", before=result.probability_before, after=result.probability_after,
                       seconds=result.seconds))  # fmt: skip
         if result.steps:
-            st.dataframe(pd.DataFrame(result.steps), hide_index=True, width="stretch", key=f"{P}_api_steps")
-        st.dataframe(security.comparison_table(result.original, result.final, current_lang()), hide_index=True,
-                     width="stretch", key=f"{P}_api_table")  # fmt: skip
+            steps = pd.DataFrame(result.steps).assign(
+                old=lambda d: d["old"].map(lambda v: security._shown(v, current_lang())),
+                new=lambda d: d["new"].map(lambda v: security._shown(v, current_lang())),
+            )
+            dataframe(steps.rename(columns={"feature": t("security.col_feature"), "old": t("security.col_old"),
+                                            "new": t("security.col_new"), "probability": t("security.col_probability"),
+                                            "queries": t("security.col_queries")}),
+                      formats={t("security.col_probability"): "percent"}, key=f"{P}_api_steps")  # fmt: skip
+        dataframe(security.comparison_table(result.original, result.final, current_lang()), key=f"{P}_api_table")
     show_code(security.api_attack_code(api_client.api_url(get_settings()), start, features or ["CoapplicantIncome"]))
 
 
@@ -247,9 +260,10 @@ def _flip_exercise() -> None:
         edited[feature] = columns[i % 3].selectbox(feature, list(choices), index=list(choices).index(start[feature]),
                                                    key=f"{P}_flip_{feature}")  # fmt: skip
     for i, feature in enumerate(("ApplicantIncome", "CoapplicantIncome", "LoanAmount", "Loan_Amount_Term")):
-        edited[feature] = columns[i % 3].number_input(
-            feature, 0, 1_000_000, int(start[feature]), key=f"{P}_flip_{feature}"
-        )
+        edited[feature] = number_field(feature, key=f"{P}_flip_{feature}", value=int(start[feature]), min_value=0,
+                                       max_value=1_000_000, integer=True, container=columns[i % 3])  # fmt: skip
+    if any(edited[f] is None for f in ("ApplicantIncome", "CoapplicantIncome", "LoanAmount", "Loan_Amount_Term")):
+        return
     edited["Credit_History"] = columns[1].selectbox("Credit_History", [0, 1], index=int(start["Credit_History"]),
                                                     key=f"{P}_flip_Credit_History")  # fmt: skip
     edited = {k: edited[k] for k in start}
@@ -262,7 +276,7 @@ def _flip_exercise() -> None:
     if verdict is None:
         return
     if verdict.problems:
-        st.error(t("security.flip_invalid", problems="; ".join(verdict.problems)))
+        st.error(t("security.flip_invalid", problems=verdict.problems))
     elif verdict.flipped:
         st.success(t("security.flip_ok", before=verdict.probability_before, after=verdict.probability_after,
                      cost=verdict.cost, score=verdict.score))  # fmt: skip
@@ -287,7 +301,7 @@ def poisoning_section() -> None:
     model_name = left.selectbox(t("security.model"), list(MODEL_NAMES), key=f"{P}_poison_model",
                                 format_func=lambda m: translate(f"model.name_{m}", lang))  # fmt: skip
     strategies = right.multiselect(t("security.strategies"), ["random", "targeted"], ["random", "targeted"],
-                                   key=f"{P}_poison_strategies",
+                                   key=f"{P}_poison_strategies", placeholder=t("common.choose_several"),
                                    format_func=lambda s: translate(f"security.strategy_{s}", lang))  # fmt: skip
     if st.button(t("security.run_attack"), key=f"{P}_poison_run", type="primary", icon=":material/bolt:"):
         curves = {}
@@ -301,11 +315,12 @@ def poisoning_section() -> None:
     if curves := st.session_state.get(f"{P}_poison_curves"):
         st.plotly_chart(security.poisoning_figure(curves, lang), key=f"{P}_poison_chart")
         table = pd.concat([c.assign(strategy=translate(f"security.strategy_{s}", lang)) for s, c in curves.items()])
-        st.dataframe(table, hide_index=True, width="stretch", key=f"{P}_poison_table",
-                     column_config={"accuracy": st.column_config.NumberColumn(format="%.3f")})  # fmt: skip
+        table = table.rename(columns=lambda c: t(f"security.col_{c}"))
+        dataframe(table, key=f"{P}_poison_table",
+                  formats={t("security.col_rate"): "percent:0", t("security.col_accuracy"): "number:3"})  # fmt: skip
 
     st.markdown(t("security.backdoor_intro", trigger=security.BACKDOOR_TRIGGER))
-    rate = st.slider(t("security.poison_rate"), 0.01, 0.2, 0.05, 0.01, key=f"{P}_backdoor_rate")
+    rate = decimal_slider(t("security.poison_rate"), 0.01, 0.2, 0.05, 0.01, key=f"{P}_backdoor_rate")
     if st.button(t("security.run_backdoor"), key=f"{P}_backdoor_run", icon=":material/pest_control:"):
         try:
             st.session_state[f"{P}_backdoor"] = security.backdoor_attack(victim("random_forest", {"n_estimators": 50}),
@@ -316,10 +331,11 @@ def poisoning_section() -> None:
         cols = st.columns(4)
         cols[0].metric(t("security.clean_before"), _pct(result.clean_accuracy_before))
         cols[1].metric(t("security.clean_after"), _pct(result.clean_accuracy_after),
-                       f"{result.clean_accuracy_after - result.clean_accuracy_before:+.1%}")  # fmt: skip
+                       _pts(result.clean_accuracy_after - result.clean_accuracy_before))  # fmt: skip
         cols[2].metric(t("security.trigger_before"), _pct(result.trigger_success_before))
         cols[3].metric(t("security.trigger_after"), _pct(result.trigger_success_after),
-                       f"{result.trigger_success_after - result.trigger_success_before:+.1%}")  # fmt: skip
+                       _pts(result.trigger_success_after - result.trigger_success_before),
+                       delta_color="inverse")  # the backdoor working better is bad news
         st.caption(t("security.backdoor_caption", n=result.n_poison))
     show_code(security.poisoning_code(model_name, _data_path()))
 
@@ -352,10 +368,13 @@ def extraction_section() -> None:
             _run_extraction(n_queries, surrogate, "limited" if limited else "unlimited")
     st.markdown(t("security.rate_limit_intro"))
     left, middle, right = st.columns(3)
-    rate = left.number_input(t("security.rate"), 0.5, 100.0, 2.0, 0.5, key=f"{P}_rate")
-    burst = middle.number_input(t("security.burst"), 1, 100, 5, key=f"{P}_burst")
+    rate = number_field(t("security.rate"), key=f"{P}_rate", value=2.0, min_value=0.5, max_value=100.0, digits=1,
+                        container=left)  # fmt: skip
+    burst = number_field(t("security.burst"), key=f"{P}_burst", value=5, min_value=1, max_value=100, integer=True,
+                         container=middle)  # fmt: skip
     right.write("")
-    if right.button(t("security.restart_limited"), key=f"{P}_restart_limited", icon=":material/speed:"):
+    if right.button(t("security.restart_limited"), key=f"{P}_restart_limited", icon=":material/speed:",
+                    disabled=rate is None or burst is None):  # fmt: skip
         _restart(rate, burst)
     if st.button(t("security.restart_unlimited"), key=f"{P}_restart_unlimited", icon=":material/restart_alt:"):
         _restart(0.0, 20)
@@ -451,7 +470,7 @@ def membership_section() -> None:
              t("security.col_auc_art"): round(r.auc_art, 3), t("security.col_auc_conf"): round(r.auc_confidence, 3)}
             for r in results
         ])  # fmt: skip
-        st.dataframe(table, hide_index=True, width="stretch", key=f"{P}_mia_table")
+        dataframe(table, key=f"{P}_mia_table")
         st.plotly_chart(security.membership_figure(results, lang), key=f"{P}_mia_chart")
     show_code(security.membership_code(_data_path()))
 
@@ -503,7 +522,7 @@ def defenses_section() -> None:
 
     lang = current_lang()
     st.markdown(t("security.defenses_intro"))
-    eps = st.slider(t("security.eps"), 0.1, 3.0, 1.0, 0.1, key=f"{P}_def_eps")
+    eps = decimal_slider(t("security.eps"), 0.1, 3.0, 1.0, 0.1, key=f"{P}_def_eps")
     if st.button(t("security.run_defenses"), key=f"{P}_def_run", type="primary", icon=":material/shield:"):
         progress = _progress(t("security.defending"))
         target = victim("logistic_regression")
@@ -523,8 +542,9 @@ def defenses_section() -> None:
     if results := st.session_state.get(f"{P}_defenses"):
         cols = st.columns(len(results))
         for col, r in zip(cols, results):
-            col.metric(t(f"security.defense_{r.defense}"), f"{r.after:.3g}", f"{r.after - r.before:+.3g}")
-        st.dataframe(security.defenses_table(results, lang), hide_index=True, width="stretch", key=f"{P}_def_table")
+            col.metric(t(f"security.defense_{r.defense}"), fmt.format_value(r.after, ".3g", lang),
+                       fmt.format_value(r.after - r.before, "+.3g", lang))  # fmt: skip
+        dataframe(security.defenses_table(results, lang), key=f"{P}_def_table")
         for r in results:
             if "clean_before" in r.detail:
                 st.caption(t("security.clean_cost", defense=translate(f"security.defense_{r.defense}", lang),
