@@ -564,9 +564,12 @@ def parallel_coordinates_figure(comparison: Comparison, lang: str = "fr"):
         text = translate(key, lang)
         return name if text == key else text
 
+    def values(param: str) -> pd.Series:
+        row = comparison.params.loc[param]
+        return row.map(lambda v: label(f"model.name_{v}", v) if isinstance(v, str) else v) if param == "model" else row
+
     dims = [
-        _parameter_axis(label(f"model.param_{param}", param), comparison.params.loc[param])
-        for param in comparison.differing_params
+        _parameter_axis(label(f"model.param_{param}", param), values(param)) for param in comparison.differing_params
     ]
     for metric in comparison.metrics.index:
         values = comparison.metrics.loc[metric].astype(float)

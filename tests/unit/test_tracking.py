@@ -13,6 +13,7 @@ import pytest
 from workbench import tracking
 from workbench.data import generate_loan_data
 from workbench.exercises import CheckContext
+from workbench.i18n import translate
 from workbench.modeling import train_model
 from workbench.settings import get_settings
 
@@ -96,18 +97,20 @@ def test_compare_runs(data) -> None:
     bars = tracking.metric_bars_figure(comparison, "en")
     assert len(bars.data) == 3 and list(bars.data[0].x)[0] == "Accuracy"
     parallel = tracking.parallel_coordinates_figure(comparison)
-    axes = {d.label: d for d in parallel.data[0].dimensions}
-    assert {"model", "C", "max_depth", "min_samples_leaf", "f1"} <= set(axes)  # families differ: axes stay
-    depth = axes["max_depth"]
+    axes = {d.label: d for d in tracking.parallel_coordinates_figure(comparison, "en").data[0].dimensions}
+    assert {"Model", "C (inverse regularisation strength)", "Maximum depth", "Minimum samples per leaf", "F1"} <= set(
+        axes
+    )  # families differ: axes stay
+    assert "ROC-AUC" in axes and "roc_auc" not in axes  # axes named in words, not keys
+    depth = axes["Maximum depth"]
     assert list(depth.ticktext) == [tracking.NOT_APPLICABLE, "2", "6"]  # the regression has no depth
     assert [depth.ticktext[int(v)] for v in depth.values] == ["2", "6", tracking.NOT_APPLICABLE]
-    model = axes["model"]
-    assert [model.ticktext[int(v)] for v in model.values] == ["decision_tree", "decision_tree", "logistic_regression"]
+    model = axes["Model"]
+    tree, regression = translate("model.name_decision_tree", "en"), translate("model.name_logistic_regression", "en")
+    assert [model.ticktext[int(v)] for v in model.values] == [tree, tree, regression]
     same = tracking.compare_runs([a.run_id, b.run_id])  # one family: plain numeric axes
-    assert list(next(d for d in tracking.parallel_coordinates_figure(same).data[0].dimensions
-                     if d.label == "max_depth").values) == [2, 6]  # fmt: skip
-    labels = [d.label for d in tracking.parallel_coordinates_figure(comparison, "en").data[0].dimensions]
-    assert "F1" in labels and "ROC-AUC" in labels and "roc_auc" not in labels  # axes named in words, not keys
+    assert list(next(d for d in tracking.parallel_coordinates_figure(same, "en").data[0].dimensions
+                     if d.label == "Maximum depth").values) == [2, 6]  # fmt: skip
     assert parallel.layout.separators == ",\u202f"  # 0,85 in French
     with pytest.raises(tracking.TrackingError):
         tracking.compare_runs([a.run_id])
