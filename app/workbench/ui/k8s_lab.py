@@ -8,7 +8,7 @@ import streamlit as st
 from workbench.i18n import pick
 from workbench.settings import get_settings
 from workbench.ui.context import current_lang, current_learner, t
-from workbench.ui.widgets import show_code
+from workbench.ui.widgets import monospace_editor, show_code
 
 P = "ch09"  # widget key prefix
 
@@ -149,6 +149,7 @@ def broken_tab() -> None:
     key = f"{P}_broken_text"
     if key not in st.session_state:
         st.session_state[key] = k8s.load_manifest(settings, learner) or k8s.BROKEN_MANIFEST
+    monospace_editor(key)
     text = st.text_area(t("k8s.broken_editor"), key=key, height=520)
     left, right = st.columns(2)
     if left.button(t("k8s.broken_validate"), key=f"{P}_broken_validate", type="primary", icon=":material/rule:"):

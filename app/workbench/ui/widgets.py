@@ -1,4 +1,4 @@
-"""Small shared widgets: "show me the code", a live log of a running command."""
+"""Small shared widgets: "show me the code", a live log of a running command, a code editor font."""
 
 from __future__ import annotations
 
@@ -26,3 +26,13 @@ def live_log(lines_shown: int = 12, every: int = 5) -> Callable[[str], None]:
             area.code("\n".join(lines[-lines_shown:]), language="text")
 
     return on_line
+
+
+def monospace_editor(key: str) -> None:
+    """Show the text area with widget key `key` in a monospace font, as a code editor (call it before the widget).
+
+    The font is Streamlit's own code font, served by the app itself: nothing is fetched from outside."""
+    st.html(
+        f"<style>.st-key-{key} textarea {{font-family: 'Source Code Pro', ui-monospace, monospace; "
+        "font-size: 0.875rem; tab-size: 4;}</style>"
+    )
