@@ -222,6 +222,19 @@ def test_decide_gate(candidate, production, margin, reason) -> None:
     assert decision.text("en").startswith("Gate open" if decision.passed else "Gate closed")
 
 
+def test_a_tie_with_production_passes_and_the_gate_says_why() -> None:
+    """'0.787 ≥ 0.787 + 0.000': the learner is told a tie passes on purpose, and how to ask for better."""
+    tie = pl.decide_gate({"accuracy": 0.787}, {"accuracy": 0.68}, {"accuracy": 0.787}, "accuracy", 0.0, 4)
+    assert tie.passed and tie.message_key == "gate_passed_equal"
+    assert "no regression" in tie.text("en") and "positive margin" in tie.text("en")
+    assert "pas moins bon que la production" in tie.text("fr")
+    assert "a tie: margin 0 asks for 'no worse than production'" in pl.gate_log(tie)
+    better = pl.decide_gate({"accuracy": 0.80}, {"accuracy": 0.68}, {"accuracy": 0.787}, "accuracy", 0.0, 4)
+    assert better.message_key == "gate_passed" and "a tie" not in pl.gate_log(better)
+    strict = pl.decide_gate({"accuracy": 0.787}, {"accuracy": 0.68}, {"accuracy": 0.787}, "accuracy", 0.01, 4)
+    assert not strict.passed and strict.reason == "below_production"
+
+
 @pytest.mark.parametrize(
     "change, key",
     [

@@ -44,7 +44,8 @@ def _config():
             t("cicd.metric"), pl.GATE_METRICS, key=f"{P}_metric",
             format_func=lambda m: translate(f"model.metric_{m}", lang),
         )  # fmt: skip
-        margin = cols[2].slider(t("cicd.margin"), -0.05, 0.05, 0.0, 0.005, format="%.3f", key=f"{P}_margin")
+        margin = cols[2].slider(t("cicd.margin"), -0.05, 0.05, 0.0, 0.005, format="%.3f", key=f"{P}_margin",
+                                help=t("cicd.margin_help"))  # fmt: skip
         message = st.text_input(t("cicd.commit_message"), t("cicd.commit_default"), max_chars=120, key=f"{P}_message")
         cache = st.checkbox(t("cicd.use_cache"), True, key=f"{P}_cache", help=t("cicd.use_cache_help"))
     return pl.PipelineConfig(
