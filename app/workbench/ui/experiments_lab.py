@@ -9,10 +9,12 @@ import streamlit as st
 from workbench.i18n import translate
 from workbench.settings import get_settings
 from workbench.ui.context import current_lang, current_learner, t
+from workbench.ui.exercises import forget_check_results
 from workbench.ui.modeling import course_data
 from workbench.ui.widgets import show_code
 
 P = "ch11"
+CHAPTER = "11_post_production"
 
 
 def _error(exc: Exception) -> None:
@@ -72,6 +74,7 @@ def _designer() -> None:
         right.write("")
         if right.button(t("experiments.save_answer"), key=f"{P}_ss_save", disabled=answer <= 0):
             experiments.save_answer(get_settings(), current_learner(), "sample_size", int(answer))
+            forget_check_results(CHAPTER)
             st.success(t("experiments.answer_saved"))
 
 
@@ -191,16 +194,22 @@ def bandits_tab() -> None:
     cols = st.columns(3)
     horizon = cols[0].select_slider(t("experiments.horizon"), [1000, 2000, 5000, 10000, 20000],
                                     experiments.DEFAULT_HORIZON, key=f"{P}_bandit_horizon")  # fmt: skip
-    epsilon = cols[1].slider("ε", 0.0, 0.5, 0.1, 0.01, key=f"{P}_bandit_epsilon")
+    epsilon = cols[1].slider("ε", 0.0, 0.5, experiments.DEFAULT_EPSILON, 0.01, key=f"{P}_bandit_epsilon")
     runs = cols[2].slider(t("experiments.runs"), 1, 50, 20, key=f"{P}_bandit_runs")
     if st.button(t("experiments.run_bandits"), key=f"{P}_bandit_run", type="primary", icon=":material/casino:"):
         bar = st.progress(0.0, text=t("experiments.simulating"))
+        simulating, done = t("experiments.simulating"), t("common.done")
         try:
-            st.session_state[f"{P}_bandit"] = experiments.simulate_bandits(
-                rates, horizon, epsilon, runs, progress=lambda f: bar.progress(f, text=t("experiments.simulating"))
+            result = experiments.simulate_bandits(
+                rates, horizon, epsilon, runs, progress=lambda f: bar.progress(f, text=simulating if f < 1 else done)
             )
         except experiments.ExperimentError as exc:
+            bar.empty()
             _error(exc)
+        else:
+            st.session_state[f"{P}_bandit"] = result
+            experiments.record_bandit_run(get_settings(), current_learner(), result)
+            forget_check_results(CHAPTER)
     result = st.session_state.get(f"{P}_bandit")
     if result is not None:
         cols = st.columns(len(result.final_regret))
@@ -226,11 +235,15 @@ def bandits_tab() -> None:
     with st.container(border=True):
         st.markdown(t("experiments.bandit_answer_intro", rates=", ".join(f"{r:.0%}" for r in experiments.DEFAULT_RATES),
                       horizon=experiments.DEFAULT_HORIZON))  # fmt: skip
+        ran = isinstance(experiments.load_answers(get_settings(), current_learner()).get("bandit_default_run"), dict)
         choice = st.radio(t("experiments.bandit_answer"), list(experiments.STRATEGIES), key=f"{P}_bandit_choice",
                           horizontal=True, index=None,
                           format_func=lambda s: translate(f"experiments.strategy_{s}", lang))  # fmt: skip
-        if st.button(t("experiments.save_answer"), key=f"{P}_bandit_save", disabled=choice is None):
+        if not ran:
+            st.caption(t("experiments.bandit_run_first"))
+        if st.button(t("experiments.save_answer"), key=f"{P}_bandit_save", disabled=choice is None or not ran):
             experiments.save_answer(get_settings(), current_learner(), "bandit_choice", choice)
+            forget_check_results(CHAPTER)
             st.success(t("experiments.answer_saved"))
 
 
@@ -279,9 +292,11 @@ def business_tab() -> None:
     st.markdown(
         t("experiments.portfolio_caption", size=portfolio.size, break_even=experiments.break_even_threshold(gain, loss))
     )
-    shown = table.assign(model=table["model"].map(lambda m: translate(f"model.name_{m}", lang))).rename(
-        columns={c: t(f"experiments.col_{c}") for c in table.columns}
+    # the most profitable thresholds are the answer of the threshold exercise: the learner finds them below
+    shown = table.drop(columns=["best_threshold"]).assign(
+        model=table["model"].map(lambda m: translate(f"model.name_{m}", lang))
     )
+    shown = shown.rename(columns={c: t(f"experiments.col_{c}") for c in shown.columns})
     st.dataframe(shown, hide_index=True, width="stretch", key=f"{P}_compare_table",
                  column_config={t("experiments.col_accuracy_at_05"): st.column_config.NumberColumn(format="%.3f"),
                                 t("experiments.col_accuracy_at_best"): st.column_config.NumberColumn(format="%.3f")})  # fmt: skip
@@ -297,14 +312,12 @@ def business_tab() -> None:
     threshold = st.slider(t("experiments.threshold"), 0.0, 1.0, 0.5, 0.01, key=f"{P}_threshold")
     curve = experiments.profit_curve(portfolio.probabilities[model], portfolio.repaid, gain, loss)
     at = curve.loc[(curve["threshold"] - threshold).abs().idxmin()]
-    best_t, best_p = experiments.best_threshold(curve)
+    _, best_p = experiments.best_threshold(curve)
     cols = st.columns(4)
     cols[0].metric(t("experiments.profit_at", threshold=threshold), f"{at['profit']:.0f}")
     cols[1].metric(t("experiments.approved_at"), f"{int(at['approved'])}")
     cols[2].metric(t("experiments.accuracy_at"), _pct(at["accuracy"]))
-    cols[3].metric(
-        t("experiments.best_for_model"), f"{best_p:.0f}", help=t("experiments.best_threshold_help", threshold=best_t)
-    )
+    cols[3].metric(t("experiments.best_for_model"), f"{best_p:.0f}", help=t("experiments.best_threshold_help"))
     st.plotly_chart(experiments.profit_figure(portfolio, gain, loss, lang, threshold), key=f"{P}_profit_chart")
     bands = experiments.risk_bands(portfolio.probabilities[model], portfolio.repaid)
     left, right = st.columns([3, 2])
@@ -319,4 +332,5 @@ def business_tab() -> None:
         st.markdown(t("experiments.threshold_answer_intro"))
         if st.button(t("experiments.save_threshold", threshold=threshold), key=f"{P}_threshold_save"):
             experiments.save_answer(get_settings(), current_learner(), "threshold", round(threshold, 2))
+            forget_check_results(CHAPTER)
             st.success(t("experiments.answer_saved"))
