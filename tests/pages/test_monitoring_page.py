@@ -81,7 +81,7 @@ def test_evidently_report_and_categorical_test_exercise_in_french() -> None:
         assert set(differ["Méthode"]) == {"chisquare"}
         assert "prend les proportions de la référence comme exactes" in _texts(at.info)
     two = table[table["Variable"].isin(["Gender", "Married", "Education", "Self_Employed", "Credit_History"])]
-    assert set(two["Méthode"]) == {"z"} and set(two["Même test chez nous"]) == {"Khi-deux d'homogénéité (p-valeur)"}
+    assert set(two["Méthode"]) == {"z"} and set(two["Même test chez nous"]) == {"χ² homogénéité (p)"}
     assert [m.value for m in at.metric if m.label == "Dérive du jeu (≥ 50 %)"] == ["non"]
     assert any("DataDriftPreset" in c.value for c in at.code)
 
