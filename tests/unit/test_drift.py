@@ -160,8 +160,11 @@ def test_compare_frames_rejects_bad_input(reference) -> None:
     ],
 )
 def test_each_drift_kind_is_detected_where_it_acts(reference, kind, feature, expected) -> None:
-    current = drift.apply_drift(drift.simulate_batch(614, 21), kind, drift.DEFAULT_STRENGTH[kind], feature=feature)
-    assert set(drift.compare_frames(reference, current, columns=list(FEATURES)).drifted) == expected
+    fresh = drift.simulate_batch(614, 21)
+    chance = set(drift.compare_frames(reference, fresh, columns=list(FEATURES)).drifted)
+    assert len(chance) <= 1  # new applicants, no drift: at most one false alarm at the 5 % level
+    current = drift.apply_drift(fresh, kind, drift.DEFAULT_STRENGTH[kind], feature=feature)
+    assert set(drift.compare_frames(reference, current, columns=list(FEATURES)).drifted) == chance | expected
 
 
 def test_unit_change_multiplies_loan_amount_by_1000() -> None:
