@@ -44,6 +44,7 @@ PredictMany = Callable[[pd.DataFrame], np.ndarray]
 PredictOne = Callable[[dict], float]
 MAX_ROWS = 10_000
 FIXED_THRESHOLD = 0.68  # the course's threshold, below the ~69 % majority baseline of this data
+USELESS_EDGE = 0.01  # a model less than a point of accuracy above "approve everyone" is useless in practice
 
 
 def challenges_dir(settings: Settings, learner: str) -> Path:
@@ -345,8 +346,30 @@ else:
 """
 
 
+def _normalised(column: str, text: object) -> object:
+    """A form value as the model would read it: numbers compared as numbers ("2.0" is "2"), text stripped."""
+    value = str(text).strip()
+    if column in NUMERIC_FEATURES:
+        try:
+            return float(value)
+        except ValueError:
+            return value
+    return value
+
+
+def ready_made_case(form: Mapping[str, str]) -> str | None:
+    """The ready-made case (a key of PRESETS) a trial is built on, or None when the breakage is the learner's own."""
+    default = default_application()
+    changed = {k: _normalised(k, v) for k, v in form.items() if _normalised(k, v) != _normalised(k, default.get(k, ""))}
+    for name, change in PRESETS.items():
+        if change and all(changed.get(k) == _normalised(k, v) for k, v in change.items()):
+            return name
+    return None
+
+
 def check_silent_failure(ctx: CheckContext) -> CheckResult:
-    """Passed when the learner found an application the raw model scores silently but validation refuses."""
+    """Passed when the learner found, on their own (not one of the ready-made cases), an application the raw
+    model scores silently but validation refuses."""
     trials = read_json(robustness_path(ctx.settings, ctx.learner), [])
     trials = trials if isinstance(trials, list) else []
     if not trials:
@@ -354,6 +377,11 @@ def check_silent_failure(ctx: CheckContext) -> CheckResult:
     silent = [t for t in trials if t.get("raw_accepted") and not t.get("validated_accepted")]
     if not silent:
         return CheckResult(False, (translate("challenges.check_no_silent", ctx.lang, n=len(trials)),))
+    own = [t for t in silent if ready_made_case(t.get("form") or {}) is None]
+    if not own:
+        case = translate(f"challenges.preset_{ready_made_case(silent[-1]['form'])}", ctx.lang)
+        return CheckResult(False, (translate("challenges.check_silent_preset", ctx.lang, case=case),))
+    silent = own
     changed = {k: v for k, v in silent[-1]["form"].items() if default_application().get(k) != v}
     fields = ", ".join(f"{k}={v!r}" for k, v in changed.items()) or "—"
     detail = translate("challenges.check_silent_found", ctx.lang, fields=fields,
@@ -437,6 +465,14 @@ class ThresholdVerdict:
     fixed_week: int | None  # first week accuracy < FIXED_THRESHOLD
     below_week: int | None  # first week accuracy < baseline: the model is useless
     drift_start: int
+    edge_at_fixed: float | None = None  # accuracy minus that week's baseline when the fixed threshold fires
+
+    @property
+    def fixed_too_late(self) -> bool:
+        """The fixed threshold never fires, or only once the model is below or within a point of the baseline."""
+        if self.fixed_week is None or self.below_week is None or self.fixed_week >= self.below_week:
+            return True
+        return self.edge_at_fixed is not None and self.edge_at_fixed < USELESS_EDGE
 
     @property
     def too_early(self) -> bool:
@@ -463,12 +499,14 @@ class ThresholdVerdict:
 
 def evaluate_threshold(sim: FeedbackSimulation, margin: float, fixed: float = FIXED_THRESHOLD) -> ThresholdVerdict:
     """When `accuracy < baseline + margin` fires, against the fixed threshold and the baseline itself."""
+    fixed_week = first_week(sim.accuracy < fixed)
     return ThresholdVerdict(
         margin=margin,
         trigger_week=first_week(sim.accuracy < sim.baseline + margin),
-        fixed_week=first_week(sim.accuracy < fixed),
+        fixed_week=fixed_week,
         below_week=first_week(sim.accuracy < sim.baseline),
         drift_start=sim.drift_start,
+        edge_at_fixed=None if fixed_week is None else float(sim.accuracy[fixed_week] - sim.baseline[fixed_week]),
     )
 
 

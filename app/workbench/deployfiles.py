@@ -268,33 +268,98 @@ def base_image(text: str) -> str | None:
             if len(words) >= 3 and words[1].lower() == "as":
                 stages[words[2].lower()] = image
     return image
+@dataclass(frozen=True)
+class Stage:
+    """One stage of a (multi-stage) Dockerfile: its FROM, its name and its instructions."""
+
+    base: str  # the image or earlier stage it starts FROM
+    name: str | None  # `AS name`, lower-cased as Docker compares it
+    instructions: tuple[tuple[int, str, str], ...]  # (line, INSTRUCTION, code) after the FROM
+
+
+LIGHT_BASES = ("slim", "alpine", "distroless")
+
+
+def dockerfile_stages(text: str) -> list[Stage]:
+    """The stages of a Dockerfile, in order (ARGs before the first FROM belong to none)."""
+    stages: list[Stage] = []
+    for number, code, key in dockerfile_lines(text):
+        if key == "FROM":
+            words = [w for w in code.split()[1:] if not w.startswith("--")]  # drop --platform=...
+            name = words[2].lower() if len(words) >= 3 and words[1].upper() == "AS" else None
+            stages.append(Stage(words[0] if words else "", name, ()))
+        elif key and stages:
+            last = stages[-1]
+            stages[-1] = Stage(last.base, last.name, (*last.instructions, (number, key, code)))
+    return stages
+
+
+def final_image(stages: list[Stage]) -> tuple[str, list[tuple[int, str, str]]]:
+    """What the built image is: the base image of the last stage (following `FROM <earlier stage>`) and the
+    instructions that shape it, the inherited stages' first."""
+    chain = [stages[-1]]
+    while True:
+        parent = next((s for s in stages[: stages.index(chain[0])] if s.name and s.name == chain[0].base.lower()), None)
+        if parent is None or parent in chain:
+            break
+        chain.insert(0, parent)
+    return chain[0].base, [i for stage in chain for i in stage.instructions]
+
+
+def _argument(code: str) -> str:
+    return code.split(None, 1)[1].strip() if len(code.split(None, 1)) > 1 else ""
 
 
 def dockerfile_problems(text: str, lang: str) -> list[str]:
     """What keeps a Dockerfile from the workbench's standard: slim base, non-root user, health check,
-    exec-form CMD, no hadolint error or warning. Empty when it is good."""
+    exec-form CMD, no hadolint error or warning. Empty when it is good.
+
+    In a multi-stage build only the final image counts (the last stage, with the stages it is built FROM):
+    a USER or HEALTHCHECK left in a builder stage does not make it into the image that runs."""
     from workbench.i18n import translate
 
-    lines = [(key, code) for _, code, key in dockerfile_lines(text) if key]
+    keys = [key for _, _, key in dockerfile_lines(text) if key and key != "ARG"]
+    stages = dockerfile_stages(text)
     problems = []
-    first = next((key for key, _ in lines if key != "ARG"), None)
-    if first != "FROM":
+    instructions: list[tuple[int, str, str]] = []
+    if not keys or keys[0] != "FROM" or not stages:
         problems.append(translate("docker.need_from", lang))
-    elif not any(light in (base_image(text) or "") for light in ("slim", "alpine")):
-        problems.append(translate("docker.need_slim", lang))
-    users = [code.split(None, 1)[1].strip() if " " in code else "" for key, code in lines if key == "USER"]
+    else:
+        base, instructions = final_image(stages)
+        base = base_image(text) or base  # ARG BASE=python:3.11-slim, then FROM ${BASE}
+        if not any(word in base.lower() for word in LIGHT_BASES):
+            problems.append(translate("docker.need_slim", lang, base=base))
+    users = [_argument(code) for _, key, code in instructions if key == "USER"]
     if not users or users[-1].split(":")[0] in ("root", "0"):
         problems.append(translate("docker.need_user", lang))
-    if not any(key == "HEALTHCHECK" for key, _ in lines):
+    checks = [_argument(code) for _, key, code in instructions if key == "HEALTHCHECK"]
+    if not checks:
         problems.append(translate("docker.need_healthcheck", lang))
-    cmds = [code for key, code in lines if key in ("CMD", "ENTRYPOINT")]
-    if not cmds or not cmds[-1].split(None, 1)[-1].lstrip().startswith("["):
+    elif checks[-1].upper() == "NONE":
+        problems.append(translate("docker.healthcheck_none", lang))
+    cmds = [code for _, key, code in instructions if key in ("CMD", "ENTRYPOINT")]
+    if not cmds or not _argument(cmds[-1]).startswith("["):
         problems.append(translate("docker.need_exec_cmd", lang))
+    if problems and len(stages) > 1:
+        problems.append(translate("docker.in_final_stage", lang, n=len(stages)))
     serious = [f for f in run_hadolint(text) if f.level in ("error", "warning")]
+    instruction_at = _instruction_at(text)
     for finding in serious[:5]:
         problems.append(translate("docker.hadolint_finding", lang, line=finding.line, code=finding.code,
                                   message=finding.message))  # fmt: skip
+        if finding.code == "DL3025" and instruction_at.get(finding.line) == "HEALTHCHECK":
+            problems.append(translate("docker.dl3025_healthcheck", lang, line=finding.line))
     return problems
+
+
+def _instruction_at(text: str) -> dict[int, str]:
+    """Each physical line of a Dockerfile → the instruction it belongs to (continuations included)."""
+    out: dict[int, str] = {}
+    for number, code, key in dockerfile_lines(text):
+        if key:
+            for offset in range(code.count("\n") + 1):
+                out[number + offset] = key
+    return out
 
 
 def check_learner_dockerfile(ctx):

@@ -7,12 +7,16 @@ a verdict, per feature of a reference/current pair:
   KL(R‖C) and Jensen-Shannon divergence on the same bins; empty bins get ε = 1e-4 before PSI and KL;
 - two-sample Kolmogorov-Smirnov (numeric), chi-square test of homogeneity (categorical and discrete),
   Wasserstein distance (numeric, in units of the reference's standard deviation, as Evidently does);
+- Evidently's own "chisquare": a goodness-of-fit test of the current counts against the reference's
+  proportions taken as exact (it ignores that the reference is a sample too, so it alarms more often);
 - the share of missing values, and categories never seen in the reference.
 
-Each feature has a *decision* test chosen as Evidently chooses it (KS / chi-square up to 1,000 reference
-rows, Wasserstein / Jensen-Shannon above), so our verdicts can be checked against an Evidently report
-configured with the same tests and thresholds. Evidently itself is imported only inside
-`evidently_report` (it takes seconds to import).
+Each feature has a *decision* test chosen as Evidently chooses it by default (KS / chi-square up to 1,000
+non-missing reference rows, Wasserstein / Jensen-Shannon above), except that our chi-square is the
+two-sample test of homogeneity; for two categories it is exactly Evidently's Z test. An Evidently report
+configured with the same tests (`evidently_config`) gives, column by column, the verdict of the same test
+computed here (`evidently_comparison`): for more than two categories that is the goodness-of-fit test.
+Evidently itself is imported only inside `evidently_report` (it takes seconds to import).
 
 Simulations run on the course data: a timeline of weekly batches of new applicants (the dataset's
 generator, seeded), with a drift from a chosen week: shifted or stretched numeric feature, changed
@@ -66,16 +70,18 @@ THRESHOLDS: dict[str, float] = {
     "js": 0.01,
     "ks": 0.05,
     "chi2": 0.05,
+    "chi2_gof": 0.05,
     "wasserstein": 0.1,
     "missing": 0.10,
 }
-P_VALUES = frozenset({"ks", "chi2"})  # drift when the p-value is *below* the threshold
-STATISTICS: tuple[str, ...] = ("psi", "kl", "js", "ks", "chi2", "wasserstein")
+P_VALUES = frozenset({"ks", "chi2", "chi2_gof"})  # drift when the p-value is *below* the threshold
+P_VALUE_INCLUSIVE = frozenset({"ks"})  # ... or equal to it (as Evidently decides KS)
+STATISTICS: tuple[str, ...] = ("psi", "kl", "js", "ks", "chi2", "chi2_gof", "wasserstein")
 #: which statistics apply to which kind of column
 APPLIES: dict[str, tuple[str, ...]] = {
     "numeric": ("psi", "kl", "js", "ks", "wasserstein"),
-    "discrete": ("psi", "kl", "js", "ks", "chi2", "wasserstein"),
-    "categorical": ("psi", "kl", "js", "chi2"),
+    "discrete": ("psi", "kl", "js", "ks", "chi2", "chi2_gof", "wasserstein"),
+    "categorical": ("psi", "kl", "js", "chi2", "chi2_gof"),
 }
 FORMULAS: dict[str, str] = {
     "psi": r"\mathrm{PSI} = \sum_i (c_i - r_i)\,\ln\frac{c_i}{r_i}",
@@ -84,18 +90,23 @@ FORMULAS: dict[str, str] = {
     "ks": r"D = \sup_x \left|F_R(x) - F_C(x)\right| \;\rightarrow\; p\text{-value}",
     "chi2": r"\chi^2 = \sum_{s \in \{R, C\}} \sum_i \frac{(O_{s,i} - E_{s,i})^2}{E_{s,i}},"
     r"\quad E_{s,i} = \frac{n_s\, n_i}{n}",
+    "chi2_gof": r"\chi^2 = \sum_i \frac{(C_i - E_i)^2}{E_i},\quad E_i = n_C\, r_i"
+    r"\quad (r_i \text{ taken as exact})",
     "wasserstein": r"W_1 = \int \left|F_R(x) - F_C(x)\right| dx \;/\; \sigma_R",
     "missing": r"\Delta = \left|\,\mathrm{missing}_C - \mathrm{missing}_R\,\right|",
 }
-#: our statistic → Evidently's method name (for an Evidently report configured like our verdicts)
+#: our statistic → Evidently's method name computing the same thing (for an Evidently report configured like
+#: our verdicts). Evidently has no two-sample chi-square: for two categories its Z test for two proportions is
+#: the same test (Z² = our χ²); for more it only has "chisquare", the goodness-of-fit test (`chi2_gof`).
 EVIDENTLY_METHODS: dict[str, str] = {
-    "psi": "psi",
-    "kl": "kl_div",
     "js": "jensenshannon",
     "ks": "ks",
-    "chi2": "chisquare",
+    "chi2": "z",
+    "chi2_gof": "chisquare",
     "wasserstein": "wasserstein",
 }
+#: Evidently's method → our statistic that computes exactly the same value and verdict
+SAME_AS_EVIDENTLY: dict[str, str] = {method: ours for ours, method in EVIDENTLY_METHODS.items()}
 COLUMNS: tuple[str, ...] = (*FEATURES, TARGET)
 
 
@@ -123,6 +134,7 @@ class FeatureDrift:
     new_categories: tuple[str, ...]
     stats: dict[str, StatResult]
     decision: str  # the statistic that decides the verdict (as Evidently would choose it)
+    n_values: int = 0  # distinct non-missing values in both samples (categories; 0 for numeric features)
 
     @property
     def drift(self) -> bool:
@@ -178,9 +190,9 @@ def column_kind(values: pd.Series) -> str:
 
 
 def _sorted_values(values: pd.Series) -> tuple[np.ndarray, int]:
-    """The non-missing values of a numeric column, sorted, and the number of missing ones."""
+    """The non-missing, finite values of a numeric column, sorted, and the number of missing ones."""
     x = pd.to_numeric(values, errors="coerce").to_numpy(dtype=float, na_value=np.nan)
-    present = x[~np.isnan(x)]
+    present = x[np.isfinite(x)]  # ±inf counts as missing, as Evidently drops it
     present.sort()
     return present, x.size - present.size
 
@@ -298,6 +310,28 @@ def chi_square(ref_counts: np.ndarray, cur_counts: np.ndarray) -> tuple[float, f
     return statistic, float(chi2.sf(statistic, table.shape[1] - 1))
 
 
+def chi_square_gof(ref_counts: np.ndarray, cur_counts: np.ndarray) -> tuple[float, float]:
+    """Evidently's "chisquare": goodness of fit of the current counts to the reference proportions.
+
+    Expected counts are the reference's scaled to the current sample (`n_C · r_i`), as if the reference
+    proportions were exact; a category the reference never saw gives χ² = ∞ (p = 0); a single category,
+    p = NaN (no verdict). The same call as evidently 0.7.23 (`scipy.stats.chisquare`).
+
+    Returns:
+        (statistic, p-value).
+    """
+    from scipy.stats import chisquare
+
+    ref, cur = np.asarray(ref_counts, float), np.asarray(cur_counts, float)
+    keep = (ref + cur) > 0
+    ref, cur = ref[keep], cur[keep]
+    if ref.sum() == 0 or cur.sum() == 0:
+        return 0.0, float("nan")
+    with np.errstate(divide="ignore", invalid="ignore"):
+        statistic, p_value = chisquare(cur, ref * (cur.sum() / ref.sum()))
+    return float(statistic), float(p_value)
+
+
 def ecdf_gaps(reference: np.ndarray, current: np.ndarray) -> tuple[float, float]:
     """From two sorted samples: the largest gap between their CDFs (KS's D) and the area between them (W₁)."""
     grid = np.unique(np.concatenate([reference, current]))
@@ -340,7 +374,8 @@ def wasserstein(reference: np.ndarray, current: np.ndarray) -> tuple[float, floa
 
 
 def decision_statistic(kind: str, n_reference: int) -> str:
-    """The test that decides a feature's verdict, chosen as Evidently does by default."""
+    """The test that decides a feature's verdict, chosen as Evidently does by default from the number of
+    non-missing reference values (our chi-square being the two-sample one)."""
     if n_reference <= 1000:
         return "ks" if kind == "numeric" else "chi2"
     return "wasserstein" if kind == "numeric" else "js"
@@ -350,7 +385,10 @@ def _verdict(name: str, value: float, thresholds: dict[str, float], detail: str 
     threshold = thresholds[name]
     if math.isnan(value):
         return StatResult(name, value, threshold, False, detail)
-    drift = value < threshold if name in P_VALUES else value >= threshold
+    if name in P_VALUE_INCLUSIVE:
+        drift = value <= threshold
+    else:
+        drift = value < threshold if name in P_VALUES else value >= threshold
     return StatResult(name, value, threshold, bool(drift), detail)
 
 
@@ -407,6 +445,9 @@ def compare_feature(
         elif name == "chi2":
             statistic, p = chi_square(ref_counts, cur_counts)
             stats[name] = _verdict(name, p, limits, f"χ² = {statistic:.2f}, dof = {max(len(p_ref) - 1, 0)}")
+        elif name == "chi2_gof":
+            statistic, p = chi_square_gof(ref_counts, cur_counts)
+            stats[name] = _verdict(name, p, limits, f"χ² = {statistic:.2f}, dof = {max(len(p_ref) - 1, 0)}")
         elif name == "wasserstein":
             raw, normed = wasserstein(r, c)
             stats[name] = _verdict(name, normed, limits, f"W₁ = {raw:.4g}")
@@ -414,7 +455,8 @@ def compare_feature(
     return FeatureDrift(
         feature=str(reference.name), kind=kind, n_reference=len(reference) - miss_r, n_current=len(current) - miss_c,
         missing_reference=miss_ref, missing_current=miss_cur, new_categories=new, stats=stats,
-        decision=decision or decision_statistic(kind, len(reference)),
+        decision=decision or decision_statistic(kind, len(reference) - miss_r),
+        n_values=0 if kind == "numeric" else int(((ref_counts + cur_counts) > 0).sum()),
     )  # fmt: skip
 
 
@@ -442,6 +484,19 @@ def compare_frames(
     return DriftReport(
         features, len(reference), len(current), {**THRESHOLDS, **(thresholds or {})}, time.perf_counter() - start
     )
+
+
+def most_drifted(report: DriftReport, among: tuple[str, ...] | list[str] = COLUMNS) -> str | None:
+    """The column of `among` that moved most: drifting ones first, then the largest PSI (CSI)."""
+    candidates = [f for f in report.features if f.feature in among]
+    if not candidates:
+        return None
+
+    def moved(f: FeatureDrift) -> tuple[bool, float]:
+        value = f.stats["psi"].value if "psi" in f.stats else float("nan")
+        return f.drift, -1.0 if math.isnan(value) else value
+
+    return max(candidates, key=moved).feature
 
 
 def _kind_of(column: str, values: pd.Series) -> str:
@@ -1134,17 +1189,56 @@ class EvidentlyResult:
     seconds: float
 
 
+def evidently_test(feature: FeatureDrift) -> str:
+    """Our statistic that Evidently can be configured to compute for this feature's decision.
+
+    The same test, except for a chi-square decision on more than two categories: Evidently has no
+    two-sample chi-square, only the goodness-of-fit one (`chi2_gof`)."""
+    if feature.decision == "chi2" and feature.n_values > 2:
+        return "chi2_gof"
+    return feature.decision
+
+
 def evidently_config(report: DriftReport) -> tuple[dict[str, str], dict[str, float]]:
-    """Per-column methods and thresholds that make Evidently decide with our decision tests.
+    """Per-column methods and thresholds that make Evidently decide with our decision tests (see `evidently_test`).
 
     Our JS is the divergence; Evidently's is the distance (its square root), so its threshold is √t.
     """
     methods, thresholds = {}, {}
     for f in report.features:
-        stat = f.stats[f.decision]
-        methods[f.feature] = EVIDENTLY_METHODS[f.decision]
-        thresholds[f.feature] = math.sqrt(stat.threshold) if f.decision == "js" else stat.threshold
+        name = evidently_test(f)
+        methods[f.feature] = EVIDENTLY_METHODS[name]
+        threshold = f.stats[name].threshold
+        thresholds[f.feature] = math.sqrt(threshold) if name == "js" else threshold
     return methods, thresholds
+
+
+def evidently_comparison(report: DriftReport, evidently: pd.DataFrame) -> pd.DataFrame:
+    """Evidently's verdict per column beside ours: the same test computed here, and our deciding test.
+
+    Args:
+        report: our statistics on the same pair.
+        evidently: `EvidentlyResult.table` (column, method, threshold, score, drift).
+
+    Returns:
+        One row per column: Evidently's `method`, `threshold`, `score`, `drift`; `same_test` (our statistic
+        computing what that method computes, None if none does), `same_score` (on Evidently's scale: the JS
+        distance, not the divergence), `same_drift`; our `decision` test and its `decision_drift`.
+    """
+    rows = []
+    for row in evidently.to_dict("records"):
+        feature = report[row["column"]]
+        same = SAME_AS_EVIDENTLY.get(str(row["method"]))
+        if same == "chi2" and feature.n_values > 2:  # Evidently's Z test only equals χ² for two categories
+            same = None
+        result = feature.stats.get(same) if same else None
+        score = float("nan") if result is None else (math.sqrt(result.value) if same == "js" else result.value)
+        rows.append(
+            {**row, "same_test": same if result is not None else None, "same_score": score,
+             "same_drift": None if result is None else result.drift, "decision": feature.decision,
+             "decision_drift": feature.stats[feature.decision].drift}
+        )  # fmt: skip
+    return pd.DataFrame(rows)
 
 
 def evidently_report(
@@ -1166,8 +1260,11 @@ def evidently_report(
         html: also render the HTML report (the slow part is the import and the run, not this).
     """
     from evidently import DataDefinition, Dataset, Report
+    from evidently.legacy.calculations import stattests
     from evidently.presets import DataDriftPreset
 
+    # a method Evidently picked itself is reported by its display name ("K-S p_value"): back to its id ("ks")
+    method_ids = {test.display_name: test.name for test in vars(stattests).values() if hasattr(test, "display_name")}
     start = time.perf_counter()
     columns = list(columns or [c for c in COLUMNS if c in reference.columns and c in current.columns])
     numeric = [c for c in columns if _kind_of(c, reference[c]) == "numeric"]
@@ -1191,7 +1288,8 @@ def evidently_report(
         config = metric["config"]
         if config["type"].endswith("ValueDrift"):
             rows.append(
-                {"column": config["column"], "method": config.get("method"), "threshold": config.get("threshold"),
+                {"column": config["column"], "method": method_ids.get(config.get("method"), config.get("method")),
+                 "threshold": config.get("threshold"),
                  "score": float(metric["value"]), "drift": bool(status.get(metric["id"], False))}
             )  # fmt: skip
         elif config["type"].endswith("DriftedColumnsCount"):
@@ -1252,14 +1350,25 @@ def mystery_feature(learner: str) -> str:
     return FEATURES[int(_rng("mystery", learner.strip().casefold()).integers(0, len(FEATURES)))]
 
 
-def mystery_batch(learner: str) -> pd.DataFrame:
-    """This learner's mystery batch: new applicants where exactly one feature drifted."""
+def mystery_batch(learner: str, reference: pd.DataFrame | None = None) -> pd.DataFrame:
+    """This learner's mystery batch: new applicants where exactly one feature drifted.
+
+    With the reference, the first of the learner's batches where no other feature crosses its threshold by
+    chance is used (at 5 % per test, one batch in two would otherwise show a false alarm): the exercise has
+    one answer.
+    """
     feature = mystery_feature(learner)
-    seed = _seed("mystery-batch", learner.strip().casefold())
-    batch = simulate_batch(MYSTERY_ROWS, seed=seed)
-    if feature in CONTINUOUS:
-        return apply_drift(batch, "shift", 0.6, feature=feature, seed=seed)
-    return apply_drift(batch, "category_mix", 0.35, feature=feature, seed=seed)
+    key = learner.strip().casefold()
+    for attempt in range(20):
+        seed = _seed("mystery-batch", key) if attempt == 0 else _seed("mystery-batch", key, attempt)
+        batch = simulate_batch(MYSTERY_ROWS, seed=seed)
+        if feature in CONTINUOUS:
+            batch = apply_drift(batch, "shift", 0.6, feature=feature, seed=seed)
+        else:
+            batch = apply_drift(batch, "category_mix", 0.35, feature=feature, seed=seed)
+        if reference is None or compare_frames(reference, batch, columns=list(FEATURES)).drifted == [feature]:
+            break
+    return batch
 
 
 THRESHOLD_FEATURE = "ApplicantIncome"
@@ -1272,17 +1381,19 @@ def threshold_exercise(learner: str, reference: pd.DataFrame) -> tuple[Timeline,
     learner-specific week, and its PSI per week.
 
     The first seeds whose timeline leaves a solvable gap (a threshold that fires at the drift's week and
-    never before) are used, so every learner gets a fair, different exercise.
+    never before) are used, so every learner gets a fair, different exercise; the drift is slight enough
+    that the textbook PSI threshold (0.25, the slider's start) misses its first week: the learner has to
+    read their own timeline.
     """
     key = learner.strip().casefold()
     start = int(_rng("threshold-start", key).integers(8, 15))
-    for attempt in range(50):
+    for attempt in range(200):
         timeline = simulate_timeline(
             "shift", THRESHOLD_STRENGTH, feature=THRESHOLD_FEATURE, weeks=20, start_week=start, batch_size=200,
             seed=_seed("thr", key, attempt),
         )  # fmt: skip
         values = np.array([feature_psi(reference[THRESHOLD_FEATURE], b[THRESHOLD_FEATURE]) for b in timeline.batches])
-        if values[start - 1] - values[: start - 1].max() >= THRESHOLD_GAP:
+        if values[start - 1] - values[: start - 1].max() >= THRESHOLD_GAP and values[start - 1] < THRESHOLDS["psi"]:
             break
     return timeline, values
 

@@ -361,6 +361,7 @@ def simulate_peeking(
 STRATEGIES: tuple[str, ...] = ("fixed", "epsilon_greedy", "ucb1", "thompson")
 DEFAULT_RATES: tuple[float, ...] = (0.40, 0.55, 0.70)
 DEFAULT_HORIZON = 10_000
+DEFAULT_EPSILON = 0.1
 
 
 @dataclass
@@ -900,11 +901,34 @@ def check_sample_size(
     return _result(False, ctx, "check_ss_off", given=int(given), error=error, tolerance=tolerance)
 
 
+def is_default_bandit_run(result: BanditResult) -> bool:
+    """The simulation the bandit exercise is about: default arms, horizon and ε (any number of runs)."""
+    return (
+        len(result.rates) == len(DEFAULT_RATES)
+        and np.allclose(result.rates, DEFAULT_RATES)
+        and result.horizon == DEFAULT_HORIZON
+        and math.isclose(result.epsilon, DEFAULT_EPSILON)
+    )
+
+
+def record_bandit_run(settings: Settings, learner: str, result: BanditResult) -> None:
+    """Remember that the learner ran the exercise's simulation, and what it showed them."""
+    if is_default_bandit_run(result):
+        save_answer(settings, learner, "bandit_default_run",
+                    {"runs": result.runs, "final_regret": result.final_regret, "best": result.best_strategy})  # fmt: skip
+
+
 def check_lowest_regret(ctx: CheckContext, horizon: int = DEFAULT_HORIZON, runs: int = 5) -> CheckResult:
-    """Passed when the saved strategy is the one with the lowest regret on the seeded default simulation."""
-    choice = load_answers(ctx.settings, ctx.learner).get("bandit_choice")
+    """Passed when the learner ran the default simulation, then saved the strategy with the lowest regret
+    on it (replayed here, seeded)."""
+    answers = load_answers(ctx.settings, ctx.learner)
+    choice = answers.get("bandit_choice")
     if choice not in STRATEGIES:
         return _result(False, ctx, "check_bandit_none")
+    ran_at, chosen_at = answers.get("bandit_default_run_at"), answers.get("bandit_choice_at")
+    if not isinstance(answers.get("bandit_default_run"), dict) or ran_at is None or (chosen_at or 0) < ran_at:
+        return _result(False, ctx, "check_bandit_not_run", rates=", ".join(f"{r:.0%}" for r in DEFAULT_RATES),
+                       horizon=DEFAULT_HORIZON)  # fmt: skip
     result = simulate_bandits(DEFAULT_RATES, horizon, runs=runs)
     best = result.best_strategy
     name = translate(f"experiments.strategy_{choice}", ctx.lang)

@@ -43,6 +43,7 @@ def training_summary(result) -> dict:
         "model": result.model_name,
         "params": result.params,
         "metrics": result.evaluation.metrics,
+        "train_metrics": result.train_metrics,
         "baseline": result.evaluation.baseline,
         "n_train": result.n_train,
         "n_test": result.evaluation.n_test,
@@ -50,19 +51,35 @@ def training_summary(result) -> dict:
     }
 
 
+def _edge(entry: dict) -> float:
+    return entry["metrics"]["accuracy"] - entry["baseline"]["accuracy"]
+
+
+def _described(entry: dict, lang: str) -> str:
+    params = ", ".join(f"{k} = {v:g}" for k, v in (entry.get("params") or {}).items())
+    return translate(f"model.name_{entry['model']}", lang) + (f" ({params})" if params else "")
+
+
 def check_first_model(ctx: CheckContext) -> CheckResult:
-    """Passed when the learner trained a model whose test accuracy beats the majority-class baseline."""
+    """Passed when the learner trained a model that beats the majority-class baseline on the test data
+    *and* found settings where a model does not: a score only means something next to its baseline."""
     history = load_first_models(ctx.settings, ctx.learner)
     if not history:
         return CheckResult(False, (translate("intro.check_no_model", ctx.lang),))
-    best = max(history, key=lambda h: h["metrics"]["accuracy"] - h["baseline"]["accuracy"])
+    best, worst = max(history, key=_edge), min(history, key=_edge)
     acc, base = best["metrics"]["accuracy"], best["baseline"]["accuracy"]
-    evidence = {"model": best["model"], "accuracy": acc, "baseline": base}
-    if acc > base:
-        detail = translate("intro.check_beats", ctx.lang, accuracy=acc, baseline=base)
-        return CheckResult(True, detail=detail, score=acc - base, evidence=evidence)
-    message = translate("intro.check_not_beaten", ctx.lang, accuracy=acc, baseline=base)
-    return CheckResult(False, (message,), evidence=evidence)
+    evidence = {"model": best["model"], "accuracy": acc, "baseline": base,
+                "worst": {"model": worst["model"], "params": worst.get("params"),
+                          "accuracy": worst["metrics"]["accuracy"]}}  # fmt: skip
+    if acc <= base:
+        message = translate("intro.check_not_beaten", ctx.lang, accuracy=acc, baseline=base)
+        return CheckResult(False, (message,), evidence=evidence)
+    if _edge(worst) > 0:
+        message = translate("intro.check_need_loser", ctx.lang, n=len(history), accuracy=acc, baseline=base)
+        return CheckResult(False, (message,), evidence=evidence)
+    detail = translate("intro.check_beats", ctx.lang, accuracy=acc, baseline=base, loser=_described(worst, ctx.lang),
+                       loser_accuracy=worst["metrics"]["accuracy"])  # fmt: skip
+    return CheckResult(True, detail=detail, score=acc - base, evidence=evidence)
 
 
 def check_compare_models(ctx: CheckContext, min_families: int = 2) -> CheckResult:

@@ -200,7 +200,15 @@ def to_yaml(documents: list[dict]) -> str:
     """Documents as one multi-document YAML file (`---` between them), keys in a readable order."""
     import yaml
 
-    return yaml.safe_dump_all(documents, sort_keys=False, explicit_start=True, default_flow_style=False)
+    class PlainDumper(yaml.SafeDumper):
+        """Writes a dict shared by several places in full each time (no `&id001` / `*id001`)."""
+
+        def ignore_aliases(self, data: object) -> bool:
+            return True
+
+    return yaml.dump_all(
+        documents, Dumper=PlainDumper, sort_keys=False, explicit_start=True, default_flow_style=False
+    )
 
 
 def apply_code(filename: str = "loan-api.yaml") -> str:

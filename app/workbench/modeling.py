@@ -180,6 +180,7 @@ class TrainResult:
     train_seconds: float
     seed: int
     extra: dict = field(default_factory=dict)
+    train_metrics: dict[str, float] = field(default_factory=dict)  # the same metrics on the training rows
 
     @property
     def metrics(self) -> dict[str, float]:
@@ -242,6 +243,7 @@ def train_model(
     start = time.perf_counter()
     pipeline.fit(X_train, y_train)
     seconds = time.perf_counter() - start
+    train_score = pipeline.predict_proba(X_train)[:, 1]
     return TrainResult(
         model_name=model_name,
         params=clean_params(model_name, params),
@@ -250,7 +252,35 @@ def train_model(
         n_train=len(X_train),
         train_seconds=seconds,
         seed=seed,
+        train_metrics=compute_metrics(y_train, (train_score >= 0.5).astype(int), train_score),
     )
+
+
+def compare_families(
+    df: pd.DataFrame, n_splits: int = 5, n_repeats: int = 2, seed: int = 0, models: tuple[str, ...] = MODEL_NAMES
+) -> pd.DataFrame:
+    """Cross-validated scores of each model family with its default hyperparameters.
+
+    Returns:
+        One row per family: test `accuracy`, `f1`, `roc_auc` (means over the folds), the same on the
+        training folds (`train_accuracy`, `train_roc_auc`) and the overfitting gaps (`gap_accuracy`,
+        `gap_roc_auc`: train minus test).
+    """
+    from sklearn.model_selection import RepeatedStratifiedKFold, cross_validate
+
+    X, y = split_features_target(df)
+    folds = RepeatedStratifiedKFold(n_splits=n_splits, n_repeats=n_repeats, random_state=seed)
+    rows = {}
+    for name in models:
+        scores = cross_validate(
+            build_pipeline(name, seed=seed), X, y, cv=folds, scoring=("accuracy", "f1", "roc_auc"),
+            return_train_score=True,
+        )  # fmt: skip
+        row = {m: float(scores[f"test_{m}"].mean()) for m in ("accuracy", "f1", "roc_auc")}
+        row |= {f"train_{m}": float(scores[f"train_{m}"].mean()) for m in ("accuracy", "roc_auc")}
+        row |= {f"gap_{m}": row[f"train_{m}"] - row[m] for m in ("accuracy", "roc_auc")}
+        rows[name] = row
+    return pd.DataFrame.from_dict(rows, orient="index")
 
 
 def predict_frame(pipeline: Pipeline, df: pd.DataFrame) -> pd.DataFrame:

@@ -138,9 +138,18 @@ class GateDecision:
     reason: str  # passed | below_baseline | below_production
 
     @property
+    def equal_to_production(self) -> bool:
+        """The candidate scores exactly what `@production` scores (it passes only because margin ≤ 0)."""
+        return self.production is not None and abs(self.candidate - self.production) <= 1e-12
+
+    @property
     def message_key(self) -> str:
         """The translation key (under `cicd.`) of the verdict."""
-        return f"gate_{self.reason}" + ("_first" if self.reason == "passed" and self.production is None else "")
+        if self.reason == "passed" and self.production is None:
+            return "gate_passed_first"
+        if self.reason == "passed" and self.equal_to_production:
+            return "gate_passed_equal"  # says why a tie passes, and how to ask for a real improvement
+        return f"gate_{self.reason}"
 
     @property
     def values(self) -> dict:
@@ -716,7 +725,9 @@ def gate_log(gate: GateDecision) -> str:
         f"candidate   {gate.candidate:.4f}",
         f"baseline    {gate.baseline:.4f}  (always the majority class)",
         f"production  {production}",
-        f"gate: {'OPEN' if gate.passed else 'CLOSED'} ({gate.reason})",
+        f"gate: {'OPEN' if gate.passed else 'CLOSED'} ({gate.reason})"
+        + (" - a tie: margin 0 asks for 'no worse than production', not 'better'" if gate.passed
+           and gate.equal_to_production else ""),
     ])  # fmt: skip
 
 

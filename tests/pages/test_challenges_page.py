@@ -49,13 +49,20 @@ def test_robustness_presets_and_the_silent_failure_check() -> None:
     at.button(key="ch03_silent_failure_check").click().run()
     assert "no application was accepted by the raw model" in "\n".join(m.value for m in at.markdown)
 
-    at.selectbox(key="ch03_preset").set_value("valid").run()
-    at.text_input(key="ch03_field_Property_Area").input("Downtown").run()
+    at.selectbox(key="ch03_preset").set_value("unknown_area").run()  # the ready-made case: not enough
     at.button(key="ch03_robust_send").click().run()
     assert "returned without a murmur" in _texts(at.warning)
     assert "Refused before reaching the model" in _texts(at.info)
     at.button(key="ch03_silent_failure_check").click().run()
-    assert "Found: with Property_Area='Downtown'" in _texts(at.success)
+    assert "ready-made case 'Unknown area ('Downtown')'" in "\n".join(m.value for m in at.markdown)
+    assert not any("Found:" in s.value for s in at.success)
+
+    at.selectbox(key="ch03_preset").set_value("valid").run()
+    at.text_input(key="ch03_field_Gender").input("Robot").run()  # the learner's own absurd value
+    at.button(key="ch03_robust_send").click().run()
+    assert "returned without a murmur" in _texts(at.warning)
+    at.button(key="ch03_silent_failure_check").click().run()
+    assert "Found: with Gender='Robot'" in _texts(at.success)
 
 
 def test_feedback_loop_margin_then_the_check_passes() -> None:
@@ -63,7 +70,7 @@ def test_feedback_loop_margin_then_the_check_passes() -> None:
     assert "Run the simulation" in _texts(at.info)
     at.button(key="ch03_feedback_run").click().run()
     assert_no_exception(at)
-    assert "fixed 68% threshold only fires after" in _texts(at.warning)
+    assert "fixed 68% threshold only fires once the model is below the baseline" in _texts(at.warning)
     assert "Raise the margin" in _texts(at.error)  # margin 0: too late
     verdict = ch.evaluate_threshold(ch.simulate_feedback(), 0.04)
     at.select_slider(key="ch03_margin").set_value(4.0).run()

@@ -77,3 +77,55 @@ def test_without_a_build_report_the_page_says_how_to_make_one(monkeypatch) -> No
     assert_no_exception(at)
     assert sum("run `.ci/docker`" in i.value for i in at.info) == 2
     assert not at.metric
+
+
+def _card_texts(at) -> tuple[str, str, str]:
+    """All warnings, infos and markdown of the page (the exercise card is at the bottom)."""
+    return ("\n".join(w.value for w in at.warning), "\n".join(i.value for i in at.info),
+            "\n".join(m.value for m in at.markdown))  # fmt: skip
+
+
+def test_card_never_says_not_yet_beside_completed_and_forgets_stale_verdicts() -> None:
+    at = open_app("en", "06_docker")
+    at.button(key="ch06_lint").click().run()
+    at.button(key="ch06_own_dockerfile_check").click().run()
+    warnings, _, _ = _card_texts(at)
+    assert "Not yet" in warnings
+    # the learner fixes the file and saves it: the old "not yet" list goes (it described the old file)
+    at.text_area(key="ch06_your_dockerfile").input((REPO_ROOT / "Dockerfile.api").read_text()).run()
+    at.button(key="ch06_lint").click().run()
+    warnings, _, _ = _card_texts(at)
+    assert "Not yet" not in warnings and "Add a USER" not in warnings
+    at.button(key="ch06_own_dockerfile_check").click().run()
+    assert any("follows good practice" in s.value for s in at.success)
+    # completed, then the learner breaks the file again and checks: no "Not yet" beside "Completed"
+    at.text_area(key="ch06_your_dockerfile").input("FROM python:3.11\nCMD python -m workbench.api\n").run()
+    at.button(key="ch06_lint").click().run()
+    at.button(key="ch06_own_dockerfile_check").click().run()
+    assert_no_exception(at)
+    warnings, infos, _ = _card_texts(at)
+    assert "Not yet" not in warnings
+    assert "already completed" in infos and "would no longer pass" in infos
+
+
+def test_lab_analysis_is_not_shown_for_a_file_edited_since() -> None:
+    at = open_app("en", "06_docker")
+    at.button(key="ch06_lint").click().run()
+    assert any("To fix" in w.value for w in at.warning)
+    at.text_area(key="ch06_your_dockerfile").input("FROM python:3.11-slim\n").run()
+    assert not any("To fix" in w.value for w in at.warning)
+    assert any("Changed since the last analysis" in c.value for c in at.caption)
+
+
+def test_the_dockerfile_editor_uses_a_monospace_font() -> None:
+    at = open_app("en", "06_docker")
+
+    def walk(node):
+        yield node
+        for child in getattr(node, "children", {}).values():
+            yield from walk(child)
+
+    # a style-only st.html goes to the page's event container, not the main one
+    bodies = [node.proto.body for root in at._tree.children.values() for node in walk(root)
+              if type(node).__name__ == "Html"]  # fmt: skip
+    assert any(".st-key-ch06_your_dockerfile textarea" in b and "monospace" in b for b in bodies), bodies

@@ -75,7 +75,27 @@ def test_two_runs_with_the_same_name_can_be_told_apart_and_compared_across_famil
     figures = [json.loads(chart.proto.spec) for chart in at.get("plotly_chart")]
     parallel = next(f["data"][0] for f in figures if f["data"] and f["data"][0]["type"] == "parcoords")
     axes = [d["label"] for d in parallel["dimensions"]]
-    assert {"model", "C", "max_depth"} <= set(axes) and "f1" in axes
+    assert {"Model", "C (inverse regularisation strength)", "Maximum depth"} <= set(axes) and "F1" in axes
+
+
+def test_the_first_click_does_not_pass_and_marking_the_best_run_does() -> None:
+    at = open_app("en", PAGE)
+    at.button(key="ch05_train").click().run()  # the form's defaults
+    at.button(key="ch05_run_f1_check").click().run()
+    assert "You tried 1 different setting(s)" in _texts(at.markdown)
+    data = generate_loan_data()
+    learner = get_settings().learner
+    for depth in (1, 3, 8):
+        tracking.train_and_log(data, "decision_tree", {"max_depth": depth}, learner)
+    runs = tracking.search_runs(learner=learner)
+    best = runs.loc[runs["metrics.f1"].idxmax(), "run_id"]
+    at = open_app("en", PAGE)
+    at.selectbox(key="ch05_detail_run").set_value(best).run()
+    at.button(key="ch05_mark_best").click().run()
+    assert_no_exception(at)
+    assert "This run carries the tag `best = true`" in _texts(at.caption)
+    at.button(key="ch05_run_f1_check").click().run()
+    assert "has the best test F1" in _texts(at.success)
 
 
 def test_registry_tab_register_promote_and_roll_back() -> None:

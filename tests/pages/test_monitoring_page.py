@@ -23,18 +23,26 @@ def _texts(elements) -> str:
 def test_drift_lab_statistics_and_mystery_exercise() -> None:
     at = open_app("en", PAGE, timeout=120)
     assert_no_exception(at)
-    assert "Drift detected on: ApplicantIncome" in _texts(at.warning)  # default: income shift
-    assert at.metric[0].label == "Drifting features" and at.metric[0].value == "1 / 13"
+    assert "ApplicantIncome" in _texts(at.warning)  # default: income shift
+    assert at.metric[0].label == "Drifting features" and at.metric[0].value.endswith("/ 13")
     table = at.dataframe[0].value
     assert list(table["Feature"])[-1] == "prediction" and "PSI / CSI" in table.columns
+    assert at.selectbox(key="ch10_hist_feature").value == "ApplicantIncome"
     at.selectbox(key="ch10_lab_kind").set_value("unit_change").run()
-    assert "Drift detected on: LoanAmount" in _texts(at.warning)
+    assert "Drift detected on: " in _texts(at.warning) and "LoanAmount" in _texts(at.warning)
+    assert at.selectbox(key="ch10_hist_feature").value == "LoanAmount"  # the histogram follows the drift
     assert any("ks_2samp" in c.value for c in at.code)
 
     at.segmented_control(key="ch10_source").set_value("mystery").run()
     assert_no_exception(at)
     truth = drift.mystery_feature(get_settings().learner)
-    assert f"Drift detected on: {truth}" in _texts(at.warning)
+    assert truth not in _texts(at.warning) + _texts(at.success)  # the banner does not give the answer away
+    assert at.metric[0].value == "?"
+    table = at.dataframe[0].value
+    assert "Verdict" not in table.columns and "Deciding test" in table.columns
+    assert at.selectbox(key="ch10_hist_feature").value is None  # no histogram picked for the learner
+    at.selectbox(key="ch10_hist_feature").set_value(truth).run()
+    assert_no_exception(at)
     at.selectbox(key="ch10_mystery_answer").set_value(truth).run()
     at.button(key="ch10_mystery_save").click().run()
     at.button(key="ch10_mystery_drift_check").click().run()
@@ -57,6 +65,17 @@ def test_drift_lab_in_french_writes_shares_and_points_the_french_way() -> None:
     assert "n'est pas un nombre entier" in _texts(at.error)
 
 
+def test_histogram_defaults_to_the_most_drifted_feature_of_each_scenario() -> None:
+    at = open_app("en", PAGE, timeout=120)
+    at.selectbox(key="ch10_lab_kind").set_value("category_mix").run()
+    at.selectbox(key="ch10_lab_feature_category_mix").set_value("Married").run()
+    assert at.selectbox(key="ch10_hist_feature").value == "Married"
+    at.selectbox(key="ch10_hist_feature").set_value("Gender").run()  # the learner's own pick stays...
+    assert at.selectbox(key="ch10_hist_feature").value == "Gender"
+    at.selectbox(key="ch10_lab_feature_category_mix").set_value("Property_Area").run()
+    assert at.selectbox(key="ch10_hist_feature").value == "Property_Area"  # ...until the scenario changes
+
+
 def test_evidently_report_and_categorical_test_exercise_in_french() -> None:
     at = open_app("fr", PAGE, timeout=120)
     at.radio(key="ch10_test_answer").set_value("ks").run()
@@ -73,14 +92,15 @@ def test_evidently_report_and_categorical_test_exercise_in_french() -> None:
     at.button(key="ch10_ev_run").click().run()
     assert_no_exception(at)
     table = at.dataframe[1].value  # the drift lab's table comes first
-    assert set(table.loc[table["Notre verdict"], "Variable"]) == {"LoanAmount"}
-    differ = sorted(table.loc[table["Evidently"] != table["Notre verdict"], "Variable"])
+    assert (table["Evidently"] == table["Notre verdict (même test)"]).all()
+    assert "Même test, même verdict : sur les 12 colonnes" in _texts(at.success)
     assert "LoanAmount" in set(table.loc[table["Evidently"], "Variable"])
-    message = _texts(at.warning) + _texts(at.success)
-    assert f"Même verdict sur {12 - len(differ)} colonnes sur 12" in message
-    if differ:  # only where Evidently's goodness-of-fit chi-square is stricter than our homogeneity test
-        assert "toutes jugées par le khi-deux" in message
-        assert set(table.loc[table["Variable"].isin(differ), "Méthode"]) == {"chisquare"}
+    differ = table[table["Evidently"] != table["Notre verdict (test décisif)"]]
+    if len(differ):  # only the chi-square flavours: goodness of fit (Evidently) vs homogeneity (ours)
+        assert set(differ["Méthode"]) == {"chisquare"}
+        assert "prend les proportions de la référence comme exactes" in _texts(at.info)
+    two = table[table["Variable"].isin(["Gender", "Married", "Education", "Self_Employed", "Credit_History"])]
+    assert set(two["Méthode"]) == {"z"} and set(two["Même test chez nous"]) == {"χ² homogénéité (p)"}
     assert [m.value for m in at.metric if m.label == "Dérive du jeu (≥ 50 %)"] == ["non"]
     assert any("DataDriftPreset" in c.value for c in at.code)
 
@@ -103,6 +123,10 @@ def test_timeline_tab_strategies_and_threshold_exercise() -> None:
     ]
     assert list(summary["Retrainings"])[:3] == [0, 4, 0]  # concept drift: no input drift to alert on
     assert "No control-chart rule fired." in _texts(at.info)
+
+    at.button(key="ch10_thr_save").click().run()  # the slider's start, the textbook 0.25: too late here
+    at.button(key="ch10_alert_threshold_check").click().run()
+    assert any("Not yet" in w.value for w in at.warning)
 
     timeline, values = drift.threshold_exercise(get_settings().learner, load_course_data())
     start = timeline.start_week

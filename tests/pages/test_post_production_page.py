@@ -12,6 +12,7 @@ from workbench.data import load_course_data
 from workbench.i18n import translate
 from workbench.progress import ProgressStore
 from workbench.settings import get_settings
+from workbench.ui.security_lab import _pct
 
 from tests.conftest import free_port
 from tests.pages.conftest import assert_no_exception, open_app
@@ -49,15 +50,21 @@ def test_security_attacks_defenses_and_the_flip_exercise() -> None:
     at.button(key="ch11_wb_run").click().run()
     assert_no_exception(at)
     metrics = _metrics(at)
-    assert metrics["Exactitude sans attaque"] == "77,2\u00a0%" and metrics["Sous attaque (dossiers valides)"] == "22,8\u00a0%"
-    drop = next(m for m in at.metric if m.label == "Sous attaque (dossiers valides)")
-    assert re.fullmatch(r"-5\d,\d\u00a0pts", drop.delta), drop.delta  # a drop, in percentage points
-    assert drop.proto.color == Metric.MetricColor.RED  # shown in red (it was green: delta_color="inverse")
+    expected = security.white_box_evasion(security.train_victim(load_course_data(), "logistic_regression"), eps=2.0)
+    assert metrics["Exactitude sans attaque"] == _pct(expected.accuracy_clean)
+    assert metrics["Sous attaque (dossiers valides)"] == _pct(expected.accuracy_valid)
+    assert expected.accuracy_valid < expected.accuracy_clean
+    dropped = next(m for m in at.metric if m.label == "Sous attaque (dossiers valides)")
+    assert dropped.proto.delta.startswith("-") and dropped.proto.color == Metric.MetricColor.RED  # a drop is red
+    assert re.fullmatch(r"-\d+,\d\u00a0pts", dropped.delta), dropped.delta  # a drop, in percentage points
     assert any("Credit_History" in set(d.value.iloc[:, 0]) for d in at.dataframe)
 
     at.button(key="ch11_api_run").click().run()
     assert "L'API ne répond pas" in _texts(at.warning)
 
+    at.button(key="ch11_poison_run").click().run()  # both strategies: one bar, one "Terminé"
+    texts = [bar.proto.text for bar in at.get("progress")]  # the lab's bar, the exercise and sidebar progress
+    assert texts.count("Terminé") == 1 and not any(text.startswith("Empoisonnement") for text in texts)
     at.multiselect(key="ch11_poison_strategies").set_value(["targeted"]).run()
     at.button(key="ch11_poison_run").click().run()
     at.button(key="ch11_mia_run").click().run()
@@ -85,8 +92,9 @@ def test_security_attacks_defenses_and_the_flip_exercise() -> None:
     at.button(key="ch11_flip_decision_check").click().run()
     assert "Aucune retouche enregistrée" in _texts(at.markdown)
     start = security.flip_start_application(security.flip_victim(load_course_data()))
-    at.selectbox(key="ch11_flip_Credit_History").set_value(1 - start["Credit_History"]).run()
-    at.text_input(key="ch11_flip_CoapplicantIncome").input("30 000").run()  # spaces between thousands are fine
+    assert (start["Property_Area"], start["Married"]) != ("Semiurban", "Yes")
+    at.selectbox(key="ch11_flip_Property_Area").set_value("Semiurban").run()
+    at.selectbox(key="ch11_flip_Married").set_value("Yes").run()
     at.button(key="ch11_flip_submit").click().run()
     assert "Décision changée" in _texts(at.success)
     at.button(key="ch11_flip_decision_check").click().run()
@@ -164,11 +172,24 @@ def test_ab_tab_design_simulation_peeking_and_sample_size_check() -> None:
     assert once < 10 < daily
 
 
+def test_bandit_answer_cannot_be_saved_before_the_simulation_runs() -> None:
+    at = open_app("en", PAGE, timeout=180)
+    at.radio(key="ch11_bandit_choice").set_value("thompson").run()
+    assert at.button(key="ch11_bandit_save").disabled  # the answer is read on the simulation: run it first
+    assert "First run the default simulation" in _texts(at.caption)
+    at.slider(key="ch11_bandit_runs").set_value(2)
+    at.slider(key="ch11_bandit_epsilon").set_value(0.2)  # not the exercise's simulation
+    at.button(key="ch11_bandit_run").click().run()
+    assert at.button(key="ch11_bandit_save").disabled
+
+
 def test_bandits_tab_and_lowest_regret_check() -> None:
     at = open_app("fr", PAGE, timeout=180)
     at.slider(key="ch11_bandit_runs").set_value(3)
     at.button(key="ch11_bandit_run").click().run()
     assert_no_exception(at)
+    texts = [bar.proto.text for bar in at.get("progress")]
+    assert "Terminé" in texts and "Simulation…" not in texts  # the bar does not stay on "Simulation…"
     metrics = _metrics(at)
     regret = {
         name: float(metrics[name].replace("\u202f", "").replace(",", "."))
@@ -191,12 +212,16 @@ def test_business_tab_and_threshold_check() -> None:
     assert "Click the button to train the models" in _texts(at.info)
     at.button(key="ch11_portfolio_run").click().run()
     assert_no_exception(at)
-    assert "is not the most profitable" in _texts(at.success)
-    table = next(d.value for d in at.dataframe if "Most profitable threshold" in d.value.columns)
+    assert "most accurate model" in _texts(at.success) + _texts(at.info)
+    table = next(d.value for d in at.dataframe if "Accuracy at the most profitable threshold" in d.value.columns)
     assert len(table) == 4
     portfolio = experiments.build_portfolio(load_course_data(), ["logistic_regression"])
     curve = experiments.profit_curve(portfolio.probabilities["logistic_regression"], portfolio.repaid, 1, 4)
     best, profit = experiments.best_threshold(curve)
+    # the answer of the exercise is shown nowhere: no threshold column, no threshold in the metric's help
+    assert "Most profitable threshold" not in table.columns
+    assert all(f"{best:.2f}" not in (m.proto.help or "") for m in at.metric)
+    assert _metrics(at)["The model's highest profit"] == f"{profit:.0f}"
     at.select_slider(key="ch11_threshold").set_value(round(best, 2)).run()
     assert _metrics(at)[f"Profit at threshold {best:.2f}"] == f"{profit:.0f}"
     at.button(key="ch11_threshold_save").click().run()

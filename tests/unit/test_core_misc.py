@@ -102,10 +102,42 @@ def test_first_model_checks_inspect_the_learner_history() -> None:
     good = train_model(data, "logistic_regression")
     intro.record_first_model(get_settings(), "ana", intro.training_summary(good))
     result = intro.check_first_model(_ctx())
-    assert result.passed and result.score > 0
+    assert result.passed and result.score > 0 and "Decision tree (max_depth = 1" in result.detail
     compared = intro.check_compare_models(_ctx())
     assert compared.passed and "Decision tree" in compared.detail
     assert not intro.check_first_model(CheckContext("bob", "en", get_settings())).passed
+
+
+def test_beating_the_baseline_with_the_defaults_is_only_half_the_exercise() -> None:
+    """The first click (default logistic regression) beats the baseline: that alone must not pass."""
+    from workbench import intro
+    from workbench.data import generate_loan_data
+    from workbench.modeling import train_model
+
+    data = generate_loan_data()
+    default = train_model(data, "logistic_regression")
+    assert default.metrics["accuracy"] > default.evaluation.baseline["accuracy"]
+    intro.record_first_model(get_settings(), "ana", intro.training_summary(default))
+    result = intro.check_first_model(_ctx())
+    assert not result.passed and "does **not** beat it" in result.missing[0]
+    # the real work: settings where the model learns nothing better than "approve everyone"
+    useless = train_model(data, "logistic_regression", {"C": 0.001})
+    assert useless.metrics["accuracy"] <= useless.evaluation.baseline["accuracy"]
+    intro.record_first_model(get_settings(), "ana", intro.training_summary(useless))
+    result = intro.check_first_model(_ctx())
+    assert result.passed and "Logistic regression (C = 0.001)" in result.detail
+    assert result.evidence["worst"]["params"] == {"C": 0.001}
+
+
+def test_training_records_the_training_score_beside_the_test_score() -> None:
+    from workbench import intro
+    from workbench.data import generate_loan_data
+    from workbench.modeling import train_model
+
+    forest = train_model(generate_loan_data(), "random_forest")
+    summary = intro.training_summary(forest)
+    assert set(summary["train_metrics"]) == set(summary["metrics"])
+    assert summary["train_metrics"]["roc_auc"] > summary["metrics"]["roc_auc"] + 0.05  # a forest learns by heart
 
 
 def test_history_file_tolerates_corruption() -> None:

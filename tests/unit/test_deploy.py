@@ -181,3 +181,73 @@ def test_arg_may_come_before_from_but_the_base_must_still_be_slim() -> None:
     assert any("light base image" in p for p in problems)
     only_args = deployfiles.dockerfile_problems("ARG A=1\nRUN echo\n", "fr")
     assert any("FROM" in p for p in only_args)
+
+
+_FINAL_OK = (
+    "RUN useradd --uid 1000 api\nUSER 1000:1000\n"
+    'HEALTHCHECK CMD ["python", "-c", "import urllib.request, sys; '
+    "sys.exit(urllib.request.urlopen('http://127.0.0.1:8000/health').status != 200)\"]\n"
+    'CMD ["python", "-m", "workbench.api"]\n'
+)
+_BUILDER = "FROM python:3.11-slim AS builder\nRUN pip wheel --no-cache-dir --wheel-dir /w requests==2.32.3\n"
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        # a fat final image, whatever the builder starts from
+        (_BUILDER + "FROM python:3.11\nCOPY --from=builder /w /w\n" + _FINAL_OK, "final image starts from `python:3.11`"),
+        # USER only in the builder stage: the image that runs is root
+        (_BUILDER + "USER 1000:1000\nFROM python:3.11-slim\nCOPY --from=builder /w /w\n"
+         + _FINAL_OK.replace("USER 1000:1000\n", ""), "Add a USER"),
+        # HEALTHCHECK only in the builder stage
+        (_BUILDER + 'HEALTHCHECK CMD ["true"]\nFROM python:3.11-slim\nCOPY --from=builder /w /w\n'
+         + "\n".join(line for line in _FINAL_OK.splitlines() if not line.startswith("HEALTHCHECK")) + "\n",
+         "Add a HEALTHCHECK"),
+        # HEALTHCHECK NONE turns the check off
+        ("FROM python:3.11-slim\n" + _FINAL_OK.replace("HEALTHCHECK CMD", "HEALTHCHECK NONE\n#").replace("#[", "# ["),
+         "HEALTHCHECK NONE"),
+    ],
+    ids=["fat-final-image", "user-only-in-builder", "healthcheck-only-in-builder", "healthcheck-none"],
+)
+def test_rules_judge_the_final_stage_of_a_multi_stage_build(text, expected) -> None:
+    problems = deployfiles.dockerfile_problems(text, "en")
+    assert any(expected in p for p in problems), problems
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        _BUILDER + "FROM python:3.11-slim\nCOPY --from=builder /w /w\n" + _FINAL_OK,
+        # the final stage inherits USER, HEALTHCHECK and CMD from an earlier stage it starts FROM
+        "FROM python:3.11-slim AS base\n" + _FINAL_OK + "FROM base AS final\nLABEL org.opencontainers.image.title=api\n",
+        # ARG before the first FROM is allowed
+        "ARG PYTHON=3.11\nFROM python:${PYTHON}-slim\n" + _FINAL_OK,
+    ],
+    ids=["builder-then-slim", "inherits-from-stage", "arg-before-from"],
+)
+def test_good_multi_stage_builds_pass(text) -> None:
+    assert deployfiles.dockerfile_problems(text, "en") == []
+
+
+def test_multi_stage_problems_say_the_final_image_is_what_counts() -> None:
+    text = _BUILDER + "USER 1000:1000\nFROM python:3.11\n" + _FINAL_OK.replace("USER 1000:1000\n", "")
+    problems = deployfiles.dockerfile_problems(text, "fr")
+    assert sum("image finale" in p for p in problems) == 2  # the base, then the note on stages, once
+    assert "étape de construction" in problems[-1]
+
+
+def test_dl3025_on_a_shell_form_healthcheck_is_explained() -> None:
+    text = ("FROM python:3.11-slim\nUSER 1000:1000\nHEALTHCHECK --interval=10s \\\n"
+            "  CMD curl -f http://localhost:8000/health || exit 1\nCMD [\"python\", \"-m\", \"workbench.api\"]\n")  # fmt: skip
+    problems = deployfiles.dockerfile_problems(text, "en")
+    assert any("DL3025" in p for p in problems)
+    explained = [p for p in problems if "hadolint reads `HEALTHCHECK CMD" in p]
+    assert len(explained) == 1 and "Line 3" in explained[0] and "curl" in explained[0]
+    assert any("DL3025 vise le HEALTHCHECK" in p for p in deployfiles.dockerfile_problems(text, "fr"))
+    # a shell-form CMD gets DL3025 too, but not the HEALTHCHECK explanation
+    plain = deployfiles.dockerfile_problems(STARTER_CMD_ONLY, "en")
+    assert any("DL3025" in p for p in plain) and not any("HEALTHCHECK CMD" in p for p in plain)
+
+
+STARTER_CMD_ONLY = 'FROM python:3.11-slim\nUSER 1000:1000\nHEALTHCHECK CMD ["true"]\nCMD python -m workbench.api\n'

@@ -14,6 +14,8 @@ from workbench.data import FEATURES, TARGET, generate_loan_data, load_course_dat
 from workbench.exercises import CheckContext
 from workbench.settings import get_settings
 
+from tests.conftest import REPO_ROOT
+
 
 @pytest.fixture(scope="module")
 def reference() -> pd.DataFrame:
@@ -130,7 +132,7 @@ def test_compare_frames_on_a_fresh_sample_finds_nothing(reference) -> None:
     assert [f.feature for f in report.features] == [*FEATURES, TARGET]
     assert report.drifted == []
     table = report.long_table()
-    assert set(table["statistic"]) == {"psi", "kl", "js", "ks", "chi2", "wasserstein", "missing"}
+    assert set(table["statistic"]) == {"psi", "kl", "js", "ks", "chi2", "chi2_gof", "wasserstein", "missing"}
     wide, mask = drift.wide_table(report, "fr")
     assert wide.shape == mask.shape and list(wide["Verdict"]) == ["✅ stable"] * 12
 
@@ -158,8 +160,11 @@ def test_compare_frames_rejects_bad_input(reference) -> None:
     ],
 )
 def test_each_drift_kind_is_detected_where_it_acts(reference, kind, feature, expected) -> None:
-    current = drift.apply_drift(drift.simulate_batch(614, 21), kind, drift.DEFAULT_STRENGTH[kind], feature=feature)
-    assert set(drift.compare_frames(reference, current, columns=list(FEATURES)).drifted) == expected
+    fresh = drift.simulate_batch(614, 21)
+    chance = set(drift.compare_frames(reference, fresh, columns=list(FEATURES)).drifted)
+    assert len(chance) <= 1  # new applicants, no drift: at most one false alarm at the 5 % level
+    current = drift.apply_drift(fresh, kind, drift.DEFAULT_STRENGTH[kind], feature=feature)
+    assert set(drift.compare_frames(reference, current, columns=list(FEATURES)).drifted) == chance | expected
 
 
 def test_unit_change_multiplies_loan_amount_by_1000() -> None:
@@ -302,29 +307,121 @@ def evidently_pairs(reference):
 
 
 def test_evidently_agrees_with_our_verdicts(reference, evidently_pairs) -> None:
-    """KS and Wasserstein are the same computation: same scores and verdicts. Evidently's chi-square is a
-    goodness-of-fit test against the reference taken as exact, ours a two-sample homogeneity test: its
-    p-value is never larger than ours, so whatever we flag, it flags too; they agree on clear cases."""
+    """Configured with our tests, Evidently's verdicts are those of the same tests computed here; where our
+    deciding chi-square (two samples) and Evidently's (goodness of fit) differ, the table says which is which."""
     flagged = {}
     for name, current in evidently_pairs.items():
         ours = drift.compare_frames(reference, current)
         methods, thresholds = drift.evidently_config(ours)
         result = drift.evidently_report(reference, current, methods=methods, thresholds=thresholds, html=False)
         assert list(result.table["column"]) == [f.feature for f in ours.features]
-        for row in result.table.itertuples():
-            mine = ours[row.column].stats[ours[row.column].decision]
-            if row.method == "chisquare":
-                assert row.score <= mine.value + 1e-12, (name, row.column)
-                assert row.drift or not mine.drift, (name, row.column)
-                if mine.value < 0.01 or row.score > 0.2:
-                    assert row.drift == mine.drift, (name, row.column)
-            else:
-                assert row.score == pytest.approx(mine.value), (name, row.column)
-                assert row.drift == mine.drift, (name, row.column)
+        table = drift.evidently_comparison(ours, result.table)
+        assert table["same_test"].notna().all()
+        assert (table["drift"] == table["same_drift"]).all(), (name, table)
+        assert np.allclose(table["score"], table["same_score"], rtol=1e-6, atol=1e-12, equal_nan=True), table
+        binary = table[table["method"] == "z"]  # two categories: Evidently's Z test is our deciding χ²
+        assert set(binary["same_test"]) <= {"chi2"} and (binary["decision_drift"] == binary["drift"]).all()
         flagged[name] = sorted(result.table.loc[result.table["drift"], "column"])
-    assert flagged["unit"] == ["LoanAmount"]
-    assert flagged["three"] == ["CoapplicantIncome", "Credit_History", "Married"]
-    assert flagged["fresh"] == []
+    # the drifted batches are the fresh one with some columns changed: exactly those columns are added
+    assert set(flagged["unit"]) == set(flagged["fresh"]) | {"LoanAmount"}
+    assert set(flagged["three"]) == set(flagged["fresh"]) | {"CoapplicantIncome", "Credit_History", "Married"}
+    assert len(flagged["fresh"]) <= 1  # new applicants with no drift: at most a false alarm at the 5 % level
+
+
+def _parity_pairs() -> dict[str, tuple[pd.DataFrame, pd.DataFrame]]:
+    """Reference/current pairs of every shape: the original course files when present, generated frames."""
+    pairs: dict[str, tuple[pd.DataFrame, pd.DataFrame]] = {}
+    original = REPO_ROOT.parent / "shared" / "datasets" / "loan-course"
+    if (original / "train.csv").exists():
+        from workbench.data import read_loan_csv
+
+        train = read_loan_csv(original / "train.csv").frame.drop(columns="Loan_ID")
+        test = read_loan_csv(original / "test.csv").frame.drop(columns="Loan_ID")
+        first, second = train.iloc[: len(train) // 2], train.iloc[len(train) // 2:].reset_index(drop=True)
+        pairs |= {
+            "train-vs-test": (train[list(FEATURES)], test[list(FEATURES)]),
+            "train-halves": (first, second),
+            "halves-area-mix": (first, drift.apply_drift(second, "category_mix", 0.15, feature="Property_Area")),
+            "halves-dependents-mix": (first, drift.apply_drift(second, "category_mix", 0.1, feature="Dependents")),
+        }  # fmt: skip
+    twin = generate_loan_data(614, 5)
+    small = generate_loan_data(40, 6).drop(columns="Loan_ID")
+    big_ref, big_cur = generate_loan_data(2500, 7), generate_loan_data(1800, 8)
+    odd = generate_loan_data(300, 9).drop(columns="Loan_ID")
+    odd["ApplicantIncome"] = odd["ApplicantIncome"].astype(float)
+    odd.loc[:4, "ApplicantIncome"] = np.inf  # Evidently drops ±inf as missing
+    pairs |= {
+        "small-samples": (generate_loan_data(60, 4).drop(columns="Loan_ID"), small),
+        "new-category": (twin, drift.apply_drift(drift.simulate_batch(614, 4), "new_category", 0.05,
+                                                 feature="Dependents")),
+        "large-samples": (big_ref, drift.apply_drift(drift.apply_drift(big_cur, "shift", 0.1), "category_mix", 0.05,
+                                                     feature="Property_Area")),
+        "inf-and-constant": (odd.assign(Education="Graduate"), drift.simulate_batch(250, 6).assign(Education="Graduate")),
+    }  # fmt: skip
+    return pairs
+
+
+@pytest.mark.parametrize("configured", [True, False], ids=["our-tests", "evidently-defaults"])
+def test_evidently_gives_the_verdicts_of_the_same_tests_on_any_data(configured) -> None:
+    """Every column of every pair: Evidently's verdict equals that of the test it ran, computed here."""
+    disagreements, decided_differently = [], []
+    for name, (reference, current) in _parity_pairs().items():
+        columns = [c for c in drift.COLUMNS if c in reference.columns and c in current.columns]
+        columns = [c for c in columns if reference[c].replace([np.inf, -np.inf], np.nan).notna().any()
+                   and current[c].replace([np.inf, -np.inf], np.nan).notna().any()]  # Evidently refuses empty
+        ours = drift.compare_frames(reference, current, columns=columns)
+        methods, thresholds = drift.evidently_config(ours) if configured else (None, None)
+        result = drift.evidently_report(reference, current, columns=columns, methods=methods, thresholds=thresholds,
+                                        html=False)  # fmt: skip
+        table = drift.evidently_comparison(ours, result.table)
+        assert table["same_test"].notna().all(), (name, table)
+        for row in table.itertuples():
+            if row.drift != row.same_drift or not np.isclose(row.score, row.same_score, rtol=1e-6, equal_nan=True):
+                disagreements.append((name, row.column, row.method, row.score, row.same_score))
+            if row.drift != row.decision_drift:
+                decided_differently.append((name, row.column, row.method))
+    assert disagreements == []
+    # where our deciding test differs from Evidently's verdict, it is only ever the chi-square flavour
+    assert {method for _, _, method in decided_differently} <= {"chisquare"}
+
+
+def test_goodness_of_fit_is_evidently_chisquare_exactly() -> None:
+    """Our χ² goodness of fit against evidently 0.7.23's own function, on counts of every shape."""
+    from evidently.legacy.calculations.stattests.chisquare_stattest import _chi_stat_test
+    from evidently.legacy.core import ColumnType
+
+    rng = np.random.default_rng(0)
+    cases = [
+        (["a"] * 30 + ["b"] * 20 + ["c"] * 5, ["a"] * 10 + ["b"] * 25 + ["c"] * 2),
+        (["a"] * 30 + ["b"] * 20, ["a"] * 10 + ["b"] * 25 + ["z"] * 3),  # a category the reference never saw
+        (["a"] * 30 + ["b"] * 20 + ["c"] * 5, ["a"] * 12 + ["b"] * 9),  # one the current batch lost
+        (["a"] * 12, ["a"] * 7),  # a single category: no verdict
+        *[(list(rng.choice(list("abcd"), size=int(n), p=[0.4, 0.3, 0.2, 0.1])),
+           list(rng.choice(list("abcd"), size=int(m), p=[0.35, 0.3, 0.25, 0.1])))
+          for n, m in rng.integers(5, 800, size=(20, 2))],
+    ]  # fmt: skip
+    for ref, cur in cases:
+        feature = drift.compare_feature(pd.Series(ref, name="x"), pd.Series(cur, name="x"), kind="categorical")
+        p_value, drifted = _chi_stat_test(pd.Series(ref), pd.Series(cur), ColumnType.Categorical, 0.05)
+        ours = feature.stats["chi2_gof"]
+        assert ours.value == pytest.approx(p_value, rel=1e-9, abs=1e-300, nan_ok=True), (ref[:3], cur[:3])
+        assert ours.drift == bool(drifted)
+
+
+def test_goodness_of_fit_alarms_more_than_the_two_sample_test_without_drift() -> None:
+    """Why our deciding chi-square is the two-sample one: with no drift at all, the goodness-of-fit test
+    (reference taken as exact) raises far more than its 5 % of false alarms when both samples are small."""
+    rng = np.random.default_rng(1)
+    areas, p = ["Urban", "Semiurban", "Rural"], [0.33, 0.38, 0.29]
+    gof = homogeneity = 0
+    for _ in range(400):
+        ref = pd.Series(rng.choice(areas, 300, p=p), name="Property_Area")
+        cur = pd.Series(rng.choice(areas, 300, p=p), name="Property_Area")
+        feature = drift.compare_feature(ref, cur, kind="categorical")
+        gof += feature.stats["chi2_gof"].drift
+        homogeneity += feature.stats["chi2"].drift
+    assert homogeneity / 400 == pytest.approx(0.05, abs=0.03)
+    assert gof / 400 > 0.15
 
 
 def test_evidently_large_sample_uses_distances_and_agrees() -> None:
@@ -350,8 +447,8 @@ def test_evidently_large_sample_uses_distances_and_agrees() -> None:
 def test_mystery_batch_differs_per_learner_and_one_feature_drifts(reference) -> None:
     features = {drift.mystery_feature(name) for name in ("ana", "bob", "chloé", "dan", "eve", "fay")}
     assert len(features) >= 3
-    for learner in ("ana", "bob", "chloé"):
-        report = drift.compare_frames(reference, drift.mystery_batch(learner), columns=list(FEATURES))
+    for learner in ("ana", "bob", "chloé", "dan", "eve", "fay"):
+        report = drift.compare_frames(reference, drift.mystery_batch(learner, reference), columns=list(FEATURES))
         assert report.drifted == [drift.mystery_feature(learner)], learner
     assert drift.mystery_feature("Ana ") == drift.mystery_feature("ana")
 
@@ -400,6 +497,28 @@ def test_threshold_exercise_is_solvable_for_everyone(reference, learner) -> None
     timeline, values = drift.threshold_exercise(learner, reference)
     start = timeline.start_week
     assert 8 <= start <= 14 and values[start - 1] - values[: start - 1].max() >= drift.THRESHOLD_GAP
+
+
+@pytest.mark.parametrize("learner", ["ana", "bob", "zoé", "x2", "x5", "alice"])
+def test_the_textbook_psi_threshold_does_not_solve_the_exercise(reference, learner) -> None:
+    """The slider starts at 0.25: saving it untouched must not pass; reading one's own timeline does."""
+    settings = get_settings()
+    ctx = _ctx(learner)
+    drift.save_answer(settings, learner, "psi_threshold", drift.THRESHOLDS["psi"])
+    result = drift.check_alert_threshold(ctx)
+    assert not result.passed, learner
+    timeline, values = drift.threshold_exercise(learner, reference)
+    start = timeline.start_week
+    drift.save_answer(settings, learner, "psi_threshold", float(values[: start - 1].max() + values[start - 1]) / 2)
+    assert drift.check_alert_threshold(ctx).passed
+
+
+def test_mystery_feature_is_named_nowhere_but_in_the_check(reference) -> None:
+    """The lab shows the mystery batch's statistics, never its verdict (see the page test); the batch
+    itself moves only its feature, and the most-drifted helper finds it (for the simulated scenarios)."""
+    learner = "ana"
+    report = drift.compare_frames(reference, drift.mystery_batch(learner, reference), columns=list(FEATURES))
+    assert drift.most_drifted(report, list(FEATURES)) == drift.mystery_feature(learner)
 
 
 def test_answers_file_survives_garbage() -> None:

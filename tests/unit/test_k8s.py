@@ -56,6 +56,14 @@ def test_generated_yaml_round_trips() -> None:
     assert loaded[2]["spec"]["type"] == "NodePort"
 
 
+def test_generated_yaml_has_no_anchors_or_aliases() -> None:
+    """The same labels dict sits in every document: it is written out in full, as a person would write it."""
+    text = k8s.to_yaml(k8s.generate_manifests(k8s.ApiSpec(labels={"app": "loan-api", "tier": "api"})))
+    assert "&id" not in text and "*id" not in text
+    assert text.count("app: loan-api") == 7  # 4 metadata, Deployment selector and template, Service selector
+    assert "labels:\n    app: loan-api\n    tier: api" in text
+
+
 def test_a_selector_that_misses_one_label_is_named_exactly() -> None:
     spec = k8s.ApiSpec(labels={"app": "loan-api", "tier": "api"}, selector={"app": "loan-model", "tier": "api"})
     report = k8s.validate_text(k8s.to_yaml(k8s.generate_manifests(spec)))

@@ -37,7 +37,10 @@ def scenario(tmp_path_factory: pytest.TempPathFactory, _mlflow_template: Path) -
                        on_line=lines.append)  # fmt: skip
     weak = pl.run_all(pl.new_pipeline(settings, LEARNER, pl.PipelineConfig(injection="weak_params")), settings)
     failing = pl.run_all(pl.new_pipeline(settings, LEARNER, pl.PipelineConfig(injection="failing_test")), settings)
-    delivery = pl.new_pipeline(settings, LEARNER, pl.PipelineConfig(mode="delivery", model_name="decision_tree"))
+    # another family; a margin of -0.02 tolerates a small loss: this pipeline checks the release logic, not the
+    # models (on this data, as on the original, a decision tree would not pass the gate against production)
+    delivery = pl.new_pipeline(settings, LEARNER, pl.PipelineConfig(mode="delivery", model_name="random_forest",
+                                                                    margin=-0.02))  # fmt: skip
     for name in ("commit", "build", "test"):  # already proven above: this one checks the release logic
         delivery.step(name).status = "passed"
     pl.run_all(delivery, settings)
@@ -222,6 +225,19 @@ def test_decide_gate(candidate, production, margin, reason) -> None:
                               None if production is None else {"accuracy": production}, "accuracy", margin, 3)  # fmt: skip
     assert decision.reason == reason and decision.passed == (reason == "passed")
     assert decision.text("en").startswith("Gate open" if decision.passed else "Gate closed")
+
+
+def test_a_tie_with_production_passes_and_the_gate_says_why() -> None:
+    """'0.787 ≥ 0.787 + 0.000': the learner is told a tie passes on purpose, and how to ask for better."""
+    tie = pl.decide_gate({"accuracy": 0.787}, {"accuracy": 0.68}, {"accuracy": 0.787}, "accuracy", 0.0, 4)
+    assert tie.passed and tie.message_key == "gate_passed_equal"
+    assert "no regression" in tie.text("en") and "positive margin" in tie.text("en")
+    assert "pas moins bon que la production" in tie.text("fr")
+    assert "a tie: margin 0 asks for 'no worse than production'" in pl.gate_log(tie)
+    better = pl.decide_gate({"accuracy": 0.80}, {"accuracy": 0.68}, {"accuracy": 0.787}, "accuracy", 0.0, 4)
+    assert better.message_key == "gate_passed" and "a tie" not in pl.gate_log(better)
+    strict = pl.decide_gate({"accuracy": 0.787}, {"accuracy": 0.68}, {"accuracy": 0.787}, "accuracy", 0.01, 4)
+    assert not strict.passed and strict.reason == "below_production"
 
 
 @pytest.mark.parametrize(

@@ -8,9 +8,11 @@ from workbench import formatting as fmt
 from workbench.i18n import translate
 from workbench.settings import get_settings
 from workbench.ui.context import current_lang, current_learner, error_text, t
+from workbench.ui.exercises import forget_check_results
 from workbench.ui.widgets import dataframe, decimal_slider, number_field, show_code
 
 P = "ch03"  # widget key prefix
+CHAPTER = "03_deployment_challenges"
 
 
 @st.cache_resource(show_spinner=False)
@@ -138,6 +140,7 @@ def robustness_tab() -> None:
         checked = ch.validated_outcome(pipeline, form, lang)
         ch.record_trial(get_settings(), current_learner(), form, raw, checked)
         st.session_state[f"{P}_robust_result"] = (raw, checked)
+        forget_check_results(CHAPTER)
     outcome = st.session_state.get(f"{P}_robust_result")
     if outcome is not None:
         raw, checked = outcome
@@ -200,7 +203,7 @@ def feedback_tab() -> None:
         cols[2].metric(t("challenges.week_rule"), never if verdict.trigger_week is None else verdict.trigger_week)
         cols[3].metric(t("challenges.warning_weeks"), "—" if verdict.weeks_of_warning is None
                        else verdict.weeks_of_warning)  # fmt: skip
-        if verdict.fixed_week is None or verdict.below_week is None or verdict.fixed_week >= verdict.below_week:
+        if verdict.fixed_too_late:
             st.warning(t("challenges.fixed_too_late", fixed=ch.FIXED_THRESHOLD * 100), icon=":material/warning:")
         values = {"margin": margin_points, "trigger": verdict.trigger_week, "below": verdict.below_week,
                   "start": verdict.drift_start}  # fmt: skip
@@ -214,5 +217,6 @@ def feedback_tab() -> None:
             st.error(t("challenges.verdict_late", **values))
         if st.button(t("challenges.save_threshold"), key=f"{P}_feedback_save", icon=":material/save:"):
             ch.save_threshold_choice(get_settings(), current_learner(), margin, sim.seed)
+            forget_check_results(CHAPTER)
             st.success(t("challenges.threshold_saved", margin=margin_points, seed=sim.seed))
     show_code(ch.should_retrain_code(margin))

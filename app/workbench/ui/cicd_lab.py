@@ -45,7 +45,8 @@ def _config():
             t("cicd.metric"), pl.GATE_METRICS, key=f"{P}_metric",
             format_func=lambda m: translate(f"model.metric_{m}", lang),
         )  # fmt: skip
-        margin = decimal_slider(t("cicd.margin"), -0.05, 0.05, 0.0, 0.005, key=f"{P}_margin", container=cols[2])
+        margin = decimal_slider(t("cicd.margin"), -0.05, 0.05, 0.0, 0.005, key=f"{P}_margin", container=cols[2],
+                                help=t("cicd.margin_help"))  # fmt: skip
         message = st.text_input(t("cicd.commit_message"), t("cicd.commit_default"), max_chars=120, key=f"{P}_message")
         cache = st.checkbox(t("cicd.use_cache"), True, key=f"{P}_cache", help=t("cicd.use_cache_help"))
     return pl.PipelineConfig(

@@ -10,9 +10,11 @@ import streamlit as st
 from workbench.i18n import pick
 from workbench.settings import get_settings
 from workbench.ui.context import current_lang, current_learner, t
-from workbench.ui.widgets import inline_code, show_code
+from workbench.ui.exercises import forget_check_results
+from workbench.ui.widgets import inline_code, monospace_editor, show_code
 
 P = "ch06"
+CHAPTER = "06_docker"
 
 
 def annotated_file(name: str, kind: str, language: str) -> None:
@@ -157,12 +159,14 @@ def yours_tab() -> None:
     key = f"{P}_your_dockerfile"
     if key not in st.session_state:
         st.session_state[key] = path.read_text(encoding="utf-8") if path.exists() else deployfiles.STARTER_DOCKERFILE
+    monospace_editor(key)
     text = st.text_area(t("docker.yours_label"), key=key, height=360)
     save_col, reset_col = st.columns(2)
     if save_col.button(t("docker.yours_lint"), key=f"{P}_lint", type="primary", icon=":material/fact_check:"):
         try:
             deployfiles.save_learner_dockerfile(settings, learner, text)
-            st.session_state[f"{P}_problems"] = deployfiles.dockerfile_problems(text, current_lang())
+            st.session_state[f"{P}_problems"] = (text, deployfiles.dockerfile_problems(text, current_lang()))
+            forget_check_results(CHAPTER)
         except ValueError:
             st.error(t("docker.too_big"))
         except (OSError, RuntimeError) as exc:
@@ -171,10 +175,14 @@ def yours_tab() -> None:
         del st.session_state[key]
         st.session_state.pop(f"{P}_problems", None)
         path.unlink(missing_ok=True)
+        forget_check_results(CHAPTER)
         st.rerun()
-    problems = st.session_state.get(f"{P}_problems")
-    if problems is not None:
-        if problems:
+    analysed = st.session_state.get(f"{P}_problems")
+    if analysed is not None:
+        analysed_text, problems = analysed
+        if analysed_text != text:  # edited since: the old list would describe a file that no longer exists
+            st.caption(t("docker.yours_edited"))
+        elif problems:
             st.warning(t("docker.yours_problems") + "\n\n" + "\n".join(f"- {p}" for p in problems))
         else:
             st.success(t("docker.yours_good"), icon=":material/verified:")

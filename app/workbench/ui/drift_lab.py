@@ -13,10 +13,12 @@ from workbench import formatting as fmt
 from workbench.i18n import translate
 from workbench.settings import get_settings
 from workbench.ui.context import current_lang, current_learner, t
+from workbench.ui.exercises import forget_check_results
 from workbench.ui.modeling import course_data
 from workbench.ui.widgets import dataframe, decimal_slider, number_field, plotly_chart, show_code
 
 P = "ch10"  # widget key prefix
+CHAPTER = "10_monitoring"
 BURST = 50
 LIVE_SECONDS = 3
 HISTORY = 40
@@ -34,8 +36,8 @@ def _model():
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
-def _mystery_batch(learner: str) -> pd.DataFrame:
-    return drift.mystery_batch(learner)
+def _mystery_batch(learner: str, n_rows: int) -> pd.DataFrame:
+    return drift.mystery_batch(learner, course_data())
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
@@ -102,7 +104,7 @@ def drift_tab() -> None:
     seed = 0
     if source == "mystery":
         st.info(t("drift.mystery_intro", learner=current_learner()), icon=":material/search:")
-        current = _mystery_batch(current_learner())
+        current = _mystery_batch(current_learner(), len(reference))
         kind, strength, feature = "mystery", 0.0, None
     else:
         kind, strength, feature = _scenario_form(f"{P}_lab")
@@ -115,18 +117,24 @@ def drift_tab() -> None:
     model = _model()
     scored_ref, scored_cur = drift.with_predictions(model, reference), drift.with_predictions(model, current)
     report = drift.compare_frames(scored_ref, scored_cur, columns=[*drift.COLUMNS, "prediction"])
+    mystery = source == "mystery"  # the learner finds the drifted feature: no verdict is shown for them
     cols = st.columns(4)
-    cols[0].metric(t("drift.metric_drifted"), f"{len(report.drifted)} / {len(report.features)}")
+    cols[0].metric(t("drift.metric_drifted"), "?" if mystery else f"{len(report.drifted)} / {len(report.features)}",
+                   help=t("drift.mystery_hidden") if mystery else None)  # fmt: skip
     cols[1].metric(t("drift.metric_rows"), f"{report.n_reference} → {report.n_current}")
     approval_ref = float((scored_ref["prediction"] == "Y").mean())
     approval_cur = float((scored_cur["prediction"] == "Y").mean())
     cols[2].metric(t("drift.metric_approval"), fmt.percent(approval_cur, lang), fmt.points(approval_cur - approval_ref, lang))
     cols[3].metric(t("drift.metric_seconds"), fmt.milliseconds(report.seconds * 1000, lang))
-    if report.drifted:
+    table, mask = drift.wide_table(report, lang)
+    if mystery:
+        st.info(t("drift.mystery_table"), icon=":material/search:")
+        table = table.drop(columns=[t("drift.col_verdict")])
+        mask = pd.DataFrame(False, index=table.index, columns=table.columns)
+    elif report.drifted:
         st.warning(t("drift.drifted_list", features=", ".join(report.drifted)), icon=":material/warning:")
     else:
         st.success(t("drift.no_drift"), icon=":material/check_circle:")
-    table, mask = drift.wide_table(report, lang)
     st.dataframe(_styled(table, mask), hide_index=True, width="stretch", key=f"{P}_lab_table",
                  height=35 * (len(table) + 1) + 3,
                  column_config={t("drift.col_feature"): st.column_config.Column(pinned=True),
@@ -136,15 +144,24 @@ def drift_tab() -> None:
         for name in (*drift.STATISTICS, "missing"):
             st.markdown(f"**{t(f'drift.stat_{name}')}** — {t(f'drift.formula_note_{name}')}")
             st.latex(drift.FORMULAS[name])
-    pick = st.selectbox(
-        t("drift.hist_feature"), list(drift.COLUMNS), index=list(drift.COLUMNS).index(report.drifted[0])
-        if report.drifted and report.drifted[0] in drift.COLUMNS else 5, key=f"{P}_hist_feature",
-    )  # fmt: skip
-    st.plotly_chart(drift.histogram_figure(reference, current, pick, lang), key=f"{P}_hist")
+    _histogram(reference, current, report, (source, kind, strength, feature, seed), lang)
     if source == "simulated":
         show_code(drift.compare_code(kind, strength, feature, int(seed)))
     _mystery_answer(lang)
     _categorical_test_answer(lang)
+
+
+def _histogram(reference: pd.DataFrame, current: pd.DataFrame, report, scenario: tuple, lang: str) -> None:
+    """The reference and current histograms of one column: the most drifted one whenever the scenario
+    changes (the learner can pick another); in the mystery batch, the learner's own pick."""
+    key = f"{P}_hist_feature"
+    columns = list(drift.COLUMNS)
+    if st.session_state.get(f"{P}_hist_scenario") != scenario:
+        st.session_state[f"{P}_hist_scenario"] = scenario
+        st.session_state[key] = None if scenario[0] == "mystery" else drift.most_drifted(report, columns)
+    pick = st.selectbox(t("drift.hist_feature"), columns, key=key, placeholder=t("common.choose"))
+    if pick is not None:
+        st.plotly_chart(drift.histogram_figure(reference, current, pick, lang), key=f"{P}_hist")
 
 
 def _mystery_answer(lang: str) -> None:
@@ -160,6 +177,7 @@ def _mystery_answer(lang: str) -> None:
     )  # fmt: skip
     if right.button(t("drift.save"), key=f"{P}_mystery_save", disabled=answer is None, icon=":material/save:"):
         drift.save_answer(settings, learner, "mystery_feature", answer)
+        forget_check_results(CHAPTER)
         st.toast(t("drift.saved"))
         saved = answer
     if saved:
@@ -178,6 +196,7 @@ def _categorical_test_answer(lang: str) -> None:
     )  # fmt: skip
     if st.button(t("drift.save"), key=f"{P}_test_save", disabled=choice is None, icon=":material/save:"):
         drift.save_answer(settings, learner, "categorical_test", choice)
+        forget_check_results(CHAPTER)
         st.toast(t("drift.saved"))
         saved = choice
     if saved:
@@ -221,26 +240,27 @@ def evidently_tab() -> None:
     lang = current_lang()
     cols[0].metric(t("drift.ev_share"), fmt.percent(result.share_drifted, lang, 0))
     cols[1].metric(t("drift.ev_dataset"), t("drift.yes") if result.dataset_drift else t("drift.no"))
-    cols[2].metric(t("drift.metric_seconds"), fmt.seconds(result.seconds, lang, 1))
-    table = result.table.assign(
-        ours_score=result.table["column"].map({f.feature: f.stats[f.decision].value for f in ours.features}),
-        ours=result.table["column"].map({f.feature: f.stats[f.decision].drift for f in ours.features}),
-    )
-    differ = table[table["ours"] != table["drift"]]
-    if differ.empty:
-        st.success(t("drift.ev_agree", n=len(table), total=len(table)), icon=":material/check_circle:")
-    else:
-        columns = ", ".join(differ["column"])
-        only_chi2 = same and set(differ["method"]) == {"chisquare"}
-        note = "drift.ev_differ_chi2" if only_chi2 else ("drift.ev_differ" if same else "drift.ev_agree_auto")
-        st.warning(t(note, n=len(table) - len(differ), total=len(table), columns=columns), icon=":material/info:")
-    dataframe(
-        table.rename(columns={"column": t("drift.col_feature"), "method": t("drift.ev_method"),
-                              "threshold": t("drift.ev_threshold"), "score": t("drift.ev_score"),
-                              "drift": "Evidently", "ours_score": t("drift.ev_ours_score"),
-                              "ours": t("drift.ev_ours")}),
-        height=35 * (len(table) + 1) + 3, key=f"{P}_ev_table",
-    )  # fmt: skip
+    cols[2].metric(t("drift.metric_seconds"), f"{result.seconds:.1f} s")
+    table = drift.evidently_comparison(ours, result.table)
+    mismatch = table[table["same_drift"] != table["drift"]]
+    if mismatch.empty:
+        st.success(t("drift.ev_agree", n=len(table)), icon=":material/check_circle:")
+    else:  # never expected: the same test computed twice
+        st.error(t("drift.ev_mismatch", columns=", ".join(mismatch["column"])), icon=":material/error:")
+    decided = table[table["decision_drift"] != table["drift"]]
+    if not decided.empty:
+        st.info(t("drift.ev_gof_differs", columns=", ".join(decided["column"])), icon=":material/lightbulb:")
+    names = {s: translate(f"drift.stat_{s}", lang) for s in (*drift.STATISTICS, "missing")}
+    shown = pd.DataFrame({
+        t("drift.col_feature"): table["column"], t("drift.ev_method"): table["method"],
+        t("drift.ev_threshold"): table["threshold"], t("drift.ev_score"): table["score"],
+        "Evidently": table["drift"],
+        t("drift.ev_same_test"): table["same_test"].map(lambda n: names.get(n, "—") if n else "—"),
+        t("drift.ev_same_score"): table["same_score"], t("drift.ev_same_verdict"): table["same_drift"],
+        t("drift.col_decision"): table["decision"].map(names), t("drift.ev_ours"): table["decision_drift"],
+    })  # fmt: skip
+    numbers = {t("drift.ev_threshold"): "number", t("drift.ev_score"): "number", t("drift.ev_same_score"): "number"}
+    dataframe(shown, numbers, height=35 * (len(table) + 1) + 3, key=f"{P}_ev_table")
     st.download_button(
         t("drift.ev_download"), result.html, file_name="drift_report.html", mime="text/html",
         key=f"{P}_ev_download", icon=":material/download:",
@@ -331,6 +351,7 @@ def _threshold_exercise(lang: str) -> None:
     st.caption(t("drift.thr_alarms", weeks=", ".join(map(str, alarms)) or "—"))
     if st.button(t("drift.save"), key=f"{P}_thr_save", icon=":material/save:"):
         drift.save_answer(settings, learner, "psi_threshold", round(threshold, 4))
+        forget_check_results(CHAPTER)
         st.toast(t("drift.saved"))
         saved = threshold
     if saved is not None:

@@ -127,9 +127,22 @@ def _hands_on(chapter_key: str, exercise: HandsOn, progress: ItemProgress | None
         if result is not None:
             if result.passed:
                 st.success(result.detail or t("exercises.passed"), icon=":material/check:")
+            elif progress is not None and progress.completed:  # done before: never "not yet" beside "completed"
+                st.info(t("exercises.no_longer_passes"), icon=":material/history:")
+                st.markdown("\n".join(f"- {m}" for m in result.missing))
             else:
                 st.warning(t("exercises.not_yet"), icon=":material/pending:")
                 st.markdown("\n".join(f"- {m}" for m in result.missing))
+
+
+def forget_check_results(chapter_key: str) -> None:
+    """Drop the chapter's "not yet" verdicts: called by a lab when the learner saves new work, so a card
+    never lists what was missing before that work (the learner checks again to see where they stand)."""
+    prefix, suffix = f"ch{chapter_key[:2]}_", "_check_result"
+    for key in [k for k in st.session_state if str(k).startswith(prefix) and str(k).endswith(suffix)]:
+        result = st.session_state[key]
+        if isinstance(result, CheckResult) and not result.passed:
+            del st.session_state[key]
 
 
 def _run_check_safely(exercise: HandsOn, lang: str) -> CheckResult:

@@ -10,10 +10,12 @@ from workbench import formatting as fmt
 from workbench.i18n import translate
 from workbench.settings import get_settings
 from workbench.ui.context import current_lang, current_learner, error_text, t
+from workbench.ui.exercises import forget_check_results
 from workbench.ui.modeling import course_data
 from workbench.ui.widgets import dataframe, decimal_slider, number_field, show_code
 
 P = "ch11"
+CHAPTER = "11_post_production"
 
 
 def _error(exc: Exception) -> None:
@@ -80,6 +82,7 @@ def _designer() -> None:
         right.write("")
         if right.button(t("experiments.save_answer"), key=f"{P}_ss_save", disabled=not answer):
             experiments.save_answer(get_settings(), current_learner(), "sample_size", int(answer))
+            forget_check_results(CHAPTER)
             st.success(t("experiments.answer_saved"))
 
 
@@ -211,16 +214,23 @@ def bandits_tab() -> None:
     cols = st.columns(3)
     horizon = cols[0].select_slider(t("experiments.horizon"), [1000, 2000, 5000, 10000, 20000],
                                     experiments.DEFAULT_HORIZON, key=f"{P}_bandit_horizon")  # fmt: skip
-    epsilon = decimal_slider("ε", 0.0, 0.5, 0.1, 0.01, key=f"{P}_bandit_epsilon", container=cols[1])
+    epsilon = decimal_slider("ε", 0.0, 0.5, experiments.DEFAULT_EPSILON, 0.01, key=f"{P}_bandit_epsilon",
+                             container=cols[1])  # fmt: skip
     runs = cols[2].slider(t("experiments.runs"), 1, 50, 20, key=f"{P}_bandit_runs")
     if st.button(t("experiments.run_bandits"), key=f"{P}_bandit_run", type="primary", icon=":material/casino:"):
         bar = st.progress(0.0, text=t("experiments.simulating"))
+        simulating, done = t("experiments.simulating"), t("common.done")
         try:
-            st.session_state[f"{P}_bandit"] = experiments.simulate_bandits(
-                rates, horizon, epsilon, runs, progress=lambda f: bar.progress(f, text=t("experiments.simulating"))
+            result = experiments.simulate_bandits(
+                rates, horizon, epsilon, runs, progress=lambda f: bar.progress(f, text=simulating if f < 1 else done)
             )
         except experiments.ExperimentError as exc:
+            bar.empty()
             _error(exc)
+        else:
+            st.session_state[f"{P}_bandit"] = result
+            experiments.record_bandit_run(get_settings(), current_learner(), result)
+            forget_check_results(CHAPTER)
     result = st.session_state.get(f"{P}_bandit")
     if result is not None:
         cols = st.columns(len(result.final_regret))
@@ -245,11 +255,15 @@ def bandits_tab() -> None:
     with st.container(border=True):
         st.markdown(t("experiments.bandit_answer_intro", rates=", ".join(fmt.percent(r, lang, 0) for r in experiments.DEFAULT_RATES),
                       horizon=experiments.DEFAULT_HORIZON))  # fmt: skip
+        ran = isinstance(experiments.load_answers(get_settings(), current_learner()).get("bandit_default_run"), dict)
         choice = st.radio(t("experiments.bandit_answer"), list(experiments.STRATEGIES), key=f"{P}_bandit_choice",
                           horizontal=True, index=None,
                           format_func=lambda s: translate(f"experiments.strategy_{s}", lang))  # fmt: skip
-        if st.button(t("experiments.save_answer"), key=f"{P}_bandit_save", disabled=choice is None):
+        if not ran:
+            st.caption(t("experiments.bandit_run_first"))
+        if st.button(t("experiments.save_answer"), key=f"{P}_bandit_save", disabled=choice is None or not ran):
             experiments.save_answer(get_settings(), current_learner(), "bandit_choice", choice)
+            forget_check_results(CHAPTER)
             st.success(t("experiments.answer_saved"))
 
 
@@ -302,13 +316,14 @@ def business_tab() -> None:
     st.markdown(
         t("experiments.portfolio_caption", size=portfolio.size, break_even=experiments.break_even_threshold(gain, loss))
     )
-    shown = table.assign(model=table["model"].map(lambda m: translate(f"model.name_{m}", lang))).rename(
-        columns={c: t(f"experiments.col_{c}") for c in table.columns}
+    # the most profitable thresholds are the answer of the threshold exercise: the learner finds them below
+    shown = table.drop(columns=["best_threshold"]).assign(
+        model=table["model"].map(lambda m: translate(f"model.name_{m}", lang))
     )
+    shown = shown.rename(columns={c: t(f"experiments.col_{c}") for c in shown.columns})
     dataframe(shown, key=f"{P}_compare_table",
               formats={t("experiments.col_accuracy_at_05"): "number:3", t("experiments.col_accuracy_at_best"): "number:3",
-                       t("experiments.col_best_threshold"): "number:2", t("experiments.col_profit_at_05"): "integer",
-                       t("experiments.col_best_profit"): "integer"})  # fmt: skip
+                       t("experiments.col_profit_at_05"): "integer", t("experiments.col_best_profit"): "integer"})  # fmt: skip
     names = {"accuracy": translate(f"model.name_{best_accuracy}", lang),
              "profit": translate(f"model.name_{best_profit}", lang)}  # fmt: skip
     if best_accuracy != best_profit:
@@ -321,14 +336,12 @@ def business_tab() -> None:
     threshold = decimal_slider(t("experiments.threshold"), 0.0, 1.0, 0.5, 0.01, key=f"{P}_threshold")
     curve = experiments.profit_curve(portfolio.probabilities[model], portfolio.repaid, gain, loss)
     at = curve.loc[(curve["threshold"] - threshold).abs().idxmin()]
-    best_t, best_p = experiments.best_threshold(curve)
+    _, best_p = experiments.best_threshold(curve)
     cols = st.columns(4)
     cols[0].metric(t("experiments.profit_at", threshold=threshold), fmt.integer(at["profit"], lang))
     cols[1].metric(t("experiments.approved_at"), fmt.integer(at["approved"], lang))
     cols[2].metric(t("experiments.accuracy_at"), _pct(at["accuracy"]))
-    cols[3].metric(
-        t("experiments.best_for_model"), fmt.integer(best_p, lang), help=t("experiments.best_threshold_help", threshold=best_t)
-    )
+    cols[3].metric(t("experiments.best_for_model"), fmt.integer(best_p, lang), help=t("experiments.best_threshold_help"))
     st.plotly_chart(experiments.profit_figure(portfolio, gain, loss, lang, threshold), key=f"{P}_profit_chart")
     bands = experiments.risk_bands(portfolio.probabilities[model], portfolio.repaid)
     left, right = st.columns([3, 2])
@@ -345,4 +358,5 @@ def business_tab() -> None:
         st.markdown(t("experiments.threshold_answer_intro"))
         if st.button(t("experiments.save_threshold", threshold=threshold), key=f"{P}_threshold_save"):
             experiments.save_answer(get_settings(), current_learner(), "threshold", round(threshold, 2))
+            forget_check_results(CHAPTER)
             st.success(t("experiments.answer_saved"))

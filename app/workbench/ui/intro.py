@@ -10,6 +10,7 @@ from workbench.chapters import to_roman
 from workbench.i18n import pick
 from workbench.settings import get_settings
 from workbench.ui.context import current_lang, current_learner, error_text, t
+from workbench.ui.exercises import forget_check_results
 from workbench.ui.modeling import course_data, model_form, show_evaluation
 from workbench.ui.widgets import dataframe, show_code
 
@@ -83,6 +84,7 @@ def first_model_lab(prefix: str) -> None:
             result = train_model(data, model_name, params)
         intro.record_first_model(get_settings(), current_learner(), intro.training_summary(result))
         st.session_state[f"{prefix}_result"] = result
+        forget_check_results("01_introduction")
 
     result = st.session_state.get(f"{prefix}_result")
     if result is not None:
@@ -95,6 +97,9 @@ def first_model_lab(prefix: str) -> None:
         (st.info if acc > base else st.warning)(
             t("intro.beats_baseline" if acc > base else "intro.below_baseline", accuracy=acc, baseline=base)
         )
+        if result.train_metrics:
+            st.caption(t("intro.generalisation", train=result.train_metrics["accuracy"], test=acc,
+                         gap=100 * (result.train_metrics["accuracy"] - acc)))  # fmt: skip
         show_evaluation(result)
         show_code(training_code(result.model_name, result.params, seed=result.seed))
 
@@ -111,6 +116,8 @@ def first_model_lab(prefix: str) -> None:
                       t("model.metric_accuracy"): round(h["metrics"]["accuracy"], 3),
                       t("model.metric_f1"): round(h["metrics"]["f1"], 3),
                       t("model.metric_roc_auc"): round(h["metrics"]["roc_auc"], 3),
+                      t("intro.train_accuracy"): round(h["train_metrics"]["accuracy"], 3) if h.get("train_metrics")
+                      else None,
                       t("model.baseline"): round(h["baseline"]["accuracy"], 3)} for h in reversed(history)]
                 ),
             )  # fmt: skip

@@ -9,7 +9,7 @@ from workbench import formatting as fmt
 from workbench.i18n import pick
 from workbench.settings import get_settings
 from workbench.ui.context import current_lang, current_learner, t
-from workbench.ui.widgets import dataframe, number_field, show_code
+from workbench.ui.widgets import dataframe, monospace_editor, number_field, show_code
 
 P = "ch09"  # widget key prefix
 
@@ -156,6 +156,7 @@ def broken_tab() -> None:
     key = f"{P}_broken_text"
     if key not in st.session_state:
         st.session_state[key] = k8s.load_manifest(settings, learner) or k8s.BROKEN_MANIFEST
+    monospace_editor(key)
     text = st.text_area(t("k8s.broken_editor"), key=key, height=520)
     left, right = st.columns(2)
     if left.button(t("k8s.broken_validate"), key=f"{P}_broken_validate", type="primary", icon=":material/rule:"):

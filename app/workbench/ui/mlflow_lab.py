@@ -11,6 +11,7 @@ from workbench import formatting as fmt
 from workbench.i18n import translate
 from workbench.settings import get_settings
 from workbench.ui.context import current_lang, current_learner, error_text, t
+from workbench.ui.exercises import forget_check_results
 from workbench.ui.modeling import course_data, model_form
 from workbench.ui.widgets import dataframe, decimal_slider, live_log, number_field, show_code
 
@@ -61,6 +62,7 @@ def track_tab() -> None:
             status.update(label=t("mlflow.logged", name=logged.run_name, seconds=logged.seconds, run_id=logged.run_id),
                           state="complete")  # fmt: skip
         st.session_state[f"{P}_last_logged"] = logged
+        forget_check_results("05_mlflow")
     logged = st.session_state.get(f"{P}_last_logged")
     if logged is not None:
         st.success(t("mlflow.logged", name=logged.run_name, seconds=logged.seconds, run_id=logged.run_id))
@@ -175,6 +177,27 @@ def runs_tab(all_runs: pd.DataFrame) -> None:
     run_id = st.selectbox(t("mlflow.detail_pick"), list(names), format_func=names.get, key=f"{P}_detail_run")
     if run_id:
         _run_detail(run_id, lang)
+        _mark_best(run_id, runs, learner)
+
+
+def _mark_best(run_id: str, runs: pd.DataFrame, learner: str) -> None:
+    """Tag the shown run as the learner's best (one of their own runs only)."""
+    from workbench import tracking
+
+    owner = runs.set_index("run_id")["learner"].get(run_id)
+    if owner != learner:
+        return
+    if run_id in tracking.best_runs(learner):
+        st.caption(t("mlflow.marked_best"))
+    elif st.button(t("mlflow.mark_best"), key=f"{P}_mark_best", icon=":material/star:"):
+        try:
+            tracking.mark_best_run(run_id, learner)
+        except tracking.TrackingError as exc:
+            _error(exc)
+            return
+        forget_check_results("05_mlflow")
+        st.rerun()
+    show_code(f'from mlflow import MlflowClient\n\nMlflowClient().set_tag("{run_id}", "best", "true")')
 
 
 def _runs_table(runs: pd.DataFrame, lang: str) -> pd.DataFrame:

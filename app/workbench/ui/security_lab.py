@@ -91,10 +91,11 @@ def _evasion_summary(result, key: str) -> None:
     lang = current_lang()
     cols = st.columns(4)
     cols[0].metric(t("security.acc_clean"), _pct(result.accuracy_clean))
+    # an accuracy that drops under attack is bad news: red (normal colours: negative = red)
     cols[1].metric(t("security.acc_model_space"), _pct(result.accuracy_model_space),
-                   _pts(result.accuracy_model_space - result.accuracy_clean))  # a drop of accuracy shows in red
+                   _pts(result.accuracy_model_space - result.accuracy_clean), delta_color="normal")  # fmt: skip
     cols[2].metric(t("security.acc_valid"), _pct(result.accuracy_valid),
-                   _pts(result.accuracy_valid - result.accuracy_clean))
+                   _pts(result.accuracy_valid - result.accuracy_clean), delta_color="normal")  # fmt: skip
     cols[3].metric(t("security.rejected"), _pct(result.rejected_share))
     st.caption(t("security.evasion_caption", rows=result.n_rows, flipped=int(result.flipped.sum()),
                  seconds=result.seconds, queries=result.queries))  # fmt: skip
@@ -306,10 +307,12 @@ def poisoning_section() -> None:
     if st.button(t("security.run_attack"), key=f"{P}_poison_run", type="primary", icon=":material/bolt:"):
         curves = {}
         target = victim(model_name)
-        for strategy in strategies:
+        names = ", ".join(translate(f"security.strategy_{s}", lang) for s in strategies)
+        overall = _progress(t("security.poisoning", strategy=names))  # one bar for every strategy: one "done"
+        for number, strategy in enumerate(strategies):
             curves[strategy] = security.poisoning_curve(
                 target, strategy=strategy, budget_seconds=_budget() / max(1, len(strategies)),
-                progress=_progress(t("security.poisoning", strategy=translate(f"security.strategy_{strategy}", lang))),
+                progress=lambda f, n=number: overall((n + f) / len(strategies)),
             )  # fmt: skip
         st.session_state[f"{P}_poison_curves"] = curves
     if curves := st.session_state.get(f"{P}_poison_curves"):

@@ -1,4 +1,5 @@
-"""Small shared widgets: "show me the code", a live log, numbers, tables and charts in the learner's language."""
+"""Small shared widgets: "show me the code", a live log, a code editor font, numbers, tables and charts in the
+learner's language."""
 
 from __future__ import annotations
 
@@ -197,4 +198,14 @@ def streamlit_texts() -> None:
 [data-testid="InputInstructions"] > span:first-child::after {{
   content: "{css_text(t("common.press_enter"))}"; font-size: 0.75rem; }}
 </style>"""
+    )
+
+
+def monospace_editor(key: str) -> None:
+    """Show the text area with widget key `key` in a monospace font, as a code editor (call it before the widget).
+
+    The font is Streamlit's own code font, served by the app itself: nothing is fetched from outside."""
+    st.html(
+        f"<style>.st-key-{key} textarea {{font-family: 'Source Code Pro', ui-monospace, monospace; "
+        "font-size: 0.875rem; tab-size: 4;}</style>"
     )
