@@ -32,7 +32,7 @@ def test_a_registry_failure_keeps_the_last_good_model(monkeypatch, caplog) -> No
     assert manager.model.version == str(version) and manager.model.source == "registry"
 
     def unreachable(*args, **kwargs):
-        raise tracking.RegistryUnavailable("OperationalError: database is locked")
+        raise tracking.RegistryUnavailable("registry_unavailable", reason="OperationalError: database is locked")
 
     monkeypatch.setattr(tracking, "alias_version", unreachable)
     assert manager.refresh() is False and manager.refresh(force=True) is False

@@ -215,7 +215,7 @@ class ModelManager:
         try:
             version = tracking.alias_version(self.alias, self.settings)
         except tracking.RegistryUnavailable as exc:
-            self._registry_failed(str(exc))
+            self._registry_failed(str(exc.params.get("reason", exc)))
             return False
         if self.registry_problem:
             log.warning("registry answers again: %s", self.settings.mlflow_tracking_uri)
@@ -244,7 +244,7 @@ class ModelManager:
                 self._set(self._train_fallback(f"version {name} of '@{self.alias}' was refused: {exc}"))
             return False
         except tracking.RegistryUnavailable as exc:
-            self._registry_failed(str(exc))
+            self._registry_failed(str(exc.params.get("reason", exc)))
             return False
         except Exception as exc:  # download failed midway, store error...: keep serving what we have
             self._registry_failed(f"loading version {name} failed: {type(exc).__name__}: {str(exc)[:300]}")
