@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import pytest
@@ -9,6 +10,7 @@ from workbench.services import free_port  # noqa: F401 - re-exported for the tes
 from workbench.settings import get_settings
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
+_MAIN = sys.modules["__main__"]
 
 
 @pytest.fixture(autouse=True)
@@ -24,6 +26,9 @@ def isolated_state(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     get_settings.cache_clear()
     yield state
     get_settings.cache_clear()
+    # Streamlit's script runner (AppTest) leaves the page it ran as sys.modules["__main__"]; a later "spawn"
+    # process would re-run that page in bare mode and die before the test's own function runs.
+    sys.modules["__main__"] = _MAIN
 
 
 @pytest.fixture(scope="session")

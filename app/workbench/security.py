@@ -1283,7 +1283,7 @@ def model_loading_trials(workdir: Path, pipeline: Any, settings: Settings) -> li
     try:
         default = json.loads(run.stdout.strip().splitlines()[-1])
     except (IndexError, json.JSONDecodeError):
-        raise SecurityError(f"MLflow's loader could not be run: {run.stderr[-500:]}") from None
+        raise SecurityError("err_loader_failed", detail=run.stderr[-500:]) from None
     trials = []
     for name, folder in folders.items():
         payload = name == "pickle"

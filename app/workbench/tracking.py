@@ -947,9 +947,9 @@ def mark_best_run(run_id: str, learner: str, settings: Settings | None = None) -
     try:
         run = c.get_run(run_id)
     except Exception as exc:  # MlflowException: unknown run
-        raise TrackingError(f"run {run_id} not found") from exc
+        raise TrackingError("run_not_found", run_id=run_id) from exc
     if run.data.tags.get("learner") != learner:
-        raise TrackingError(f"run {run_id} is not one of {learner}'s runs")
+        raise TrackingError("run_not_yours", run_id=run_id, learner=learner)
     for other in best_runs(learner, settings):
         if other != run_id:
             c.delete_tag(other, BEST_TAG)

@@ -172,3 +172,62 @@ def test_the_course_s_own_texts_agree_in_number_and_elide() -> None:
     assert translate("home.reset_confirm", "fr", learner="Bob") == "Je confirme : effacer la progression de Bob"
     assert translate("home.glossary_count", "fr", n=0) == "0 terme"
     assert "réussis d'**Alice**, dans" in translate("home.reset_text", "fr", learner="Alice")
+
+
+def _localized_errors() -> dict[str, str]:
+    """Every LocalizedError subclass of the app, by class name → its strings namespace."""
+    import importlib
+    import pkgutil
+
+    import workbench
+    from workbench.i18n import LocalizedError
+
+    for module in pkgutil.walk_packages(workbench.__path__, "workbench."):
+        if ".ui" not in module.name and not module.name.endswith("__main__"):
+            importlib.import_module(module.name)
+    found: dict[str, str] = {}
+    pending = [LocalizedError]
+    while pending:
+        cls = pending.pop()
+        for sub in cls.__subclasses__():
+            found[sub.__name__] = sub.namespace
+            pending.append(sub)
+    return found
+
+
+def test_every_localized_error_raised_names_an_existing_string() -> None:
+    """`raise TrackingError(f"run {x} not found")` would show "tracking.run … not found" to a learner."""
+    errors = _localized_errors()
+    strings = load_strings()
+    wrong = []
+    for path in (REPO_ROOT / "app").rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if not (isinstance(node, ast.Call) and node.args):
+                continue
+            name = node.func.attr if isinstance(node.func, ast.Attribute) else getattr(node.func, "id", "")
+            if name not in errors:
+                continue
+            key = node.args[0]
+            where = f"{path.relative_to(REPO_ROOT)}:{node.lineno}"
+            if isinstance(key, ast.JoinedStr):
+                wrong.append(f"{where}: a sentence, not a key")
+            elif isinstance(key, ast.Constant) and f"{errors[name]}.{key.value}" not in strings:
+                wrong.append(f"{where}: no string {errors[name]}.{key.value}")
+    assert errors and wrong == []
+
+
+def test_no_strings_file_defines_a_key_twice() -> None:
+    """YAML keeps the last of two equal keys silently: the first text would be lost without a word."""
+    import yaml
+
+    class Strict(yaml.SafeLoader):
+        pass
+
+    def no_duplicates(loader, node, deep=False):
+        keys = [loader.construct_object(k, deep=deep) for k, _ in node.value]
+        assert len(keys) == len(set(keys)), f"{node.start_mark}: {sorted({k for k in keys if keys.count(k) > 1})}"
+        return loader.construct_mapping(node, deep)
+
+    Strict.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, no_duplicates)
+    for path in sorted((REPO_ROOT / "app" / "workbench" / "strings").glob("*.yaml")):
+        yaml.load(path.read_text(encoding="utf-8"), Loader=Strict)  # noqa: S506 - a SafeLoader subclass
