@@ -7,6 +7,7 @@ question lists the ids it tests in `tests: [objective:<id>, point:<id>]` (see le
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from functools import cache
 
@@ -16,6 +17,8 @@ from workbench.chapters import CHAPTERS
 from workbench.exercises import load_exercises
 from workbench.lessons import TAKEAWAYS_TITLES, fold, load_lesson
 from workbench.settings import LANGUAGES, get_settings
+
+from tests.conftest import REPO_ROOT
 
 MIN_QUESTIONS = 12
 MAX_POSITION_SHARE = 0.35
@@ -143,11 +146,16 @@ def test_no_answer_position_dominates_and_the_right_option_is_rarely_the_longest
 
 # The rules themselves catch what they are meant to catch.
 
+
 def _q(qid: str, answer: list[int], options: tuple[str, ...] = ("aa", "bb", "cc"), **extra) -> dict:
     return {
-        "id": qid, "kind": extra.pop("kind", "single"), "answer": answer,
-        "prompt": {"fr": "Question ?", "en": "Question?"}, "explanation": {"fr": "Car.", "en": "Because."},
-        "options": [{"fr": o, "en": o} for o in options], **extra,
+        "id": qid,
+        "kind": extra.pop("kind", "single"),
+        "answer": answer,
+        "prompt": {"fr": "Question ?", "en": "Question?"},
+        "explanation": {"fr": "Car.", "en": "Because."},
+        "options": [{"fr": o, "en": o} for o in options],
+        **extra,
     }
 
 
@@ -189,3 +197,89 @@ def test_mapping_problems_catch_every_kind_of_gap() -> None:
     assert any("not exactly one" in p for p in mapping_problems(ambiguous, objectives, points))
     new_point = mapping_problems(good, objectives, [*points, "Un nouveau point."])
     assert any("Un nouveau point" in p for p in new_point)
+
+
+# Currency: the quiz teaches what is right today (issue 17's quiz side).
+
+DEPRECATED = {
+    r"kubectl get endpoints\b(?!lices)": "the v1 Endpoints API is deprecated since Kubernetes 1.33",
+    r"transition_model_version_stage|\"Production\" stage|stage « Production »": "MLflow stages are deprecated",
+    r"--no-conda": "MLflow projects choose with --env-manager",
+    r"docker-compose up": "Compose v2 is `docker compose`",
+    r"gcr\.io/(?!cloud-builders)": "Container Registry is shut down",
+}
+
+
+def _texts(question: dict, right_only: bool = False) -> list[str]:
+    """The question's texts in both languages (only its right options when `right_only`)."""
+    options = question["options"]
+    if right_only:
+        return [str(options[i][lang]) for i in question["answer"] for lang in LANGUAGES]
+    parts = [question["prompt"], question["explanation"], *options, *(o.get("why") or {} for o in options)]
+    return [str(p[lang]) for p in parts for lang in LANGUAGES if lang in p]
+
+
+def deprecated_in_answers(questions: list[dict]) -> list[str]:
+    """Right options that teach a deprecated pattern, and any text that uses `kubectl get endpoints`."""
+    found = []
+    for q in questions:
+        for pattern, why in DEPRECATED.items():
+            texts = _texts(q) if pattern.startswith("kubectl") else _texts(q, right_only=True)
+            if any(re.search(pattern, t) for t in texts):
+                found.append(f"{q['id']}: {why}")
+    return found
+
+
+def test_no_right_answer_teaches_a_deprecated_pattern() -> None:
+    assert deprecated_in_answers(all_questions()) == []
+    stage = _q("s", [0], ('`client.transition_model_version_stage("m", 3, "Production")`', "alias"))
+    assert deprecated_in_answers([stage])
+    endpoints = _q("e", [1], ("a", "b"))
+    endpoints["explanation"]["fr"] = "Lancez `kubectl get endpoints loan-api`."
+    assert deprecated_in_answers([endpoints])
+    assert not deprecated_in_answers([_q("ok", [0], ("`kubectl get endpointslices -l x`", "b"))])
+
+
+def action_majors_disagreeing(questions: list[dict], workflows: str) -> list[str]:
+    """`actions/x@vN` quoted by the quiz with another major than the project's own workflows use."""
+    pinned = dict(re.findall(r"uses:\s*(actions/[\w-]+)@(v\d+)", workflows))
+    quoted = {m for q in questions for t in _texts(q) for m in re.findall(r"(actions/[\w-]+)@(v\d+)", t)}
+    return sorted(f"{a}@{v} (project: {pinned[a]})" for a, v in quoted if pinned.get(a, v) != v)
+
+
+def test_github_actions_majors_match_the_project_workflow() -> None:
+    workflows = "".join(p.read_text() for p in (REPO_ROOT / ".github" / "workflows").glob("*.y*ml"))
+    assert action_majors_disagreeing(all_questions(), workflows) == []
+    old_major = _q("a", [0], ("`uses: actions/checkout@v3`", "b"))
+    assert action_majors_disagreeing([old_major], "uses: actions/checkout@v5")
+
+
+@cache
+def _api_openapi() -> dict:
+    from workbench.api import create_app
+
+    return create_app(get_settings()).openapi()
+
+
+def test_every_api_endpoint_the_quiz_names_exists() -> None:
+    paths = set(_api_openapi()["paths"]) | {"/docs", "/redoc"}
+    named = {
+        m.split("?")[0]
+        for q in all_questions()
+        for t in _texts(q)
+        for m in re.findall(r"`(?:GET |POST )?(/[a-z_/]+[^` ]*)`", t)
+    }
+    assert named and sorted(named - paths) == []
+
+
+def test_predict_and_predict_status_are_described_as_the_api_answers() -> None:
+    spec = _api_openapi()
+
+    def fields(path: str) -> set[str]:
+        ref = spec["paths"][path]["post"]["responses"]["200"]["content"]["application/json"]["schema"]["$ref"]
+        return set(spec["components"]["schemas"][ref.rsplit("/", 1)[1]]["properties"])
+
+    question = next(q for q in _raw("07_web_apps_api")["quiz"] if q["id"] == "predict-vs-predict-status")
+    described = {w for t in _texts(question) for w in re.findall(r"`([a-z_]+)`", t)}
+    assert described and described <= fields("/predict") | fields("/predict_status")
+    assert fields("/predict_status") <= described
