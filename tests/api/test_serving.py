@@ -202,6 +202,8 @@ def test_requests_for_different_models_are_never_mixed() -> None:
 
 
 def test_the_api_schema_is_the_course_table() -> None:
-    frame = API_SCHEMA.frame([ROW, {**ROW, "LoanAmount": None, "Gender": None}])
-    assert frame.names == tuple(as_frame([ROW]).columns)
-    assert np.isnan(frame.values[1, frame.names.index("LoanAmount")])
+    values, floats = API_SCHEMA.data([ROW, {**ROW, "LoanAmount": None, "Gender": None}])
+    columns = list(as_frame([ROW]).columns)
+    assert API_SCHEMA.columns == tuple(columns)
+    assert np.isnan(floats[1, columns.index("LoanAmount")]) and floats[0, columns.index("LoanAmount")] == 128
+    assert values[0, columns.index("Gender")] == "Male" and values[1, columns.index("Gender")] != "Male"

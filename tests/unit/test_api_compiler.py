@@ -69,7 +69,7 @@ def odd_rows(X: pd.DataFrame) -> pd.DataFrame:
 
 
 def schema(X: pd.DataFrame) -> InputSchema:
-    return InputSchema(tuple(X.columns), frozenset(c for c in X.columns if X[c].dtype.kind == "f"))
+    return InputSchema(tuple(X.columns), frozenset(c for c in X.columns if X[c].dtype.kind in "fiu"))
 
 
 def records(X: pd.DataFrame) -> list[dict]:
@@ -286,10 +286,18 @@ def test_ridge_classifier_decision_function(loan) -> None:
     ("pipeline", "step"),
     [
         (make_pipeline(learner_preprocessing(), KNeighborsClassifier()), "kneighborsclassifier (KNeighborsClassifier)"),
-        (Pipeline([("prep", make_column_transformer((PolynomialFeatures(), NUMERIC[:2]))), ("clf", LogisticRegression())]),
-         "prep › polynomialfeatures (PolynomialFeatures)"),
-        (make_pipeline(make_column_transformer((FunctionTransformer(np.log1p), ["ApplicantIncome"])), LogisticRegression()),
-         "columntransformer › functiontransformer (FunctionTransformer)"),
+        (
+            Pipeline(
+                [("prep", make_column_transformer((PolynomialFeatures(), NUMERIC[:2]))), ("clf", LogisticRegression())]
+            ),
+            "prep › polynomialfeatures (PolynomialFeatures)",
+        ),
+        (
+            make_pipeline(
+                make_column_transformer((FunctionTransformer(np.log1p), ["ApplicantIncome"])), LogisticRegression()
+            ),
+            "columntransformer › functiontransformer (FunctionTransformer)",
+        ),
     ],
     ids=["knn", "polynomial", "log1p"],
 )

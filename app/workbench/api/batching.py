@@ -12,17 +12,21 @@ one call on all their rows costs about as much as one call on a single row, so t
   the window closes again as soon as calls are back to one request each.
 
 If a shared call fails (one row the model cannot score), each request is scored on its own, so one bad
-row never fails another client's request. Predictions run in one worker thread: the event loop keeps
-accepting and validating requests meanwhile.
+row never fails another client's request.
+
+Calls run on the event loop itself, with the native thread pools (OpenMP, BLAS) of the call limited to
+one thread: handing each call to a worker thread and back costs two thread wake-ups, which on a busy
+machine took longer than the call itself; and while a call runs, arriving requests simply wait in their
+sockets and join the next call.
 """
 
 from __future__ import annotations
 
 import asyncio
+import functools
 import time
 from collections import deque
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
@@ -68,7 +72,6 @@ class MicroBatcher:
         self._running = False
         self._shared = 0.0  # moving average of requests per call
         self._call_seconds = 0.0  # moving average of the duration of a call
-        self._executor: ThreadPoolExecutor | None = None
 
     async def predict(self, key: object, predict: Callable[[list[dict]], np.ndarray], rows: list[dict]) -> np.ndarray:
         """Score `rows` with `predict`, possibly together with other requests for the same `key`."""
@@ -96,9 +99,8 @@ class MicroBatcher:
                     await asyncio.sleep(wait)
                 batch = self._take()
                 started = time.perf_counter()
-                if self._executor is None:
-                    self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="micro-batch")
-                results = await loop.run_in_executor(self._executor, _score_batch, batch)
+                with _one_thread():
+                    results = _score_batch(batch)
                 elapsed = time.perf_counter() - started
                 self._call_seconds = elapsed if not self.stats.calls else 0.8 * self._call_seconds + 0.2 * elapsed
                 self._shared = 0.7 * self._shared + 0.3 * len(batch)
@@ -131,10 +133,25 @@ class MicroBatcher:
         return batch
 
     def close(self) -> None:
-        """Stop the worker thread (after the call in progress); a later call starts a new one."""
-        if self._executor is not None:
-            self._executor.shutdown(wait=False, cancel_futures=True)
-            self._executor = None
+        """Fail the requests still queued (the API is stopping)."""
+        while self._queue:
+            pending = self._queue.popleft()
+            if not pending.future.done():
+                pending.future.set_exception(RuntimeError("the API is stopping"))
+
+
+@functools.cache
+def _controller():
+    """The process's native thread pools (found once: scanning them costs milliseconds)."""
+    from threadpoolctl import ThreadpoolController
+
+    return ThreadpoolController()
+
+
+def _one_thread():
+    """Native thread pools (OpenMP, BLAS) limited to one thread during a call: a call scores at most
+    `max_rows` rows, and spinning pool threads would take the CPU from the requests being received."""
+    return _controller().limit(limits=1)
 
 
 def _score_batch(batch: list[_Pending]) -> list[np.ndarray | BaseException]:

@@ -47,38 +47,55 @@ class NotCompilable(Exception):
 
 
 @dataclass(frozen=True)
-class Frame:
-    """Data between two steps: a 2-D array (float64, or object when text is in it), column names when the
-    data is still a DataFrame (as scikit-learn would see it), and which columns hold numbers."""
+class Spec:
+    """What a step receives, known when compiling: column names when the data is still a DataFrame (as
+    scikit-learn would see it) and which columns hold numbers. Column choices are resolved once, here."""
 
-    values: np.ndarray
     names: tuple[str, ...] | None
     numeric: tuple[bool, ...]
 
-    def select(self, indices: Sequence[int]) -> Frame:
-        """Some columns, by position; float64 when all of them are numbers (as pandas would give)."""
-        idx = list(indices)
-        values = self.values[:, idx]
-        numeric = tuple(self.numeric[i] for i in idx)
-        if values.dtype == object and all(numeric):
-            values = values.astype(np.float64)
-        names = None if self.names is None else tuple(self.names[i] for i in idx)
-        return Frame(values, names, numeric)
 
-    def floats(self) -> np.ndarray:
-        """The values as float64 (what scikit-learn's input validation does; raises on text)."""
-        return self.values if self.values.dtype == np.float64 else self.values.astype(np.float64)
+#: Data between two steps at run time: the values (float64, or object when text is in them) and, when
+#: known, the same values as float64.
+Data = tuple[np.ndarray, np.ndarray | None]
+Step = Callable[[Data], Data]
 
 
-Step = Callable[[Frame], Frame]
+def _floats(data: Data) -> np.ndarray:
+    """The values as float64 (what scikit-learn's input validation does; raises on text)."""
+    values, floats = data
+    if floats is not None:
+        return floats
+    return values if values.dtype == np.float64 else values.astype(np.float64)
 
 
-def _array(values: np.ndarray) -> Frame:
-    """A step's output: a plain array, no column names."""
-    if values.dtype != object and values.dtype != np.float64:
+def _out(values: np.ndarray) -> Data:
+    """A step's output array."""
+    if values.dtype == object:
+        return values, None
+    if values.dtype != np.float64:
         values = values.astype(np.float64)
-    numeric = values.dtype != object
-    return Frame(values, None, (numeric,) * values.shape[1])
+    return values, values
+
+
+def _numbers(width: int) -> Spec:
+    return Spec(None, (True,) * width)
+
+
+def _selector(spec: Spec, indices: Sequence[int]) -> tuple[Step, Spec]:
+    """Some columns, by position; float64 when all of them are numbers (as pandas would give)."""
+    idx = np.asarray(list(indices), dtype=np.intp)
+    numeric = tuple(spec.numeric[i] for i in idx)
+    names = None if spec.names is None else tuple(spec.names[i] for i in idx)
+    if all(numeric):
+
+        def numbers(data: Data) -> Data:
+            values, floats = data
+            sub = floats[:, idx] if floats is not None else values[:, idx].astype(np.float64)
+            return sub, sub
+
+        return numbers, Spec(names, numeric)
+    return (lambda data: (data[0][:, idx], None)), Spec(names, numeric)
 
 
 def _missing(values: np.ndarray, missing_value: Any = np.nan) -> np.ndarray:
@@ -99,7 +116,7 @@ def _name(est: Any) -> str:
     return type(est).__name__
 
 
-def _compile_transformer(est: Any, path: str) -> Step:
+def _compile_transformer(est: Any, path: str, spec: Spec) -> tuple[Step, Spec]:
     from sklearn.compose import ColumnTransformer
     from sklearn.feature_selection._base import SelectorMixin
     from sklearn.impute import SimpleImputer
@@ -114,21 +131,21 @@ def _compile_transformer(est: Any, path: str) -> Step:
         StandardScaler,
     )
 
+    width = len(spec.numeric)
     if est is None or (isinstance(est, str) and est == "passthrough"):
-        return lambda frame: frame
+        return (lambda data: data), spec
     if isinstance(est, Pipeline):
-        steps = [_compile_transformer(step, f"{path} › {name}") for name, step in est.steps]
-        return _chain(steps)
+        return _chain(est.steps, path, spec)
     if isinstance(est, ColumnTransformer):
-        return _column_transformer(est, path)
+        return _column_transformer(est, path, spec)
     if isinstance(est, SimpleImputer):
-        return _simple_imputer(est, path)
+        return _simple_imputer(est, spec)
     if isinstance(est, OneHotEncoder | OrdinalEncoder):
         return _encoder(est, path)
     if isinstance(est, StandardScaler):
-        mean = np.zeros(est.n_features_in_) if est.mean_ is None else np.asarray(est.mean_, dtype=float)
-        scale = np.ones(est.n_features_in_) if est.scale_ is None else np.asarray(est.scale_, dtype=float)
-        return _affine(lambda x: (x - mean) / scale if est.with_mean else x / scale)
+        mean = np.zeros(width) if est.mean_ is None or not est.with_mean else np.asarray(est.mean_, dtype=float)
+        scale = np.ones(width) if est.scale_ is None else np.asarray(est.scale_, dtype=float)
+        return _affine(lambda x: (x - mean) / scale, width)
     if isinstance(est, RobustScaler):
         center = None if est.center_ is None else np.asarray(est.center_, dtype=float)
         scale = None if est.scale_ is None else np.asarray(est.scale_, dtype=float)
@@ -137,7 +154,7 @@ def _compile_transformer(est: Any, path: str) -> Step:
             x = x - center if center is not None else x
             return x / scale if scale is not None else x
 
-        return _affine(robust)
+        return _affine(robust, width)
     if isinstance(est, MinMaxScaler):
         scale, minimum, low, high = est.scale_, est.min_, *est.feature_range
 
@@ -145,67 +162,71 @@ def _compile_transformer(est: Any, path: str) -> Step:
             out = x * scale + minimum
             return np.clip(out, low, high) if est.clip else out
 
-        return _affine(min_max)
+        return _affine(min_max, width)
     if isinstance(est, MaxAbsScaler):
         scale = np.asarray(est.scale_, dtype=float)
-        return _affine(lambda x: x / scale)
+        return _affine(lambda x: x / scale, width)
     if isinstance(est, FunctionTransformer):
         if est.func is None:
-            return lambda frame: frame if not est.validate else _array(frame.values)
+            return (lambda data: data), (spec if not est.validate else Spec(None, spec.numeric))
         raise NotCompilable(f"{path} ({_name(est)})", f"runs the function {getattr(est.func, '__name__', est.func)!r}")
     if isinstance(est, SelectorMixin):
-        support = np.flatnonzero(est.get_support())
-        return lambda frame: _array(frame.select(support).values)
+        step, out = _selector(spec, np.flatnonzero(est.get_support()))
+        return step, Spec(None, out.numeric)
     raise NotCompilable(f"{path} ({_name(est)})", "this transformer is not supported by the compiler")
 
 
-def _chain(steps: Sequence[Step]) -> Step:
-    def run(frame: Frame) -> Frame:
-        for step in steps:
-            frame = step(frame)
-        return frame
+def _chain(steps: Sequence[tuple[str, Any]], path: str | None, spec: Spec) -> tuple[Step, Spec]:
+    runs = []
+    for name, step in steps:
+        run, spec = _compile_transformer(step, f"{path} › {name}" if path else name, spec)
+        runs.append(run)
 
-    return run
+    def chained(data: Data) -> Data:
+        for run in runs:
+            data = run(data)
+        return data
+
+    return chained, spec
 
 
-def _affine(function: Callable[[np.ndarray], np.ndarray]) -> Step:
-    return lambda frame: _array(function(frame.floats()))
+def _affine(function: Callable[[np.ndarray], np.ndarray], width: int) -> tuple[Step, Spec]:
+    return (lambda data: _out(function(_floats(data)))), _numbers(width)
 
 
-def _column_transformer(ct: Any, path: str) -> Step:
-    """Each transformer on its columns (by name when both fit and now see a DataFrame), side by side."""
+def _column_transformer(ct: Any, path: str, spec: Spec) -> tuple[Step, Spec]:
+    """Each transformer on its columns (by name when it was fitted on a DataFrame and gets one now),
+    outputs side by side."""
     fitted_names = getattr(ct, "feature_names_in_", None)
-    parts: list[tuple[Step, list[int], list[str] | None]] = []
+    parts: list[tuple[Step, Step]] = []
+    out_numeric: list[bool] = []
     for name, trans, columns in ct.transformers_:
         indices = list(ct._transformer_to_input_indices.get(name, []))
         if (isinstance(trans, str) and trans == "drop") or not indices:
             continue
         if isinstance(columns, str | int) and not isinstance(columns, bool):
             raise NotCompilable(f"{path} › {name}", "a single column given as a scalar (1-D input)")
-        step = _compile_transformer(trans, f"{path} › {name}")
-        labels = None if fitted_names is None else [str(fitted_names[i]) for i in indices]
-        parts.append((step, indices, labels))
+        if fitted_names is not None and spec.names is not None:
+            positions = {n: i for i, n in enumerate(spec.names)}
+            missing = [str(fitted_names[i]) for i in indices if str(fitted_names[i]) not in positions]
+            if missing:
+                raise NotCompilable(f"{path} › {name}", f"needs columns the API does not have: {', '.join(missing)}")
+            indices = [positions[str(fitted_names[i])] for i in indices]
+        select, selected = _selector(spec, indices)
+        run, out = _compile_transformer(trans, f"{path} › {name}", selected)
+        parts.append((select, run))
+        out_numeric.extend(out.numeric)
 
-    def run(frame: Frame) -> Frame:
-        outputs = []
-        for step, indices, labels in parts:
-            if labels is not None and frame.names is not None:
-                positions = {n: i for i, n in enumerate(frame.names)}
-                try:
-                    selected = frame.select([positions[label] for label in labels])
-                except KeyError as exc:
-                    raise ValueError(f"columns are missing: {exc}") from None
-            else:
-                selected = frame.select(indices)
-            outputs.append(step(selected).values)
+    def run_all(data: Data) -> Data:
+        outputs = [run(select(data))[0] for select, run in parts]
         if not outputs:
-            return _array(np.zeros((frame.values.shape[0], 0)))
-        return _array(np.hstack(outputs) if len(outputs) > 1 else outputs[0])
+            return _out(np.zeros((data[0].shape[0], 0)))
+        return _out(np.hstack(outputs) if len(outputs) > 1 else outputs[0])
 
-    return run
+    return run_all, Spec(None, tuple(out_numeric) if not all(out_numeric) else (True,) * len(out_numeric))
 
 
-def _simple_imputer(imputer: Any, path: str) -> Step:
+def _simple_imputer(imputer: Any, spec: Spec) -> tuple[Step, Spec]:
     """Fill missing values with the fitted statistics; drop the columns that had none (unless kept);
     append the missing-value indicator when asked."""
     statistics = imputer.statistics_
@@ -216,18 +237,20 @@ def _simple_imputer(imputer: Any, path: str) -> Step:
     indicator_features = None if indicator is None else np.asarray(indicator.features_, dtype=np.intp)
     missing_value = imputer.missing_values
 
-    def run(frame: Frame) -> Frame:
-        values = frame.values if text else frame.floats()
+    def run(data: Data) -> Data:
+        values = data[0] if text else _floats(data)
         mask = _missing(values, missing_value)
         out = np.where(mask[:, keep], fill, values[:, keep])
         if indicator_features is not None:
             out = np.hstack([out, mask[:, indicator_features].astype(np.float64)])
-        return _array(out)
+        return _out(out)
 
-    return run
+    numeric = [spec.numeric[i] for i in keep] if text else [True] * len(keep)
+    numeric += [True] * (0 if indicator_features is None else len(indicator_features))
+    return run, Spec(None, tuple(numeric))
 
 
-def _encoder(encoder: Any, path: str) -> Step:
+def _encoder(encoder: Any, path: str) -> tuple[Step, Spec]:
     """One-hot or ordinal encoding as one table per feature: row = category, missing or unknown."""
     from sklearn.preprocessing import OneHotEncoder
 
@@ -255,7 +278,10 @@ def _encoder(encoder: Any, path: str) -> Step:
         out = out.toarray() if hasattr(out, "toarray") else np.asarray(out)
         return np.asarray(out[:, offsets[j] : offsets[j + 1]], dtype=np.float64)
 
-    tables: list[tuple[dict[Any, int], np.ndarray, int | None, int | None]] = []
+    # One table for all features: feature j's rows (its categories, then missing, then unknown) hold its
+    # output in its own columns and zeros elsewhere, so a row's encoding is the sum of one row per feature.
+    blocks, lookups, width = [], [], int(offsets[-1])
+    start = 0
     for j, cats in enumerate(categories):
         known = [c for c in cats if not _is_missing_value(c)]
         table = probe(j, known) if known else np.zeros((0, widths[j]))
@@ -263,40 +289,40 @@ def _encoder(encoder: Any, path: str) -> Step:
             raise NotCompilable(f"{path} ({_name(encoder)})", f"cannot encode the known categories of feature {j}")
         rows = [table]
         missing_row = probe(j, [np.nan])
-        missing_at = None
         if missing_row is not None:
-            missing_at = len(known)
             rows.append(missing_row)
         unknown_value = _UNKNOWN_TEXT if cats.dtype == object else _unknown_number(cats)
         unknown_row = probe(j, [unknown_value])
-        unknown_at = None
         if unknown_row is not None:
-            unknown_at = len(known) + (missing_row is not None)
             rows.append(unknown_row)
-        lookup = {_key(c): i for i, c in enumerate(known)}
-        tables.append((lookup, np.vstack(rows), missing_at, unknown_at))
+        block = np.zeros((sum(len(r) for r in rows), width))
+        block[:, offsets[j] : offsets[j + 1]] = np.vstack(rows)
+        blocks.append(block)
+        missing_at = start + len(known) if missing_row is not None else None
+        unknown_at = start + len(known) + (missing_row is not None) if unknown_row is not None else None
+        lookups.append(({_key(c): start + i for i, c in enumerate(known)}, missing_at, unknown_at))
+        start += len(block)
+    stacked = np.vstack(blocks) if blocks else np.zeros((0, width))
 
-    def run(frame: Frame) -> Frame:
-        values = frame.values
-        pieces = []
-        for j, (lookup, table, missing_at, unknown_at) in enumerate(tables):
-            idx = []
-            for value in values[:, j]:
-                if _is_missing_value(value):
-                    if missing_at is None:
-                        raise ValueError(f"Found unknown categories [nan] in column {j} during transform")
-                    idx.append(missing_at)
-                    continue
-                position = lookup.get(_key(value))
-                if position is None:
-                    if unknown_at is None:
-                        raise ValueError(f"Found unknown categories [{value!r}] in column {j} during transform")
-                    position = unknown_at
-                idx.append(position)
-            pieces.append(table[idx])
-        return _array(np.hstack(pieces) if len(pieces) > 1 else pieces[0])
+    def position(j: int, value: Any) -> int:
+        lookup, missing_at, unknown_at = lookups[j]
+        found = lookup.get(value)
+        if found is not None:
+            return found
+        if _is_missing_value(value):
+            if missing_at is None:
+                raise ValueError(f"Found unknown categories [nan] in column {j} during transform")
+            return missing_at
+        found = lookup.get(_key(value), unknown_at)
+        if found is None:
+            raise ValueError(f"Found unknown categories [{value!r}] in column {j} during transform")
+        return found
 
-    return run
+    def run(data: Data) -> Data:
+        idx = [[position(j, value) for j, value in enumerate(row)] for row in data[0].tolist()]
+        return _out(stacked[np.array(idx, dtype=np.intp).reshape(len(idx), len(lookups))].sum(axis=1))
+
+    return run, _numbers(width)
 
 
 def _is_missing_value(value: Any) -> bool:
@@ -560,13 +586,13 @@ def _hgb_preprocessor(est: Any, where: str) -> Callable[[np.ndarray], np.ndarray
     pre = getattr(est, "_preprocessor", None)
     if pre is None:
         return lambda x: x
-    encoder = _encoder(pre.named_transformers_["encoder"], f"{where} › encoder")
-    categorical = list(pre._transformer_to_input_indices["encoder"])
-    numerical = list(pre._transformer_to_input_indices["numerical"])
+    encoder, _ = _encoder(pre.named_transformers_["encoder"], f"{where} › encoder")
+    categorical = np.asarray(pre._transformer_to_input_indices["encoder"], dtype=np.intp)
+    numerical = np.asarray(pre._transformer_to_input_indices["numerical"], dtype=np.intp)
 
     def prepare(x: np.ndarray) -> np.ndarray:
-        frame = _array(x)
-        return np.hstack([encoder(frame.select(categorical)).values, x[:, numerical]])
+        sub = x[:, categorical]
+        return np.hstack([encoder((sub, sub))[0], x[:, numerical]])
 
     return prepare
 
@@ -583,19 +609,21 @@ class InputSchema:
     columns: tuple[str, ...]
     numeric: frozenset[str]
 
-    def frame(self, rows: Sequence[Mapping[str, Any]]) -> Frame:
-        """Input dicts as a `Frame` (None → NaN, numbers as floats), like `as_frame` does for pandas."""
-        numeric = [c in self.numeric for c in self.columns]
-        values = np.array(
-            [[_cell(row.get(c), num) for c, num in zip(self.columns, numeric)] for row in rows], dtype=object
-        ).reshape(len(rows), len(self.columns))
-        return Frame(values, self.columns, tuple(numeric))
+    @property
+    def spec(self) -> Spec:
+        """The input as the first step sees it: a DataFrame with these columns."""
+        return Spec(self.columns, tuple(c in self.numeric for c in self.columns))
 
-
-def _cell(value: Any, numeric: bool) -> Any:
-    if value is None:
-        return np.nan
-    return float(value) if numeric else value
+    def data(self, rows: Sequence[Mapping[str, Any]]) -> Data:
+        """Input dicts as run-time `Data` (None → NaN, numbers as floats), like `as_frame` does for pandas."""
+        n, columns = len(rows), self.columns
+        values = np.array([[row.get(c) for c in columns] for row in rows], dtype=object).reshape(n, len(columns))
+        numeric = np.array([c in self.numeric for c in columns])
+        floats = np.full(values.shape, np.nan)
+        floats[:, numeric] = values[:, numeric].astype(np.float64)  # None → NaN
+        values[values == None] = np.nan  # noqa: E711 - elementwise comparison
+        values[:, numeric] = floats[:, numeric]
+        return values, floats
 
 
 @dataclass(frozen=True)
@@ -610,7 +638,7 @@ class CompiledPipeline:
 
     def features(self, rows: Sequence[Mapping[str, Any]]) -> np.ndarray:
         """What the final estimator receives, as float64."""
-        return self.transform(self.schema.frame(rows)).floats()
+        return _floats(self.transform(self.schema.data(rows)))
 
     def predict_proba(self, rows: Sequence[Mapping[str, Any]]) -> np.ndarray:
         """Probability of class 1 (`pipeline.predict_proba(...)[:, 1]`) for each input dict."""
@@ -643,9 +671,12 @@ def compile_pipeline(pipeline: Any, schema: InputSchema) -> CompiledPipeline:
                             f"expects {first.n_features_in_} columns, the API has {len(schema.columns)}")  # fmt: skip
     if isinstance(pipeline, Pipeline):
         *transformers, (last_name, model) = pipeline.steps
-        transform = _chain([_compile_transformer(step, name) for name, step in transformers])
+        transform, _ = _chain(transformers, None, schema.spec)
+        if not isinstance(first, ColumnTransformer) and not all(schema.spec.numeric):
+            whole = transform  # the first step sees the whole table: text and numbers together, as objects
+            transform = lambda data: whole((data[0], None))  # noqa: E731
     else:
-        last_name, model, transform = "model", pipeline, _chain([])
+        last_name, model, transform = "model", pipeline, (lambda data: data)
     proba, decision = _compile_model(model, last_name)
     return CompiledPipeline(schema, transform, proba, decision, _name(model))
 
