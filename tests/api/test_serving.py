@@ -37,6 +37,7 @@ def test_learner_models_serve_on_their_path_with_the_pipelines_answers(kind, pat
         assert info["fast_path"] is (path == "compiled")
         if step:
             assert step in info["serving"]["reason"] and "micro-batching" in info["serving"]["reason"]
+            assert "preprocessing is compiled" in info["serving"]["reason"]
         else:
             assert "same answers as the pipeline" in info["serving"]["reason"]
         rows = [ROW, *_records(20)]
@@ -56,7 +57,7 @@ def test_a_compiled_model_that_disagrees_is_not_used(monkeypatch) -> None:
     real = models.compile_pipeline
     monkeypatch.setattr(models, "compile_pipeline", lambda p, schema: real(other, schema))
     manager = ModelManager(api_settings())
-    compiled, serving = choose_serving(pipeline, manager.reference())
+    compiled, serving, _ = choose_serving(pipeline, manager.reference())
     assert compiled is None and serving.path == "batched"
     assert "differs from the pipeline" in serving.reason
 
@@ -82,7 +83,7 @@ def test_the_check_covers_rows_with_missing_values(monkeypatch) -> None:
         return Wrong()
 
     monkeypatch.setattr(models, "compile_pipeline", wrong_on_missing)
-    compiled, serving = choose_serving(pipeline, ModelManager(api_settings()).reference())
+    compiled, serving, _ = choose_serving(pipeline, ModelManager(api_settings()).reference())
     assert compiled is None and "differs" in serving.reason
 
 
@@ -101,7 +102,7 @@ class BatchDependent(ClassifierMixin, BaseEstimator):
 
 def test_a_model_whose_answers_depend_on_the_batch_is_served_plain() -> None:
     model = BatchDependent().fit(None, None)
-    compiled, serving = choose_serving(model, ModelManager(api_settings()).reference())
+    compiled, serving, _ = choose_serving(model, ModelManager(api_settings()).reference())
     assert compiled is None and serving.path == "plain"
     assert serving.unsupported_step == "model (BatchDependent)" and "changes with the other rows" in serving.reason
 

@@ -323,3 +323,13 @@ def test_verify_reports_a_difference(loan) -> None:
     other = make_pipeline(learner_preprocessing(), LogisticRegression(C=0.01, max_iter=1000)).fit(X, y)
     problem = verify(compiled, other, X.dropna().head(50))
     assert problem is not None and problem.startswith("compiled ")
+
+
+def test_preprocessing_compiled_in_front_of_an_unknown_model(loan) -> None:
+    from workbench.api.compiler import compile_preprocessing
+
+    X, y = loan
+    pipeline = make_pipeline(learner_preprocessing(), KNeighborsClassifier(n_neighbors=15)).fit(X, y)
+    compiled = compile_preprocessing(pipeline, schema(X))
+    assert compiled.model is pipeline[-1]
+    assert verify(compiled, pipeline, pd.concat([X.head(100), odd_rows(X)], ignore_index=True)) is None

@@ -491,6 +491,8 @@ def _compile_model(est: Any, path: str) -> tuple[Callable[[np.ndarray], np.ndarr
     from sklearn.tree import DecisionTreeClassifier
 
     where = f"{path} ({_name(est)})"
+    if isinstance(est, _Identity):
+        return (lambda x: x), None
     classes = getattr(est, "classes_", None)
     if classes is None or len(classes) != 2:
         if isinstance(est, LogisticRegression | SGDClassifier | RidgeClassifier | DecisionTreeClassifier
@@ -679,6 +681,44 @@ def compile_pipeline(pipeline: Any, schema: InputSchema) -> CompiledPipeline:
         last_name, model, transform = "model", pipeline, (lambda data: data)
     proba, decision = _compile_model(model, last_name)
     return CompiledPipeline(schema, transform, proba, decision, _name(model))
+
+
+@dataclass(frozen=True)
+class CompiledPreprocessing:
+    """The compiled steps of a pipeline in front of a model the compiler does not know: the model itself
+    is called on their output (a NumPy array), which skips the per-call overhead of the steps."""
+
+    schema: InputSchema
+    transform: Step
+    model: Any
+
+    def predict_proba(self, rows: Sequence[Mapping[str, Any]]) -> np.ndarray:
+        """Probability of class 1 for each input dict."""
+        features = _floats(self.transform(self.schema.data(rows)))
+        return np.asarray(self.model.predict_proba(features))[:, 1]
+
+
+def compile_preprocessing(pipeline: Any, schema: InputSchema) -> CompiledPreprocessing:
+    """Compile every step but the last (a model fitted on arrays, with `predict_proba`).
+
+    Raises:
+        NotCompilable: a step before the model is not supported, or the model expects column names.
+    """
+    from sklearn.pipeline import Pipeline
+
+    if not isinstance(pipeline, Pipeline) or len(pipeline.steps) < 2:
+        raise NotCompilable("model", "nothing to compile in front of the model")
+    *transformers, (last_name, model) = pipeline.steps
+    if hasattr(model, "feature_names_in_") or not hasattr(model, "predict_proba"):
+        raise NotCompilable(f"{last_name} ({_name(model)})", "the model expects named columns")
+    compiled = compile_pipeline(Pipeline([*transformers, ("model", _Identity())]), schema)
+    return CompiledPreprocessing(schema, compiled.transform, model)
+
+
+class _Identity:
+    """A stand-in final step, so `compile_pipeline` compiles the steps in front of it."""
+
+    classes_ = np.array([0, 1])
 
 
 def _first_name(pipeline: Any) -> str:
