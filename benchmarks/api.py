@@ -16,6 +16,7 @@ Goals (issue 18): >= 10x MLflow's requests/s for the compilable families at both
 the own model; for KNN (not compilable) >= 3x at 16 clients and >= 1x at 1 client.
 
 Usage: python benchmarks/api.py [--requests 2000] [--families own,learner_lr,...] [--port 8610]
+(--port P uses P..P+7: two ports per family.)
 """
 
 from __future__ import annotations
@@ -122,10 +123,10 @@ def main() -> None:
     applications = [a for a in sample_applications(600, seed=5) if all(v is not None for v in a.values())][:200]
     results: dict[tuple[str, str, int], object] = {}
     paths: dict[str, str] = {}
-    for family in families:
+    for number, family in enumerate(families):
         name = register(family, data, tracking_uri)
-        ours_port = args.port or free_port()
-        mlflow_port = args.port + 1 if args.port else free_port()
+        ours_port = args.port + 2 * number if args.port else free_port()  # fresh ports for each family
+        mlflow_port = args.port + 2 * number + 1 if args.port else free_port()
         servers = {
             "workbench API": (
                 [sys.executable, "-m", "workbench.api", "--port", str(ours_port), "--log-level", "warning"],
@@ -141,12 +142,19 @@ def main() -> None:
         }  # fmt: skip
         procs = []
         try:
-            for command, _health, _, _ in servers.values():
-                procs.append(subprocess.Popen(command, cwd=REPO, env={**env, "WORKBENCH_MODEL_NAME": name},
-                                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                                              start_new_session=True))  # fmt: skip
-            for _, health, url, bodies in servers.values():
-                wait_for_http(health, timeout=240)
+            logs = []
+            for server, (command, _health, _, _) in servers.items():
+                log = state / f"{family}-{server.split()[0]}.log"
+                logs.append(log)
+                with log.open("w") as out:
+                    procs.append(subprocess.Popen(command, cwd=REPO, env={**env, "WORKBENCH_MODEL_NAME": name},
+                                                  stdout=out, stderr=subprocess.STDOUT, start_new_session=True))  # fmt: skip
+            for log, (_, health, url, bodies) in zip(logs, servers.values()):
+                try:
+                    wait_for_http(health, timeout=240)
+                except TimeoutError:
+                    print(log.read_text(errors="replace")[-3000:], file=sys.stderr)
+                    raise
                 warm = run_load(url, bodies, 200, 4)
                 assert warm.ok == 200, f"{url} answered {warm.statuses}"
             paths[family] = serving_path(f"http://127.0.0.1:{ours_port}/model")
@@ -174,7 +182,8 @@ def main() -> None:
     print("|---|---|---|---|---|---|---|")
     for family in families:
         for concurrency, goal in zip((1, 16), GOALS[family]):
-            ours, anchor = results[(family, "workbench API", concurrency)], results[(family, "mlflow models serve", concurrency)]
+            ours = results[(family, "workbench API", concurrency)]
+            anchor = results[(family, "mlflow models serve", concurrency)]
             ratio = ours.throughput / anchor.throughput
             print(f"| {family} | {concurrency} | {ratio:.1f}x | >= {goal:g}x | {'yes' if ratio >= goal else 'NO'} "
                   f"| {ours.percentile(50) / anchor.percentile(50):.3f} | {ours.percentile(99) / anchor.percentile(99):.3f} |")  # fmt: skip
@@ -194,8 +203,9 @@ def in_process_floor(data) -> None:
         pipeline, _ = learner_model(family, data)
         compiled = compile_pipeline(pipeline, API_SCHEMA)
         frame, record = as_frame([EXAMPLE_APPLICATION]), [EXAMPLE_APPLICATION]
-        pipeline_ms = min(timeit.repeat(lambda: pipeline.predict_proba(frame), number=20, repeat=5)) / 20 * 1000
-        compiled_us = min(timeit.repeat(lambda: compiled.predict_proba(record), number=500, repeat=5)) / 500 * 1e6
+        slow, fast = (lambda p=pipeline, f=frame: p.predict_proba(f)), (lambda c=compiled, r=record: c.predict_proba(r))
+        pipeline_ms = min(timeit.repeat(slow, number=20, repeat=5)) / 20 * 1000
+        compiled_us = min(timeit.repeat(fast, number=500, repeat=5)) / 500 * 1e6
         print(f"| {family} | {pipeline_ms:.2f} ms | {compiled_us:.0f} µs |")
 
 

@@ -118,7 +118,7 @@ def _name(est: Any) -> str:
 
 def _compile_transformer(est: Any, path: str, spec: Spec) -> tuple[Step, Spec]:
     from sklearn.compose import ColumnTransformer
-    from sklearn.feature_selection._base import SelectorMixin
+    from sklearn.feature_selection import SelectorMixin
     from sklearn.impute import SimpleImputer
     from sklearn.pipeline import Pipeline
     from sklearn.preprocessing import (
