@@ -137,8 +137,11 @@ def learner_pipeline(kind: str = "logistic_regression"):
         ("cat", Pipeline([("imputer", SimpleImputer(strategy="most_frequent")),
                           ("onehot", OneHotEncoder(handle_unknown="ignore"))]), LEARNER_CATEGORICAL),
     ])  # fmt: skip
-    model = (LogisticRegression(max_iter=1000) if kind == "logistic_regression"
-             else RandomForestClassifier(n_estimators=50, max_depth=6, random_state=0))  # fmt: skip
+    from sklearn.neighbors import KNeighborsClassifier
+
+    model = {"logistic_regression": lambda: LogisticRegression(max_iter=1000),
+             "random_forest": lambda: RandomForestClassifier(n_estimators=50, max_depth=6, random_state=0),
+             "knn": lambda: KNeighborsClassifier(n_neighbors=15)}[kind]()  # fmt: skip
     return Pipeline([("preprocessing", preprocessing), ("classifier", model)]).fit(X, y), X
 
 

@@ -11,6 +11,11 @@ Rules, so that serving stays trustworthy when the registry misbehaves:
   such everywhere) and keeps trying in the background;
 - one load at a time: concurrent reloads wait for the one in progress instead of starting their own.
 A watcher thread notices alias moves; requests in flight finish with the model they started with.
+
+How a model serves (`/model` says which and why): `compiled` (the pipeline turned into NumPy by
+`workbench.api.compiler`, checked against the pipeline's own answers at load time), else `batched`
+(concurrent requests share one `predict_proba` call, `workbench.api.batching`), else `plain` (one call
+per request, when the model's answers for a row depend on the other rows of a call).
 """
 
 from __future__ import annotations
@@ -24,13 +29,35 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from workbench.api.compiler import (
+    CompiledPipeline,
+    CompiledPreprocessing,
+    InputSchema,
+    NotCompilable,
+    compile_pipeline,
+    compile_preprocessing,
+    verify,
+)
 from workbench.data import FEATURES, NUMERIC_FEATURES
-from workbench.fastpredict import CompiledPipeline, compile_pipeline, verify
 from workbench.settings import Settings
 
 log = logging.getLogger("workbench.api")
 #: A registry read or model load running longer than this is reported by /health (degraded).
 SLOW_REGISTRY_SECONDS = 5.0
+
+
+#: The API's input table: the 11 course fields, numbers as floats.
+API_SCHEMA = InputSchema(tuple(FEATURES), frozenset(NUMERIC_FEATURES))
+COMPILED, BATCHED, PLAIN = "compiled", "batched", "plain"
+
+
+@dataclass(frozen=True)
+class ServingPath:
+    """How a model is served, and why."""
+
+    path: str  # compiled | batched | plain
+    reason: str  # English, one sentence
+    unsupported_step: str | None = None  # the step the compiler could not compile (path and class)
 
 
 @dataclass(frozen=True)
@@ -47,11 +74,21 @@ class LoadedModel:
     source_detail: str
     metrics: dict[str, float] = field(default_factory=dict)
     loaded_at: float = field(default_factory=time.time)
+    serving: ServingPath = field(default_factory=lambda: ServingPath(PLAIN, "not checked"))
+    preprocessing: CompiledPreprocessing | None = None  # compiled steps in front of a model left as it is
 
     def predict_proba(self, rows: list[dict[str, Any]]) -> np.ndarray:
-        """Probability of approval for each input dict (compiled NumPy path when available)."""
-        if self.compiled is not None:
-            return self.compiled.predict_proba(rows)
+        """Probability of approval for each input dict (compiled NumPy path when available; the pipeline
+        answers whenever the compiled model fails, so it never changes an answer or an error)."""
+        fast = self.compiled if self.compiled is not None else self.preprocessing
+        if fast is not None:
+            try:
+                probabilities = fast.predict_proba(rows)
+            except Exception as exc:  # noqa: BLE001 - the pipeline decides: its answer, or its error
+                log.debug("compiled model failed (%s): asking the pipeline", exc)
+            else:
+                if np.isfinite(probabilities).all():
+                    return probabilities
         return self.pipeline.predict_proba(as_frame(rows))[:, 1]
 
 
@@ -67,24 +104,103 @@ class Refusal:
 
 
 def as_frame(rows: list[dict[str, Any]]) -> pd.DataFrame:
-    """Input dicts as the loan table a pipeline expects (numeric columns as floats, None as NaN)."""
-    frame = pd.DataFrame(rows, columns=list(FEATURES)).astype({c: "float64" for c in NUMERIC_FEATURES})
-    return frame.where(frame.notna(), np.nan)
+    """Input dicts as the loan table a pipeline expects (numeric columns as floats, text as Python objects,
+    None as NaN). Built from one object array: pandas' own text dtype costs milliseconds per call."""
+    values = np.array([[row.get(c) for c in FEATURES] for row in rows], dtype=object).reshape(len(rows), len(FEATURES))
+    values[values == None] = np.nan  # noqa: E711 - elementwise comparison
+    frame = pd.DataFrame(values, columns=list(FEATURES), dtype=object)
+    return frame.astype({c: "float64" for c in NUMERIC_FEATURES})
 
 
-def _prepare(pipeline: Any, reference: pd.DataFrame | None) -> CompiledPipeline | None:
-    compiled = compile_pipeline(pipeline)
-    if compiled is None or reference is None:
-        return compiled
+def generated_rows(n: int = 300, seed: int = 7) -> list[dict[str, Any]]:
+    """Valid applications with every field drawn on its own (any category, None where allowed, numbers
+    across their whole range): rows no dataset holds, for the load-time checks."""
+    from workbench.data import CATEGORIES, NUMERIC_RANGES
+
+    rng = np.random.default_rng(seed)
+    required = {"Education", "Property_Area", "ApplicantIncome", "CoapplicantIncome"}
+    rows = []
+    for _ in range(n):
+        row: dict[str, Any] = {}
+        for column, values in CATEGORIES.items():
+            row[column] = str(rng.choice(values))
+        for column, (low, high) in NUMERIC_RANGES.items():
+            row[column] = float(rng.choice([low, high, rng.uniform(low, high), round(rng.uniform(low, high))]))
+        row["Credit_History"] = int(rng.integers(0, 2))
+        row["LoanAmount"] = max(row["LoanAmount"], 1.0)
+        row["Loan_Amount_Term"] = max(row["Loan_Amount_Term"], 1.0)
+        for column in FEATURES:
+            if column not in required and rng.random() < 0.15:
+                row[column] = None
+        rows.append(row)
+    return rows
+
+
+def choose_serving(
+    pipeline: Any, reference: pd.DataFrame | None
+) -> tuple[CompiledPipeline | None, ServingPath, CompiledPreprocessing | None]:
+    """Compile the pipeline and check it against the pipeline's own answers on `reference` (the API's
+    input table); else check that it can be micro-batched (a row's answer does not depend on the others),
+    with its preprocessing compiled when only the model cannot be. Returns (compiled, how it serves,
+    compiled preprocessing)."""
     try:
-        agrees = verify(compiled, pipeline, reference)
-    except (ValueError, TypeError) as exc:
-        log.warning("cannot check the compiled predictor (%s): serving the pipeline itself", exc)
+        compiled = compile_pipeline(pipeline, API_SCHEMA)
+    except NotCompilable as exc:
+        log.info("not compiled: %s", exc)
+        compiled, why, step = None, f"{exc.step} cannot be compiled: {exc.reason}", exc.step
+    except Exception as exc:  # noqa: BLE001 - an unexpected structure: serve the pipeline itself
+        log.warning("compiling the pipeline failed: %s: %s", type(exc).__name__, exc)
+        compiled, why, step = None, f"compiling failed ({type(exc).__name__}: {str(exc)[:200]})", None
+    else:
+        problem = "no rows to check it on" if reference is None else verify(compiled, pipeline, reference)
+        if problem is None:
+            return compiled, ServingPath(
+                COMPILED, f"compiled to NumPy ({compiled.model}); same answers as the pipeline on "
+                f"{len(reference)} check rows (to 1e-9)"), None  # fmt: skip
+        log.warning("the compiled model disagrees with the pipeline (%s): not using it", problem)
+        compiled, why, step = None, f"the compiled model differs from the pipeline: {problem[:300]}", None
+    if reference is not None:
+        problem = _batch_problem(pipeline, reference)
+        if problem is not None:
+            return None, ServingPath(PLAIN, f"{why}; and {problem}, so each request is scored alone", step), None
+    preprocessing = _preprocessing(pipeline, reference) if step is not None else None
+    how = "; its preprocessing is compiled and the model called on its output" if preprocessing else ""
+    return None, ServingPath(BATCHED, f"{why}{how}; concurrent requests are scored together (micro-batching)",
+                             step), preprocessing  # fmt: skip
+
+
+def _preprocessing(pipeline: Any, reference: pd.DataFrame | None) -> CompiledPreprocessing | None:
+    """The compiled steps in front of the model, when they compile and give the pipeline's answers."""
+    if reference is None:
         return None
-    if not agrees:
-        log.warning("compiled predictor disagrees with the pipeline: serving the pipeline itself")
+    try:
+        preprocessing = compile_preprocessing(pipeline, API_SCHEMA)
+    except NotCompilable as exc:
+        log.info("preprocessing not compiled: %s", exc)
         return None
-    return compiled
+    except Exception as exc:  # noqa: BLE001 - serve the pipeline itself
+        log.warning("compiling the preprocessing failed: %s: %s", type(exc).__name__, exc)
+        return None
+    problem = verify(preprocessing, pipeline, reference)
+    if problem is not None:
+        log.warning("the compiled preprocessing disagrees with the pipeline (%s): not using it", problem)
+        return None
+    return preprocessing
+
+
+def _batch_problem(pipeline: Any, reference: pd.DataFrame, rows: int = 16) -> str | None:
+    """None when scoring rows together gives each row its own answer, else what differs."""
+    sample = reference[reference.notna().all(axis=1)].head(rows)
+    if len(sample) < 2:
+        return None
+    try:
+        together = np.asarray(pipeline.predict_proba(sample))[:, 1]
+        alone = np.array([pipeline.predict_proba(sample.iloc[[i]])[0, 1] for i in range(len(sample))])
+    except Exception as exc:  # noqa: BLE001 - the smoke test already passed: treat as not batchable
+        return f"scoring rows together failed ({type(exc).__name__})"
+    if not np.allclose(together, alone, rtol=0, atol=1e-9):
+        return "its answer for a row changes with the other rows of a call"
+    return None
 
 
 class ModelManager:
@@ -144,7 +260,8 @@ class ModelManager:
         return found
 
     def reference(self) -> pd.DataFrame:
-        """Rows used to check the compiled predictor against the pipeline."""
+        """Rows used to check the compiled predictor against the pipeline (the API's input table): course
+        rows, generated rows and rows with independently drawn fields."""
         if self._reference is None:
             from workbench.data import generate_loan_data, load_course_data
 
@@ -153,14 +270,16 @@ class ModelManager:
             except (OSError, ValueError):
                 course = generate_loan_data()
             odd = generate_loan_data(200, seed=99)
-            self._reference = pd.concat([course.head(300), odd], ignore_index=True)
+            known = pd.concat([course.head(300), odd], ignore_index=True)[list(FEATURES)]
+            records = known.astype(object).where(known.notna(), None).to_dict("records")
+            self._reference = as_frame(records + generated_rows())
         return self._reference
 
     def smoke_rows(self) -> pd.DataFrame:
         """Valid, complete applications every served model must score (the smoke test)."""
         from workbench.api_client import EXAMPLE_APPLICATION
 
-        complete = self.reference()[list(FEATURES)].dropna().head(20)
+        complete = self.reference().dropna().head(20)
         return as_frame([EXAMPLE_APPLICATION, *complete.to_dict("records")])
 
     # ------------------------------------------------------------------------------------------
@@ -293,10 +412,12 @@ class ModelManager:
                 metrics = dict(client.get_run(mv.run_id).data.metrics)
             except Exception:  # the run may have been deleted; the version still serves
                 metrics = {}
+        compiled, serving, preprocessing = choose_serving(pipeline, self.reference())
         return LoadedModel(
-            pipeline=pipeline, compiled=_prepare(pipeline, self.reference()), name=self.settings.model_name,
+            pipeline=pipeline, compiled=compiled, preprocessing=preprocessing, name=self.settings.model_name,
             version=version, alias=self.alias, run_id=mv.run_id, source="registry",
             source_detail=f"models:/{self.settings.model_name}@{self.alias} (version {version})", metrics=metrics,
+            serving=serving,
         )  # fmt: skip
 
     def _train_fallback(self, reason: str) -> LoadedModel:
@@ -309,8 +430,9 @@ class ModelManager:
             data = generate_loan_data()
         result = train_model(data, "logistic_regression")
         log.warning("serving a fallback model (logistic regression trained at start-up): %s", reason)
+        compiled, serving, _ = choose_serving(result.pipeline, self.reference())
         return LoadedModel(
-            pipeline=result.pipeline, compiled=_prepare(result.pipeline, self.reference()),
+            pipeline=result.pipeline, compiled=compiled, serving=serving,
             name=self.settings.model_name, version="fallback", alias=None, run_id=None, source="fallback",
             source_detail=f"logistic regression trained at start-up on the course dataset ({len(data)} rows), "
             f"because {reason}",

@@ -132,6 +132,28 @@ class Refused(BaseModel):
     at: float
 
 
+class Batching(BaseModel):
+    """What micro-batching did since the API started."""
+
+    calls: int = Field(description="predict_proba calls made by the batcher")
+    requests: int = Field(description="requests they answered")
+    rows: int
+    window: float = Field(description="seconds the next call waits for more requests (0 with one client)")
+    requests_per_call: float
+
+
+class Serving(BaseModel):
+    """How the model is served, and why."""
+
+    path: Literal["compiled", "batched", "plain"] = Field(
+        description="compiled: the pipeline turned into NumPy and checked against its own answers; batched: "
+        "concurrent requests share one predict_proba call; plain: one call per request"
+    )
+    reason: str
+    unsupported_step: str | None = Field(default=None, description="The step the compiler could not compile")
+    batching: Batching
+
+
 class ModelInfo(BaseModel):
     """Which model the API serves and where it comes from."""
 
@@ -142,7 +164,8 @@ class ModelInfo(BaseModel):
     source: Literal["registry", "fallback"]
     source_detail: str
     loaded_at: float
-    fast_path: bool
+    fast_path: bool = Field(description="True when the compiled path serves (see `serving`)")
+    serving: Serving
     metrics: dict[str, float]
     input_schema: dict[str, Any]
     refused: Refused | None = Field(default=None, description="The last candidate version refused, if any")
