@@ -100,7 +100,7 @@ def inline_html(markdown: str) -> str:
 
 
 CSS = """
-@page { size: A4; margin: 12mm 14mm; }
+@page { size: A4; margin: 10mm 12mm; }
 * { box-sizing: border-box; }
 body { font-family: "DejaVu Sans", "Helvetica Neue", Arial, sans-serif; font-size: 9.5pt; line-height: 1.35;
        color: #1b1b1b; margin: 0 auto; max-width: 190mm; padding: 8mm 0; }
@@ -116,7 +116,8 @@ dd { margin: 0 0 1.4mm 0; break-before: avoid; break-inside: avoid; }
 code { font-family: "DejaVu Sans Mono", Consolas, monospace; font-size: 0.92em; background: #eef2f8;
        padding: 0 0.6mm; border-radius: 1mm; }
 footer { margin-top: 4mm; font-size: 7.5pt; color: #777; border-top: 0.4pt solid #ccc; padding-top: 1mm; }
-@media print { body { padding: 0; max-width: none; } h2 { break-after: avoid; } }
+@media print { body { padding: 0; max-width: none; font-size: 8.4pt; line-height: 1.28; } h1 { font-size: 13pt; }
+                h2 { break-after: avoid; margin-top: 3mm; } dd { margin-bottom: 1mm; } li { margin-bottom: 0.4mm; } }
 """
 
 

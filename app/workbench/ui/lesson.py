@@ -42,13 +42,13 @@ def summary_downloads(lesson: Lesson) -> None:
     line = currency_line(lesson.text, lang)
     st.caption(line, help=t("lesson.currency_help"))
     summary = build_summary(lesson, line)
-    left, right, _ = st.columns([1, 1, 3])
-    left.download_button(
+    row = st.container(horizontal=True)
+    row.download_button(
         t("lesson.summary_download"), lambda: summary_html(summary).encode("utf-8"), f"{summary.filename}.html",
         "text/html", key=f"lesson_summary_html_{lesson.chapter_key}", on_click="ignore",
         icon=":material/description:", help=t("lesson.summary_help"),
     )  # fmt: skip
-    right.download_button(
+    row.download_button(
         t("lesson.summary_download_pdf"), lambda: summary_pdf(summary), f"{summary.filename}.pdf",
         "application/pdf", key=f"lesson_summary_pdf_{lesson.chapter_key}", on_click="ignore",
         icon=":material/picture_as_pdf:", help=t("lesson.summary_help"),
