@@ -199,17 +199,20 @@ def load_pins(root: Path | None = None) -> Pins:
 # --------------------------------------------------------------------------------------------
 
 
+@lru_cache(maxsize=128)
 def _name_pattern(alias: str) -> re.Pattern[str]:
     flags = 0 if alias in _CASE_SENSITIVE else re.IGNORECASE
     return re.compile(rf"(?<![\w/-]){re.escape(alias)}(?![\w-])", flags)
 
 
+@lru_cache(maxsize=64)
+def _mentioned(text: str, names: tuple[str, ...]) -> tuple[str, ...]:
+    return tuple(n for n in names if n in NAMES and any(_name_pattern(a).search(text) for a in NAMES[n]))
+
+
 def mentioned_packages(text: str, pins: Pins) -> list[str]:
-    """The pinned packages `text` talks about, in the order of `requirements.txt`."""
-    return [
-        name for name in pins.versions
-        if name in NAMES and any(_name_pattern(alias).search(text) for alias in NAMES[name])
-    ]  # fmt: skip
+    """The pinned packages `text` talks about, in the order of `requirements.txt` (cached: a page renders often)."""
+    return list(_mentioned(text, tuple(pins.versions)))
 
 
 def versions_tested(text: str, pins: Pins) -> list[tuple[str, str]]:
