@@ -58,12 +58,15 @@ def challenges_dir(settings: Settings, learner: str) -> Path:
 
 
 def stage_outputs(stages: list[Stage], lang: str) -> pd.DataFrame:
-    """One row per lifecycle stage: its name, what it produces and the production challenges it raises."""
+    """One row per lifecycle stage: its name, what it produces and what goes wrong with it in production.
+
+    The production column is not chapter I's list of challenges: chapter III looks at each stage from production.
+    """
     return pd.DataFrame(
         {
             translate("challenges.col_stage", lang): [f"{i}. {pick(s.name, lang)}" for i, s in enumerate(stages, 1)],
             translate("challenges.col_produces", lang): ["; ".join(s.artefacts[lang]) for s in stages],
-            translate("challenges.col_challenges", lang): ["; ".join(s.challenges[lang]) for s in stages],
+            translate("challenges.col_challenges", lang): ["; ".join(s.production.get(lang, [])) for s in stages],
         }
     )
 

@@ -216,7 +216,8 @@ def apply_code(filename: str = "loan-api.yaml") -> str:
     return (
         f"pip install kubernetes-validate\nkubernetes-validate --strict --kubernetes-version {K8S_VERSION} {filename}\n"
         f"kubectl apply --dry-run=server -f {filename}    # the API server checks it too (needs a cluster)\n"
-        f"kubectl apply -f {filename}\nkubectl get pods --show-labels\nkubectl get endpoints loan-api      # empty: the selector matches no pod\n"
+        f"kubectl apply -f {filename}\nkubectl get pods --show-labels\nkubectl describe service loan-api   # Endpoints: empty when the selector matches no ready pod\n"
+        "kubectl get endpointslices -l kubernetes.io/service-name=loan-api\n"
         "kubectl get hpa loan-api --watch"
     )
 

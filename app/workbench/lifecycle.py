@@ -22,6 +22,7 @@ class Stage:
     name: dict[str, str]
     summary: dict[str, str]
     challenges: dict[str, list[str]]
+    production: dict[str, list[str]]  # what goes wrong once the model is live (chapter III)
     artefacts: dict[str, list[str]]
     roles: dict[str, str]
     mlops: dict[str, str]
@@ -38,6 +39,7 @@ def load_stages(lessons_dir: Path | None = None) -> list[Stage]:
             name=s["name"],
             summary=s["summary"],
             challenges=s["challenges"],
+            production=s.get("production", {}),
             artefacts=s["artefacts"],
             roles=s["roles"],
             mlops=s["mlops"],

@@ -22,7 +22,8 @@ def test_lifecycle_tab_lists_what_each_stage_produces() -> None:
     assert len(outputs) == 8 and outputs.iloc[0, 0] == "1. Business problem"
     at.segmented_control(key="ch03_stage").set_value("monitoring").run()
     assert_no_exception(at)
-    assert any(s.value == "8. Monitor and optimise" for s in at.subheader)
+    assert any(s.value == "8. Monitor and optimize" for s in at.subheader)
+    assert "What breaks in production" in "".join(m.value for m in at.markdown)
 
 
 def test_batch_vs_one_call_per_row_is_measured() -> None:

@@ -75,7 +75,7 @@ def test_two_runs_with_the_same_name_can_be_told_apart_and_compared_across_famil
     figures = [json.loads(chart.proto.spec) for chart in at.get("plotly_chart")]
     parallel = next(f["data"][0] for f in figures if f["data"] and f["data"][0]["type"] == "parcoords")
     axes = [d["label"] for d in parallel["dimensions"]]
-    assert {"Model", "C (inverse regularisation strength)", "Maximum depth"} <= set(axes) and "F1" in axes
+    assert {"Model", "C (inverse regularization strength)", "Maximum depth"} <= set(axes) and "F1" in axes
 
 
 def test_the_first_click_does_not_pass_and_marking_the_best_run_does() -> None:

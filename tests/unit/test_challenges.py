@@ -34,9 +34,12 @@ def _ctx(lang: str = "en") -> CheckContext:
 def test_stage_outputs_has_one_row_per_stage() -> None:
     stages = load_stages()
     table = ch.stage_outputs(stages, "fr")
-    assert list(table.columns) == ["Étape", "Produit", "Défis"]
+    assert list(table.columns) == ["Étape", "Produit", "Ce qui casse en production"]
     assert len(table) == len(stages) and table.iloc[0, 0] == "1. Problème métier"
     assert "Énoncé du problème" in table.iloc[0, 1]
+    # chapter III looks at each stage from production: its words are not chapter I's challenges again
+    for row, stage in zip(table.itertuples(index=False), stages):
+        assert row[2] and not set(stage.challenges["fr"]) & set(row[2].split("; "))
 
 
 def test_compare_serving_with_plain_callables() -> None:

@@ -504,7 +504,7 @@ def test_cloudbuild_builds_pushes_and_deploys_with_every_step_explained() -> Non
 
 def test_apply_code_mentions_the_version() -> None:
     code = k8s.apply_code("x.yaml")
-    assert f"--kubernetes-version {k8s.K8S_VERSION} x.yaml" in code and "kubectl get endpoints" in code
+    assert f"--kubernetes-version {k8s.K8S_VERSION} x.yaml" in code and "kubectl get endpointslices" in code and "get endpoints " not in code
 
 
 def test_schema_checks_agree_with_kubernetes_validate() -> None:

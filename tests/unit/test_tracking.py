@@ -98,7 +98,7 @@ def test_compare_runs(data) -> None:
     assert len(bars.data) == 3 and list(bars.data[0].x)[0] == "Accuracy"
     parallel = tracking.parallel_coordinates_figure(comparison)
     axes = {d.label: d for d in tracking.parallel_coordinates_figure(comparison, "en").data[0].dimensions}
-    assert {"Model", "C (inverse regularisation strength)", "Maximum depth", "Minimum samples per leaf", "F1"} <= set(
+    assert {"Model", "C (inverse regularization strength)", "Maximum depth", "Minimum samples per leaf", "F1"} <= set(
         axes
     )  # families differ: axes stay
     assert "ROC-AUC" in axes and "roc_auc" not in axes  # axes named in words, not keys

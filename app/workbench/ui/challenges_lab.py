@@ -46,7 +46,7 @@ def lifecycle_tab() -> None:
     from workbench.ui.intro import lifecycle_explorer
 
     st.markdown(t("challenges.lifecycle_intro"))
-    lifecycle_explorer(P)
+    lifecycle_explorer(P, production=True)
     st.subheader(t("challenges.outputs_title"))
     dataframe(stage_outputs(load_stages(), current_lang()), key=f"{P}_stage_outputs")
 

@@ -22,8 +22,12 @@ def _stages(lessons_dir: str, mtime: float) -> list:
     return load_stages(Path(lessons_dir))
 
 
-def lifecycle_explorer(prefix: str) -> None:
-    """The clickable lifecycle cycle with the selected stage's details (`prefix` keys the widgets)."""
+def lifecycle_explorer(prefix: str, production: bool = False) -> None:
+    """The clickable lifecycle cycle with the selected stage's details (`prefix` keys the widgets).
+
+    `production`: show what goes wrong with the stage once the model is live (chapter III) instead of its
+    challenges and roles (chapter I), so the two chapters do not repeat each other.
+    """
     from workbench.lifecycle import lifecycle_figure
 
     lang = current_lang()
@@ -57,7 +61,9 @@ def lifecycle_explorer(prefix: str) -> None:
         st.subheader(f"{ids.index(stage.id) + 1}. {pick(stage.name, lang)}")
         st.markdown(pick(stage.summary, lang))
         left, right = st.columns(2)
-        left.markdown(f"**{t('intro.challenges')}**\n\n" + "\n".join(f"- {c}" for c in stage.challenges[lang]))
+        points = stage.production.get(lang, []) if production else stage.challenges[lang]
+        title = t("intro.in_production") if production else t("intro.challenges")
+        left.markdown(f"**{title}**\n\n" + "\n".join(f"- {c}" for c in points))
         right.markdown(f"**{t('intro.artefacts')}**\n\n" + "\n".join(f"- {a}" for a in stage.artefacts[lang]))
         left.markdown(f"**{t('intro.roles')}** — {pick(stage.roles, lang)}")
         right.markdown(f"**{t('intro.mlops')}** — {pick(stage.mlops, lang)}")
