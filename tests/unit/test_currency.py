@@ -113,23 +113,15 @@ def test_the_project_workflow_uses_the_current_action_majors() -> None:
     assert used and all(version == f"v{currency.ACTION_MAJORS[action]}" for action, version in used.items())
 
 
-#: Quiz files belong to the quiz engineer; these are the currency problems they still hold (and must shrink).
-QUIZ_PENDING = {
-    ("lessons/exercises/09_kubernetes.yaml", "kubectl-endpoints"),  # selector-mismatch: prompt and explanation
-    ("lessons/exercises/09_kubernetes.yaml", "container-registry"),  # registry-today: a distractor, needs `# dated`
-    ("lessons/exercises/05_mlflow.yaml", "mlflow-no-conda"),  # env-manager-local: the course's option, `# dated`
-}
-
-
-def test_quiz_currency_problems_only_shrink() -> None:
+def test_quizzes_are_up_to_date() -> None:
+    """An old way named in a quiz (a distractor, a question about it) carries a `# dated: why` comment."""
     pins = currency.load_pins(REPO_ROOT)
-    found = {
-        (path.relative_to(REPO_ROOT).as_posix(), p.rule)
+    problems = [
+        p
         for path in sorted((REPO_ROOT / "lessons/exercises").glob("*.yaml"))
         for p in currency.find_problems(path.read_text(encoding="utf-8"), path.name, pins)
-    }  # fmt: skip
-    assert found <= QUIZ_PENDING, f"new out-of-date mention in a quiz: {found - QUIZ_PENDING}"
-    assert QUIZ_PENDING <= found, f"fixed in the quiz: remove from QUIZ_PENDING {QUIZ_PENDING - found}"
+    ]
+    assert problems == [], "\n".join(map(str, problems))
 
 
 def test_model_uris_name_the_registry_model() -> None:
