@@ -4,7 +4,7 @@
    `@production` at it, in a fresh SQLite store.
 2. Serve it twice: `python -m workbench.api` and `mlflow models serve -m models:/loan-approval@production
    --env-manager local` (the anchor).
-3. Load both with `workbench.loadtest.run_load` (keep-alive HTTP/1.1 connections, one per client), 1 and
+3. Load both with `workbench.core.loadtest.run_load` (keep-alive HTTP/1.1 connections, one per client), 1 and
    16 concurrent clients, the same applications; print requests/s and latency percentiles and the ratios.
 4. Also print the in-process floor: one row through `Pipeline.predict_proba` and through the compiled
    NumPy path the API uses.
@@ -22,7 +22,7 @@ import tempfile
 import timeit
 from pathlib import Path
 
-from workbench.services import free_port, wait_for_http
+from workbench.core.services import free_port, wait_for_http
 
 REPO = Path(__file__).resolve().parents[1]
 GOAL_RPS = 3.0
@@ -40,12 +40,12 @@ def main() -> None:
     env["PATH"] = str(Path(sys.executable).parent) + os.pathsep + env.get("PATH", "")
     os.environ.update({k: env[k] for k in ("WORKBENCH_STATE_DIR", "MLFLOW_TRACKING_URI")})
 
-    from workbench import tracking
-    from workbench.api_client import sample_applications
-    from workbench.data import FEATURES, load_course_data
+    from workbench.core import tracking
+    from workbench.core.api_client import sample_applications
+    from workbench.core.data import FEATURES, load_course_data
+    from workbench.core.loadtest import json_bodies, run_load
+    from workbench.core.modeling import train_model
     from workbench.fastpredict import compile_pipeline
-    from workbench.loadtest import json_bodies, run_load
-    from workbench.modeling import train_model
 
     data = load_course_data()
     result = train_model(data, "logistic_regression")

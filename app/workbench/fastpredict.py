@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from workbench.data import CATEGORICAL_FEATURES, FEATURES, NUMERIC_FEATURES
+from workbench.core.data import CATEGORICAL_FEATURES, FEATURES, NUMERIC_FEATURES
 
 
 @dataclass(frozen=True)

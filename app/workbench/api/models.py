@@ -2,7 +2,7 @@
 when no registry model was ever loaded.
 
 Rules, so that serving stays trustworthy when the registry misbehaves:
-- a registry model is loaded only through `workbench.safe_models` (skops with our reviewed types) and
+- a registry model is loaded only through `workbench.core.safe_models` (skops with our reviewed types) and
   smoke-tested on valid applications before it replaces the served model; a refused candidate is
   reported (`/health` degraded, `/model` says why) and the last good model keeps serving;
 - a registry that fails (unreachable, locked, slow) never replaces the served model: the API keeps the
@@ -24,9 +24,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from workbench.data import FEATURES, NUMERIC_FEATURES
+from workbench.core.data import FEATURES, NUMERIC_FEATURES
+from workbench.core.settings import Settings
 from workbench.fastpredict import CompiledPipeline, compile_pipeline, verify
-from workbench.settings import Settings
 
 log = logging.getLogger("workbench.api")
 #: A registry read or model load running longer than this is reported by /health (degraded).
@@ -60,7 +60,7 @@ class Refusal:
     """A registry version the API would not serve, and why."""
 
     version: str
-    reason: str  # a workbench.safe_models reason key: pickle_format, untrusted_types, smoke_test...
+    reason: str  # a workbench.core.safe_models reason key: pickle_format, untrusted_types, smoke_test...
     params: dict[str, str]  # the reason's details (format, types, error), for a message in the reader's language
     message: str  # English
     at: float = field(default_factory=time.time)
@@ -146,7 +146,7 @@ class ModelManager:
     def reference(self) -> pd.DataFrame:
         """Rows used to check the compiled predictor against the pipeline."""
         if self._reference is None:
-            from workbench.data import generate_loan_data, load_course_data
+            from workbench.core.data import generate_loan_data, load_course_data
 
             try:
                 course = load_course_data()
@@ -158,7 +158,7 @@ class ModelManager:
 
     def smoke_rows(self) -> pd.DataFrame:
         """Valid, complete applications every served model must score (the smoke test)."""
-        from workbench.api_client import EXAMPLE_APPLICATION
+        from workbench.core.api_client import EXAMPLE_APPLICATION
 
         complete = self.reference()[list(FEATURES)].dropna().head(20)
         return as_frame([EXAMPLE_APPLICATION, *complete.to_dict("records")])
@@ -209,8 +209,8 @@ class ModelManager:
                             "served by the previous model meanwhile", self.settings.mlflow_tracking_uri, elapsed)  # fmt: skip
 
     def _refresh_locked(self, force: bool) -> bool:
-        from workbench import tracking
-        from workbench.safe_models import ModelRefused
+        from workbench.core import tracking
+        from workbench.core.safe_models import ModelRefused
 
         try:
             version = tracking.alias_version(self.alias, self.settings)
@@ -281,7 +281,7 @@ class ModelManager:
                 self._model = fallback
 
     def _load_registry(self, version: str) -> LoadedModel:
-        from workbench import safe_models, tracking
+        from workbench.core import safe_models, tracking
 
         client = tracking.registry_client(self.settings)
         mv = client.get_model_version(self.settings.model_name, version)
@@ -300,8 +300,8 @@ class ModelManager:
         )  # fmt: skip
 
     def _train_fallback(self, reason: str) -> LoadedModel:
-        from workbench.data import generate_loan_data, load_course_data
-        from workbench.modeling import train_model
+        from workbench.core.data import generate_loan_data, load_course_data
+        from workbench.core.modeling import train_model
 
         try:
             data = load_course_data()
