@@ -1,7 +1,7 @@
 """API benchmark (chapter VII): this API vs `mlflow models serve`, four model families, one run.
 
 Families (each registered in one fresh SQLite registry, `@production` on it):
-- own: the workbench's own course model (logistic regression, `workbench.modeling` + `workbench.tracking`);
+- own: the workbench's own course model (logistic regression, `workbench.core.modeling` + `workbench.core.tracking`);
 - learner_lr, learner_forest, learner_knn: what a learner writes with plain scikit-learn — a
   `make_column_transformer` of `make_pipeline(SimpleImputer, StandardScaler)` and
   `make_pipeline(SimpleImputer, OneHotEncoder)`, then a logistic regression, a random forest or k-nearest
@@ -9,7 +9,7 @@ Families (each registered in one fresh SQLite registry, `@production` on it):
   skops_trusted_types=...)` (no workbench code).
 
 For each family: serve it with `python -m workbench.api` and with `mlflow models serve -m
-models:/<name>@production --env-manager local` (the anchor), load both with `workbench.loadtest.run_load`
+models:/<name>@production --env-manager local` (the anchor), load both with `workbench.core.loadtest.run_load`
 (keep-alive HTTP/1.1, one connection per client, the same applications), 1 and 16 clients, interleaved;
 print requests/s, p50 and p99, the ratio, and how the API served the family (`/model` → serving.path).
 Goals (issue 18): >= 10x MLflow's requests/s for the compilable families at both concurrencies, >= 20x for
@@ -71,7 +71,7 @@ def register(family: str, data, tracking_uri: str) -> str:
     mlflow.set_tracking_uri(tracking_uri)
     mlflow.set_experiment("api-benchmark")
     if family == "own":
-        from workbench.modeling import train_model
+        from workbench.core.modeling import train_model
 
         result = train_model(data, "logistic_regression")
         with mlflow.start_run():
@@ -114,10 +114,10 @@ def main() -> None:
     env["PATH"] = str(Path(sys.executable).parent) + os.pathsep + env.get("PATH", "")
     os.environ.update({k: env[k] for k in ("WORKBENCH_STATE_DIR", "MLFLOW_TRACKING_URI")})
 
-    from workbench.api_client import sample_applications
-    from workbench.data import load_course_data
-    from workbench.loadtest import json_bodies, run_load
-    from workbench.services import free_port, wait_for_http
+    from workbench.core.api_client import sample_applications
+    from workbench.core.data import load_course_data
+    from workbench.core.loadtest import json_bodies, run_load
+    from workbench.core.services import free_port, wait_for_http
 
     data = load_course_data()
     applications = [a for a in sample_applications(600, seed=5) if all(v is not None for v in a.values())][:200]
@@ -194,7 +194,7 @@ def in_process_floor(data) -> None:
     """One row through `Pipeline.predict_proba` and through the compiled path, in this process."""
     from workbench.api.compiler import compile_pipeline
     from workbench.api.models import API_SCHEMA, as_frame
-    from workbench.api_client import EXAMPLE_APPLICATION
+    from workbench.core.api_client import EXAMPLE_APPLICATION
 
     print("\nIn-process, one row (best of 5):")
     print("| family | Pipeline.predict_proba | compiled |")

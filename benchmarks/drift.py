@@ -1,7 +1,7 @@
 """Benchmark: the workbench's drift statistics vs Evidently's DataDriftPreset, same frames, same run.
 
 For 10,000 and 100,000 rows (the 11 features and Loan_Status, with a shifted ApplicantIncome and a
-changed Property_Area mix in the current frame), time `workbench.drift.compare_frames` — every
+changed Property_Area mix in the current frame), time `workbench.chapters.ch10_monitoring.drift.compare_frames` — every
 statistic (PSI/CSI, KL, Jensen-Shannon, KS, chi-square, Wasserstein, missing share) for the 12
 columns — and Evidently's DataDriftPreset configured with our deciding tests and thresholds; print the
 times, the ratio (goal: ours at least 20x faster) and whether the verdicts agree column by column.
@@ -15,8 +15,8 @@ import argparse
 import statistics
 import time
 
-from workbench import drift
-from workbench.data import generate_loan_data
+from workbench.chapters.ch10_monitoring import drift
+from workbench.core.data import generate_loan_data
 
 
 def frames(rows: int):

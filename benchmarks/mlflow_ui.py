@@ -21,7 +21,7 @@ import time
 import urllib.request
 from pathlib import Path
 
-from workbench.services import free_port
+from workbench.core.services import free_port
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -30,8 +30,8 @@ def prepare_store(folder: Path) -> str:
     """A store with the course experiment and two runs (what a learner has when they open the UI)."""
     os.environ["WORKBENCH_STATE_DIR"] = str(folder)
     os.environ["MLFLOW_TRACKING_URI"] = f"sqlite:///{folder / 'mlflow.db'}"
-    from workbench import tracking
-    from workbench.data import generate_loan_data
+    from workbench.core import tracking
+    from workbench.core.data import generate_loan_data
 
     data = generate_loan_data(300)
     for model in ("logistic_regression", "decision_tree"):
@@ -76,8 +76,8 @@ def main() -> None:
     folder = Path(tempfile.mkdtemp(prefix="bench-mlflow-ui-"))
     try:
         experiment = prepare_store(folder)
-        from workbench import mlflow_ui
-        from workbench.settings import get_settings
+        from workbench.core import mlflow_ui
+        from workbench.core.settings import get_settings
 
         settings = get_settings()
         env = dict(os.environ)

@@ -20,7 +20,7 @@ import time
 import urllib.request
 from pathlib import Path
 
-from workbench.services import free_port
+from workbench.core.services import free_port
 
 REPO = Path(__file__).resolve().parents[1]
 CHROMIUM_ARGS = [

@@ -1,5 +1,5 @@
 """Tables in the learner's number format: the cost of `workbench.ui.widgets.dataframe` (a pandas Styler whose
-display values are written by `workbench.formatting`) against a plain `st.dataframe` of the same frame (the anchor).
+display values are written by `workbench.core.formatting`) against a plain `st.dataframe` of the same frame (the anchor).
 
 The widest tables of the labs: batch predictions (up to 1,000 rows × 15 columns) and the MLflow runs table.
 Both are sent in one script run of a real Streamlit script (AppTest), best of `--repeat` runs, then the ratio.

@@ -35,9 +35,9 @@ def main() -> None:
     os.environ["WORKBENCH_LEARNER"] = "bench"
 
     import mlflow
-    from workbench import tracking
-    from workbench.data import load_course_data
-    from workbench.modeling import train_model
+    from workbench.core import tracking
+    from workbench.core.data import load_course_data
+    from workbench.core.modeling import train_model
 
     data = load_course_data()
     tracking.train_and_log(data, "logistic_regression", None, "bench")  # warm-up: store, imports

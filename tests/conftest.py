@@ -6,8 +6,8 @@ import sys
 from pathlib import Path
 
 import pytest
-from workbench.services import free_port  # noqa: F401 - re-exported for the tests
-from workbench.settings import get_settings
+from workbench.core.services import free_port  # noqa: F401 - re-exported for the tests
+from workbench.core.settings import get_settings
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 _MAIN = sys.modules["__main__"]

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
-from workbench.settings import Settings, get_settings
+from workbench.core.settings import Settings, get_settings
 
 from tests.conftest import REPO_ROOT, free_port
 

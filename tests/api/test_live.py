@@ -10,17 +10,17 @@ from pathlib import Path
 
 import pytest
 import requests
-from workbench import tracking
-from workbench.data import generate_loan_data
-from workbench.loadtest import json_bodies, run_load
-from workbench.settings import get_settings
+from workbench.core import tracking
+from workbench.core.data import generate_loan_data
+from workbench.core.loadtest import json_bodies, run_load
+from workbench.core.settings import get_settings
 
 from tests.api.conftest import ROW, wait_until
 from tests.conftest import REPO_ROOT
 
 
 def test_sixteen_clients_times_five_hundred_requests_without_error(live_api) -> None:
-    from workbench.api_client import sample_applications
+    from workbench.core.api_client import sample_applications
 
     result = run_load(f"{live_api}/predict", json_bodies(sample_applications(200)), 16 * 500, 16)
     assert result.errors == 0

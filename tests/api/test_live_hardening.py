@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 import requests
 from mlflow import MlflowClient
-from workbench import tracking
-from workbench.settings import get_settings
+from workbench.core import tracking
+from workbench.core.settings import get_settings
 
 from tests.api.conftest import ROW, log_learner_model, log_pickle_model, wait_until
 from tests.conftest import REPO_ROOT, free_port
@@ -140,7 +140,7 @@ def test_a_store_locked_for_20_s_does_not_change_the_served_model(start_api) -> 
 
 
 def tracking_data():
-    from workbench.data import generate_loan_data
+    from workbench.core.data import generate_loan_data
 
     return generate_loan_data()
 

@@ -8,10 +8,10 @@ import threading
 import time
 
 import pytest
-from workbench import tracking
 from workbench.api.models import ModelManager
-from workbench.data import generate_loan_data
-from workbench.settings import get_settings
+from workbench.core import tracking
+from workbench.core.data import generate_loan_data
+from workbench.core.settings import get_settings
 
 from tests.api.conftest import ROW, api_settings, log_learner_model, log_pickle_model
 

@@ -9,10 +9,10 @@ import numpy as np
 import pytest
 from fastapi.testclient import TestClient
 from sklearn.base import BaseEstimator, ClassifierMixin
-from workbench import tracking
 from workbench.api import create_app
 from workbench.api.batching import MicroBatcher
 from workbench.api.models import API_SCHEMA, ModelManager, as_frame, choose_serving, generated_rows
+from workbench.core import tracking
 
 from tests.api.conftest import ROW, api_settings, learner_pipeline, log_learner_model
 

@@ -10,7 +10,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from workbench.services import free_port, wait_for_http
+from workbench.core.services import free_port, wait_for_http
 
 from tests.conftest import REPO_ROOT
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 from workbench.chapters import CHAPTERS
-from workbench.lessons import load_lesson
+from workbench.core.lessons import load_lesson
 
 from tests.e2e.conftest import wait_until_idle
 
@@ -43,7 +43,7 @@ def test_switching_to_english_translates_the_page(page, app_url) -> None:
 
 
 def test_a_right_quiz_answer_in_the_browser_counts(page, app_url) -> None:
-    from workbench.exercises import load_exercises
+    from workbench.core.exercises import load_exercises
 
     exercises = load_exercises("06_docker")
     plain = [q for q in exercises.quiz if q.kind == "single" and not set("`*_[") & set(q.prompt["fr"])]

@@ -6,7 +6,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from playwright.sync_api import expect
-from workbench.exercises import load_exercises
+from workbench.core.exercises import load_exercises
 
 from tests.e2e.conftest import wait_until_idle
 

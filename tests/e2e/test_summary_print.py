@@ -5,11 +5,11 @@ from __future__ import annotations
 import re
 
 import pytest
-from workbench import currency
-from workbench import summary as sm
 from workbench.chapters import CHAPTERS
-from workbench.lessons import load_lesson
-from workbench.settings import LANGUAGES
+from workbench.core import currency
+from workbench.core import summary as sm
+from workbench.core.lessons import load_lesson
+from workbench.core.settings import LANGUAGES
 
 from tests.e2e.conftest import wait_until_idle
 

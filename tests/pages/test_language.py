@@ -8,7 +8,7 @@ import json
 
 import pytest
 from workbench.chapters import CHAPTERS
-from workbench.settings import get_settings
+from workbench.core.settings import get_settings
 
 from tests.pages.conftest import assert_no_exception, open_app
 from tests.pages.ui_text import (
@@ -68,7 +68,7 @@ def _click(*keys: str):
 
 
 def _mlflow(at) -> None:
-    from workbench import tracking
+    from workbench.core import tracking
 
     at.selectbox(key="ch05_track_model").set_value("decision_tree").run()
     at.button(key="ch05_train").click().run()
@@ -117,7 +117,7 @@ SCENARIOS = {
 @pytest.mark.parametrize("lang", ["fr", "en"])
 @pytest.mark.parametrize("page", SCENARIOS)
 def test_lab_results_speak_one_language(page, lang) -> None:
-    from workbench import tracking
+    from workbench.core import tracking
 
     at = open_app(lang, page, timeout=300)
     SCENARIOS[page](at)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from workbench import currency, formatting
+from workbench.core import currency, formatting
 
 from tests.pages.conftest import assert_no_exception, open_app
 

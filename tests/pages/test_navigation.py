@@ -9,10 +9,10 @@ import sys
 import pytest
 from streamlit.testing.v1 import AppTest
 from workbench.chapters import CHAPTERS
-from workbench.exercises import load_exercises
-from workbench.lessons import load_lesson
-from workbench.progress import ProgressStore
-from workbench.settings import get_settings
+from workbench.core.exercises import load_exercises
+from workbench.core.lessons import load_lesson
+from workbench.core.progress import ProgressStore
+from workbench.core.settings import get_settings
 
 from tests.conftest import REPO_ROOT
 from tests.pages.conftest import HOME, assert_no_exception, open_app
@@ -139,7 +139,7 @@ def test_learner_name_keeps_progress_separate() -> None:
 
 def test_the_learner_in_the_url_is_the_session_learner_on_every_page() -> None:
     """`?learner=` (a reload, a bookmark) restores the learner; the old shared folder is adopted on the way."""
-    from workbench.learner_files import write_json
+    from workbench.core.learner_files import write_json
 
     settings = get_settings()
     write_json(settings.legacy_learner_dir("O'Brien") / "intro" / "old.json", {"kept": True})
@@ -188,7 +188,7 @@ print(json.dumps({{m: m in sys.modules for m in ("mlflow", "evidently", "art", "
 @pytest.mark.parametrize("lang", ["fr", "en"])
 def test_an_unexpected_error_becomes_a_message_not_a_traceback(lang, monkeypatch) -> None:
     """The last-resort boundary: a failure the lab did not expect (here a locked store) is explained."""
-    from workbench import tracking
+    from workbench.core import tracking
 
     def locked(*args, **kwargs):
         raise RuntimeError("database is locked")
@@ -204,7 +204,7 @@ def test_an_unexpected_error_becomes_a_message_not_a_traceback(lang, monkeypatch
 
 
 def test_with_raise_errors_set_the_error_reaches_the_test(monkeypatch) -> None:
-    from workbench import tracking
+    from workbench.core import tracking
 
     def locked(*args, **kwargs):
         raise RuntimeError("database is locked")

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from workbench.services import wait_for_http
+from workbench.core.services import wait_for_http
 
 from tests.conftest import REPO_ROOT, free_port
 

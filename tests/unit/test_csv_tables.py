@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 import pytest
-from workbench.csv_tables import CsvError, escape_formulas, read_applications_csv, sniff_delimiter, to_csv_bytes
+from workbench.core.csv_tables import CsvError, escape_formulas, read_applications_csv, sniff_delimiter, to_csv_bytes
 
 
 @pytest.mark.parametrize(

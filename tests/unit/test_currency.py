@@ -7,10 +7,10 @@ import re
 
 import pytest
 import yaml
-from workbench import currency
 from workbench.chapters import CHAPTERS
-from workbench.lessons import load_lesson
-from workbench.settings import LANGUAGES, get_settings
+from workbench.core import currency
+from workbench.core.lessons import load_lesson
+from workbench.core.settings import LANGUAGES, get_settings
 
 from tests.conftest import REPO_ROOT
 
@@ -172,7 +172,7 @@ def test_the_date_is_written_the_french_way() -> None:
 
 @pytest.mark.parametrize("lang", LANGUAGES)
 def test_the_manifests_chapter_ix_teaches_validate_and_carry_probes_limits_and_a_secret(lang: str) -> None:
-    from workbench import k8s
+    from workbench.chapters.ch09_kubernetes import lab as k8s
 
     text = load_lesson("09_kubernetes", lang).text
     blocks = re.findall(r"```yaml\n(.*?)```", text, re.DOTALL)

@@ -7,7 +7,7 @@ import io
 import numpy as np
 import pandas as pd
 import pytest
-from workbench.data import (
+from workbench.core.data import (
     CATEGORIES,
     COLUMNS,
     MISSING_RATES,
@@ -215,14 +215,14 @@ def test_pickle_bytes_are_rejected_not_loaded(tmp_path) -> None:
 
 
 def test_every_problem_code_has_both_languages() -> None:
-    from workbench.i18n import load_strings
+    from workbench.core.i18n import load_strings
 
     codes = {k.split(".", 1)[1] for k in load_strings() if k.startswith("data.")}
     assert {"missing_columns", "not_numeric", "unknown_category", "out_of_range", "bad_target"} <= codes
 
 
 def test_load_course_data_uses_the_setting(tmp_path, monkeypatch, twin) -> None:
-    from workbench.settings import get_settings
+    from workbench.core.settings import get_settings
 
     custom = tmp_path / "teacher.csv"
     twin.head(100).to_csv(custom, index=False)
@@ -248,7 +248,7 @@ def test_sklearn_datasets(name, rows, classes) -> None:
 
 
 def test_unusable_course_data_is_explained_in_both_languages(tmp_path) -> None:
-    from workbench.data import CourseDataError, load_course_data
+    from workbench.core.data import CourseDataError, load_course_data
 
     path = tmp_path / "loan.csv"
     path.write_text("Loan_ID;Gender\nLP001;Male\n", encoding="utf-8")
@@ -293,7 +293,7 @@ def _original() -> pd.DataFrame | None:
 
 @pytest.fixture(scope="module")
 def original_families() -> pd.DataFrame:
-    from workbench.modeling import compare_families
+    from workbench.core.modeling import compare_families
 
     original = _original()
     if original is None:
@@ -303,7 +303,7 @@ def original_families() -> pd.DataFrame:
 
 @pytest.fixture(scope="module")
 def twin_families() -> pd.DataFrame:
-    from workbench.modeling import compare_families
+    from workbench.core.modeling import compare_families
 
     return compare_families(read_loan_csv(REPO_ROOT / "data" / "loan.csv").frame, n_repeats=1)
 
@@ -341,7 +341,7 @@ def test_recorded_family_profile_is_the_original_files(original_families) -> Non
 def test_chapter_one_split_ranks_the_families_as_the_original() -> None:
     """What a learner sees in chapter I: the original's two best families, in its order and without a tie,
     then the two flexible ones (whose order on 123 test rows is noise)."""
-    from workbench.modeling import MODEL_NAMES, train_model
+    from workbench.core.modeling import MODEL_NAMES, train_model
 
     def ranking(df: pd.DataFrame) -> tuple[tuple[str, ...], dict]:
         metrics = {m: train_model(df, m).metrics for m in MODEL_NAMES}

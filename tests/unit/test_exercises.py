@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 from workbench.chapters import CHAPTERS
-from workbench.exercises import (
+from workbench.core.exercises import (
     ExerciseError,
     grade_quiz,
     load_exercises,
@@ -70,4 +70,14 @@ def test_parse_rejects_duplicate_ids() -> None:
 
 def test_resolve_check_rejects_unknown_function() -> None:
     with pytest.raises(ExerciseError, match="unknown check"):
-        resolve_check("workbench.exercises:no_such_check")
+        resolve_check("workbench.core.exercises:no_such_check")
+
+
+def test_passed_and_failed_build_the_one_check_result() -> None:
+    from workbench.core.exercises import CheckResult, failed, passed
+
+    ok = passed("done", score=0.9, evidence={"run": "abc"})
+    assert ok == CheckResult(True, (), "done", 0.9, {"run": "abc"})
+    ko = failed("no run yet", "no alias", evidence={"runs": 0})
+    assert ko == CheckResult(False, ("no run yet", "no alias"), "", None, {"runs": 0})
+    assert passed().evidence == {} and failed("x").evidence == {}

@@ -6,7 +6,7 @@ import datetime as dt
 
 import plotly.graph_objects as go
 import pytest
-from workbench import formatting as fmt
+from workbench.core import formatting as fmt
 
 NB, NNB = "\u00a0", "\u202f"
 

@@ -7,7 +7,7 @@ import re
 from pathlib import Path
 
 import pytest
-from workbench.i18n import forms, load_strings, missing_translations, pick, translate
+from workbench.core.i18n import forms, load_strings, missing_translations, pick, translate
 
 from tests.conftest import REPO_ROOT
 
@@ -99,7 +99,7 @@ def test_pages_have_no_hard_coded_user_text(path: Path) -> None:
 
 
 def test_localized_error_speaks_both_languages() -> None:
-    from workbench.i18n import LocalizedError
+    from workbench.core.i18n import LocalizedError
 
     class DataError(LocalizedError, ValueError):
         namespace = "data"
@@ -113,7 +113,7 @@ def test_localized_error_speaks_both_languages() -> None:
 def test_numbers_in_a_text_are_written_the_language_s_way() -> None:
     text = "F1 {f1:.2f}, {share:.1%} approved ({gap:+.1pp}), {rows:,} rows, port {port}, eps {eps}"
     values = {"f1": 0.8512, "share": 0.772, "gap": 0.023, "rows": 12345, "port": 8000, "eps": 0.05}
-    from workbench.i18n import _Formatter
+    from workbench.core.i18n import _Formatter
 
     assert _Formatter("fr").format(text, **values) == (
         "F1 0,85, 77,2\u00a0% approved (+2,3\u00a0pts), 12\u202f345 rows, port 8000, eps 0,05"
@@ -130,7 +130,7 @@ def test_numbers_in_a_text_are_written_the_language_s_way() -> None:
 )  # fmt: skip
 def test_plural_forms_follow_each_language_s_rules(n, fr, en, monkeypatch) -> None:
     """French counts 0 and 1 as singular, English only 1 ("Comparer les 1 runs" was the bug)."""
-    from workbench import i18n
+    from workbench.core import i18n
 
     table = {"t.compare": {"fr": {"one": "Comparer {n:,} run", "other": "Comparer les {n:,} runs"},
                            "en": {"one": "Compare {n:,} run", "other": "Compare the {n:,} runs"}}}  # fmt: skip
@@ -144,7 +144,7 @@ def test_plural_forms_follow_each_language_s_rules(n, fr, en, monkeypatch) -> No
      ("Bob", "Les runs de Bob"), ("", "Les runs de ")],
 )  # fmt: skip
 def test_french_elides_de_before_a_vowel(name, expected, monkeypatch) -> None:
-    from workbench import i18n
+    from workbench.core import i18n
 
     table = {"t.runs": {"fr": "Les runs de {learner}", "en": "{learner}'s runs"}}
     monkeypatch.setattr(i18n, "load_strings", lambda: table)
@@ -153,7 +153,7 @@ def test_french_elides_de_before_a_vowel(name, expected, monkeypatch) -> None:
 
 
 def test_elision_only_touches_whole_words_before_a_value() -> None:
-    from workbench.i18n import _Formatter
+    from workbench.core.i18n import _Formatter
 
     fr = _Formatter("fr")
     assert fr.format("Que {a} parte, la {b}, le {c}", a="Anne", b="API", c="modèle") == "Qu'Anne parte, l'API, le modèle"
@@ -180,7 +180,7 @@ def _localized_errors() -> dict[str, str]:
     import pkgutil
 
     import workbench
-    from workbench.i18n import LocalizedError
+    from workbench.core.i18n import LocalizedError
 
     for module in pkgutil.walk_packages(workbench.__path__, "workbench."):
         if ".ui" not in module.name and not module.name.endswith("__main__"):

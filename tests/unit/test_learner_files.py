@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from workbench.learner_files import read_json, update_json, write_json
+from workbench.core.learner_files import read_json, update_json, write_json
 
 
 def test_round_trip_and_defaults(tmp_path) -> None:
@@ -33,8 +33,8 @@ def test_a_failed_write_leaves_the_old_file_and_no_temp(tmp_path) -> None:
 
 
 def test_work_in_a_folder_of_the_old_naming_is_adopted_by_every_name_that_used_it() -> None:
-    from workbench.learner_files import adopt_legacy_folder
-    from workbench.settings import get_settings
+    from workbench.core.learner_files import adopt_legacy_folder
+    from workbench.core.settings import get_settings
 
     settings = get_settings()
     old = settings.legacy_learner_dir("bob!")

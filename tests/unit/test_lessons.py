@@ -6,7 +6,7 @@ import os
 
 import pytest
 from workbench.chapters import CHAPTERS
-from workbench.lessons import (
+from workbench.core.lessons import (
     LessonError,
     build_glossary,
     check_lessons,
@@ -16,7 +16,7 @@ from workbench.lessons import (
     search_glossary,
     split_sections,
 )
-from workbench.settings import LANGUAGES
+from workbench.core.settings import LANGUAGES
 
 
 def test_all_lessons_are_complete() -> None:
@@ -86,7 +86,7 @@ def test_glossary_collects_all_terms_sorted_each_once(lang) -> None:
     # duplicates merged: a term is defined by one chapter only (REST API, continuous training, pipeline, GitHub
     # Actions were each defined twice, with two different definitions)
     assert [e.term for e in glossary if len(e.definitions) > 1] == []
-    assert {ch.number for e in glossary for _, ch in e.definitions} == set(range(1, 12))
+    assert {ch.number for e in glossary for _, ch in e.definitions} == {c.number for c in CHAPTERS}
 
 
 def test_glossary_search_matches_every_word() -> None:
@@ -107,7 +107,7 @@ def test_glossary_search_ignores_accents_case_and_apostrophes(typed, found) -> N
 
 
 def test_annotations_are_reread_when_a_teacher_edits_them(tmp_path) -> None:
-    from workbench.lessons import load_annotations
+    from workbench.core.lessons import load_annotations
 
     (tmp_path / "annotations").mkdir()
     path = tmp_path / "annotations" / "deploy.yaml"

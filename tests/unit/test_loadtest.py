@@ -6,7 +6,7 @@ import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
-from workbench.loadtest import json_bodies, latency_histogram_figure, run_load
+from workbench.core.loadtest import json_bodies, latency_histogram_figure, run_load
 
 
 class _Handler(BaseHTTPRequestHandler):

@@ -6,8 +6,8 @@ import numpy as np
 import pandas as pd
 import pytest
 from sklearn import metrics as skm
-from workbench.data import FEATURES, generate_loan_data, split_features_target
-from workbench.modeling import (
+from workbench.core.data import FEATURES, generate_loan_data, split_features_target
+from workbench.core.modeling import (
     MODEL_NAMES,
     MODEL_SPECS,
     build_pipeline,

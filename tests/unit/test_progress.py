@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 from workbench.chapters import CHAPTERS
-from workbench.exercises import load_exercises
-from workbench.progress import (
+from workbench.core.exercises import load_exercises
+from workbench.core.progress import (
     ProgressStore,
     continue_chapter,
     course_progress,

@@ -14,9 +14,9 @@ from functools import cache
 import pytest
 import yaml
 from workbench.chapters import CHAPTERS
-from workbench.exercises import load_exercises
-from workbench.lessons import TAKEAWAYS_TITLES, fold, load_lesson
-from workbench.settings import LANGUAGES, get_settings
+from workbench.core.exercises import load_exercises
+from workbench.core.lessons import TAKEAWAYS_TITLES, fold, load_lesson
+from workbench.core.settings import LANGUAGES, get_settings
 
 from tests.conftest import REPO_ROOT
 

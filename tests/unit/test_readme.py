@@ -27,7 +27,7 @@ def test_ci_runs_the_readme_test_command() -> None:
 
 
 def test_every_setting_is_documented() -> None:
-    settings_code = (REPO_ROOT / "app" / "workbench" / "settings.py").read_text(encoding="utf-8")
+    settings_code = (REPO_ROOT / "app" / "workbench" / "core" / "settings.py").read_text(encoding="utf-8")
     variables = set(re.findall(r'"((?:WORKBENCH|MLFLOW)_[A-Z_]+)"', settings_code))
     assert variables
     missing = {v for v in variables if f"`{v}`" not in README}

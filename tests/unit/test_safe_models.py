@@ -7,8 +7,8 @@ import sys
 
 import pytest
 import skops.io as sio
-from workbench import safe_models, tracking
-from workbench.safe_models import ModelRefused, load_model_dir
+from workbench.core import safe_models, tracking
+from workbench.core.safe_models import ModelRefused, load_model_dir
 
 from tests.api.conftest import Payload, learner_pipeline, log_learner_model, log_pickle_model
 
@@ -152,8 +152,9 @@ def test_load_model_uri_serves_a_registered_learner_model_and_refuses_pickle(tmp
 
 
 def test_the_ci_gate_and_the_ab_lab_refuse_a_pickle_production_model(tmp_path) -> None:
-    from workbench import experiments, pipeline
-    from workbench.settings import get_settings
+    from workbench.chapters.ch08_cicd import delivery
+    from workbench.chapters.ch11_post_production import ab_tests
+    from workbench.core.settings import get_settings
 
     settings = get_settings()
     marker = tmp_path / "payload-ran"
@@ -161,11 +162,11 @@ def test_the_ci_gate_and_the_ab_lab_refuse_a_pickle_production_model(tmp_path) -
     good, _ = log_learner_model()
     tracking.set_alias("production", bad, "t")
     tracking.set_alias("challenger", int(good), "t")
-    with pytest.raises(pipeline.PipelineError) as info:
-        pipeline.production_scores(settings, pipeline.evaluation_data())
+    with pytest.raises(delivery.PipelineError) as info:
+        delivery.production_scores(settings, delivery.evaluation_data())
     assert info.value.key == "error_production_refused" and "cloudpickle" in info.value.message("en")
     with pytest.raises(ModelRefused):
-        experiments.registry_ab_models(settings)
+        ab_tests.registry_ab_models(settings)
     assert not marker.exists()
 
 

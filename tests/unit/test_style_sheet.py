@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from workbench import style_sheet
+from workbench.core import style_sheet
 
 from tests.conftest import REPO_ROOT
 

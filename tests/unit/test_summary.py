@@ -5,10 +5,10 @@ from __future__ import annotations
 import re
 
 import pytest
-from workbench import summary as sm
 from workbench.chapters import CHAPTERS
-from workbench.lessons import load_lesson, parse_lesson
-from workbench.settings import LANGUAGES
+from workbench.core import summary as sm
+from workbench.core.lessons import load_lesson, parse_lesson
+from workbench.core.settings import LANGUAGES
 
 LESSON = """---
 title: Surveiller un modèle

@@ -10,12 +10,12 @@ import sys
 
 import pandas as pd
 import pytest
-from workbench import tracking
-from workbench.data import generate_loan_data
-from workbench.exercises import CheckContext
-from workbench.i18n import translate
-from workbench.modeling import train_model
-from workbench.settings import get_settings
+from workbench.core import tracking
+from workbench.core.data import generate_loan_data
+from workbench.core.exercises import CheckContext
+from workbench.core.i18n import translate
+from workbench.core.modeling import train_model
+from workbench.core.settings import get_settings
 
 pytestmark = pytest.mark.usefixtures("mlflow_store")
 
@@ -257,9 +257,9 @@ def _log_runs(uri_env: dict, worker: int, n: int) -> None:
     import os
 
     os.environ.update(uri_env)
-    from workbench import tracking as tr
-    from workbench.data import generate_loan_data as gen
-    from workbench.settings import get_settings as gs
+    from workbench.core import tracking as tr
+    from workbench.core.data import generate_loan_data as gen
+    from workbench.core.settings import get_settings as gs
 
     gs.cache_clear()
     frame = gen(200, seed=worker)
@@ -285,7 +285,7 @@ def test_four_processes_logging_at_once_lose_no_run(isolated_state) -> None:
 def test_four_processes_opening_a_fresh_store_at_once_all_succeed(tmp_path) -> None:
     """MLflow migrates a new SQLite file on first use; concurrent first uses must not break each other."""
     env = dict(os.environ, WORKBENCH_STATE_DIR=str(tmp_path), MLFLOW_TRACKING_URI=f"sqlite:///{tmp_path / 'mlflow.db'}")
-    code = "from workbench import tracking; print(tracking.aliases(), tracking.experiment_id())"
+    code = "from workbench.core import tracking; print(tracking.aliases(), tracking.experiment_id())"
     procs = [
         subprocess.Popen(
             [sys.executable, "-c", code], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
@@ -301,7 +301,7 @@ def test_store_survives_a_restart(data, isolated_state) -> None:
     version = tracking.register_run_model(logged.run_id, "ana")
     tracking.set_alias("production", version.version, "ana")
     code = (
-        "from workbench import tracking; import json; "
+        "from workbench.core import tracking; import json; "
         "print(json.dumps([list(tracking.search_runs()['run_id']), tracking.aliases()]))"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=120)
@@ -333,7 +333,7 @@ AWKWARD_NAMES = ["O'Brien", "x\\", 'Say "hi"', "O'Brien \"Bob\"", "O_Brien _Bob_
 
 def test_every_learner_finds_exactly_their_runs_whatever_their_name(data) -> None:
     """Quotes and backslashes in a name neither break the search nor let another learner's runs in."""
-    from workbench import tracking_code
+    from workbench.chapters.ch05_mlflow import tracking_code
 
     result = train_model(data, "decision_tree", {"max_depth": 2})
     logged = {name: tracking.log_training_run(result, data, name).run_id for name in AWKWARD_NAMES}
@@ -357,7 +357,7 @@ def test_three_processes_moving_production_at_once_lose_no_history_entry(data, i
         tracking.register_run_model(logged.run_id, "ana")
     env = dict(os.environ, WORKBENCH_STATE_DIR=str(isolated_state),
                MLFLOW_TRACKING_URI=get_settings().mlflow_tracking_uri)  # fmt: skip
-    code = ("import sys; from workbench import tracking\n"
+    code = ("import sys; from workbench.core import tracking\n"
             "for i in range(20): tracking.set_alias('production', 1 + i % 2, f'proc{sys.argv[1]}')\n")  # fmt: skip
     procs = [subprocess.Popen([sys.executable, "-c", code, str(w)], env=env, stderr=subprocess.PIPE, text=True)
              for w in range(3)]  # fmt: skip
@@ -382,7 +382,7 @@ def test_history_written_the_old_way_is_still_read(data) -> None:
 def test_history_keeps_the_last_hundred_moves(data, monkeypatch) -> None:
     logged = tracking.train_and_log(data, "logistic_regression", None, "ana")
     tracking.register_run_model(logged.run_id, "ana")
-    monkeypatch.setattr(tracking, "HISTORY_KEEP", 5)
+    monkeypatch.setattr(tracking.registry, "HISTORY_KEEP", 5)  # where the history is trimmed
     for i in range(8):
         tracking.set_alias("production", 1, f"l{i}")
     assert [h["learner"] for h in tracking.production_history()] == [f"l{i}" for i in range(3, 8)]

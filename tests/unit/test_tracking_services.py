@@ -8,9 +8,10 @@ import os
 import time
 
 import pytest
-from workbench import mlproject, services, tracking, tracking_code
-from workbench.data import generate_loan_data
-from workbench.settings import get_settings
+from workbench.chapters.ch05_mlflow import mlproject, tracking_code
+from workbench.core import services, tracking
+from workbench.core.data import generate_loan_data
+from workbench.core.settings import get_settings
 
 from tests.conftest import free_port
 
@@ -22,7 +23,7 @@ def test_mlproject_declares_the_training_entry_point() -> None:
     assert project["name"] == "loan-approval" and project["python_env"] == "python_env.yaml"
     params = project["entry_points"]["main"]["parameters"]
     assert {"model", "C", "max_depth", "n_estimators", "seed", "data", "learner"} <= set(params)
-    assert "workbench.train" in project["entry_points"]["main"]["command"]
+    assert "workbench.core.train" in project["entry_points"]["main"]["command"]
     command = mlproject.build_command({"model": "random_forest", "n_estimators": 20})
     assert command[1:4] == ["run", str(get_settings().repo_root), "--env-manager"] and "local" in command
     assert "-P" in command and "n_estimators=20" in command
@@ -48,7 +49,7 @@ def test_mlflow_run_of_the_shipped_project_logs_a_run() -> None:
 
 
 def test_train_cli_rejects_a_bad_data_file(tmp_path, capsys) -> None:
-    from workbench import train
+    from workbench.core import train
 
     bad = tmp_path / "bad.csv"
     bad.write_text("a,b\n1,2\n")
@@ -68,7 +69,7 @@ def _environ(pid: int) -> dict[str, str]:
 def test_mlflow_ui_starts_on_the_same_store_and_stops_without_orphans(monkeypatch) -> None:
     import urllib.request
 
-    from workbench import mlflow_ui
+    from workbench.core import mlflow_ui
 
     for name in ("MLFLOW_DISABLE_TELEMETRY", "DO_NOT_TRACK"):  # as in a learner's shell: the workbench sets them
         monkeypatch.delenv(name, raising=False)
@@ -129,8 +130,8 @@ def test_services_stop_when_the_process_that_started_them_exits(tmp_path) -> Non
     script = f"""
 import sys
 from pathlib import Path
-from workbench import services
-from workbench.settings import get_settings
+from workbench.core import services
+from workbench.core.settings import get_settings
 settings = get_settings()
 url = "http://127.0.0.1:{port}"
 status = services.start(settings, "web", [sys.executable, "-m", "http.server", "{port}", "--bind", "127.0.0.1"],

@@ -6,7 +6,7 @@ POST /predict_status (the course's historical endpoint), GET /metrics (Prometheu
 GET /recent_inputs; OpenAPI docs at /docs and /redoc. Nothing received is ever unpickled: JSON and CSV only.
 
 What it refuses, and why: non-finite numbers (NaN, Infinity, 1e999) and NUL bytes (422 naming the field or
-line); registry models that could run code when loaded (see `workbench.safe_models`: the last good model
+line); registry models that could run code when loaded (see `workbench.core.safe_models`: the last good model
 keeps serving, `/health` says `degraded`); admin calls (/reload, /recent_inputs) without the admin token when
 one is set or the API is reachable from other machines, and from web pages; clients over their rate limit
 (a batch costs one token per row). Limits, timeouts and trusted proxies: `workbench.api.server`.
@@ -32,7 +32,7 @@ from workbench.api.limits import GuardMiddleware, RateLimiter, admin_refusal, cl
 from workbench.api.models import BATCHED, COMPILED, LoadedModel, ModelManager
 from workbench.api.monitoring import ApiMetrics
 from workbench.api.schemas import BatchPrediction, Health, LoanApplication, ModelInfo, Prediction, Status
-from workbench.settings import Settings, get_settings
+from workbench.core.settings import Settings, get_settings
 
 log = logging.getLogger("workbench.api")
 #: A compiled model scores up to this many rows on the event loop itself (more go to a thread).
@@ -309,8 +309,8 @@ def create_app(
                                            "msg": "the CSV file must be UTF-8 text"}]) from None  # fmt: skip
 
     def _parse_csv(text: str) -> list[LoanApplication]:
-        from workbench.csv_tables import CsvError, read_applications_csv
-        from workbench.data import FEATURES, ID, TARGET
+        from workbench.core.csv_tables import CsvError, read_applications_csv
+        from workbench.core.data import FEATURES, ID, TARGET
 
         try:
             table = read_applications_csv(text)

@@ -6,7 +6,7 @@ import argparse
 import logging
 
 from workbench.api.server import serve
-from workbench.settings import get_settings
+from workbench.core.settings import get_settings
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -2,7 +2,7 @@
 when no registry model was ever loaded.
 
 Rules, so that serving stays trustworthy when the registry misbehaves:
-- a registry model is loaded only through `workbench.safe_models` (skops with our reviewed types) and
+- a registry model is loaded only through `workbench.core.safe_models` (skops with our reviewed types) and
   smoke-tested on valid applications before it replaces the served model; a refused candidate is
   reported (`/health` degraded, `/model` says why) and the last good model keeps serving;
 - a registry that fails (unreachable, locked, slow) never replaces the served model: the API keeps the
@@ -38,8 +38,8 @@ from workbench.api.compiler import (
     compile_preprocessing,
     verify,
 )
-from workbench.data import FEATURES, NUMERIC_FEATURES
-from workbench.settings import Settings
+from workbench.core.data import FEATURES, NUMERIC_FEATURES
+from workbench.core.settings import Settings
 
 log = logging.getLogger("workbench.api")
 #: A registry read or model load running longer than this is reported by /health (degraded).
@@ -97,7 +97,7 @@ class Refusal:
     """A registry version the API would not serve, and why."""
 
     version: str
-    reason: str  # a workbench.safe_models reason key: pickle_format, untrusted_types, smoke_test...
+    reason: str  # a workbench.core.safe_models reason key: pickle_format, untrusted_types, smoke_test...
     params: dict[str, str]  # the reason's details (format, types, error), for a message in the reader's language
     message: str  # English
     at: float = field(default_factory=time.time)
@@ -115,7 +115,7 @@ def as_frame(rows: list[dict[str, Any]]) -> pd.DataFrame:
 def generated_rows(n: int = 300, seed: int = 7) -> list[dict[str, Any]]:
     """Valid applications with every field drawn on its own (any category, None where allowed, numbers
     across their whole range): rows no dataset holds, for the load-time checks."""
-    from workbench.data import CATEGORIES, NUMERIC_RANGES
+    from workbench.core.data import CATEGORIES, NUMERIC_RANGES
 
     rng = np.random.default_rng(seed)
     required = {"Education", "Property_Area", "ApplicantIncome", "CoapplicantIncome"}
@@ -263,7 +263,7 @@ class ModelManager:
         """Rows used to check the compiled predictor against the pipeline (the API's input table): course
         rows, generated rows and rows with independently drawn fields."""
         if self._reference is None:
-            from workbench.data import generate_loan_data, load_course_data
+            from workbench.core.data import generate_loan_data, load_course_data
 
             try:
                 course = load_course_data()
@@ -277,7 +277,7 @@ class ModelManager:
 
     def smoke_rows(self) -> pd.DataFrame:
         """Valid, complete applications every served model must score (the smoke test)."""
-        from workbench.api_client import EXAMPLE_APPLICATION
+        from workbench.core.api_client import EXAMPLE_APPLICATION
 
         complete = self.reference().dropna().head(20)
         return as_frame([EXAMPLE_APPLICATION, *complete.to_dict("records")])
@@ -328,8 +328,8 @@ class ModelManager:
                             "served by the previous model meanwhile", self.settings.mlflow_tracking_uri, elapsed)  # fmt: skip
 
     def _refresh_locked(self, force: bool) -> bool:
-        from workbench import tracking
-        from workbench.safe_models import ModelRefused
+        from workbench.core import tracking
+        from workbench.core.safe_models import ModelRefused
 
         try:
             version = tracking.alias_version(self.alias, self.settings)
@@ -400,7 +400,7 @@ class ModelManager:
                 self._model = fallback
 
     def _load_registry(self, version: str) -> LoadedModel:
-        from workbench import safe_models, tracking
+        from workbench.core import safe_models, tracking
 
         client = tracking.registry_client(self.settings)
         mv = client.get_model_version(self.settings.model_name, version)
@@ -421,8 +421,8 @@ class ModelManager:
         )  # fmt: skip
 
     def _train_fallback(self, reason: str) -> LoadedModel:
-        from workbench.data import generate_loan_data, load_course_data
-        from workbench.modeling import train_model
+        from workbench.core.data import generate_loan_data, load_course_data
+        from workbench.core.modeling import train_model
 
         try:
             data = load_course_data()

@@ -10,7 +10,7 @@ import numpy as np
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 from prometheus_client.core import GaugeMetricFamily
 
-from workbench.data import CATEGORIES, NUMERIC_FEATURES
+from workbench.core.data import CATEGORIES, NUMERIC_FEATURES
 
 ENDPOINTS = frozenset(
     {"/health", "/model", "/predict", "/predict/batch", "/predict_status", "/metrics", "/reload",

@@ -6,7 +6,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from workbench.data import NUMERIC_RANGES
+from workbench.core.data import NUMERIC_RANGES
 
 #: Numbers are finite: NaN, Infinity and 1e999 are answered with a 422 naming the field.
 Money = Annotated[

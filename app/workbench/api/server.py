@@ -23,7 +23,7 @@ from typing import Any
 
 import uvicorn
 
-from workbench.settings import Settings
+from workbench.core.settings import Settings
 
 #: MLflow settings for the API process (the environment wins when it sets them): few HTTP retries, short
 #: timeout, no download progress bar in the log.

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import streamlit as st
 
-from workbench.i18n import LocalizedError, translate
-from workbench.progress import ProgressStore
-from workbench.settings import LANGUAGES, get_settings
+from workbench.core.i18n import LocalizedError, translate
+from workbench.core.progress import ProgressStore
+from workbench.core.settings import LANGUAGES, get_settings
 from workbench.ui import identity
 
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import streamlit as st
 
 from workbench.chapters import CHAPTERS, SECTIONS, get_chapter
-from workbench.lessons import GlossaryEntry, LessonError, build_glossary, load_lesson, search_glossary
-from workbench.progress import continue_chapter, course_progress, overall_fraction
+from workbench.core.lessons import GlossaryEntry, LessonError, build_glossary, load_lesson, search_glossary
+from workbench.core.progress import continue_chapter, course_progress, overall_fraction
 from workbench.ui.context import current_lang, current_learner, progress_store, t
 
 CARDS_PER_ROW = 3

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import streamlit as st
 
-from workbench.learner_files import adopt_legacy_folder
-from workbench.settings import get_settings
+from workbench.core.learner_files import adopt_legacy_folder
+from workbench.core.settings import get_settings
 
 #: Session-state key of the name field, and the name of its URL parameter (`?learner=`).
 LEARNER_PARAM = "learner"

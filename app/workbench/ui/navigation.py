@@ -3,17 +3,16 @@
 from __future__ import annotations
 
 import logging
-import os
 
 import streamlit as st
 
-from workbench.chapters import CHAPTERS, SECTIONS
-from workbench.ui.context import t
+from workbench.chapters import CHAPTERS, SECTIONS, Chapter
+from workbench.core.lessons import load_lesson
+from workbench.core.settings import get_settings
+from workbench.ui.context import current_lang, t
 from workbench.ui.home import render_home
 
 log = logging.getLogger(__name__)
-#: Set (the tests do) to let unexpected errors propagate, so they fail loudly instead of becoming a message.
-RAISE_ENV = "WORKBENCH_RAISE_ERRORS"
 
 
 def build_pages() -> dict[str, list]:
@@ -25,11 +24,16 @@ def build_pages() -> dict[str, list]:
     }
     for section in SECTIONS:
         pages[t(f"nav.section_{section}")] = [
-            st.Page(c.page_path, title=t(f"nav.ch{c.number:02d}"), icon=c.icon, url_path=c.key)
+            st.Page(c.page_path, title=nav_title(c), icon=c.icon, url_path=c.key)
             for c in CHAPTERS
             if c.section == section
         ]
     return pages
+
+
+def nav_title(chapter: Chapter) -> str:
+    """The chapter's title in the navigation: its Roman number and its lesson's `nav_title`."""
+    return f"{chapter.roman}. {load_lesson(chapter.key, current_lang()).nav_title}"
 
 
 def run_page(page) -> None:
@@ -39,7 +43,7 @@ def run_page(page) -> None:
     the last resort for the rest (a locked database, a full disk): no traceback in front of a class, the
     work already saved stays saved, and the full traceback goes to the server's log for the teacher.
     """
-    if os.environ.get(RAISE_ENV):
+    if get_settings().raise_errors:  # WORKBENCH_RAISE_ERRORS (the tests set it): fail loudly
         page.run()
         return
     try:

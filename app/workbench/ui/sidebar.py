@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import streamlit as st
 
-from workbench.progress import course_progress, overall_fraction
-from workbench.settings import LANGUAGES, get_settings
+from workbench.core.progress import course_progress, overall_fraction
+from workbench.core.settings import LANGUAGES, get_settings
 from workbench.ui.context import current_learner, progress_store, t
 from workbench.ui.identity import learner_widget
 

@@ -10,7 +10,7 @@ from collections.abc import Callable, Mapping
 import pandas as pd
 import streamlit as st
 
-from workbench import formatting as fmt
+from workbench.core import formatting as fmt
 from workbench.ui.context import current_lang, t
 
 

@@ -1,0 +1,1 @@
+"""What every chapter shares: settings, data, models, tracking, services, progress, i18n."""

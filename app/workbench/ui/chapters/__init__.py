@@ -1,0 +1,1 @@
+"""Each chapter's Streamlit tabs, one module (or package) per chapter."""

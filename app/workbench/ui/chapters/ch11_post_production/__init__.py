@@ -1,0 +1,1 @@
+"""Chapter ch11_post_production's Streamlit tabs."""

@@ -1,0 +1,190 @@
+"""AppTest of chapter VII against a live API process started from the page."""
+
+from __future__ import annotations
+
+import pytest
+from workbench.core import api_client
+from workbench.core.settings import get_settings
+
+from tests.conftest import REPO_ROOT, free_port
+from tests.pages.conftest import assert_no_exception, open_app
+
+pytestmark = pytest.mark.usefixtures("mlflow_store")
+
+
+@pytest.fixture
+def api_port(monkeypatch) -> int:
+    port = free_port()
+    monkeypatch.setenv("WORKBENCH_API_PORT", str(port))
+    get_settings.cache_clear()
+    yield port
+    api_client.stop(get_settings())
+
+
+def _texts(elements) -> str:
+    return "\n".join(e.value for e in elements)
+
+
+def test_page_without_api_explains_how_to_start_it(api_port) -> None:
+    at = open_app("fr", "07_web_apps_api")
+    assert_no_exception(at)
+    assert "L'API est arrêtée" in _texts(at.info)
+    at.button(key="ch07_send").click().run()
+    assert "L'API ne répond pas" in _texts(at.warning)
+
+
+def test_full_walkthrough_against_the_live_api(api_port) -> None:
+    at = open_app("en", "07_web_apps_api", timeout=180)
+    at.button(key="ch07_start").click().run()
+    assert_no_exception(at)
+    assert f"The API answers at http://127.0.0.1:{api_port}" in _texts(at.success)
+    assert any(m.label == "Version" and m.value == "fallback" for m in at.metric)
+
+    at.selectbox(key="ch07_form_Credit_History").set_value(0).run()
+    at.button(key="ch07_send").click().run()
+    assert_no_exception(at)
+    assert "Loan **rejected**" in _texts(at.warning)
+    at.button(key="ch07_get_prediction_check").click().run()
+    assert "Prediction obtained from the running API: Rejected" in _texts(at.success)
+
+    at.slider(key="ch07_sample_rows").set_value(50).run()
+    at.button(key="ch07_send_batch").click().run()
+    assert "50 predictions in" in _texts(at.success)
+
+    at.selectbox(key="ch07_case").set_value("case_negative").run()
+    at.button(key="ch07_send_invalid").click().run()
+    table = (
+        at.dataframe(key="ch07_errors_table") if False else [d for d in at.dataframe if "Field" in d.value.columns][0]
+    )
+    assert list(table.value["Field"]) == ["ApplicantIncome"]
+    at.text_input(key="ch07_field_answer").input("ApplicantIncome").run()
+    at.button(key="ch07_save_field").click().run()
+    at.button(key="ch07_read_422_check").click().run()
+    assert "Well read" in _texts(at.success)
+
+    at.select_slider(key="ch07_n_requests").set_value(200).run()
+    at.select_slider(key="ch07_concurrency").set_value(2).run()
+    at.button(key="ch07_run_load").click().run()
+    assert_no_exception(at)
+    p95 = next(m.value for m in at.metric if m.label == "p95 (ms)")
+    assert next(m.value for m in at.metric if m.label == "Failures") == "0"
+    at.text_input(key="ch07_p95_answer").input(p95).run()
+    at.button(key="ch07_save_p95").click().run()
+    at.button(key="ch07_find_p95_check").click().run()
+    assert "95 % of requests" in _texts(at.success)
+
+    at.select_slider(key="ch07_compare_rows").set_value(100).run()
+    at.button(key="ch07_compare").click().run()
+    assert "the batch is" in _texts(at.info)
+
+    at.button(key="ch07_stop").click().run()
+    assert "The API is stopped" in _texts(at.info)
+    assert not api_client.status().healthy
+
+
+def test_hostile_inputs_read_clearly_on_the_page(api_port) -> None:
+    """NaN in the errors tab: one 422 naming the field; a failed CSV upload shows the file that was sent."""
+    at = open_app("fr", "07_web_apps_api", timeout=180)
+    at.button(key="ch07_start").click().run()
+    assert_no_exception(at)
+    for case, field in (("case_nonfinite", "ApplicantIncome"), ("case_infinite", "LoanAmount")):
+        at.selectbox(key="ch07_case").set_value(case).run()
+        assert "NaN" in at.text_area(key=f"ch07_payload_{case}").value or case == "case_infinite"
+        at.button(key="ch07_send_invalid").click().run()
+        assert_no_exception(at)
+        assert not at.error and "Pas d'erreur 422" not in _texts(at.info)
+        table = [d for d in at.dataframe if "Champ" in d.value.columns][0].value
+        assert list(table["Champ"]) == [field] and "finite" in table["Message de l'API"].iloc[0]
+    assert "Requête (JSON envoyé)" in _texts(at.caption)
+
+    header = "Loan_ID;Gender;Married;Dependents;Education;Self_Employed;ApplicantIncome;CoapplicantIncome;LoanAmount"
+    content = f"{header}\nLP1;Male;Yes;0;Graduate;No;5849;0;128,5\n".encode()
+    at.session_state["ch07_batch"] = (api_client.predict_csv(content, "demandes.csv"), content)
+    at.run()
+    assert_no_exception(at)
+    assert "Requête (fichier envoyé : début du CSV)" in _texts(at.caption)
+    shown = "\n".join(c.value for c in at.code)
+    assert "demandes.csv" in shown and "multipart/form-data" in shown and "LP1;Male" in shown
+    errors = [d for d in at.dataframe if "Champ" in d.value.columns][0].value
+    assert set(errors["Champ"]) == {"Loan_Amount_Term", "Credit_History", "Property_Area"}  # ';' was understood
+
+
+def test_a_french_excel_file_is_scored_and_its_download_is_safe(api_port) -> None:
+    at = open_app("en", "07_web_apps_api", timeout=180)
+    at.button(key="ch07_start").click().run()
+    csv = (REPO_ROOT / "data" / "loan.csv").read_text().splitlines()[:4]
+    french = [line.replace(",", ";") for line in csv]
+    french[1] = "=HYPERLINK(\"http://evil\")" + french[1][french[1].index(";"):]
+    content = "\n".join(french).encode("utf-8-sig")
+    at.session_state["ch07_batch"] = (api_client.predict_csv(content, "excel.csv"), content)
+    at.run()
+    assert_no_exception(at)
+    assert "3 predictions in" in _texts(at.success)
+    assert "separator" in _texts(at.info) and "formulas" in _texts(at.caption)
+    table = next(d.value for d in at.dataframe if "Approval probability" in d.value.columns)
+    assert table["Loan_ID"].iloc[0].startswith("=HYPERLINK")  # shown as sent...
+    import io
+
+    import pandas as pd
+    from workbench.core.csv_tables import to_csv_bytes
+
+    downloaded = pd.read_csv(io.BytesIO(to_csv_bytes(table)))
+    assert downloaded["Loan_ID"].iloc[0] == "'=HYPERLINK(\"http://evil\")"  # ...downloaded escaped
+
+
+def test_the_server_tab_says_which_model_was_refused_and_why(api_port, tmp_path) -> None:
+    import time
+
+    import requests
+    from workbench.core import tracking
+
+    from tests.api.conftest import log_learner_model, log_pickle_model
+
+    good, _ = log_learner_model()
+    tracking.set_alias("production", int(good), "teacher")
+    at = open_app("fr", "07_web_apps_api", timeout=180)
+    at.button(key="ch07_start").click().run()
+    marker = tmp_path / "payload-ran"
+    bad = log_pickle_model(marker)
+    tracking.set_alias("production", int(bad), "attacker")
+    url = api_client.api_url(get_settings())
+    deadline = time.monotonic() + 60
+    while requests.get(f"{url}/health", timeout=5).json()["status"] != "degraded" and time.monotonic() < deadline:
+        time.sleep(0.5)
+    at.button(key="ch07_refresh").click().run()
+    assert_no_exception(at)
+    assert any(m.label == "Version" and m.value == good for m in at.metric)
+    error = _texts(at.error)
+    assert f"L'API a refusé la version {bad} de `@production`" in error
+    assert "sérialisé en cloudpickle, un format qui exécute du code au chargement" in error
+    assert not marker.exists()
+
+
+def test_in_french_the_served_model_the_413_and_a_taken_port_are_explained_in_french(api_port, monkeypatch) -> None:
+    """The fallback caption, the metric labels, the 413 and the port-in-use error were English in the French UI."""
+    import socket
+
+    monkeypatch.setenv("WORKBENCH_API_MAX_BODY_BYTES", "2000")
+    get_settings.cache_clear()
+    at = open_app("fr", "07_web_apps_api", timeout=180)
+    at.button(key="ch07_start").click().run()
+    assert_no_exception(at)
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics["Version"] == "secours" and metrics["Origine"] == "modèle de secours entraîné au démarrage"
+    assert "," in metrics["F1"] and "." not in metrics["F1"]  # 0,7xx
+    assert "Aucune version ne porte encore l'alias « production »" in "\n".join(c.value for c in at.caption)
+
+    big = ("Loan_ID,Gender\n" + "LP001002,Male\n" * 400).encode()
+    at.file_uploader(key="ch07_upload").set_value(("big.csv", big, "text/csv")).run()
+    at.button(key="ch07_send_batch").click().run()
+    assert_no_exception(at)
+    assert "Requête trop volumineuse (413) : l'API refuse tout corps de plus de 2\u202f000 octets" in _texts(at.error)
+
+    api_client.stop(get_settings())
+    with socket.socket() as taken:
+        taken.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # the API's port may be in TIME_WAIT
+        taken.bind(("127.0.0.1", api_port))
+        taken.listen()
+        at.run()
+        at.button(key="ch07_start").click().run()
+    assert f"le port {api_port} de 127.0.0.1 est déjà occupé" in _texts(at.error)
