@@ -76,16 +76,23 @@ def register(family: str, data, tracking_uri: str) -> str:
         result = train_model(data, "logistic_regression")
         with mlflow.start_run():
             info = mlflow.sklearn.log_model(
-                result.pipeline, name="model", serialization_format="skops", registered_model_name=name,
+                result.pipeline,
+                name="model",
+                serialization_format="skops",
+                registered_model_name=name,
                 skops_trusted_types=sio.get_untrusted_types(data=sio.dumps(result.pipeline)),
-            )  # fmt: skip
+            )
     else:
         pipeline, X = learner_model(family, data)
         with mlflow.start_run():
             info = mlflow.sklearn.log_model(
-                pipeline, name="model", serialization_format="skops", registered_model_name=name,
-                skops_trusted_types=sio.get_untrusted_types(data=sio.dumps(pipeline)), input_example=X.head(2),
-            )  # fmt: skip
+                pipeline,
+                name="model",
+                serialization_format="skops",
+                registered_model_name=name,
+                skops_trusted_types=sio.get_untrusted_types(data=sio.dumps(pipeline)),
+                input_example=X.head(2),
+            )
     MlflowClient().set_registered_model_alias(name, "production", info.registered_model_version)
     return name
 
@@ -108,9 +115,14 @@ def main() -> None:
 
     state = Path(tempfile.mkdtemp(prefix="wb-bench-api-"))
     tracking_uri = f"sqlite:///{state / 'mlflow.db'}"
-    env = dict(os.environ, WORKBENCH_STATE_DIR=str(state), MLFLOW_TRACKING_URI=tracking_uri,
-               WORKBENCH_API_POLL_SECONDS="0", WORKBENCH_API_RATE_LIMIT="0",
-               MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR="false")  # fmt: skip
+    env = dict(
+        os.environ,
+        WORKBENCH_STATE_DIR=str(state),
+        MLFLOW_TRACKING_URI=tracking_uri,
+        WORKBENCH_API_POLL_SECONDS="0",
+        WORKBENCH_API_RATE_LIMIT="0",
+        MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR="false",
+    )
     env["PATH"] = str(Path(sys.executable).parent) + os.pathsep + env.get("PATH", "")
     os.environ.update({k: env[k] for k in ("WORKBENCH_STATE_DIR", "MLFLOW_TRACKING_URI")})
 
@@ -130,16 +142,29 @@ def main() -> None:
         servers = {
             "workbench API": (
                 [sys.executable, "-m", "workbench.api", "--port", str(ours_port), "--log-level", "warning"],
-                f"http://127.0.0.1:{ours_port}/health", f"http://127.0.0.1:{ours_port}/predict",
+                f"http://127.0.0.1:{ours_port}/health",
+                f"http://127.0.0.1:{ours_port}/predict",
                 json_bodies(applications),
             ),
             "mlflow models serve": (
-                [str(Path(sys.executable).parent / "mlflow"), "models", "serve", "-m", f"models:/{name}@production",
-                 "--env-manager", "local", "--host", "127.0.0.1", "-p", str(mlflow_port)],
-                f"http://127.0.0.1:{mlflow_port}/ping", f"http://127.0.0.1:{mlflow_port}/invocations",
+                [
+                    str(Path(sys.executable).parent / "mlflow"),
+                    "models",
+                    "serve",
+                    "-m",
+                    f"models:/{name}@production",
+                    "--env-manager",
+                    "local",
+                    "--host",
+                    "127.0.0.1",
+                    "-p",
+                    str(mlflow_port),
+                ],
+                f"http://127.0.0.1:{mlflow_port}/ping",
+                f"http://127.0.0.1:{mlflow_port}/invocations",
                 json_bodies([{"dataframe_records": [a]} for a in applications]),
             ),
-        }  # fmt: skip
+        }
         procs = []
         try:
             logs = []
@@ -147,8 +172,16 @@ def main() -> None:
                 log = state / f"{family}-{server.split()[0]}.log"
                 logs.append(log)
                 with log.open("w") as out:
-                    procs.append(subprocess.Popen(command, cwd=REPO, env={**env, "WORKBENCH_MODEL_NAME": name},
-                                                  stdout=out, stderr=subprocess.STDOUT, start_new_session=True))  # fmt: skip
+                    procs.append(
+                        subprocess.Popen(
+                            command,
+                            cwd=REPO,
+                            env={**env, "WORKBENCH_MODEL_NAME": name},
+                            stdout=out,
+                            stderr=subprocess.STDOUT,
+                            start_new_session=True,
+                        )
+                    )
             for log, (_, health, url, bodies) in zip(logs, servers.values()):
                 try:
                     wait_for_http(health, timeout=240)
@@ -176,8 +209,10 @@ def main() -> None:
         for concurrency in (1, 16):
             for server in ("workbench API", "mlflow models serve"):
                 r = results[(family, server, concurrency)]
-                print(f"| {family} | {paths[family] if server == 'workbench API' else '-'} | {concurrency} | {server} "
-                      f"| {r.throughput:.0f} | {r.percentile(50):.2f} | {r.percentile(99):.2f} | {r.requests - r.ok} |")  # fmt: skip
+                print(
+                    f"| {family} | {paths[family] if server == 'workbench API' else '-'} | {concurrency} | {server} "
+                    f"| {r.throughput:.0f} | {r.percentile(50):.2f} | {r.percentile(99):.2f} | {r.requests - r.ok} |"
+                )
     print("\n| family | clients | req/s ratio | goal | met | p50 ratio | p99 ratio |")
     print("|---|---|---|---|---|---|---|")
     for family in families:
@@ -185,8 +220,10 @@ def main() -> None:
             ours = results[(family, "workbench API", concurrency)]
             anchor = results[(family, "mlflow models serve", concurrency)]
             ratio = ours.throughput / anchor.throughput
-            print(f"| {family} | {concurrency} | {ratio:.1f}x | >= {goal:g}x | {'yes' if ratio >= goal else 'NO'} "
-                  f"| {ours.percentile(50) / anchor.percentile(50):.3f} | {ours.percentile(99) / anchor.percentile(99):.3f} |")  # fmt: skip
+            print(
+                f"| {family} | {concurrency} | {ratio:.1f}x | >= {goal:g}x | {'yes' if ratio >= goal else 'NO'} "
+                f"| {ours.percentile(50) / anchor.percentile(50):.3f} | {ours.percentile(99) / anchor.percentile(99):.3f} |"
+            )
     in_process_floor(data)
 
 

@@ -23,9 +23,12 @@ def _records(n: int = 40) -> list[dict]:
 
 @pytest.mark.parametrize(
     ("kind", "path", "step"),
-    [("logistic_regression", "compiled", None), ("random_forest", "compiled", None),
-     ("knn", "batched", "classifier (KNeighborsClassifier)")],
-)  # fmt: skip
+    [
+        ("logistic_regression", "compiled", None),
+        ("random_forest", "compiled", None),
+        ("knn", "batched", "classifier (KNeighborsClassifier)"),
+    ],
+)
 def test_learner_models_serve_on_their_path_with_the_pipelines_answers(kind, path, step) -> None:
     version, pipeline = log_learner_model(kind)
     tracking.set_alias("production", int(version), "t")
@@ -193,8 +196,9 @@ def test_requests_for_different_models_are_never_mixed() -> None:
     first, second, batcher = Counting(), Counting(), MicroBatcher()
 
     async def main():
-        jobs = [batcher.predict(k, p, [{"ApplicantIncome": i}]) for i in range(10)
-                for k, p in (("a", first), ("b", second))]  # fmt: skip
+        jobs = [
+            batcher.predict(k, p, [{"ApplicantIncome": i}]) for i in range(10) for k, p in (("a", first), ("b", second))
+        ]
         return await asyncio.gather(*jobs)
 
     asyncio.run(main())

@@ -91,17 +91,22 @@ def assert_same(pipeline, X: pd.DataFrame) -> None:
         got = compiled.predict_proba(records(frame))[0]
         assert abs(got - want) <= 1e-9, (i, got, want, frame.to_dict("records"))
     complete = X.dropna()
-    np.testing.assert_allclose(compiled.predict_proba(records(complete)), pipeline.predict_proba(complete)[:, 1],
-                               rtol=0, atol=1e-9)  # fmt: skip
+    np.testing.assert_allclose(
+        compiled.predict_proba(records(complete)), pipeline.predict_proba(complete)[:, 1], rtol=0, atol=1e-9
+    )
     assert verify(compiled, pipeline, complete) is None
 
 
 def learner_preprocessing(**onehot) -> ColumnTransformer:
     return make_column_transformer(
         (make_pipeline(SimpleImputer(strategy="median"), StandardScaler()), NUMERIC),
-        (make_pipeline(SimpleImputer(strategy="most_frequent"), OneHotEncoder(**{"handle_unknown": "ignore", **onehot})),
-         CATEGORICAL),
-    )  # fmt: skip
+        (
+            make_pipeline(
+                SimpleImputer(strategy="most_frequent"), OneHotEncoder(**{"handle_unknown": "ignore", **onehot})
+            ),
+            CATEGORICAL,
+        ),
+    )
 
 
 @pytest.mark.parametrize(
@@ -165,12 +170,14 @@ def test_encoders_without_imputer_see_missing_values_as_a_category(loan) -> None
         make_column_transformer(
             (SimpleImputer(strategy="mean"), NUMERIC),
             (OneHotEncoder(handle_unknown="ignore"), ["Gender", "Married"]),
-            (OrdinalEncoder(handle_unknown="use_encoded_value", unknown_value=-1, encoded_missing_value=-2),
-             ["Dependents", "Property_Area"]),
+            (
+                OrdinalEncoder(handle_unknown="use_encoded_value", unknown_value=-1, encoded_missing_value=-2),
+                ["Dependents", "Property_Area"],
+            ),
             (OrdinalEncoder(), ["Education"]),
         ),
         LogisticRegression(max_iter=2000),
-    ).fit(X, y)  # fmt: skip
+    ).fit(X, y)
     assert_same(pipeline, X)
 
 
@@ -190,9 +197,13 @@ def test_numeric_steps(loan, numeric) -> None:
     X, y = loan
     preprocessing = make_column_transformer(
         (numeric, NUMERIC),
-        (make_pipeline(SimpleImputer(strategy="constant", fill_value="missing"), OneHotEncoder(handle_unknown="ignore")),
-         CATEGORICAL),
-    )  # fmt: skip
+        (
+            make_pipeline(
+                SimpleImputer(strategy="constant", fill_value="missing"), OneHotEncoder(handle_unknown="ignore")
+            ),
+            CATEGORICAL,
+        ),
+    )
     assert_same(make_pipeline(preprocessing, LogisticRegression(max_iter=2000)).fit(X, y), X)
 
 
@@ -201,17 +212,23 @@ def test_nested_column_transformers_remainder_and_selection_by_index(loan) -> No
     inner = ColumnTransformer(
         [("scale", StandardScaler(), [0, 2]), ("keep", "passthrough", [1])],
         remainder=MinMaxScaler(),
-    )  # fmt: skip
+    )
     outer = ColumnTransformer(
         [
-            ("numbers", make_pipeline(SimpleImputer(strategy="median"), inner), ["ApplicantIncome", "Credit_History",
-                                                                                   "LoanAmount", "Loan_Amount_Term"]),
-            ("text", make_pipeline(SimpleImputer(strategy="most_frequent"), OneHotEncoder(handle_unknown="ignore")),
-             make_column_selector(dtype_include=object)),
+            (
+                "numbers",
+                make_pipeline(SimpleImputer(strategy="median"), inner),
+                ["ApplicantIncome", "Credit_History", "LoanAmount", "Loan_Amount_Term"],
+            ),
+            (
+                "text",
+                make_pipeline(SimpleImputer(strategy="most_frequent"), OneHotEncoder(handle_unknown="ignore")),
+                make_column_selector(dtype_include=object),
+            ),
             ("by_index", "drop", [1]),
         ],
         remainder=make_pipeline(SimpleImputer(), StandardScaler()),
-    )  # fmt: skip
+    )
     pipeline = make_pipeline(outer, LogisticRegression(max_iter=2000)).fit(X, y)
     assert_same(pipeline, X)
 
@@ -220,9 +237,11 @@ def test_column_transformer_fitted_on_a_dataframe_subset_selects_by_name(loan) -
     X, y = loan
     inner = ColumnTransformer([("sel", OneHotEncoder(handle_unknown="ignore"), ["Property_Area", "Education"])])
     outer = ColumnTransformer(
-        [("cats", make_pipeline(inner), ["Education", "Gender", "Property_Area"]),
-         ("nums", SimpleImputer(), slice(0, 5))],
-    )  # fmt: skip
+        [
+            ("cats", make_pipeline(inner), ["Education", "Gender", "Property_Area"]),
+            ("nums", SimpleImputer(), slice(0, 5)),
+        ],
+    )
     pipeline = make_pipeline(outer, RandomForestClassifier(n_estimators=10, random_state=0)).fit(X, y)
     assert_same(pipeline, X)
 
@@ -231,22 +250,26 @@ def test_index_selection_on_arrays(loan) -> None:
     X, y = loan
     array_pipeline = make_pipeline(
         SimpleImputer(strategy="median"),
-        ColumnTransformer([("a", StandardScaler(), [0, 2]), ("b", "passthrough", np.array([True, False, False,
-                                                                                             False, True]))]),
+        ColumnTransformer(
+            [("a", StandardScaler(), [0, 2]), ("b", "passthrough", np.array([True, False, False, False, True]))]
+        ),
         LogisticRegression(),
-    ).fit(X[NUMERIC], y)  # fmt: skip
+    ).fit(X[NUMERIC], y)
     assert_same(array_pipeline, X[NUMERIC])
 
 
 def test_hist_gradient_boosting_native_missing_values_and_categories(loan) -> None:
     X, y = loan
     encode = make_column_transformer(
-        (OrdinalEncoder(handle_unknown="use_encoded_value", unknown_value=-1, encoded_missing_value=np.nan),
-         CATEGORICAL),
+        (
+            OrdinalEncoder(handle_unknown="use_encoded_value", unknown_value=-1, encoded_missing_value=np.nan),
+            CATEGORICAL,
+        ),
         ("passthrough", NUMERIC),
-    )  # fmt: skip
-    model = HistGradientBoostingClassifier(max_iter=50, categorical_features=list(range(len(CATEGORICAL))),
-                                           random_state=0)  # fmt: skip
+    )
+    model = HistGradientBoostingClassifier(
+        max_iter=50, categorical_features=list(range(len(CATEGORICAL))), random_state=0
+    )
     pipeline = make_pipeline(encode, model).fit(X, y)
     compiled = compile_pipeline(pipeline, schema(X))
     assert compiled.model == "HistGradientBoostingClassifier"
@@ -255,8 +278,10 @@ def test_hist_gradient_boosting_native_missing_values_and_categories(loan) -> No
 
 def test_trees_with_native_missing_values(loan) -> None:
     X, y = loan
-    for model in (DecisionTreeClassifier(max_depth=6, random_state=0), RandomForestClassifier(n_estimators=20,
-                                                                                            random_state=0)):  # fmt: skip
+    for model in (
+        DecisionTreeClassifier(max_depth=6, random_state=0),
+        RandomForestClassifier(n_estimators=20, random_state=0),
+    ):
         pipeline = make_pipeline(make_column_transformer(("passthrough", NUMERIC)), model).fit(X, y)
         assert_same(pipeline, X)
 
@@ -276,8 +301,9 @@ def test_ridge_classifier_decision_function(loan) -> None:
     pipeline = make_pipeline(learner_preprocessing(), RidgeClassifier()).fit(X, y)
     compiled = compile_pipeline(pipeline, schema(X))
     complete = X.dropna().head(100)
-    np.testing.assert_allclose(compiled.decision_function(records(complete)), pipeline.decision_function(complete),
-                               rtol=0, atol=1e-9)  # fmt: skip
+    np.testing.assert_allclose(
+        compiled.decision_function(records(complete)), pipeline.decision_function(complete), rtol=0, atol=1e-9
+    )
     with pytest.raises(AttributeError):
         compiled.predict_proba(records(complete))
 

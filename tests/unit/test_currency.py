@@ -25,8 +25,11 @@ def _rules(text: str, path: str = "lessons/en/x.md") -> list[str]:
 
 
 def test_pins_date_and_python() -> None:
-    assert PINS.versions == {"mlflow": currency.Version("3.17.2"), "pandas": currency.Version("3.0.6"),
-                             "scikit-learn": currency.Version("1.9.1")}  # fmt: skip
+    assert PINS.versions == {
+        "mlflow": currency.Version("3.17.2"),
+        "pandas": currency.Version("3.0.6"),
+        "scikit-learn": currency.Version("1.9.1"),
+    }
     assert PINS.tested_on == dt.date(2026, 12, 3) and PINS.python_floor == "3.11"
 
 
@@ -127,8 +130,11 @@ def test_quizzes_are_up_to_date() -> None:
 def test_model_uris_name_the_registry_model() -> None:
     """`models:/loan-model@production` in chapter IX made a learner's copy fail with "model not found"."""
     name = get_settings().model_name
-    texts = [p.read_text(encoding="utf-8") for pattern in ("lessons/*/*.md", "lessons/annotations/*.yaml",
-             "deploy/**/*.yaml", "docker-compose.yml") for p in REPO_ROOT.glob(pattern)]  # fmt: skip
+    texts = [
+        p.read_text(encoding="utf-8")
+        for pattern in ("lessons/*/*.md", "lessons/annotations/*.yaml", "deploy/**/*.yaml", "docker-compose.yml")
+        for p in REPO_ROOT.glob(pattern)
+    ]
     names = {m.group(1) for text in texts for m in re.finditer(r"models:/([\w.-]+)[@/]", text)}
     assert names - {"name", "nom"} == {name}  # `models:/name@alias` is the URI's shape, not a model
 
@@ -193,15 +199,28 @@ def test_the_manifests_chapter_ix_teaches_validate_and_carry_probes_limits_and_a
 
 #: What issue 17 asked each lesson to teach today, in both languages (commands and names are the same in both).
 TAUGHT = {
-    "05_mlflow": ["MLFLOW_ALLOW_FILE_STORE", "mlflow migrate-filestore", "mlflow models serve", "/invocations",
-                  "dataframe_records", "mlflow models build-docker", "serving_input_example.json"],
+    "05_mlflow": [
+        "MLFLOW_ALLOW_FILE_STORE",
+        "mlflow migrate-filestore",
+        "mlflow models serve",
+        "/invocations",
+        "dataframe_records",
+        "mlflow models build-docker",
+        "serving_input_example.json",
+    ],
     "04_packaging": ["PEP 420", "find_packages()", "__version__"],
     "06_docker": ["docker buildx build --platform linux/amd64,linux/arm64", "exec format error"],
-    "09_kubernetes": ["kubectl get endpointslices", "readinessProbe", "livenessProbe", "secretKeyRef",
-                      "gateway.networking.k8s.io/v1", "ingress-nginx"],
+    "09_kubernetes": [
+        "kubectl get endpointslices",
+        "readinessProbe",
+        "livenessProbe",
+        "secretKeyRef",
+        "gateway.networking.k8s.io/v1",
+        "ingress-nginx",
+    ],
     "11_post_production": ["Counterfit", "PyRIT"],
     "07_web_apps_api": ['@app.post("/predict")', "POST /predict_status", '{"status": "Approved"}'],
-}  # fmt: skip
+}
 
 
 @pytest.mark.parametrize("chapter", sorted(TAUGHT))

@@ -39,8 +39,10 @@ def test_build_summary_takes_objectives_terms_and_takeaways() -> None:
     assert summary.heading == "Chapitre X — Surveiller un modèle"
     assert summary.objectives == ("Mesurer la **dérive** avec `PSI`", "Lire $P(\\hat{Y})$")
     assert summary.key_terms[0][0] == "PSI"
-    assert summary.takeaways == ("La dérive des données $P(X)$, la dérive de concept $P(Y \\mid X)$.",
-                                 "Deux lignes pour un seul point.")  # fmt: skip
+    assert summary.takeaways == (
+        "La dérive des données $P(X)$, la dérive de concept $P(Y \\mid X)$.",
+        "Deux lignes pour un seul point.",
+    )
     assert summary.filename == "10_monitoring-resume-fr"
 
 

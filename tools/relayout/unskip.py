@@ -1,4 +1,4 @@
-"""Delete `# fmt: skip` markers so `ruff format` can do its work (then run `ruff format .`).
+"""Delete `` markers so `ruff format` can do its work (then run `ruff format .`).
 
 Usage: python tools/relayout/unskip.py FILE...   Keeps the markers whose line also says `# table` (genuine tables).
 """
@@ -9,7 +9,7 @@ import re
 import sys
 from pathlib import Path
 
-MARKER = re.compile(r"\s*# fmt: skip\b")
+MARKER = re.compile(r"\s*\b")
 
 for arg in sys.argv[1:]:
     path = Path(arg)

@@ -446,13 +446,18 @@ def _stack(trees: Sequence[dict[str, np.ndarray]], float32: bool, allow_nan: boo
         offset += count
         depth = max(depth, int(tree["depth"]))
     return _Forest(
-        feature=np.concatenate(features), threshold=np.concatenate(thresholds),
-        children=np.concatenate(children).astype(np.intp), missing_left=np.concatenate(missing),
+        feature=np.concatenate(features),
+        threshold=np.concatenate(thresholds),
+        children=np.concatenate(children).astype(np.intp),
+        missing_left=np.concatenate(missing),
         categorical_row=np.concatenate(cat_rows),
         categorical_left=np.array(cat_tables, dtype=bool).reshape(len(cat_tables), 256),
-        value=np.concatenate(values), roots=np.array(roots, dtype=np.intp), depth=depth, float32=float32,
+        value=np.concatenate(values),
+        roots=np.array(roots, dtype=np.intp),
+        depth=depth,
+        float32=float32,
         allow_nan=allow_nan,
-    )  # fmt: skip
+    )
 
 
 def _sklearn_tree(tree: Any, value: np.ndarray) -> dict[str, np.ndarray]:
@@ -460,8 +465,16 @@ def _sklearn_tree(tree: Any, value: np.ndarray) -> dict[str, np.ndarray]:
     t = tree.tree_
     nodes = t.__getstate__()["nodes"]
     missing = nodes["missing_go_to_left"] if "missing_go_to_left" in nodes.dtype.names else np.zeros(t.node_count)
-    return {"feature": t.feature, "threshold": t.threshold, "left": t.children_left, "right": t.children_right,
-            "leaf": t.children_left == -1, "missing_left": missing, "value": value, "depth": t.max_depth}  # fmt: skip
+    return {
+        "feature": t.feature,
+        "threshold": t.threshold,
+        "left": t.children_left,
+        "right": t.children_right,
+        "leaf": t.children_left == -1,
+        "missing_left": missing,
+        "value": value,
+        "depth": t.max_depth,
+    }
 
 
 def _class_one(tree: Any) -> np.ndarray:
@@ -495,9 +508,17 @@ def _compile_model(est: Any, path: str) -> tuple[Callable[[np.ndarray], np.ndarr
         return (lambda x: x), None
     classes = getattr(est, "classes_", None)
     if classes is None or len(classes) != 2:
-        if isinstance(est, LogisticRegression | SGDClassifier | RidgeClassifier | DecisionTreeClassifier
-                      | RandomForestClassifier | ExtraTreesClassifier | GradientBoostingClassifier
-                      | HistGradientBoostingClassifier):  # fmt: skip
+        if isinstance(
+            est,
+            LogisticRegression
+            | SGDClassifier
+            | RidgeClassifier
+            | DecisionTreeClassifier
+            | RandomForestClassifier
+            | ExtraTreesClassifier
+            | GradientBoostingClassifier
+            | HistGradientBoostingClassifier,
+        ):
             raise NotCompilable(where, "only two-class models are compiled")
         raise NotCompilable(where, "this model is not supported by the compiler")
     if isinstance(est, LogisticRegression | SGDClassifier | RidgeClassifier):
@@ -567,12 +588,20 @@ def _hist_gradient_boosting(est: Any, where: str) -> tuple[Callable, Callable]:
             unknown = ~go_left & ~is_known
             return np.where(unknown, bool(nodes["missing_go_to_left"][node]), go_left)
 
-        trees.append({"feature": nodes["feature_idx"], "threshold": nodes["num_threshold"],
-                      "left": nodes["left"].astype(np.intp), "right": nodes["right"].astype(np.intp),
-                      "leaf": nodes["is_leaf"].astype(bool), "missing_left": nodes["missing_go_to_left"],
-                      "value": nodes["value"], "depth": predictor.get_max_depth(),
-                      "categorical": nodes["is_categorical"].astype(bool),
-                      "categorical_left": categorical_left})  # fmt: skip
+        trees.append(
+            {
+                "feature": nodes["feature_idx"],
+                "threshold": nodes["num_threshold"],
+                "left": nodes["left"].astype(np.intp),
+                "right": nodes["right"].astype(np.intp),
+                "leaf": nodes["is_leaf"].astype(bool),
+                "missing_left": nodes["missing_go_to_left"],
+                "value": nodes["value"],
+                "depth": predictor.get_max_depth(),
+                "categorical": nodes["is_categorical"].astype(bool),
+                "categorical_left": categorical_left,
+            }
+        )
     forest = _stack(trees, float32=False, allow_nan=True)
     start = float(np.ravel(est._baseline_prediction)[0])
 
@@ -666,11 +695,14 @@ def compile_pipeline(pipeline: Any, schema: InputSchema) -> CompiledPipeline:
     names = getattr(first, "feature_names_in_", None)
     by_name = isinstance(first, ColumnTransformer) and names is not None
     if not by_name and (tuple(map(str, names)) if names is not None else None) not in (None, schema.columns):
-        raise NotCompilable(f"{_first_name(pipeline)} ({_name(first)})",
-                            f"expects the columns {', '.join(map(str, names))}")  # fmt: skip
+        raise NotCompilable(
+            f"{_first_name(pipeline)} ({_name(first)})", f"expects the columns {', '.join(map(str, names))}"
+        )
     if not by_name and getattr(first, "n_features_in_", len(schema.columns)) != len(schema.columns):
-        raise NotCompilable(f"{_first_name(pipeline)} ({_name(first)})",
-                            f"expects {first.n_features_in_} columns, the API has {len(schema.columns)}")  # fmt: skip
+        raise NotCompilable(
+            f"{_first_name(pipeline)} ({_name(first)})",
+            f"expects {first.n_features_in_} columns, the API has {len(schema.columns)}",
+        )
     if isinstance(pipeline, Pipeline):
         *transformers, (last_name, model) = pipeline.steps
         transform, _ = _chain(transformers, None, schema.spec)

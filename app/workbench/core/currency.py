@@ -56,40 +56,80 @@ class Denied:
 
 
 DENY_LIST: tuple[Denied, ...] = (
-    Denied("kubectl-endpoints", re.compile(r"kubectl\s+get\s+(endpoints|ep)\b"),
-           "the v1 Endpoints API is deprecated since Kubernetes 1.33: "
-           "`kubectl get endpointslices -l kubernetes.io/service-name=NAME` or `kubectl describe service NAME`"),
-    Denied("mlflow-stages", re.compile(
-        r"transition_model_version_stage|get_latest_versions|archive_existing_versions"
-        r"|models:/[\w.-]+/(Staging|Production|Archived)\b|stages?\s*=\s*\[?[\"'](Staging|Production)"),
-           "MLflow stages are deprecated: registry aliases (`set_registered_model_alias`, `models:/name@alias`)"),
-    Denied("mlflow-no-conda", re.compile(r"(?<![\w-])--?no-conda\b"),
-           "`mlflow run` has no `--no-conda` any more: `--env-manager local`"),
-    Denied("mlflow-file-store", re.compile(
-        r"(--backend-store-uri|set_tracking_uri\()\s*[\"']?(file:(//)?)?\.?/?mlruns\b"),
-           "MLflow 3 refuses the `./mlruns` file store (maintenance mode): `sqlite:///mlflow.db`"),
-    Denied("mlflow-artifact-path", re.compile(r"log_model\([^)]*artifact_path\s*="),
-           "`artifact_path` is deprecated in `log_model`: `name=`"),
-    Denied("compose-v1", re.compile(
-        r"\bdocker-compose\s+(up|down|build|ps|logs|run|exec|stop|start|pull|push|config)\b|`docker-compose`"),
-           "Compose v1 is gone: `docker compose` (v2 plugin)"),
-    Denied("container-registry", re.compile(r"\bgcr\.io/(?!cloud-builders/)"),
-           "Container Registry is shut down: Artifact Registry (`REGION-docker.pkg.dev/PROJECT/REPO/IMAGE`)"),
+    Denied(
+        "kubectl-endpoints",
+        re.compile(r"kubectl\s+get\s+(endpoints|ep)\b"),
+        "the v1 Endpoints API is deprecated since Kubernetes 1.33: "
+        "`kubectl get endpointslices -l kubernetes.io/service-name=NAME` or `kubectl describe service NAME`",
+    ),
+    Denied(
+        "mlflow-stages",
+        re.compile(
+            r"transition_model_version_stage|get_latest_versions|archive_existing_versions"
+            r"|models:/[\w.-]+/(Staging|Production|Archived)\b|stages?\s*=\s*\[?[\"'](Staging|Production)"
+        ),
+        "MLflow stages are deprecated: registry aliases (`set_registered_model_alias`, `models:/name@alias`)",
+    ),
+    Denied(
+        "mlflow-no-conda",
+        re.compile(r"(?<![\w-])--?no-conda\b"),
+        "`mlflow run` has no `--no-conda` any more: `--env-manager local`",
+    ),
+    Denied(
+        "mlflow-file-store",
+        re.compile(r"(--backend-store-uri|set_tracking_uri\()\s*[\"']?(file:(//)?)?\.?/?mlruns\b"),
+        "MLflow 3 refuses the `./mlruns` file store (maintenance mode): `sqlite:///mlflow.db`",
+    ),
+    Denied(
+        "mlflow-artifact-path",
+        re.compile(r"log_model\([^)]*artifact_path\s*="),
+        "`artifact_path` is deprecated in `log_model`: `name=`",
+    ),
+    Denied(
+        "compose-v1",
+        re.compile(
+            r"\bdocker-compose\s+(up|down|build|ps|logs|run|exec|stop|start|pull|push|config)\b|`docker-compose`"
+        ),
+        "Compose v1 is gone: `docker compose` (v2 plugin)",
+    ),
+    Denied(
+        "container-registry",
+        re.compile(r"\bgcr\.io/(?!cloud-builders/)"),
+        "Container Registry is shut down: Artifact Registry (`REGION-docker.pkg.dev/PROJECT/REPO/IMAGE`)",
+    ),
     Denied("hpa-beta", re.compile(r"autoscaling/v2beta\d"), "the HPA API is `autoscaling/v2`"),
-    Denied("ingress-nginx", re.compile(r"ingress-nginx|kubernetes\.io/ingress\.class|nginx\.ingress\.kubernetes\.io"),
-           "ingress-nginx is retired: the Gateway API (Gateway, HTTPRoute) or a maintained Ingress controller"),
-    Denied("fastapi-on-event", re.compile(r"on_event\(\s*[\"'](startup|shutdown)"),
-           "FastAPI's startup events are deprecated: a `lifespan` context manager"),
-    Denied("pydantic-v1", re.compile(r"@validator\b|\.parse_obj\(|\bBaseModel\b.*\.dict\(\)"),
-           "pydantic v1 API: `field_validator`, `model_validate`, `model_dump`"),
-    Denied("evidently-legacy", re.compile(r"evidently\.(metric_preset|report|test_suite|test_preset)\b"),
-           "Evidently's legacy API: `from evidently import Report`, `from evidently.presets import DataDriftPreset`"),
+    Denied(
+        "ingress-nginx",
+        re.compile(r"ingress-nginx|kubernetes\.io/ingress\.class|nginx\.ingress\.kubernetes\.io"),
+        "ingress-nginx is retired: the Gateway API (Gateway, HTTPRoute) or a maintained Ingress controller",
+    ),
+    Denied(
+        "fastapi-on-event",
+        re.compile(r"on_event\(\s*[\"'](startup|shutdown)"),
+        "FastAPI's startup events are deprecated: a `lifespan` context manager",
+    ),
+    Denied(
+        "pydantic-v1",
+        re.compile(r"@validator\b|\.parse_obj\(|\bBaseModel\b.*\.dict\(\)"),
+        "pydantic v1 API: `field_validator`, `model_validate`, `model_dump`",
+    ),
+    Denied(
+        "evidently-legacy",
+        re.compile(r"evidently\.(metric_preset|report|test_suite|test_preset)\b"),
+        "Evidently's legacy API: `from evidently import Report`, `from evidently.presets import DataDriftPreset`",
+    ),
     Denied("gha-set-output", re.compile(r"::set-output\b"), "GitHub Actions: write to `$GITHUB_OUTPUT`"),
-    Denied("setup-py", re.compile(r"python\s+setup\.py\s+(install|sdist|bdist_wheel|develop)\b"),
-           "`python -m build` and `pip install .` (pyproject.toml)"),
-    Denied("numpy-aliases", re.compile(r"\bnp\.(float|int|bool|object)\b(?![\w(])"),
-           "NumPy removed these aliases: `float`, `int`, `np.float64`…"),
-)  # fmt: skip
+    Denied(
+        "setup-py",
+        re.compile(r"python\s+setup\.py\s+(install|sdist|bdist_wheel|develop)\b"),
+        "`python -m build` and `pip install .` (pyproject.toml)",
+    ),
+    Denied(
+        "numpy-aliases",
+        re.compile(r"\bnp\.(float|int|bool|object)\b(?![\w(])"),
+        "NumPy removed these aliases: `float`, `int`, `np.float64`…",
+    ),
+)
 
 #: Pinned packages a lesson can talk about, and how a text names them (the display name comes first).
 NAMES: dict[str, tuple[str, ...]] = {
@@ -366,12 +406,26 @@ def find_problems(text: str, path: str, pins: Pins) -> list[Problem]:
 
 #: What `check_course` reads, relative to the repository root.
 COURSE_FILES: tuple[str, ...] = (
-    "lessons/fr/*.md", "lessons/en/*.md", "lessons/*.yaml", "lessons/annotations/*.yaml",
-    "lessons/README.md", "README.md", "app/workbench/strings/*.yaml", "app/workbench/**/*.py",
-    ".github/workflows/*.yml", "deploy/**/*.yaml", "deploy/**/*.yml", "cloudbuild.yaml", "Jenkinsfile",
-    "docker-compose.yml", "Dockerfile", "Dockerfile.api", "examples/**/*.md", "examples/**/*.toml",
+    "lessons/fr/*.md",
+    "lessons/en/*.md",
+    "lessons/*.yaml",
+    "lessons/annotations/*.yaml",
+    "lessons/README.md",
+    "README.md",
+    "app/workbench/strings/*.yaml",
+    "app/workbench/**/*.py",
+    ".github/workflows/*.yml",
+    "deploy/**/*.yaml",
+    "deploy/**/*.yml",
+    "cloudbuild.yaml",
+    "Jenkinsfile",
+    "docker-compose.yml",
+    "Dockerfile",
+    "Dockerfile.api",
+    "examples/**/*.md",
+    "examples/**/*.toml",
     "examples/**/*.py",
-)  # fmt: skip
+)
 
 
 def check_course(root: Path | None = None, pins: Pins | None = None) -> list[Problem]:

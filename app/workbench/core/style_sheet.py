@@ -37,25 +37,56 @@ _BRITISH_STEMS = (
 )
 
 RULES: tuple[Rule, ...] = (
-    Rule("fr-reentrainer", "fr", re.compile(r"\b(ré-entra|re-?entra|réentrain)\w*", re.IGNORECASE),
-         "réentraîner (un mot, avec accent circonflexe)"),
-    Rule("fr-features", "fr", re.compile(r"(?<!caractéristiques \()(?<!caractéristique \()\b[Ff]eatures?\b(?! (store|flag))"),
-         "caractéristiques (features) : le mot anglais seulement entre parenthèses, après le terme français"),
-    Rule("fr-empaqueter", "fr", re.compile(r"\b(emball\w*|packag(?:er|é|ée|és|ées|eons|ez|ent)\b)", re.IGNORECASE),
-         "empaqueter, empaquetage"),
-    Rule("fr-space-before", "fr", re.compile(r"(?<=[^\s\d(\[*_/])[;?!](?=\s|$)|(?<=[^\s\d(\[*_/])(?<!\w:)\:(?=\s|$)"),
-         "une espace avant « : ; ? ! » en français"),
+    Rule(
+        "fr-reentrainer",
+        "fr",
+        re.compile(r"\b(ré-entra|re-?entra|réentrain)\w*", re.IGNORECASE),
+        "réentraîner (un mot, avec accent circonflexe)",
+    ),
+    Rule(
+        "fr-features",
+        "fr",
+        re.compile(r"(?<!caractéristiques \()(?<!caractéristique \()\b[Ff]eatures?\b(?! (store|flag))"),
+        "caractéristiques (features) : le mot anglais seulement entre parenthèses, après le terme français",
+    ),
+    Rule(
+        "fr-empaqueter",
+        "fr",
+        re.compile(r"\b(emball\w*|packag(?:er|é|ée|és|ées|eons|ez|ent)\b)", re.IGNORECASE),
+        "empaqueter, empaquetage",
+    ),
+    Rule(
+        "fr-space-before",
+        "fr",
+        re.compile(r"(?<=[^\s\d(\[*_/])[;?!](?=\s|$)|(?<=[^\s\d(\[*_/])(?<!\w:)\:(?=\s|$)"),
+        "une espace avant « : ; ? ! » en français",
+    ),
     Rule("fr-guillemets", "fr", re.compile(r"«(?=\S)|(?<=\S)»"), "une espace à l'intérieur des guillemets « »"),
     Rule("en-space-before", "en", re.compile(r"(?<=\w)\s+[;:?!](?=\s|$)"), "no space before : ; ? ! in English"),
     Rule("en-guillemets", "en", re.compile(r"[«»]"), 'English quotes: "…"'),
-    Rule("en-british", "en", re.compile(rf"\b({_BRITISH_STEMS})s(e|ed|es|ing|ation|ations|ational|er|ers)\b", re.IGNORECASE),
-         "American spelling: -ize, -ization"),
-    Rule("en-british-our", "en", re.compile(r"\b(behavio|colo|favo|hono|labo|neighbo|humo|flavo|rumo)ur(s|ed|ing|ite|ites)?\b",
-                                            re.IGNORECASE), "American spelling: behavior, color…"),
-    Rule("en-british-other", "en", re.compile(
-        r"\b(modelling|modelled|labelled|labelling|travelled|travelling|cancelled|cancelling|signalled|levelled"
-        r"|catalogue|programme|centre|centres|licence|defence|defences|offence|analyse|analysed|analysing|grey|enrol)\b", re.IGNORECASE), "American spelling: modeling, labeled, center, license, analyze…"),
-)  # fmt: skip
+    Rule(
+        "en-british",
+        "en",
+        re.compile(rf"\b({_BRITISH_STEMS})s(e|ed|es|ing|ation|ations|ational|er|ers)\b", re.IGNORECASE),
+        "American spelling: -ize, -ization",
+    ),
+    Rule(
+        "en-british-our",
+        "en",
+        re.compile(r"\b(behavio|colo|favo|hono|labo|neighbo|humo|flavo|rumo)ur(s|ed|ing|ite|ites)?\b", re.IGNORECASE),
+        "American spelling: behavior, color…",
+    ),
+    Rule(
+        "en-british-other",
+        "en",
+        re.compile(
+            r"\b(modelling|modelled|labelled|labelling|travelled|travelling|cancelled|cancelling|signalled|levelled"
+            r"|catalogue|programme|centre|centres|licence|defence|defences|offence|analyse|analysed|analysing|grey|enrol)\b",
+            re.IGNORECASE,
+        ),
+        "American spelling: modeling, labeled, center, license, analyze…",
+    ),
+)
 
 
 @dataclass(frozen=True)
@@ -87,9 +118,10 @@ def check_text(text: str, lang: str, path: str = "", first_line: int = 1) -> lis
     clean = prose(text)
     return [
         StyleProblem(path, first_line + clean.count("\n", 0, m.start()), rule.id, m.group(0).strip(), rule.fix)
-        for rule in RULES if rule.lang == lang
+        for rule in RULES
+        if rule.lang == lang
         for m in rule.pattern.finditer(clean)
-    ]  # fmt: skip
+    ]
 
 
 def _yaml_texts(node: object, lang: str | None = None):
@@ -128,14 +160,18 @@ def check_file(path: Path, root: Path) -> list[StyleProblem]:
         texts = _yaml_texts(yaml.safe_load(source))
     for lang, text in texts:
         line = _line_of(source, text)
-        problems += [
-            StyleProblem(relative, line, p.rule, p.found, p.fix) for p in check_text(text, lang, relative)
-        ]  # fmt: skip
+        problems += [StyleProblem(relative, line, p.rule, p.found, p.fix) for p in check_text(text, lang, relative)]
     return problems
 
 
-STYLED_FILES: tuple[str, ...] = ("lessons/fr/*.md", "lessons/en/*.md", "lessons/*.yaml", "lessons/annotations/*.yaml",
-                                 "lessons/exercises/*.yaml", "app/workbench/strings/*.yaml")  # fmt: skip
+STYLED_FILES: tuple[str, ...] = (
+    "lessons/fr/*.md",
+    "lessons/en/*.md",
+    "lessons/*.yaml",
+    "lessons/annotations/*.yaml",
+    "lessons/exercises/*.yaml",
+    "app/workbench/strings/*.yaml",
+)
 
 
 def check_style(root: Path | None = None) -> list[StyleProblem]:

@@ -18,19 +18,44 @@ from workbench.core.lessons import TAKEAWAYS_TITLES, Lesson
 
 #: LaTeX the lessons use in their takeaways, written as plain Unicode for a page without a math renderer.
 LATEX = {
-    r"\hat{Y}": "Ŷ", r"\mid": "|", r"\neq": "≠", r"\leq": "≤", r"\geq": "≥", r"\times": "×", r"\alpha": "α",
-    r"\beta": "β", r"\mu": "μ", r"\varepsilon": "ε", r"\epsilon": "ε", r"\sum": "Σ", r"\ln": "ln", r"\approx": "≈",
-    r"\infty": "∞", r"\,": " ", r"\|": "‖", r"\to": "→",
-}  # fmt: skip
+    r"\hat{Y}": "Ŷ",
+    r"\mid": "|",
+    r"\neq": "≠",
+    r"\leq": "≤",
+    r"\geq": "≥",
+    r"\times": "×",
+    r"\alpha": "α",
+    r"\beta": "β",
+    r"\mu": "μ",
+    r"\varepsilon": "ε",
+    r"\epsilon": "ε",
+    r"\sum": "Σ",
+    r"\ln": "ln",
+    r"\approx": "≈",
+    r"\infty": "∞",
+    r"\,": " ",
+    r"\|": "‖",
+    r"\to": "→",
+}
 _MATH = re.compile(r"\$([^$\n]+)\$")
 _LATEX_COMMAND = re.compile(r"\\[A-Za-z]+|\\[,|]")
 
 LABELS = {
-    "fr": {"chapter": "Chapitre", "objectives": "Objectifs", "terms": "Termes clés", "takeaways": "À retenir",
-           "footer": "Atelier MLOps — fiche résumé"},
-    "en": {"chapter": "Chapter", "objectives": "Objectives", "terms": "Key terms", "takeaways": "Key takeaways",
-           "footer": "MLOps Workbench — one-page summary"},
-}  # fmt: skip
+    "fr": {
+        "chapter": "Chapitre",
+        "objectives": "Objectifs",
+        "terms": "Termes clés",
+        "takeaways": "À retenir",
+        "footer": "Atelier MLOps — fiche résumé",
+    },
+    "en": {
+        "chapter": "Chapter",
+        "objectives": "Objectives",
+        "terms": "Key terms",
+        "takeaways": "Key takeaways",
+        "footer": "MLOps Workbench — one-page summary",
+    },
+}
 
 
 @dataclass(frozen=True)
@@ -217,11 +242,15 @@ def _render_pdf(summary: ChapterSummary, size: float, font: Path | None):
     pdf.set_font(family, "", size)
     line = size * 0.42
     section(labels["objectives"])
-    pdf.write_html("<ul>" + "".join(f"<li>{_pdf_markup(o)}</li>" for o in summary.objectives) + "</ul>",
-                   li_prefix_color=(11, 61, 145))  # fmt: skip
+    pdf.write_html(
+        "<ul>" + "".join(f"<li>{_pdf_markup(o)}</li>" for o in summary.objectives) + "</ul>",
+        li_prefix_color=(11, 61, 145),
+    )
     section(labels["takeaways"])
-    pdf.write_html("<ul>" + "".join(f"<li>{_pdf_markup(p)}</li>" for p in summary.takeaways) + "</ul>",
-                   li_prefix_color=(11, 61, 145))  # fmt: skip
+    pdf.write_html(
+        "<ul>" + "".join(f"<li>{_pdf_markup(p)}</li>" for p in summary.takeaways) + "</ul>",
+        li_prefix_color=(11, 61, 145),
+    )
     section(labels["terms"])
     for term, definition in summary.key_terms:
         pdf.write_html(f"<p><b>{esc(term)}</b> — {_pdf_markup(definition)}</p>")
@@ -247,14 +276,36 @@ def summary_pdf(summary: ChapterSummary) -> bytes:
 
 def _latin1(summary: ChapterSummary) -> ChapterSummary:
     """The summary with the characters Latin-1 lacks replaced (— → -, ≈ → ~, …)."""
-    table = str.maketrans({"—": "-", "–": "-", "’": "'", "…": "...", "≈": "~", "→": "->", "≠": "!=", "≤": "<=",
-                           "≥": ">=", "×": "x", "⌈": "", "⌉": "", "ε": "e", "Ŷ": "Y^", "‖": "||", "€": "EUR"})  # fmt: skip
+    table = str.maketrans(
+        {
+            "—": "-",
+            "–": "-",
+            "’": "'",
+            "…": "...",
+            "≈": "~",
+            "→": "->",
+            "≠": "!=",
+            "≤": "<=",
+            "≥": ">=",
+            "×": "x",
+            "⌈": "",
+            "⌉": "",
+            "ε": "e",
+            "Ŷ": "Y^",
+            "‖": "||",
+            "€": "EUR",
+        }
+    )
 
     def clean(text: str) -> str:
         return text.translate(table).encode("latin-1", "replace").decode("latin-1")
 
     return ChapterSummary(
-        summary.chapter_key, summary.lang, clean(summary.heading), tuple(map(clean, summary.objectives)),
-        tuple((clean(t), clean(d)) for t, d in summary.key_terms), tuple(map(clean, summary.takeaways)),
+        summary.chapter_key,
+        summary.lang,
+        clean(summary.heading),
+        tuple(map(clean, summary.objectives)),
+        tuple((clean(t), clean(d)) for t, d in summary.key_terms),
+        tuple(map(clean, summary.takeaways)),
         clean(summary.currency),
-    )  # fmt: skip
+    )

@@ -44,12 +44,22 @@ def summary_downloads(lesson: Lesson) -> None:
     summary = build_summary(lesson, line)
     row = st.container(horizontal=True)
     row.download_button(
-        t("lesson.summary_download"), lambda: summary_html(summary).encode("utf-8"), f"{summary.filename}.html",
-        "text/html", key=f"lesson_summary_html_{lesson.chapter_key}", on_click="ignore",
-        icon=":material/description:", help=t("lesson.summary_help"),
-    )  # fmt: skip
+        t("lesson.summary_download"),
+        lambda: summary_html(summary).encode("utf-8"),
+        f"{summary.filename}.html",
+        "text/html",
+        key=f"lesson_summary_html_{lesson.chapter_key}",
+        on_click="ignore",
+        icon=":material/description:",
+        help=t("lesson.summary_help"),
+    )
     row.download_button(
-        t("lesson.summary_download_pdf"), lambda: summary_pdf(summary), f"{summary.filename}.pdf",
-        "application/pdf", key=f"lesson_summary_pdf_{lesson.chapter_key}", on_click="ignore",
-        icon=":material/picture_as_pdf:", help=t("lesson.summary_help"),
-    )  # fmt: skip
+        t("lesson.summary_download_pdf"),
+        lambda: summary_pdf(summary),
+        f"{summary.filename}.pdf",
+        "application/pdf",
+        key=f"lesson_summary_pdf_{lesson.chapter_key}",
+        on_click="ignore",
+        icon=":material/picture_as_pdf:",
+        help=t("lesson.summary_help"),
+    )
