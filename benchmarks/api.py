@@ -35,8 +35,13 @@ def main() -> None:
     args = parser.parse_args()
 
     state = Path(tempfile.mkdtemp(prefix="wb-bench-api-"))
-    env = dict(os.environ, WORKBENCH_STATE_DIR=str(state), MLFLOW_TRACKING_URI=f"sqlite:///{state / 'mlflow.db'}",
-               WORKBENCH_API_POLL_SECONDS="0", MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR="false")  # fmt: skip
+    env = dict(
+        os.environ,
+        WORKBENCH_STATE_DIR=str(state),
+        MLFLOW_TRACKING_URI=f"sqlite:///{state / 'mlflow.db'}",
+        WORKBENCH_API_POLL_SECONDS="0",
+        MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR="false",
+    )
     env["PATH"] = str(Path(sys.executable).parent) + os.pathsep + env.get("PATH", "")
     os.environ.update({k: env[k] for k in ("WORKBENCH_STATE_DIR", "MLFLOW_TRACKING_URI")})
 
@@ -58,22 +63,43 @@ def main() -> None:
     servers = {
         "workbench API": (
             [sys.executable, "-m", "workbench.api", "--port", str(ours_port), "--log-level", "warning"],
-            f"http://127.0.0.1:{ours_port}/health", f"http://127.0.0.1:{ours_port}/predict",
+            f"http://127.0.0.1:{ours_port}/health",
+            f"http://127.0.0.1:{ours_port}/predict",
             json_bodies(applications),
         ),
         "mlflow models serve": (
-            [str(Path(sys.executable).parent / "mlflow"), "models", "serve", "-m", "models:/loan-approval@production",
-             "--env-manager", "local", "--host", "127.0.0.1", "-p", str(mlflow_port)],
-            f"http://127.0.0.1:{mlflow_port}/ping", f"http://127.0.0.1:{mlflow_port}/invocations",
+            [
+                str(Path(sys.executable).parent / "mlflow"),
+                "models",
+                "serve",
+                "-m",
+                "models:/loan-approval@production",
+                "--env-manager",
+                "local",
+                "--host",
+                "127.0.0.1",
+                "-p",
+                str(mlflow_port),
+            ],
+            f"http://127.0.0.1:{mlflow_port}/ping",
+            f"http://127.0.0.1:{mlflow_port}/invocations",
             json_bodies([{"dataframe_records": [a]} for a in applications]),
         ),
-    }  # fmt: skip
+    }
     procs = []
     results: dict[tuple[str, int], object] = {}
     try:
         for command, _health, _, _ in servers.values():
-            procs.append(subprocess.Popen(command, cwd=REPO, env=env, stdout=subprocess.DEVNULL,
-                                          stderr=subprocess.DEVNULL, start_new_session=True))  # fmt: skip
+            procs.append(
+                subprocess.Popen(
+                    command,
+                    cwd=REPO,
+                    env=env,
+                    stdout=subprocess.DEVNULL,
+                    stderr=subprocess.DEVNULL,
+                    start_new_session=True,
+                )
+            )
         for _, health, url, bodies in servers.values():
             wait_for_http(health, timeout=180)
             warm = run_load(url, bodies, 200, 4)
@@ -95,22 +121,28 @@ def main() -> None:
     pipeline_ms = min(timeit.repeat(lambda: result.pipeline.predict_proba(row), number=50, repeat=5)) / 50 * 1000
     compiled_ms = min(timeit.repeat(lambda: compiled.predict_proba(record), number=500, repeat=5)) / 500 * 1000
 
-    print(f"\nSame model (logistic regression, registry version {version.version}), {args.requests} requests "
-          "per cell, one keep-alive connection per client")  # fmt: skip
+    print(
+        f"\nSame model (logistic regression, registry version {version.version}), {args.requests} requests "
+        "per cell, one keep-alive connection per client"
+    )
     print("| clients | server | req/s | p50 ms | p95 ms | p99 ms | errors |")
     print("|---|---|---|---|---|---|---|")
     for concurrency in (1, 16):
         for name in servers:
             r = results[(name, concurrency)]
             bad = r.requests - r.ok
-            print(f"| {concurrency} | {name} | {r.throughput:.0f} | {r.percentile(50):.2f} | {r.percentile(95):.2f} "
-                  f"| {r.percentile(99):.2f} | {bad} |")  # fmt: skip
+            print(
+                f"| {concurrency} | {name} | {r.throughput:.0f} | {r.percentile(50):.2f} | {r.percentile(95):.2f} "
+                f"| {r.percentile(99):.2f} | {bad} |"
+            )
     print(f"\n| clients | req/s ratio (goal >= {GOAL_RPS:.0f}x) | p50 ratio (goal <= {GOAL_P50:.2f}) |")
     print("|---|---|---|")
     for concurrency in (1, 16):
         ours, anchor = results[("workbench API", concurrency)], results[("mlflow models serve", concurrency)]
-        print(f"| {concurrency} | {ours.throughput / anchor.throughput:.1f}x | "
-              f"{ours.percentile(50) / anchor.percentile(50):.3f} |")  # fmt: skip
+        print(
+            f"| {concurrency} | {ours.throughput / anchor.throughput:.1f}x | "
+            f"{ours.percentile(50) / anchor.percentile(50):.3f} |"
+        )
     print("\nIn-process floor, one row:")
     print(f"| Pipeline.predict_proba (DataFrame) | {pipeline_ms:.3f} ms |")
     print(f"| compiled NumPy path (the API's)     | {compiled_ms * 1000:.1f} µs |")

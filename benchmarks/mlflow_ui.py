@@ -42,14 +42,16 @@ def prepare_store(folder: Path) -> str:
 def measure(command: list[str], env: dict[str, str], port: int, experiment: str) -> tuple[float, float]:
     """(seconds to /health 200, seconds to the runs answered by the API), then stop the server."""
     start = time.perf_counter()
-    proc = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                            start_new_session=True)  # fmt: skip
+    proc = subprocess.Popen(
+        command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True
+    )
     url = f"http://127.0.0.1:{port}"
     try:
         health = _wait(f"{url}/health", start)
         body = json.dumps({"experiment_ids": [experiment], "max_results": 10}).encode()
-        request = urllib.request.Request(f"{url}/ajax-api/2.0/mlflow/runs/search", data=body,
-                                         headers={"Content-Type": "application/json"})  # fmt: skip
+        request = urllib.request.Request(
+            f"{url}/ajax-api/2.0/mlflow/runs/search", data=body, headers={"Content-Type": "application/json"}
+        )
         with urllib.request.urlopen(request, timeout=60) as response:
             assert len(json.loads(response.read())["runs"]) == 2
         return health, time.perf_counter() - start
@@ -84,8 +86,16 @@ def main() -> None:
         results: dict[str, list[tuple[float, float]]] = {"plain mlflow ui (anchor)": [], "workbench": []}
         for _ in range(args.rounds):
             port = free_port()
-            plain = [str(Path(sys.executable).parent / "mlflow"), "ui", "--backend-store-uri",
-                     settings.mlflow_tracking_uri, "--host", "127.0.0.1", "--port", str(port)]  # fmt: skip
+            plain = [
+                str(Path(sys.executable).parent / "mlflow"),
+                "ui",
+                "--backend-store-uri",
+                settings.mlflow_tracking_uri,
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(port),
+            ]
             results["plain mlflow ui (anchor)"].append(measure(plain, env, port, experiment))
             port = free_port()
             ours = mlflow_ui.ui_command(port, settings)

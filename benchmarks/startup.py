@@ -24,9 +24,12 @@ from workbench.core.services import free_port
 
 REPO = Path(__file__).resolve().parents[1]
 CHROMIUM_ARGS = [
-    "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-    "--disable-component-update", "--disable-sync",
-]  # fmt: skip
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 GOAL_RATIO = 1.5
 GOAL_WARM_SECONDS = 1.0
 
@@ -36,10 +39,25 @@ def measure_server(args: list[str], browser, env: dict) -> tuple[float, float]:
     port = free_port()
     start = time.perf_counter()
     proc = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", *args, "--server.port", str(port), "--server.headless", "true",
-         "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false"],
-        cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )  # fmt: skip
+        [
+            sys.executable,
+            "-m",
+            "streamlit",
+            *args,
+            "--server.port",
+            str(port),
+            "--server.headless",
+            "true",
+            "--server.address",
+            "127.0.0.1",
+            "--browser.gatherUsageStats",
+            "false",
+        ],
+        cwd=REPO,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     try:
         url = f"http://127.0.0.1:{port}"
         while True:
@@ -89,8 +107,12 @@ print(json.dumps(out))
 
     result = subprocess.run(
         [sys.executable, "-c", code, str(REPO / "app" / "Home.py")],
-        capture_output=True, text=True, check=True, cwd=REPO, env=os.environ | {"PYTHONWARNINGS": "ignore"},
-    )  # fmt: skip
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=REPO,
+        env=os.environ | {"PYTHONWARNINGS": "ignore"},
+    )
     return [tuple(row) for row in json.loads(result.stdout.strip().splitlines()[-1])]
 
 

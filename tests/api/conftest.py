@@ -17,10 +17,18 @@ from workbench.core.settings import Settings, get_settings
 from tests.conftest import REPO_ROOT, free_port
 
 ROW = {
-    "Gender": "Male", "Married": "Yes", "Dependents": "0", "Education": "Graduate", "Self_Employed": "No",
-    "ApplicantIncome": 5849, "CoapplicantIncome": 0, "LoanAmount": 128, "Loan_Amount_Term": 360,
-    "Credit_History": 1, "Property_Area": "Urban",
-}  # fmt: skip
+    "Gender": "Male",
+    "Married": "Yes",
+    "Dependents": "0",
+    "Education": "Graduate",
+    "Self_Employed": "No",
+    "ApplicantIncome": 5849,
+    "CoapplicantIncome": 0,
+    "LoanAmount": 128,
+    "Loan_Amount_Term": 360,
+    "Credit_History": 1,
+    "Property_Area": "Urban",
+}
 
 
 def api_settings(**overrides) -> Settings:
@@ -71,8 +79,11 @@ def start_api(isolated_state):
         started = time.monotonic()
         proc = subprocess.Popen(
             [sys.executable, "-m", "workbench.api", "--host", host, "--port", str(port), "--log-level", "warning"],
-            cwd=REPO_ROOT, env=full_env, stdout=log, stderr=subprocess.STDOUT,
-        )  # fmt: skip
+            cwd=REPO_ROOT,
+            env=full_env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
         log.close()
         api = ApiProcess(proc, f"http://127.0.0.1:{port}", log_path, started)
         processes.append(api)
@@ -131,14 +142,30 @@ def learner_pipeline(kind: str = "logistic_regression"):
     data = pd.read_csv(REPO_ROOT / "data" / "loan.csv")
     X = data[LEARNER_NUMERIC + LEARNER_CATEGORICAL]
     y = (data["Loan_Status"] == "Y").astype(int)
-    preprocessing = ColumnTransformer([
-        ("num", Pipeline([("imputer", SimpleImputer(strategy="median")), ("scaler", StandardScaler())]),
-         LEARNER_NUMERIC),
-        ("cat", Pipeline([("imputer", SimpleImputer(strategy="most_frequent")),
-                          ("onehot", OneHotEncoder(handle_unknown="ignore"))]), LEARNER_CATEGORICAL),
-    ])  # fmt: skip
-    model = (LogisticRegression(max_iter=1000) if kind == "logistic_regression"
-             else RandomForestClassifier(n_estimators=50, max_depth=6, random_state=0))  # fmt: skip
+    preprocessing = ColumnTransformer(
+        [
+            (
+                "num",
+                Pipeline([("imputer", SimpleImputer(strategy="median")), ("scaler", StandardScaler())]),
+                LEARNER_NUMERIC,
+            ),
+            (
+                "cat",
+                Pipeline(
+                    [
+                        ("imputer", SimpleImputer(strategy="most_frequent")),
+                        ("onehot", OneHotEncoder(handle_unknown="ignore")),
+                    ]
+                ),
+                LEARNER_CATEGORICAL,
+            ),
+        ]
+    )
+    model = (
+        LogisticRegression(max_iter=1000)
+        if kind == "logistic_regression"
+        else RandomForestClassifier(n_estimators=50, max_depth=6, random_state=0)
+    )
     return Pipeline([("preprocessing", preprocessing), ("classifier", model)]).fit(X, y), X
 
 
@@ -153,10 +180,13 @@ def log_learner_model(kind: str = "logistic_regression") -> tuple[str, object]:
     mlflow.set_experiment("my-loan-model")
     with mlflow.start_run():
         info = mlflow.sklearn.log_model(
-            pipeline, name="model", serialization_format="skops",
+            pipeline,
+            name="model",
+            serialization_format="skops",
             skops_trusted_types=sio.get_untrusted_types(data=sio.dumps(pipeline)),
-            registered_model_name=get_settings().model_name, input_example=X.head(2),
-        )  # fmt: skip
+            registered_model_name=get_settings().model_name,
+            input_example=X.head(2),
+        )
     return str(info.registered_model_version), pipeline
 
 
@@ -181,8 +211,9 @@ def log_pickle_model(marker) -> str:
     mlflow.set_tracking_uri(get_settings().mlflow_tracking_uri)
     mlflow.set_experiment("attacker")
     with mlflow.start_run():
-        info = mlflow.sklearn.log_model(pipeline, name="model", serialization_format="cloudpickle",
-                                        registered_model_name=get_settings().model_name)  # fmt: skip
+        info = mlflow.sklearn.log_model(
+            pipeline, name="model", serialization_format="cloudpickle", registered_model_name=get_settings().model_name
+        )
     location = mlflow.get_logged_model(info.model_id).artifact_location
     model_file = Path(unquote(urlparse(location).path)) / "model.pkl"
     assert model_file.is_file(), model_file

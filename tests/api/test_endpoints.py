@@ -15,8 +15,13 @@ def _metrics(client) -> dict[str, list]:
 
 
 def test_health_and_model_info_of_the_fallback(client) -> None:
-    assert client.get("/health").json() == {"status": "ok", "model_loaded": True, "model_version": "fallback",
-                                            "model_source": "fallback", "problems": []}  # fmt: skip
+    assert client.get("/health").json() == {
+        "status": "ok",
+        "model_loaded": True,
+        "model_version": "fallback",
+        "model_source": "fallback",
+        "problems": [],
+    }
     info = client.get("/model").json()
     assert info["refused"] is None and info["problems"] == []
     assert info["source"] == "fallback" and info["version"] == "fallback" and info["alias"] is None
@@ -98,8 +103,9 @@ def test_dependents_accepts_numbers(client, value, expected) -> None:
 
 def test_predict_status_is_the_course_format(client) -> None:
     assert client.post("/predict_status", json=ROW).json() == {"status": "Approved"}
-    assert client.post("/predict_status", json={**ROW, "Credit_History": 0, "ApplicantIncome": 150,
-                                                "LoanAmount": 700}).json() == {"status": "Rejected"}  # fmt: skip
+    assert client.post(
+        "/predict_status", json={**ROW, "Credit_History": 0, "ApplicantIncome": 150, "LoanAmount": 700}
+    ).json() == {"status": "Rejected"}
 
 
 def test_batch_json(client) -> None:
@@ -137,8 +143,11 @@ def test_batch_csv_upload_of_the_course_files(client) -> None:
     assert response.status_code == 200, response.text
     body = response.json()
     assert body["count"] == 614 and body["predictions"][0]["Loan_ID"] == "LP001002"
-    as_text = client.post("/predict/batch", content=csv.splitlines()[0] + b"\n" + csv.splitlines()[1],
-                          headers={"content-type": "text/csv"})  # fmt: skip
+    as_text = client.post(
+        "/predict/batch",
+        content=csv.splitlines()[0] + b"\n" + csv.splitlines()[1],
+        headers={"content-type": "text/csv"},
+    )
     assert as_text.json()["count"] == 1
     original = REPO_ROOT.parent / "shared" / "datasets" / "loan-course" / "test.csv"
     if original.exists():
@@ -237,8 +246,11 @@ def test_metrics_count_requests_predictions_and_recent_inputs(client) -> None:
     client.post("/predict", json={**ROW, "Gender": "nope"})
     client.get("/no-such-page")
     samples = _metrics(client)
-    requests = {(s.labels["endpoint"], s.labels["status"]): s.value for s in samples["workbench_api_requests"]
-                if s.name.endswith("_total")}  # fmt: skip
+    requests = {
+        (s.labels["endpoint"], s.labels["status"]): s.value
+        for s in samples["workbench_api_requests"]
+        if s.name.endswith("_total")
+    }
     assert requests[("/predict", "200")] == 2 and requests[("/predict", "422")] == 1
     assert requests[("other", "404")] == 1
     predictions = {
@@ -338,8 +350,10 @@ def test_nan_text_in_a_csv_is_a_missing_value(client) -> None:
 def test_a_nul_byte_in_a_csv_is_a_422_naming_the_line(client) -> None:
     nul_line = GOOD_LINE.replace("LP1", "LP\x002")
     csv = f"{HEADER}\n{GOOD_LINE}\n{nul_line}\n".encode()
-    for response in (client.post("/predict/batch", files={"file": ("x.csv", csv, "text/csv")}),
-                     client.post("/predict/batch", content=csv, headers={"content-type": "text/csv"})):  # fmt: skip
+    for response in (
+        client.post("/predict/batch", files={"file": ("x.csv", csv, "text/csv")}),
+        client.post("/predict/batch", content=csv, headers={"content-type": "text/csv"}),
+    ):
         assert response.status_code == 422, response.text
         assert "line 3" in response.json()["detail"][0]["msg"] and "NUL" in response.json()["detail"][0]["msg"]
 
@@ -355,9 +369,13 @@ def test_semicolon_csv_from_french_excel_gives_the_same_answers(client) -> None:
     french = [line.replace(",", ";") for line in csv]
     french[1] = french[1].replace(";128;", ";128,0;")  # a decimal comma
     comma = client.post("/predict/batch", files={"file": ("x.csv", "\n".join(csv), "text/csv")}).json()
-    response = client.post("/predict/batch", files={"file": ("x.csv", "\n".join(french).encode("utf-8-sig"), "text/csv")})
+    response = client.post(
+        "/predict/batch", files={"file": ("x.csv", "\n".join(french).encode("utf-8-sig"), "text/csv")}
+    )
     assert response.status_code == 200, response.text
-    assert [p["probability"] for p in response.json()["predictions"]] == [p["probability"] for p in comma["predictions"]]
+    assert [p["probability"] for p in response.json()["predictions"]] == [
+        p["probability"] for p in comma["predictions"]
+    ]
 
 
 def test_a_file_with_none_of_the_columns_gets_one_clear_error(client) -> None:
@@ -416,9 +434,13 @@ def test_admin_endpoints_are_closed_when_reachable_from_other_machines_without_a
 
 @pytest.mark.parametrize(
     "headers",
-    [{"Origin": "http://evil.example"}, {"Origin": "http://localhost:8501"}, {"Sec-Fetch-Site": "cross-site"},
-     {"Origin": "null", "Content-Type": "text/plain"}],
-)  # fmt: skip
+    [
+        {"Origin": "http://evil.example"},
+        {"Origin": "http://localhost:8501"},
+        {"Sec-Fetch-Site": "cross-site"},
+        {"Origin": "null", "Content-Type": "text/plain"},
+    ],
+)
 def test_reload_cannot_be_fired_from_a_web_page(client, headers) -> None:
     response = client.post("/reload", headers=headers)
     assert response.status_code == 403 and "web page" in response.json()["detail"]
@@ -464,10 +486,20 @@ def test_a_model_that_cannot_score_an_input_gets_a_422_not_a_500(client) -> None
 
     _, X = learner_pipeline()
     X = X.dropna()
-    no_imputer = Pipeline([("pre", ColumnTransformer([("num", "passthrough", LEARNER_NUMERIC),
-                                                      ("cat", OneHotEncoder(handle_unknown="ignore"),
-                                                       LEARNER_CATEGORICAL)])),
-                           ("clf", LogisticRegression(max_iter=2000))]).fit(X, X["Credit_History"] == 1)  # fmt: skip
+    no_imputer = Pipeline(
+        [
+            (
+                "pre",
+                ColumnTransformer(
+                    [
+                        ("num", "passthrough", LEARNER_NUMERIC),
+                        ("cat", OneHotEncoder(handle_unknown="ignore"), LEARNER_CATEGORICAL),
+                    ]
+                ),
+            ),
+            ("clf", LogisticRegression(max_iter=2000)),
+        ]
+    ).fit(X, X["Credit_History"] == 1)
     manager = client.app.state.manager
     manager._set(dataclasses.replace(manager.model, pipeline=no_imputer, compiled=None))
     assert client.post("/predict", json=ROW).status_code == 200

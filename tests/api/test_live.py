@@ -70,13 +70,23 @@ def test_alias_move_is_picked_up_without_a_failed_request(live_api) -> None:
 def test_schemathesis_finds_no_server_error(live_api, tmp_path: Path) -> None:
     """Fuzzing, including non-finite numbers (NaN, Infinity, 1e999) that schemathesis alone never sends."""
     command = [
-        str(Path(sys.executable).parent / "schemathesis"), "run", f"{live_api}/openapi.json",
-        "--checks", "not_a_server_error", "--max-examples", "60", "--generation-deterministic",
-        "--request-timeout", "20", "--workers", "2",
-    ]  # fmt: skip
+        str(Path(sys.executable).parent / "schemathesis"),
+        "run",
+        f"{live_api}/openapi.json",
+        "--checks",
+        "not_a_server_error",
+        "--max-examples",
+        "60",
+        "--generation-deterministic",
+        "--request-timeout",
+        "20",
+        "--workers",
+        "2",
+    ]
     log = tmp_path / "non-finite.log"
-    env = dict(os.environ, SCHEMATHESIS_HOOKS="tests.api.schemathesis_hooks", NONFINITE_LOG=str(log),
-               PYTHONPATH=str(REPO_ROOT))  # fmt: skip
+    env = dict(
+        os.environ, SCHEMATHESIS_HOOKS="tests.api.schemathesis_hooks", NONFINITE_LOG=str(log), PYTHONPATH=str(REPO_ROOT)
+    )
     result = subprocess.run(command, capture_output=True, text=True, timeout=900, cwd=tmp_path, env=env)
     assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-2000:]
     assert "Server error" not in result.stdout and "Tested: 8" in result.stdout, result.stdout[-3000:]

@@ -47,9 +47,13 @@ def test_non_finite_numbers_get_a_422_naming_the_field_json_and_csv(start_api) -
     csv = f"{HEADER}\n{LINE}\n{','.join(bad)}\n".encode()
     for response in (
         requests.post(f"{api.url}/predict/batch", files={"file": ("x.csv", csv, "text/csv")}, timeout=10),
-        requests.post(f"{api.url}/predict/batch", data=csv.replace(b"inf", b"1e999"),
-                      headers={"content-type": "text/csv"}, timeout=10),
-    ):  # fmt: skip
+        requests.post(
+            f"{api.url}/predict/batch",
+            data=csv.replace(b"inf", b"1e999"),
+            headers={"content-type": "text/csv"},
+            timeout=10,
+        ),
+    ):
         assert response.status_code == 422, response.text
         assert response.json()["detail"][0]["loc"] == ["body", "line 3", "LoanAmount"]
     assert requests.post(f"{api.url}/predict", json=ROW, timeout=10).status_code == 200
@@ -179,8 +183,12 @@ def test_reload_needs_a_token_is_closed_to_web_pages_and_rate_limited(start_api)
     assert refused.status_code == 403 and "WORKBENCH_API_ADMIN_TOKEN" in refused.json()["detail"]
     assert requests.get(f"{exposed.url}/recent_inputs", timeout=30).status_code == 403
     local = start_api()
-    page = requests.post(f"{local.url}/reload", headers={"Origin": "http://evil.example", "Content-Type": "text/plain"},
-                         data="x", timeout=30)  # fmt: skip
+    page = requests.post(
+        f"{local.url}/reload",
+        headers={"Origin": "http://evil.example", "Content-Type": "text/plain"},
+        data="x",
+        timeout=30,
+    )
     assert page.status_code == 403
     codes = [requests.post(f"{local.url}/reload", timeout=60).status_code for _ in range(5)]
     assert codes.count(200) == 3 and codes.count(429) == 2
@@ -220,19 +228,22 @@ def test_spoofed_forwarded_for_does_not_dodge_the_rate_limit(start_api) -> None:
     limited = start_api(WORKBENCH_API_RATE_LIMIT="5", WORKBENCH_API_RATE_BURST="5")
     start = time.monotonic()
     codes = [
-        requests.post(f"{limited.url}/predict", json=ROW, headers={"X-Forwarded-For": f"10.0.{i // 250}.{i % 250}"},
-                      timeout=10).status_code
+        requests.post(
+            f"{limited.url}/predict", json=ROW, headers={"X-Forwarded-For": f"10.0.{i // 250}.{i % 250}"}, timeout=10
+        ).status_code
         for i in range(200)
-    ]  # fmt: skip
+    ]
     allowed = 5 + 5 * (time.monotonic() - start) + 1
     assert codes.count(200) <= allowed and codes.count(429) >= 200 - allowed, codes.count(200)
-    trusting = start_api(WORKBENCH_API_RATE_LIMIT="5", WORKBENCH_API_RATE_BURST="5",
-                         WORKBENCH_API_TRUSTED_PROXIES="127.0.0.1")  # fmt: skip
+    trusting = start_api(
+        WORKBENCH_API_RATE_LIMIT="5", WORKBENCH_API_RATE_BURST="5", WORKBENCH_API_TRUSTED_PROXIES="127.0.0.1"
+    )
     codes = [
-        requests.post(f"{trusting.url}/predict", json=ROW, headers={"X-Forwarded-For": f"10.1.0.{i}"},
-                      timeout=10).status_code
+        requests.post(
+            f"{trusting.url}/predict", json=ROW, headers={"X-Forwarded-For": f"10.1.0.{i}"}, timeout=10
+        ).status_code
         for i in range(30)
-    ]  # fmt: skip
+    ]
     assert codes == [200] * 30  # behind a trusted proxy, each forwarded client has its own bucket
 
 
@@ -262,8 +273,9 @@ def test_slow_clients_are_timed_out(start_api) -> None:
     assert headers_never_end.recv(1024) == b""  # closed by the server
     assert time.monotonic() - start < 5
     body_never_ends = _connect(api.url)
-    body_never_ends.sendall(b"POST /predict HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
-                            b"Content-Length: 400\r\n\r\n{\"Gender\": ")  # fmt: skip
+    body_never_ends.sendall(
+        b'POST /predict HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 400\r\n\r\n{"Gender": '
+    )
     start = time.monotonic()
     answer = body_never_ends.recv(4096)
     assert answer.startswith(b"HTTP/1.1 408"), answer

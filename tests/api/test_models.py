@@ -141,8 +141,14 @@ def test_a_learner_built_model_is_served(kind) -> None:
     assert model.source == "registry" and model.version == version and manager.refused is None
     rows = generate_loan_data(50, seed=3).drop(columns=["Loan_ID", "Loan_Status"]).astype(object)
     records = rows.where(rows.notna(), None).to_dict("records")
-    expected = pipeline.predict_proba(pd.DataFrame(records).astype({c: float for c in ("ApplicantIncome",
-                                      "CoapplicantIncome", "LoanAmount", "Loan_Amount_Term", "Credit_History")}))[:, 1]  # fmt: skip
+    expected = pipeline.predict_proba(
+        pd.DataFrame(records).astype(
+            {
+                c: float
+                for c in ("ApplicantIncome", "CoapplicantIncome", "LoanAmount", "Loan_Amount_Term", "Credit_History")
+            }
+        )
+    )[:, 1]
     assert model.predict_proba(records) == pytest.approx(expected, abs=1e-9)
 
 
@@ -159,9 +165,13 @@ def test_a_model_that_fails_the_smoke_test_is_refused() -> None:
     mlflow.set_tracking_uri(get_settings().mlflow_tracking_uri)
     mlflow.set_experiment("other-features")
     with mlflow.start_run():
-        info = mlflow.sklearn.log_model(other, name="model", serialization_format="skops",
-                                        skops_trusted_types=["numpy.dtype"],
-                                        registered_model_name=get_settings().model_name)  # fmt: skip
+        info = mlflow.sklearn.log_model(
+            other,
+            name="model",
+            serialization_format="skops",
+            skops_trusted_types=["numpy.dtype"],
+            registered_model_name=get_settings().model_name,
+        )
     tracking.set_alias("production", int(info.registered_model_version), "t")
     assert manager.refresh() is False
     assert manager.refused.reason == "smoke_test" and manager.refused.version == str(info.registered_model_version)

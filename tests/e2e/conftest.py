@@ -16,9 +16,12 @@ from tests.conftest import REPO_ROOT
 
 CHROMIUM = os.environ.get("WORKBENCH_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = [
-    "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-    "--disable-component-update", "--disable-sync",
-]  # fmt: skip
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 
 
 @pytest.fixture(scope="session")
@@ -26,15 +29,33 @@ def app_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """Serve the app on a free loopback port with its own state dir; stop it afterwards."""
     state = tmp_path_factory.mktemp("e2e-state")
     port = free_port()
-    env = dict(os.environ, WORKBENCH_STATE_DIR=str(state), WORKBENCH_LEARNER="e2e",
-               MLFLOW_TRACKING_URI=f"sqlite:///{state / 'mlflow.db'}")  # fmt: skip
+    env = dict(
+        os.environ,
+        WORKBENCH_STATE_DIR=str(state),
+        WORKBENCH_LEARNER="e2e",
+        MLFLOW_TRACKING_URI=f"sqlite:///{state / 'mlflow.db'}",
+    )
     env.pop("WORKBENCH_LANG", None)
     log = (state / "streamlit.log").open("w")
     proc = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", "app/Home.py", "--server.port", str(port),
-         "--server.address", "127.0.0.1", "--server.headless", "true"],
-        cwd=REPO_ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
-    )  # fmt: skip
+        [
+            sys.executable,
+            "-m",
+            "streamlit",
+            "run",
+            "app/Home.py",
+            "--server.port",
+            str(port),
+            "--server.address",
+            "127.0.0.1",
+            "--server.headless",
+            "true",
+        ],
+        cwd=REPO_ROOT,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
     try:
         wait_for_http(f"http://127.0.0.1:{port}/_stcore/health")
         yield f"http://127.0.0.1:{port}"
@@ -83,8 +104,11 @@ def api_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     log = (state / "api.log").open("w")
     proc = subprocess.Popen(
         [sys.executable, "-m", "workbench.api", "--port", str(port), "--log-level", "warning"],
-        cwd=REPO_ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
-    )  # fmt: skip
+        cwd=REPO_ROOT,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
     try:
         wait_for_http(f"http://127.0.0.1:{port}/health", timeout=180)
         yield f"http://127.0.0.1:{port}"

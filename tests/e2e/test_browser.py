@@ -93,9 +93,9 @@ def test_streamlit_s_own_texts_and_the_tab_title_are_in_the_learner_s_language(p
     name.type("x")
     hint = page.locator('[data-testid="InputInstructions"] > span').first
     hint.wait_for(state="attached", timeout=10_000)  # zero-sized: its English is hidden
-    assert page.evaluate(
-        "(e) => getComputedStyle(e, '::after').content", hint.element_handle()
-    ) == '"Entrée pour valider"'
+    assert (
+        page.evaluate("(e) => getComputedStyle(e, '::after').content", hint.element_handle()) == '"Entrée pour valider"'
+    )
     page.locator('[data-testid="stSidebar"]').get_by_text("English", exact=True).click()
     page.wait_for_function("document.title.startsWith('VII. Web apps') || document.title.includes('Workbench')")
     wait_until_idle(page)

@@ -41,7 +41,9 @@ def test_no_page_of_the_app_fetches_anything_from_outside(page, app_url) -> None
     assert outside == []
 
 
-@pytest.mark.parametrize("path, ready", [("/docs", ".swagger-ui .opblock"), ("/redoc", "[role=menuitem], .menu-content")])
+@pytest.mark.parametrize(
+    "path, ready", [("/docs", ".swagger-ui .opblock"), ("/redoc", "[role=menuitem], .menu-content")]
+)
 def test_the_api_docs_render_from_local_files_only(page, api_url, path, ready) -> None:
     outside = _watch(page)
     page.goto(f"{api_url}{path}")

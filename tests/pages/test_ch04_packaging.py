@@ -89,8 +89,10 @@ def test_build_the_package_run_its_tests_and_pass_the_check() -> None:
 
     at.text_input(key="ch04_model_path_override").input("/srv/models/model.skops").run()
     at.button(key="ch04_model_path_run").click().run()
-    assert any("LOAN_MODEL_PATH=/srv/models/model.skops python -c" in c.value and
-               c.value.endswith("/srv/models/model.skops") for c in at.code)  # fmt: skip
+    assert any(
+        "LOAN_MODEL_PATH=/srv/models/model.skops python -c" in c.value and c.value.endswith("/srv/models/model.skops")
+        for c in at.code
+    )
 
 
 @pytest.mark.usefixtures("isolated_state")

@@ -27,8 +27,10 @@ def test_instruction_titles_show_the_code_as_written() -> None:
     at = open_app("fr", "06_docker")
     labels = [e.label for e in at.expander if " · " in e.label]
     assert labels and all(re.fullmatch(r"`\d+` · (`+) ?.+? ?\1", label) for label in labels), labels
-    assert any("`COPY --chown=learner:learner app/workbench/__init__.py app/workbench/__init__.py`" == label.split(" · ")[1]
-               for label in labels)  # fmt: skip
+    assert any(
+        "`COPY --chown=learner:learner app/workbench/__init__.py app/workbench/__init__.py`" == label.split(" · ")[1]
+        for label in labels
+    )
     assert any(label.endswith("\\`") for label in labels)  # a continued RUN line keeps its backslash
 
 
@@ -81,8 +83,11 @@ def test_without_a_build_report_the_page_says_how_to_make_one(monkeypatch) -> No
 
 def _card_texts(at) -> tuple[str, str, str]:
     """All warnings, infos and markdown of the page (the exercise card is at the bottom)."""
-    return ("\n".join(w.value for w in at.warning), "\n".join(i.value for i in at.info),
-            "\n".join(m.value for m in at.markdown))  # fmt: skip
+    return (
+        "\n".join(w.value for w in at.warning),
+        "\n".join(i.value for i in at.info),
+        "\n".join(m.value for m in at.markdown),
+    )
 
 
 def test_card_never_says_not_yet_beside_completed_and_forgets_stale_verdicts() -> None:
@@ -126,6 +131,7 @@ def test_the_dockerfile_editor_uses_a_monospace_font() -> None:
             yield from walk(child)
 
     # a style-only st.html goes to the page's event container, not the main one
-    bodies = [node.proto.body for root in at._tree.children.values() for node in walk(root)
-              if type(node).__name__ == "Html"]  # fmt: skip
+    bodies = [
+        node.proto.body for root in at._tree.children.values() for node in walk(root) if type(node).__name__ == "Html"
+    ]
     assert any(".st-key-ch06_your_dockerfile textarea" in b and "monospace" in b for b in bodies), bodies

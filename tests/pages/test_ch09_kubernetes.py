@@ -50,11 +50,17 @@ def test_broken_manifest_is_fixed_and_the_check_passes() -> None:
     assert_no_exception(at)
     assert "6 erreur(s)" in _texts(at.error)
     assert k8s.manifest_path(get_settings(), get_settings().learner).is_file()
-    fixed = (k8s.BROKEN_MANIFEST.replace('replicas: "2"', "replicas: 2").replace("contianerPort", "containerPort")
-             .replace("app: loan-model", "app: loan-api").replace("targetPort: 8080", "targetPort: 8000")
-             .replace("name: loan-api-deployment", "name: loan-api")
-             .replace("            - containerPort: 8000\n",
-                      "            - containerPort: 8000\n          resources:\n            requests:\n              cpu: 250m\n"))  # fmt: skip
+    fixed = (
+        k8s.BROKEN_MANIFEST.replace('replicas: "2"', "replicas: 2")
+        .replace("contianerPort", "containerPort")
+        .replace("app: loan-model", "app: loan-api")
+        .replace("targetPort: 8080", "targetPort: 8000")
+        .replace("name: loan-api-deployment", "name: loan-api")
+        .replace(
+            "            - containerPort: 8000\n",
+            "            - containerPort: 8000\n          resources:\n            requests:\n              cpu: 250m\n",
+        )
+    )
     at.text_area(key="ch09_broken_text").set_value(fixed).run()
     at.button(key="ch09_broken_validate").click().run()
     assert "3 ressources valides pour Kubernetes 1.37" in _texts(at.success)

@@ -130,8 +130,11 @@ def test_http_attacks_extraction_rate_limit_and_dos_against_the_live_api(api_por
     assert "limited to 2 requests/s per client (burst 5)" in _texts(at.success)
     at.button(key="ch11_extract_run").click().run()
     assert_no_exception(at)
-    counts = [tuple(map(int, m.groups())) for c in at.caption
-              if (m := re.search(r"(\d+) answers obtained, (\d+) refused", c.value))]  # fmt: skip
+    counts = [
+        tuple(map(int, m.groups()))
+        for c in at.caption
+        if (m := re.search(r"(\d+) answers obtained, (\d+) refused", c.value))
+    ]
     assert counts[0] == (400, 0) and counts[1][1] > 300, counts  # ("380 refused" contains "0 refused": parse)
     assert float(_metrics(at)["With rate limit"].rstrip("%")) < unlimited - 30  # the copy stays rough
     figure = next(c for c in at.get("plotly_chart") if "Fidelity" in c.proto.spec)
@@ -200,8 +203,9 @@ def test_bandits_tab_and_lowest_regret_check() -> None:
     assert min(regret, key=regret.get) == "Thompson sampling"
     at.segmented_control(key="ch11_share_strategy").set_value("ucb1").run()
     assert_no_exception(at)
-    assert any("Part du trafic de chaque bras" in c.proto.spec and "UCB1" in c.proto.spec
-               for c in at.get("plotly_chart"))  # fmt: skip
+    assert any(
+        "Part du trafic de chaque bras" in c.proto.spec and "UCB1" in c.proto.spec for c in at.get("plotly_chart")
+    )
     at.radio(key="ch11_bandit_choice").set_value("thompson").run()
     at.button(key="ch11_bandit_save").click().run()
     at.button(key="ch11_lowest_regret_check").click().run()

@@ -96,8 +96,15 @@ def _post_production(at) -> None:
     at.slider(key="ch11_bandit_runs").set_value(2).run()
     at.select_slider(key="ch11_peek_sims").set_value(500).run()
     at.select_slider(key="ch11_ab_n").set_value(2000).run()
-    _click("ch11_wb_run", "ch11_poison_run", "ch11_def_run", "ch11_ab_run", "ch11_peek_run", "ch11_bandit_run",
-           "ch11_portfolio_run")(at)  # fmt: skip
+    _click(
+        "ch11_wb_run",
+        "ch11_poison_run",
+        "ch11_def_run",
+        "ch11_ab_run",
+        "ch11_peek_run",
+        "ch11_bandit_run",
+        "ch11_portfolio_run",
+    )(at)
 
 
 #: How to reach each lab's results (metrics, tables, charts) without an external service.
@@ -123,6 +130,13 @@ def test_lab_results_speak_one_language(page, lang) -> None:
     SCENARIOS[page](at)
     runs = tracking.search_runs() if page == "05_mlflow" else None
     # the learner's data: run names, and the keys the runs logged (shown as MLflow stores them)
-    names = () if runs is None else (*runs["run_name"].dropna(), *(c.split(".", 1)[1] for c in runs.columns if "." in c),
-                                     *(k for r in runs["run_id"] for k in tracking.run_detail(r, lang).tags))
+    names = (
+        ()
+        if runs is None
+        else (
+            *runs["run_name"].dropna(),
+            *(c.split(".", 1)[1] for c in runs.columns if "." in c),
+            *(k for r in runs["run_id"] for k in tracking.run_detail(r, lang).tags),
+        )
+    )
     assert_one_language(at, lang, data=names)

@@ -48,8 +48,10 @@ DATA_IDENTIFIERS = frozenset(
 DATA_VALUES = ("Not Graduate", "Graduate", "Yes", "No", "Male", "Female", "Urban", "Rural", "Semiurban")
 IDENTIFIER = re.compile(r"\b[a-z][a-z0-9]*(?:_[a-z0-9]+)+\b")
 #: A version number or a value in code-like context is not a French/English decimal: `Python 3.11`, `HTTP 1.1`.
-VERSIONED = re.compile(r"(?i)(python|kubernetes|evidently|mlflow|version|streamlit|fastapi|pandas|numpy|http|k8s|"
-                       r"ubuntu|debian|scikit-learn|babel|plotly|art|skops|pip|hadolint|v)[ :/]*$")
+VERSIONED = re.compile(
+    r"(?i)(python|kubernetes|evidently|mlflow|version|streamlit|fastapi|pandas|numpy|http|k8s|"
+    r"ubuntu|debian|scikit-learn|babel|plotly|art|skops|pip|hadolint|v)[ :/]*$"
+)
 WORD = re.compile(r"[A-Za-zÀ-ÿœŒ']+")
 ENGLISH_DECIMAL = re.compile(r"(?<![\w.:/-])\d+\.\d+(?![\w.])")
 
@@ -125,8 +127,19 @@ def page_texts(at) -> list[Text]:
     for node in _walk(at._tree):
         kind = getattr(node, "type", "")
         where = f"{kind} {getattr(node, 'key', '') or ''}".strip()
-        if kind in ("markdown", "caption", "title", "header", "subheader", "error", "warning", "info", "success",
-                    "exception", "toast"):  # fmt: skip
+        if kind in (
+            "markdown",
+            "caption",
+            "title",
+            "header",
+            "subheader",
+            "error",
+            "warning",
+            "info",
+            "success",
+            "exception",
+            "toast",
+        ):
             texts.append(Text(where, _strip_markup(str(node.value)), kind in ("title", "header", "subheader")))
         elif kind in ("expander", "tab"):
             texts.append(Text(where, _strip_markup(str(node.label)), True))

@@ -89,12 +89,24 @@ approved:
     "pages/12_demo.py": '"""Chapter XII: a demo."""\n\nfrom workbench.ui.chapter_page import render_chapter\n\nrender_chapter("12_demo")\n',
     # 5. the lessons and exercises
     "lessons/fr/12_demo.md": LESSON.format(
-        title="Un chapitre de démonstration", nav="Démo", objective="Compter", term="Démo",
-        definition="Un chapitre ajouté par un test.", intro="Introduction.", section="Concept", body="Texte.",
+        title="Un chapitre de démonstration",
+        nav="Démo",
+        objective="Compter",
+        term="Démo",
+        definition="Un chapitre ajouté par un test.",
+        intro="Introduction.",
+        section="Concept",
+        body="Texte.",
     ),
     "lessons/en/12_demo.md": LESSON.format(
-        title="A demo chapter", nav="Demo", objective="Count", term="Demo",
-        definition="A chapter a test adds.", intro="Introduction.", section="Concept", body="Text.",
+        title="A demo chapter",
+        nav="Demo",
+        objective="Count",
+        term="Demo",
+        definition="A chapter a test adds.",
+        intro="Introduction.",
+        section="Concept",
+        body="Text.",
     ),
     "lessons/exercises/12_demo.yaml": """hands_on:
   - id: counted
@@ -144,15 +156,21 @@ def test_a_twelfth_chapter_from_the_checklist_renders(tmp_path: Path) -> None:
     env.pop("WORKBENCH_DATA", None)
     done = subprocess.run(
         [sys.executable, "-c", SCRIPT, str(copy / "app" / "Home.py")],
-        cwd=copy, env=env, capture_output=True, text=True, timeout=600,
+        cwd=copy,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
     )
     lines = [line for line in done.stdout.splitlines() if line.startswith("RESULT ")]
     assert lines, done.stderr[-3000:]
     result = json.loads(lines[-1].removeprefix("RESULT "))
     assert result["chapters"][-1] == "12_demo" and len(result["chapters"]) == 12
     assert result["nav"] == ["XII. Démo", "XII. Demo"]
-    for lang, title, tab, label in (("fr", "Chapitre XII — Un chapitre de démonstration", "Compter", "Prêts accordés"),
-                                    ("en", "Chapter XII — A demo chapter", "Count", "Approved loans")):
+    for lang, title, tab, label in (
+        ("fr", "Chapitre XII — Un chapitre de démonstration", "Compter", "Prêts accordés"),
+        ("en", "Chapter XII — A demo chapter", "Count", "Approved loans"),
+    ):
         page = result[lang]
         assert page["exceptions"] == []
         assert any(title in shown for shown in page["title"]), page["title"]

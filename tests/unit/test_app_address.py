@@ -52,8 +52,11 @@ def test_streamlit_run_listens_on_loopback_only(tmp_path) -> None:
     env.pop("STREAMLIT_SERVER_ADDRESS", None)
     proc = subprocess.Popen(
         [sys.executable, "-m", "streamlit", "run", "app/Home.py", "--server.port", str(port)],
-        cwd=REPO_ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )  # fmt: skip
+        cwd=REPO_ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     try:
         wait_for_http(f"http://127.0.0.1:{port}/_stcore/health", timeout=90)
         listening = _listening(port)

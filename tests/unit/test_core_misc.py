@@ -63,8 +63,30 @@ def test_safe_name_is_readable_but_not_one_to_one() -> None:
     assert safe_name("bob!") == safe_name("bob?") == safe_name("bob_")  # why folders no longer use it
 
 
-NAMES = ["bob!", "bob?", "bob_", "bob", "Bob", "..", ".", "...", "", " ", "learner", "O'Brien", "x\\", "x/", "a/../b",
-         "Zoé Martin", "Zoe\u0301 Martin", "日本語", "-", "_", "x" * 60, "x" * 61]
+NAMES = [
+    "bob!",
+    "bob?",
+    "bob_",
+    "bob",
+    "Bob",
+    "..",
+    ".",
+    "...",
+    "",
+    " ",
+    "learner",
+    "O'Brien",
+    "x\\",
+    "x/",
+    "a/../b",
+    "Zoé Martin",
+    "Zoe\u0301 Martin",
+    "日本語",
+    "-",
+    "_",
+    "x" * 60,
+    "x" * 61,
+]
 
 
 def test_learner_folders_are_one_to_one_and_stay_inside_the_learners_folder() -> None:
@@ -184,9 +206,11 @@ def test_mlflow_telemetry_is_off_in_workbench_processes(tmp_path, entry) -> None
     import sys
 
     module, function = entry.split(":")
-    code = (f"from {module} import {function}; {function}(); import mlflow, os; "
-            "from mlflow.telemetry.client import get_telemetry_client; "
-            "print(get_telemetry_client() is None, os.environ['MLFLOW_DISABLE_TELEMETRY'], os.environ['DO_NOT_TRACK'])")  # fmt: skip
+    code = (
+        f"from {module} import {function}; {function}(); import mlflow, os; "
+        "from mlflow.telemetry.client import get_telemetry_client; "
+        "print(get_telemetry_client() is None, os.environ['MLFLOW_DISABLE_TELEMETRY'], os.environ['DO_NOT_TRACK'])"
+    )
     env = {"PATH": os.environ["PATH"], "HOME": str(tmp_path), "WORKBENCH_STATE_DIR": str(tmp_path / "state")}
     out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=300)
     assert out.stdout.split()[-3:] == ["True", "true", "true"], out.stderr[-2000:]

@@ -26,8 +26,10 @@ def test_french_excel_numbers() -> None:
 
 def test_comma_files_keep_their_cells() -> None:
     table = read_applications_csv("Loan_ID,LoanAmount\n LP1 , 128.5\nLP2,\n")
-    assert table.frame.to_dict("records") == [{"Loan_ID": "LP1 ", "LoanAmount": "128.5"},
-                                              {"Loan_ID": "LP2", "LoanAmount": None}]  # fmt: skip
+    assert table.frame.to_dict("records") == [
+        {"Loan_ID": "LP1 ", "LoanAmount": "128.5"},
+        {"Loan_ID": "LP2", "LoanAmount": None},
+    ]
 
 
 def test_a_nul_byte_is_refused_with_its_line() -> None:
@@ -37,10 +39,21 @@ def test_a_nul_byte_is_refused_with_its_line() -> None:
 
 
 def test_formulas_are_escaped_on_export() -> None:
-    frame = pd.DataFrame({"Loan_ID": ["=HYPERLINK(\"http://x\")", "+cmd", "-2+3", "@SUM(A1)", "\tx", "LP1", "-5"],
-                          "probability": [0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7]})  # fmt: skip
+    frame = pd.DataFrame(
+        {
+            "Loan_ID": ['=HYPERLINK("http://x")', "+cmd", "-2+3", "@SUM(A1)", "\tx", "LP1", "-5"],
+            "probability": [0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7],
+        }
+    )
     escaped = escape_formulas(frame)
-    assert escaped["Loan_ID"].tolist() == ["'=HYPERLINK(\"http://x\")", "'+cmd", "'-2+3", "'@SUM(A1)", "'\tx", "LP1",
-                                           "-5"]  # fmt: skip
+    assert escaped["Loan_ID"].tolist() == [
+        '\'=HYPERLINK("http://x")',
+        "'+cmd",
+        "'-2+3",
+        "'@SUM(A1)",
+        "'\tx",
+        "LP1",
+        "-5",
+    ]
     assert escaped["probability"].tolist() == frame["probability"].tolist()
     assert b"'=HYPERLINK" in to_csv_bytes(frame) and frame["Loan_ID"][0].startswith("=")  # the original is untouched

@@ -267,23 +267,43 @@ def test_unusable_course_data_is_explained_in_both_languages(tmp_path) -> None:
 #: `modeling.compare_families(original train.csv, n_repeats=1)` (5-fold CV, seed 0), recorded for machines
 #: without the original files; where they exist the tests below recompute it (and check this record).
 ORIGINAL_FAMILIES = {
-    "accuracy": {"logistic_regression": 0.8111, "decision_tree": 0.7931, "random_forest": 0.8095,
-                 "gradient_boosting": 0.8013},
-    "roc_auc": {"logistic_regression": 0.7590, "decision_tree": 0.6949, "random_forest": 0.7478,
-                "gradient_boosting": 0.7445},
-    "gap_accuracy": {"logistic_regression": 0.0020, "decision_tree": 0.0281, "random_forest": 0.0061,
-                     "gradient_boosting": 0.0537},
-    "gap_roc_auc": {"logistic_regression": 0.0396, "decision_tree": 0.1117, "random_forest": 0.1857,
-                    "gradient_boosting": 0.2009},
-}  # fmt: skip
+    "accuracy": {
+        "logistic_regression": 0.8111,
+        "decision_tree": 0.7931,
+        "random_forest": 0.8095,
+        "gradient_boosting": 0.8013,
+    },
+    "roc_auc": {
+        "logistic_regression": 0.7590,
+        "decision_tree": 0.6949,
+        "random_forest": 0.7478,
+        "gradient_boosting": 0.7445,
+    },
+    "gap_accuracy": {
+        "logistic_regression": 0.0020,
+        "decision_tree": 0.0281,
+        "random_forest": 0.0061,
+        "gradient_boosting": 0.0537,
+    },
+    "gap_roc_auc": {
+        "logistic_regression": 0.0396,
+        "decision_tree": 0.1117,
+        "random_forest": 0.1857,
+        "gradient_boosting": 0.2009,
+    },
+}
 #: Ranking of the families by test accuracy on the split chapter I uses (train_model's defaults), original file.
 ORIGINAL_SPLIT_RANKING = ("logistic_regression", "random_forest", "gradient_boosting", "decision_tree")
 #: metric → (a difference between two families at least this large on the original keeps its sign on the
 #: twin, how far a difference on the twin may be from the same difference on the original). Both files are
 #: one sample of 614 rows: across twin seeds a family's CV accuracy varies by about ±0.01 and its AUC by
 #: ±0.03, so a sign is required only for differences about twice that noise.
-FAMILY_TOLERANCES = {"accuracy": (0.015, 0.035), "roc_auc": (0.06, 0.07), "gap_accuracy": (0.02, 0.035),
-                     "gap_roc_auc": (0.04, 0.07)}  # fmt: skip
+FAMILY_TOLERANCES = {
+    "accuracy": (0.015, 0.035),
+    "roc_auc": (0.06, 0.07),
+    "gap_accuracy": (0.02, 0.035),
+    "gap_roc_auc": (0.04, 0.07),
+}
 
 
 def _original() -> pd.DataFrame | None:
@@ -364,8 +384,12 @@ def test_shipped_twin_statistics_match_the_original() -> None:
     approved = {name: df[TARGET] == "Y" for name, df in (("twin", twin), ("original", original))}
     assert approved["twin"].mean() == pytest.approx(approved["original"].mean(), abs=0.01)
     for value in (0.0, 1.0):
-        rates = [approved[n][df["Credit_History"] == value].mean() for n, df in (("twin", twin), ("original", original))]
+        rates = [
+            approved[n][df["Credit_History"] == value].mean() for n, df in (("twin", twin), ("original", original))
+        ]
         assert rates[0] == pytest.approx(rates[1], abs=0.03), value
     for column in ("ApplicantIncome", "LoanAmount"):
         assert twin[column].median() == pytest.approx(original[column].median(), rel=0.05), column
-    assert (twin["CoapplicantIncome"] == 0).mean() == pytest.approx((original["CoapplicantIncome"] == 0).mean(), abs=0.03)
+    assert (twin["CoapplicantIncome"] == 0).mean() == pytest.approx(
+        (original["CoapplicantIncome"] == 0).mean(), abs=0.03
+    )

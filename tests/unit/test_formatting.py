@@ -44,28 +44,50 @@ def test_date_time_reads_naturally() -> None:
 
 @pytest.mark.parametrize(
     "spec, value, fr, en",
-    [(".2f", 0.8512, "0,85", "0.85"), ("+.3f", -0.01, "-0,010", "-0.010"), (".1%", 0.772, f"77,2{NB}%", "77.2%"),
-     ("+.1%", 0.05, f"+5,0{NB}%", "+5.0%"), (".0f", 1234.4, f"1{NNB}234", "1,234"), (",", 12345, f"12{NNB}345", "12,345"),
-     ("", 8000, "8000", "8000"), ("", 0.05, "0,05", "0.05"), (".2e", 1.5e-5, "1,50e-05", "1.50e-05"),
-     (".3g", 0.012345, "0,0123", "0.0123"), ("+.1pp", 0.023, f"+2,3{NB}pts", f"+2.3{NB}pts"),
-     ("", True, "True", "True"), ("", "texte", "texte", "texte"), (">5", "ab", "   ab", "   ab")],
-)  # fmt: skip
+    [
+        (".2f", 0.8512, "0,85", "0.85"),
+        ("+.3f", -0.01, "-0,010", "-0.010"),
+        (".1%", 0.772, f"77,2{NB}%", "77.2%"),
+        ("+.1%", 0.05, f"+5,0{NB}%", "+5.0%"),
+        (".0f", 1234.4, f"1{NNB}234", "1,234"),
+        (",", 12345, f"12{NNB}345", "12,345"),
+        ("", 8000, "8000", "8000"),
+        ("", 0.05, "0,05", "0.05"),
+        (".2e", 1.5e-5, "1,50e-05", "1.50e-05"),
+        (".3g", 0.012345, "0,0123", "0.0123"),
+        ("+.1pp", 0.023, f"+2,3{NB}pts", f"+2.3{NB}pts"),
+        ("", True, "True", "True"),
+        ("", "texte", "texte", "texte"),
+        (">5", "ab", "   ab", "   ab"),
+    ],
+)
 def test_format_value_follows_python_specs_with_the_language_s_marks(spec, value, fr, en) -> None:
     assert (fmt.format_value(value, spec, "fr"), fmt.format_value(value, spec, "en")) == (fr, en)
 
 
 @pytest.mark.parametrize(
     "text, lang, expected",
-    [("75,1", "fr", 75.1), ("75.1", "fr", 75.1), (" 1 234,5 ", "fr", 1234.5), (f"1{NNB}234,5", "fr", 1234.5),
-     ("-2,5", "fr", -2.5), ("\u22122,5", "fr", -2.5), ("75.1", "en", 75.1), ("1,234.5", "en", 1234.5),
-     ("+3", "en", 3.0), ("0", "fr", 0.0)],
-)  # fmt: skip
+    [
+        ("75,1", "fr", 75.1),
+        ("75.1", "fr", 75.1),
+        (" 1 234,5 ", "fr", 1234.5),
+        (f"1{NNB}234,5", "fr", 1234.5),
+        ("-2,5", "fr", -2.5),
+        ("\u22122,5", "fr", -2.5),
+        ("75.1", "en", 75.1),
+        ("1,234.5", "en", 1234.5),
+        ("+3", "en", 3.0),
+        ("0", "fr", 0.0),
+    ],
+)
 def test_parse_number_reads_what_a_learner_types(text, lang, expected) -> None:
     assert fmt.parse_number(text, lang) == pytest.approx(expected)
 
 
-@pytest.mark.parametrize("text, lang", [("", "fr"), ("abc", "fr"), ("7,5,1", "fr"), ("75,1", "en"), ("1e3", "en"),
-                                        ("12 %", "fr"), ("--1", "fr")])  # fmt: skip
+@pytest.mark.parametrize(
+    "text, lang",
+    [("", "fr"), ("abc", "fr"), ("7,5,1", "fr"), ("75,1", "en"), ("1e3", "en"), ("12 %", "fr"), ("--1", "fr")],
+)
 def test_parse_number_refuses_what_is_not_one_number(text, lang) -> None:
     """`75,1` in English is not silently read as 751 (what Streamlit's number input did)."""
     with pytest.raises(ValueError):
@@ -86,9 +108,13 @@ def test_table_formats() -> None:
 
 @pytest.mark.parametrize(
     "text, markdown",
-    [("COPY app/workbench/__init__.py .", "`COPY app/workbench/__init__.py .`"), ("RUN grep '\\.py$' x", "`RUN grep '\\.py$' x`"),
-     ("echo `date`", "`` echo `date` ``"), ("a``b", "```a``b```")],
-)  # fmt: skip
+    [
+        ("COPY app/workbench/__init__.py .", "`COPY app/workbench/__init__.py .`"),
+        ("RUN grep '\\.py$' x", "`RUN grep '\\.py$' x`"),
+        ("echo `date`", "`` echo `date` ``"),
+        ("a``b", "```a``b```"),
+    ],
+)
 def test_inline_code_shows_any_text_as_written(text, markdown) -> None:
     from workbench.ui.widgets import inline_code
 

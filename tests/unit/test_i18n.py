@@ -125,24 +125,37 @@ def test_numbers_in_a_text_are_written_the_language_s_way() -> None:
 
 @pytest.mark.parametrize(
     "n, fr, en",
-    [(0, "Comparer 0 run", "Compare the 0 runs"), (1, "Comparer 1 run", "Compare 1 run"),
-     (2, "Comparer les 2 runs", "Compare the 2 runs"), (1234, "Comparer les 1\u202f234 runs", "Compare the 1,234 runs")],
-)  # fmt: skip
+    [
+        (0, "Comparer 0 run", "Compare the 0 runs"),
+        (1, "Comparer 1 run", "Compare 1 run"),
+        (2, "Comparer les 2 runs", "Compare the 2 runs"),
+        (1234, "Comparer les 1\u202f234 runs", "Compare the 1,234 runs"),
+    ],
+)
 def test_plural_forms_follow_each_language_s_rules(n, fr, en, monkeypatch) -> None:
     """French counts 0 and 1 as singular, English only 1 ("Comparer les 1 runs" was the bug)."""
     from workbench.core import i18n
 
-    table = {"t.compare": {"fr": {"one": "Comparer {n:,} run", "other": "Comparer les {n:,} runs"},
-                           "en": {"one": "Compare {n:,} run", "other": "Compare the {n:,} runs"}}}  # fmt: skip
+    table = {
+        "t.compare": {
+            "fr": {"one": "Comparer {n:,} run", "other": "Comparer les {n:,} runs"},
+            "en": {"one": "Compare {n:,} run", "other": "Compare the {n:,} runs"},
+        }
+    }
     monkeypatch.setattr(i18n, "load_strings", lambda: table)
     assert (i18n.translate("t.compare", "fr", n=n), i18n.translate("t.compare", "en", n=n)) == (fr, en)
 
 
 @pytest.mark.parametrize(
     "name, expected",
-    [("Alice", "Les runs d'Alice"), ("Hugo", "Les runs d'Hugo"), ("Émile", "Les runs d'Émile"),
-     ("Bob", "Les runs de Bob"), ("", "Les runs de ")],
-)  # fmt: skip
+    [
+        ("Alice", "Les runs d'Alice"),
+        ("Hugo", "Les runs d'Hugo"),
+        ("Émile", "Les runs d'Émile"),
+        ("Bob", "Les runs de Bob"),
+        ("", "Les runs de "),
+    ],
+)
 def test_french_elides_de_before_a_vowel(name, expected, monkeypatch) -> None:
     from workbench.core import i18n
 
@@ -156,7 +169,9 @@ def test_elision_only_touches_whole_words_before_a_value() -> None:
     from workbench.core.i18n import _Formatter
 
     fr = _Formatter("fr")
-    assert fr.format("Que {a} parte, la {b}, le {c}", a="Anne", b="API", c="modèle") == "Qu'Anne parte, l'API, le modèle"
+    assert (
+        fr.format("Que {a} parte, la {b}, le {c}", a="Anne", b="API", c="modèle") == "Qu'Anne parte, l'API, le modèle"
+    )
     assert fr.format("Code {a} ; mode {a}", a="alpha") == "Code alpha ; mode alpha"  # "Code"/"mode" end in "de"/"e"
     assert fr.format("de `{a}`", a="alpha") == "de `alpha`"  # code stays as written
     assert fr.format("de {n} runs", n=11) == "de 11 runs"

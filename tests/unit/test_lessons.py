@@ -94,11 +94,16 @@ def test_glossary_search_matches_every_word() -> None:
     assert len(search_glossary(glossary, "")) == len(glossary)
 
 
-@pytest.mark.parametrize("typed, found", [("deploiement continu", "Déploiement continu"),
-                                          ("DÉPLOIEMENT", "Déploiement continu"),
-                                          ("entrainement continu", "Entraînement continu"),
-                                          ("modele", "Registre de modèles"),
-                                          ("l’URI", "Alias")])  # fmt: skip
+@pytest.mark.parametrize(
+    "typed, found",
+    [
+        ("deploiement continu", "Déploiement continu"),
+        ("DÉPLOIEMENT", "Déploiement continu"),
+        ("entrainement continu", "Entraînement continu"),
+        ("modele", "Registre de modèles"),
+        ("l’URI", "Alias"),
+    ],
+)
 def test_glossary_search_ignores_accents_case_and_apostrophes(typed, found) -> None:
     assert found in [e.term for e in search_glossary(build_glossary("fr"), typed)]
 

@@ -36,8 +36,13 @@ def server():
 
 def test_counts_statuses_and_percentiles(server) -> None:
     calls = []
-    result = run_load(server, json_bodies([{"ok": 1}, {"bad": 1}]), 200, 4,
-                      progress=lambda done, total: calls.append((threading.current_thread().name, done, total)))  # fmt: skip
+    result = run_load(
+        server,
+        json_bodies([{"ok": 1}, {"bad": 1}]),
+        200,
+        4,
+        progress=lambda done, total: calls.append((threading.current_thread().name, done, total)),
+    )
     assert result.requests == 200 and result.errors == 0
     assert result.statuses == {200: 100, 422: 100} and result.ok == 100
     assert 0 < result.percentile(50) <= result.percentile(95) <= result.percentile(99)

@@ -36,10 +36,13 @@ def test_a_pickle_payload_runs_with_mlflows_loader_and_never_with_ours(tmp_path,
     with pytest.raises(ModelRefused) as info:
         load_model_dir(folder)
     assert info.value.key == "pickle_format" and info.value.params == {"format": "cloudpickle"}
-    assert "serialization_format=\"skops\"" in info.value.message("fr") and not marker.exists()
+    assert 'serialization_format="skops"' in info.value.message("fr") and not marker.exists()
     # The control: the payload is real. MLflow's default loader (in another process) runs it.
-    subprocess.run([sys.executable, "-c", "import sys, mlflow.sklearn; mlflow.sklearn.load_model(sys.argv[1])",
-                    str(folder)], capture_output=True, timeout=120)  # fmt: skip
+    subprocess.run(
+        [sys.executable, "-c", "import sys, mlflow.sklearn; mlflow.sklearn.load_model(sys.argv[1])", str(folder)],
+        capture_output=True,
+        timeout=120,
+    )
     assert marker.exists()
 
 
@@ -52,8 +55,12 @@ def test_the_trusted_list_inside_the_model_is_ignored(tmp_path, pipeline) -> Non
     from sklearn.preprocessing import FunctionTransformer
 
     smuggled = Pipeline([("shell", FunctionTransformer(os.system)), ("model", pipeline)])
-    folder = _save(smuggled, tmp_path / "model", serialization_format="skops",
-                   skops_trusted_types=sio.get_untrusted_types(data=sio.dumps(smuggled)))  # fmt: skip
+    folder = _save(
+        smuggled,
+        tmp_path / "model",
+        serialization_format="skops",
+        skops_trusted_types=sio.get_untrusted_types(data=sio.dumps(smuggled)),
+    )
     assert mlflow.sklearn.load_model(str(folder)) is not None  # MLflow trusts the model's own list
     with pytest.raises(ModelRefused) as info:
         load_model_dir(folder)
@@ -63,21 +70,24 @@ def test_the_trusted_list_inside_the_model_is_ignored(tmp_path, pipeline) -> Non
 def test_not_a_scikit_learn_model_and_unreadable_folders(tmp_path) -> None:
     pyfunc = tmp_path / "pyfunc"
     pyfunc.mkdir()
-    (pyfunc / "MLmodel").write_text("flavors:\n  python_function:\n    loader_module: mlflow.pyfunc.model\n"
-                                    "    python_model: python_model.pkl\n")  # fmt: skip
+    (pyfunc / "MLmodel").write_text(
+        "flavors:\n  python_function:\n    loader_module: mlflow.pyfunc.model\n    python_model: python_model.pkl\n"
+    )
     with pytest.raises(ModelRefused) as info:
         load_model_dir(pyfunc)
     assert info.value.key == "not_sklearn" and info.value.params == {"flavors": "python_function"}
     escape = tmp_path / "escape"
     escape.mkdir()
-    (escape / "MLmodel").write_text("flavors:\n  sklearn:\n    pickled_model: ../../etc/passwd\n"
-                                    "    serialization_format: skops\n")  # fmt: skip
+    (escape / "MLmodel").write_text(
+        "flavors:\n  sklearn:\n    pickled_model: ../../etc/passwd\n    serialization_format: skops\n"
+    )
     with pytest.raises(ModelRefused, match="outside the model folder"):
         load_model_dir(escape)
     junk = tmp_path / "junk"
     junk.mkdir()
-    (junk / "MLmodel").write_text("flavors:\n  sklearn:\n    pickled_model: model.skops\n"
-                                  "    serialization_format: skops\n")  # fmt: skip
+    (junk / "MLmodel").write_text(
+        "flavors:\n  sklearn:\n    pickled_model: model.skops\n    serialization_format: skops\n"
+    )
     (junk / "model.skops").write_bytes(b"not a zip")
     with pytest.raises(ModelRefused) as info:
         load_model_dir(junk)
@@ -115,8 +125,9 @@ def _learner_models():
         "svc": SVC(probability=True),
         "mlp": MLPClassifier(max_iter=20),
         "calibrated": CalibratedClassifierCV(LogisticRegression(max_iter=500)),
-        "voting": VotingClassifier([("lr", LogisticRegression(max_iter=500)), ("dt", DecisionTreeClassifier())],
-                                   voting="soft"),  # fmt: skip
+        "voting": VotingClassifier(
+            [("lr", LogisticRegression(max_iter=500)), ("dt", DecisionTreeClassifier())], voting="soft"
+        ),
     }
 
 
@@ -130,10 +141,15 @@ def test_models_a_learner_plausibly_builds_are_trusted(name, tmp_path) -> None:
     y = base.predict(X)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        model = Pipeline([("preprocessing", base.named_steps["preprocessing"]),
-                          ("classifier", _learner_models()[name])]).fit(X, y)  # fmt: skip
-    folder = _save(model, tmp_path / name, serialization_format="skops",
-                   skops_trusted_types=sio.get_untrusted_types(data=sio.dumps(model)))  # fmt: skip
+        model = Pipeline(
+            [("preprocessing", base.named_steps["preprocessing"]), ("classifier", _learner_models()[name])]
+        ).fit(X, y)
+    folder = _save(
+        model,
+        tmp_path / name,
+        serialization_format="skops",
+        skops_trusted_types=sio.get_untrusted_types(data=sio.dumps(model)),
+    )
     loaded = load_model_dir(folder)
     assert (loaded.predict_proba(X.head(20)) == model.predict_proba(X.head(20))).all()
 

@@ -73,9 +73,11 @@ def test_search_filters(data) -> None:
 def test_grid_search_parent_and_children(data) -> None:
     seen = []
     result = tracking.grid_search(
-        data, "ana", {"decision_tree": [{"max_depth": 2}, {"max_depth": 5}], "logistic_regression": [{"C": 1.0}]},
+        data,
+        "ana",
+        {"decision_tree": [{"max_depth": 2}, {"max_depth": 5}], "logistic_regression": [{"C": 1.0}]},
         progress=lambda done, total, label: seen.append((done, total)),
-    )  # fmt: skip
+    )
     assert seen == [(1, 3), (2, 3), (3, 3)]
     children = tracking.search_runs(learner="ana")
     assert len(children) == 3
@@ -109,8 +111,11 @@ def test_compare_runs(data) -> None:
     tree, regression = translate("model.name_decision_tree", "en"), translate("model.name_logistic_regression", "en")
     assert [model.ticktext[int(v)] for v in model.values] == [tree, tree, regression]
     same = tracking.compare_runs([a.run_id, b.run_id])  # one family: plain numeric axes
-    assert list(next(d for d in tracking.parallel_coordinates_figure(same, "en").data[0].dimensions
-                     if d.label == "Maximum depth").values) == [2, 6]  # fmt: skip
+    assert list(
+        next(
+            d for d in tracking.parallel_coordinates_figure(same, "en").data[0].dimensions if d.label == "Maximum depth"
+        ).values
+    ) == [2, 6]
     assert parallel.layout.separators == ",\u202f"  # 0,85 in French
     with pytest.raises(tracking.TrackingError):
         tracking.compare_runs([a.run_id])
@@ -120,13 +125,17 @@ def test_compare_runs(data) -> None:
 
 def test_runs_with_the_same_name_get_distinct_labels(data) -> None:
     assert tracking.run_labels(["a" * 32, "b" * 32, "c" * 32], ["x", "y", "x"]) == [
-        f"x · {'a' * 8}", "y", f"x · {'c' * 8}"
+        f"x · {'a' * 8}",
+        "y",
+        f"x · {'c' * 8}",
     ]
     assert tracking.run_labels(["d" * 32], [None]) == ["d" * 8]
     first, second = (tracking.train_and_log(data, "logistic_regression", {"C": 1.0}, "ana") for _ in range(2))
     comparison = tracking.compare_runs([first.run_id, second.run_id])
-    assert list(comparison.metrics.columns) == [f"{first.run_name} · {first.run_id[:8]}",
-                                                f"{second.run_name} · {second.run_id[:8]}"]  # fmt: skip
+    assert list(comparison.metrics.columns) == [
+        f"{first.run_name} · {first.run_id[:8]}",
+        f"{second.run_name} · {second.run_id[:8]}",
+    ]
 
 
 def test_registry_aliases_promote_and_rollback(data) -> None:
@@ -234,9 +243,14 @@ def test_best_run_exercise_asks_to_search_and_to_find_the_best(data) -> None:
     result = tracking.check_run_with_f1(ctx)
     assert not result.passed and "You tried 1 different setting(s)" in result.missing[0]
     tracking.train_and_log(data, "logistic_regression", {}, "ana")  # the same settings again: not a new try
-    tried = [tracking.train_and_log(data, m, p, "ana") for m, p in
-             (("decision_tree", {"max_depth": 1}), ("decision_tree", {"max_depth": 8, "min_samples_leaf": 1}),
-              ("random_forest", {"n_estimators": 20, "max_depth": 2}))]  # fmt: skip
+    tried = [
+        tracking.train_and_log(data, m, p, "ana")
+        for m, p in (
+            ("decision_tree", {"max_depth": 1}),
+            ("decision_tree", {"max_depth": 8, "min_samples_leaf": 1}),
+            ("random_forest", {"n_estimators": 20, "max_depth": 2}),
+        )
+    ]
     runs = [first, *tried]
     best = max(runs, key=lambda r: r.metrics["f1"])
     worst = min(runs, key=lambda r: r.metrics["f1"])
@@ -328,7 +342,7 @@ def test_filter_runs_gives_what_search_runs_gives(data) -> None:
     assert len(tracking.filter_runs(everything, learner="ana")) == 2
 
 
-AWKWARD_NAMES = ["O'Brien", "x\\", 'Say "hi"', "O'Brien \"Bob\"", "O_Brien _Bob_", "50%_x", "a\\' and tags.x = 'y"]
+AWKWARD_NAMES = ["O'Brien", "x\\", 'Say "hi"', 'O\'Brien "Bob"', "O_Brien _Bob_", "50%_x", "a\\' and tags.x = 'y"]
 
 
 def test_every_learner_finds_exactly_their_runs_whatever_their_name(data) -> None:
@@ -353,12 +367,17 @@ def test_three_processes_moving_production_at_once_lose_no_history_entry(data, i
     for i in range(2):
         logged = tracking.train_and_log(data, "logistic_regression", {"C": 1.0 + i}, "ana")
         tracking.register_run_model(logged.run_id, "ana")
-    env = dict(os.environ, WORKBENCH_STATE_DIR=str(isolated_state),
-               MLFLOW_TRACKING_URI=get_settings().mlflow_tracking_uri)  # fmt: skip
-    code = ("import sys; from workbench.core import tracking\n"
-            "for i in range(20): tracking.set_alias('production', 1 + i % 2, f'proc{sys.argv[1]}')\n")  # fmt: skip
-    procs = [subprocess.Popen([sys.executable, "-c", code, str(w)], env=env, stderr=subprocess.PIPE, text=True)
-             for w in range(3)]  # fmt: skip
+    env = dict(
+        os.environ, WORKBENCH_STATE_DIR=str(isolated_state), MLFLOW_TRACKING_URI=get_settings().mlflow_tracking_uri
+    )
+    code = (
+        "import sys; from workbench.core import tracking\n"
+        "for i in range(20): tracking.set_alias('production', 1 + i % 2, f'proc{sys.argv[1]}')\n"
+    )
+    procs = [
+        subprocess.Popen([sys.executable, "-c", code, str(w)], env=env, stderr=subprocess.PIPE, text=True)
+        for w in range(3)
+    ]
     errors = [proc.communicate(timeout=600)[1] for proc in procs]
     assert [proc.returncode for proc in procs] == [0, 0, 0], [e.strip().splitlines()[-1:] for e in errors]
     history = tracking.production_history()

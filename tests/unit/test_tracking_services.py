@@ -37,8 +37,9 @@ def test_mlproject_declares_the_training_entry_point() -> None:
 def test_mlflow_run_of_the_shipped_project_logs_a_run() -> None:
     tracking.experiment_id()  # as on the page: this process has already selected the experiment
     lines: list[str] = []
-    result = mlproject.run_project({"model": "decision_tree", "max_depth": 3, "learner": "O'Brien"},
-                                   on_line=lines.append)  # fmt: skip
+    result = mlproject.run_project(
+        {"model": "decision_tree", "max_depth": 3, "learner": "O'Brien"}, on_line=lines.append
+    )
     assert result.succeeded, result.log[-3000:]
     assert any("succeeded" in line for line in lines)
     runs = tracking.search_runs(learner="O'Brien")
@@ -115,9 +116,13 @@ def test_service_that_fails_reports_its_log() -> None:
     port = free_port()
     with pytest.raises(RuntimeError, match="boom"):
         services.start(
-            settings, "broken", [sys.executable, "-c", "import sys; print('boom'); sys.exit(3)"],
-            url=f"http://127.0.0.1:{port}", health_url=f"http://127.0.0.1:{port}/health", wait_seconds=20,
-        )  # fmt: skip
+            settings,
+            "broken",
+            [sys.executable, "-c", "import sys; print('boom'); sys.exit(3)"],
+            url=f"http://127.0.0.1:{port}",
+            health_url=f"http://127.0.0.1:{port}/health",
+            wait_seconds=20,
+        )
     assert not services.status(settings, "broken").running
 
 
@@ -208,8 +213,13 @@ def test_a_stale_record_whose_pid_now_belongs_to_another_process_is_left_alone()
         record = services._record_path(settings, "prediction-api")
         record.parent.mkdir(parents=True, exist_ok=True)
         url = f"http://127.0.0.1:{free_port()}"
-        base = {"pid": other.pid, "url": url, "health_url": url + "/health", "log": str(record.with_suffix(".log")),
-                "command": [sys.executable, "-m", "workbench.api", "--port", "8000"]}  # fmt: skip
+        base = {
+            "pid": other.pid,
+            "url": url,
+            "health_url": url + "/health",
+            "log": str(record.with_suffix(".log")),
+            "command": [sys.executable, "-m", "workbench.api", "--port", "8000"],
+        }
         for stale in ({**base, "started": "12345"}, base):  # another start time; an old record: another command
             record.write_text(json.dumps(stale))
             assert not services.status(settings, "prediction-api").running
@@ -227,8 +237,14 @@ def test_a_record_of_our_own_running_service_is_recognised() -> None:
     settings = get_settings()
     port = free_port()
     url = f"http://127.0.0.1:{port}"
-    status = services.start(settings, "web", [sys.executable, "-m", "http.server", str(port), "--bind", "127.0.0.1"],
-                            url=url, health_url=url + "/", wait_seconds=30)  # fmt: skip
+    status = services.start(
+        settings,
+        "web",
+        [sys.executable, "-m", "http.server", str(port), "--bind", "127.0.0.1"],
+        url=url,
+        health_url=url + "/",
+        wait_seconds=30,
+    )
     try:
         assert status.running and services.status(settings, "web").running
         record = json.loads(services._record_path(settings, "web").read_text())

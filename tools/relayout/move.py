@@ -49,11 +49,17 @@ def main() -> None:
     files = subprocess.run(["git", "ls-files"], cwd=ROOT, check=True, capture_output=True, text=True).stdout.split()
     for name in files:
         path = ROOT / name
-        if name.startswith(("lessons/", "tools/relayout/")) or path.suffix not in {
-            ".py", ".toml", ".md", ".txt", ".cfg", ".yaml", ".yml", ""
-        } or not path.is_file():
+        if (
+            name.startswith(("lessons/", "tools/relayout/"))
+            or path.suffix not in {".py", ".toml", ".md", ".txt", ".cfg", ".yaml", ".yml", ""}
+            or not path.is_file()
+        ):
             continue
-        if name == "tools" or path.suffix == "" and name not in {"MLproject", "Jenkinsfile", "Dockerfile", "Dockerfile.api"}:
+        if (
+            name == "tools"
+            or path.suffix == ""
+            and name not in {"MLproject", "Jenkinsfile", "Dockerfile", "Dockerfile.api"}
+        ):
             continue
         old = path.read_text(encoding="utf-8")
         new = rewrite(old)

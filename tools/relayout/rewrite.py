@@ -63,7 +63,7 @@ def rewrite(text: str) -> str:
             return f"workbench.{MODULES[path]}"
         head = path.split(".")[0]
         if head in MODULES and not path.startswith("ui."):
-            return f"workbench.{MODULES[head]}{path[len(head):]}"
+            return f"workbench.{MODULES[head]}{path[len(head) :]}"
         return m[0]
 
     text = _FROM.sub(from_stmt, text)

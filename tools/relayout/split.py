@@ -39,8 +39,12 @@ def top_names(tree: ast.Module) -> list[str]:
 
 
 def undefined(path: Path) -> set[str]:
-    out = subprocess.run(["ruff", "check", "--select", "F821", "--output-format", "json", str(path)],
-                         capture_output=True, text=True, cwd=ROOT).stdout
+    out = subprocess.run(
+        ["ruff", "check", "--select", "F821", "--output-format", "json", str(path)],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+    ).stdout
     return {re.search(r"`([^`]+)`", item["message"]).group(1) for item in json.loads(out or "[]")}
 
 
@@ -58,7 +62,9 @@ def main(plan_path: str) -> None:
             span = range(node.lineno, node.end_lineno + 1)
             import_lines.update(span)
             imports.append("".join(lines[i - 1] for i in span))
-    doc_node = tree.body[0] if isinstance(tree.body[0], ast.Expr) and isinstance(tree.body[0].value, ast.Constant) else None
+    doc_node = (
+        tree.body[0] if isinstance(tree.body[0], ast.Expr) and isinstance(tree.body[0].value, ast.Constant) else None
+    )
     doc_lines = set(range(doc_node.lineno, doc_node.end_lineno + 1)) if doc_node else set()
     original_doc = ast.get_docstring(tree) or ""
     pkg_mod = module_name(package)
@@ -106,8 +112,12 @@ def main(plan_path: str) -> None:
             path.write_text("".join(src_lines))
     # re-exports
     outside = f":!{package.relative_to(ROOT)}"
-    repo_text = subprocess.run(["git", "grep", "-h", "-o", r"\b_[A-Za-z0-9_]*\b", "--", "app", "tests", "benchmarks", "pages", outside],
-                               cwd=ROOT, capture_output=True, text=True).stdout
+    repo_text = subprocess.run(
+        ["git", "grep", "-h", "-o", r"\b_[A-Za-z0-9_]*\b", "--", "app", "tests", "benchmarks", "pages", outside],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+    ).stdout
     used_private = set(repo_text.split())
     exports: dict[str, list[str]] = {}
     for name, part in defined.items():

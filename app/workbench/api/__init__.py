@@ -87,9 +87,12 @@ def create_app(
         CORSMiddleware, allow_origins=list(settings.app_origins), allow_methods=["GET", "POST"], allow_headers=["*"]
     )
     app.add_middleware(
-        GuardMiddleware, metrics=metrics, limiter=limiter, max_body=settings.api_max_body_bytes,
+        GuardMiddleware,
+        metrics=metrics,
+        limiter=limiter,
+        max_body=settings.api_max_body_bytes,
         body_timeout=settings.api_body_timeout,
-    )  # fmt: skip
+    )
 
     @app.exception_handler(RequestValidationError)
     async def validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
@@ -127,9 +130,16 @@ def create_app(
             log.warning("model version %s failed on an input: %s", model.version, exc)
             nulls = sorted({k for row in rows for k, v in row.items() if v is None})
             where = f"; it may not handle missing values in: {', '.join(nulls)}" if nulls else ""
-            raise RequestValidationError([{"loc": ["body"], "type": "model_error", "input": None,
-                                           "msg": f"the served model (version {model.version}) could not score "
-                                                  f"this input{where}"}]) from None  # fmt: skip
+            raise RequestValidationError(
+                [
+                    {
+                        "loc": ["body"],
+                        "type": "model_error",
+                        "input": None,
+                        "msg": f"the served model (version {model.version}) could not score this input{where}",
+                    }
+                ]
+            ) from None
         answers = []
         for probability in probabilities:
             approved = bool(probability >= 0.5)
@@ -142,7 +152,7 @@ def create_app(
                     "probability": round(float(probability), 6),
                     "model_version": model.version,
                     "model_source": model.source,
-                }  # fmt: skip
+                }
             )
         metrics.recent.add(rows)
         return model, answers
@@ -152,8 +162,13 @@ def create_app(
         """Liveness and readiness: 200 when a model serves; `degraded` with `problems` when something needs
         attention (registry unreachable, a candidate refused, the alias removed)."""
         model, problems = manager.model, manager.problems()
-        return {"status": "degraded" if problems else "ok", "model_loaded": True, "model_version": model.version,
-                "model_source": model.source, "problems": problems}  # fmt: skip
+        return {
+            "status": "degraded" if problems else "ok",
+            "model_loaded": True,
+            "model_version": model.version,
+            "model_source": model.source,
+            "problems": problems,
+        }
 
     @app.get("/model", response_model=ModelInfo, tags=["operations"])
     async def model_info() -> dict:
@@ -162,8 +177,13 @@ def create_app(
 
     def _model_info(model: LoadedModel) -> dict:
         return {
-            "name": model.name, "version": model.version, "alias": model.alias, "run_id": model.run_id,
-            "source": model.source, "source_detail": model.source_detail, "loaded_at": model.loaded_at,
+            "name": model.name,
+            "version": model.version,
+            "alias": model.alias,
+            "run_id": model.run_id,
+            "source": model.source,
+            "source_detail": model.source_detail,
+            "loaded_at": model.loaded_at,
             "fast_path": model.compiled is not None,
             "metrics": {k: v for k, v in model.metrics.items() if math.isfinite(v)},
             "input_schema": LoanApplication.model_json_schema(),
@@ -171,7 +191,7 @@ def create_app(
             "registry_problem": manager.registry_problem,
             "alias_missing": manager.alias_missing,
             "problems": manager.problems(),
-        }  # fmt: skip
+        }
 
     @app.post("/predict", response_model=Prediction, tags=["predictions"])
     async def predict(application: LoanApplication, response: Response) -> dict:
@@ -202,14 +222,14 @@ def create_app(
                             "type": "array",
                             "items": {"$ref": "#/components/schemas/LoanApplication"},
                             "maxItems": settings.api_max_batch,
-                        }  # fmt: skip
+                        }
                     },
                     "multipart/form-data": {
                         "schema": {
                             "type": "object",
                             "properties": {"file": {"type": "string", "format": "binary"}},
                             "required": ["file"],
-                        }  # fmt: skip
+                        }
                     },
                     "text/csv": {"schema": {"type": "string"}},
                 },
@@ -239,12 +259,19 @@ def create_app(
             )
         if len(applications) > settings.api_max_batch:
             raise RequestValidationError(
-                [{"loc": ["body"], "type": "too_long", "input": None,
-                  "msg": f"at most {settings.api_max_batch} applications per batch, got {len(applications)}"}]
-            )  # fmt: skip
+                [
+                    {
+                        "loc": ["body"],
+                        "type": "too_long",
+                        "input": None,
+                        "msg": f"at most {settings.api_max_batch} applications per batch, got {len(applications)}",
+                    }
+                ]
+            )
         if not applications:
-            raise RequestValidationError([{"loc": ["body"], "type": "too_short", "input": None,
-                                           "msg": "the batch is empty"}])  # fmt: skip
+            raise RequestValidationError(
+                [{"loc": ["body"], "type": "too_short", "input": None, "msg": "the batch is empty"}]
+            )
         refusal = _charge_rows(request, len(applications))
         if refusal is not None:
             return refusal
@@ -252,46 +279,72 @@ def create_app(
         for answer, application in zip(answers, applications):
             answer["Loan_ID"] = application.Loan_ID
         _label(response, model)
-        return {"predictions": answers, "count": len(answers), "model_version": model.version,
-                "model_source": model.source}  # fmt: skip
+        return {
+            "predictions": answers,
+            "count": len(answers),
+            "model_version": model.version,
+            "model_source": model.source,
+        }
 
     def _charge_rows(request: Request, rows: int) -> JSONResponse | None:
         """Under a rate limit a batch costs one token per row (the middleware took one for the request)."""
         if not limiter.enabled or rows <= 1:
             return None
         if rows > limiter.burst:
-            raise RequestValidationError([{"loc": ["body"], "type": "too_long", "input": None,
-                                           "msg": f"at most {limiter.burst} applications per batch while the rate "
-                                                  f"limit is on ({limiter.rate:g}/s, burst {limiter.burst}): "
-                                                  f"got {rows}"}])  # fmt: skip
+            raise RequestValidationError(
+                [
+                    {
+                        "loc": ["body"],
+                        "type": "too_long",
+                        "input": None,
+                        "msg": f"at most {limiter.burst} applications per batch while the rate "
+                        f"limit is on ({limiter.rate:g}/s, burst {limiter.burst}): "
+                        f"got {rows}",
+                    }
+                ]
+            )
         wait = limiter.acquire(client_key(request.scope), cost=rows - 1)
         if wait <= 0:
             return None
         metrics.rate_limited.inc()
         retry = str(max(1, math.ceil(wait)))
-        return JSONResponse(status_code=429, headers={"retry-after": retry},
-                            content={"detail": f"rate limit exceeded: a batch of {rows} rows costs {rows} requests; "
-                                               f"retry in {retry} s"})  # fmt: skip
+        return JSONResponse(
+            status_code=429,
+            headers={"retry-after": retry},
+            content={
+                "detail": f"rate limit exceeded: a batch of {rows} rows costs {rows} requests; retry in {retry} s"
+            },
+        )
 
     async def _csv_text(request: Request, content_type: str) -> str:
         if content_type == "multipart/form-data":
             try:
                 form = await request.form(max_files=1, max_fields=5)
             except Exception as exc:  # malformed multipart: the client's fault
-                raise RequestValidationError([{"loc": ["body"], "type": "multipart", "input": None,
-                                               "msg": f"malformed multipart body: {exc}"}]) from None  # fmt: skip
+                raise RequestValidationError(
+                    [{"loc": ["body"], "type": "multipart", "input": None, "msg": f"malformed multipart body: {exc}"}]
+                ) from None
             upload = form.get("file")
             if upload is None or isinstance(upload, str):
-                raise RequestValidationError([{"loc": ["body", "file"], "type": "missing", "input": None,
-                                               "msg": "upload the CSV file in a form field named 'file'"}])  # fmt: skip
+                raise RequestValidationError(
+                    [
+                        {
+                            "loc": ["body", "file"],
+                            "type": "missing",
+                            "input": None,
+                            "msg": "upload the CSV file in a form field named 'file'",
+                        }
+                    ]
+                )
             raw = await upload.read()
         else:
             raw = await request.body()
         try:
             return raw.decode("utf-8-sig")
         except UnicodeDecodeError:
-            raise RequestValidationError([{"loc": ["body"], "type": "encoding", "input": None,
-                                           "msg": "the CSV file must be UTF-8 text"}]) from None  # fmt: skip
+            raise RequestValidationError(
+                [{"loc": ["body"], "type": "encoding", "input": None, "msg": "the CSV file must be UTF-8 text"}]
+            ) from None
 
     def _parse_csv(text: str) -> list[LoanApplication]:
         from workbench.core.csv_tables import CsvError, read_applications_csv
@@ -300,25 +353,45 @@ def create_app(
         try:
             table = read_applications_csv(text)
         except CsvError as exc:
-            raise RequestValidationError([{"loc": ["body"], "type": f"csv_{exc.kind}", "input": None,
-                                           "msg": str(exc)}]) from None  # fmt: skip
+            raise RequestValidationError(
+                [{"loc": ["body"], "type": f"csv_{exc.kind}", "input": None, "msg": str(exc)}]
+            ) from None
         frame = table.frame
         missing = [c for c in FEATURES if c not in frame.columns]
         extra = [c for c in frame.columns if c not in (*FEATURES, ID, TARGET)]
         if len(missing) == len(FEATURES):  # not one expected column: say what was found instead of 11 errors
-            raise RequestValidationError([{"loc": ["body"], "type": "csv_columns", "input": None,
-                                           "msg": f"none of the expected columns ({', '.join(FEATURES)}) was found; "
-                                                  f"the header read with the separator {table.delimiter!r} gives: "
-                                                  f"{', '.join(map(str, frame.columns))[:300]}"}])  # fmt: skip
+            raise RequestValidationError(
+                [
+                    {
+                        "loc": ["body"],
+                        "type": "csv_columns",
+                        "input": None,
+                        "msg": f"none of the expected columns ({', '.join(FEATURES)}) was found; "
+                        f"the header read with the separator {table.delimiter!r} gives: "
+                        f"{', '.join(map(str, frame.columns))[:300]}",
+                    }
+                ]
+            )
         if missing or extra:
-            errors = [{"loc": ["body", c], "type": "missing", "input": None, "msg": "column missing from the CSV"}
-                      for c in missing]  # fmt: skip
-            errors += [{"loc": ["body", c], "type": "extra_forbidden", "input": None, "msg": "unknown column"}
-                       for c in extra]  # fmt: skip
+            errors = [
+                {"loc": ["body", c], "type": "missing", "input": None, "msg": "column missing from the CSV"}
+                for c in missing
+            ]
+            errors += [
+                {"loc": ["body", c], "type": "extra_forbidden", "input": None, "msg": "unknown column"} for c in extra
+            ]
             raise RequestValidationError(errors)
         if len(frame) > settings.api_max_batch:
-            raise RequestValidationError([{"loc": ["body"], "type": "too_long", "input": None,
-                                           "msg": f"at most {settings.api_max_batch} rows per batch, got {len(frame)}"}])  # fmt: skip
+            raise RequestValidationError(
+                [
+                    {
+                        "loc": ["body"],
+                        "type": "too_long",
+                        "input": None,
+                        "msg": f"at most {settings.api_max_batch} rows per batch, got {len(frame)}",
+                    }
+                ]
+            )
         columns = [c for c in (ID, *FEATURES) if c in frame.columns]
         records = frame[columns].to_dict("records")
         try:
@@ -386,8 +459,12 @@ def _json_safe(value: Any) -> Any:
 
 def _json_safe_error(error: dict) -> dict:
     """One validation error, JSON-safe, without pydantic's documentation URL."""
-    safe = {"type": error.get("type"), "loc": _json_safe(list(error.get("loc", ()))), "msg": error.get("msg"),
-            "input": _json_safe(error.get("input"))}  # fmt: skip
+    safe = {
+        "type": error.get("type"),
+        "loc": _json_safe(list(error.get("loc", ()))),
+        "msg": error.get("msg"),
+        "input": _json_safe(error.get("input")),
+    }
     if "ctx" in error:
         safe["ctx"] = {
             k: _json_safe(v) if isinstance(v, int | float | str) else str(v) for k, v in error["ctx"].items()

@@ -181,8 +181,10 @@ def admin_refusal(headers, server: tuple | None, token: str, exposed: bool) -> t
         return 401, "this endpoint needs the admin token: Authorization: Bearer <WORKBENCH_API_ADMIN_TOKEN>"
     host = server[0] if server else None
     if exposed or (host is not None and _is_ip(host) and not is_loopback(host)):
-        return 403, ("this endpoint is disabled: the API is reachable from other machines and "
-                     "WORKBENCH_API_ADMIN_TOKEN is not set")  # fmt: skip
+        return 403, (
+            "this endpoint is disabled: the API is reachable from other machines and "
+            "WORKBENCH_API_ADMIN_TOKEN is not set"
+        )
     if headers.get("origin") or headers.get("sec-fetch-site", "none") not in ("none", "same-origin"):
         return 403, "this endpoint cannot be called from a web page: use curl, the workbench, or the admin token"
     return None

@@ -127,8 +127,10 @@ class ModelManager:
         busy = self._busy_since
         if busy is not None and time.monotonic() - busy > SLOW_REGISTRY_SECONDS:
             if self.loading is None:
-                found.append(f"the registry has not answered for {time.monotonic() - busy:.0f} s (locked or "
-                             "unreachable store?); the served model is kept")  # fmt: skip
+                found.append(
+                    f"the registry has not answered for {time.monotonic() - busy:.0f} s (locked or "
+                    "unreachable store?); the served model is kept"
+                )
             else:
                 found.append(f"loading version {self.loading} has taken {time.monotonic() - busy:.0f} s so far")
         if self.registry_problem:
@@ -176,11 +178,17 @@ class ModelManager:
         if self._model is None:
             if first.is_alive() and self.loading is None:
                 self.registry_problem = f"no answer within {self.settings.api_startup_seconds:g} s at start-up"
-                log.warning("registry %s did not answer within %g s: serving a fallback model meanwhile",
-                            self.settings.mlflow_tracking_uri, self.settings.api_startup_seconds)  # fmt: skip
+                log.warning(
+                    "registry %s did not answer within %g s: serving a fallback model meanwhile",
+                    self.settings.mlflow_tracking_uri,
+                    self.settings.api_startup_seconds,
+                )
             elif first.is_alive():
-                log.warning("version %s still loading after %g s: serving a fallback model meanwhile",
-                            self.loading, self.settings.api_startup_seconds)  # fmt: skip
+                log.warning(
+                    "version %s still loading after %g s: serving a fallback model meanwhile",
+                    self.loading,
+                    self.settings.api_startup_seconds,
+                )
             self._serve_fallback_if_empty()
         self.start_watching()
 
@@ -205,8 +213,12 @@ class ModelManager:
             self._busy_since = None
             self._load_lock.release()
             if (elapsed := time.monotonic() - started) > SLOW_REGISTRY_SECONDS:
-                log.warning("reading the registry (%s) and loading any new version took %.0f s; requests were "
-                            "served by the previous model meanwhile", self.settings.mlflow_tracking_uri, elapsed)  # fmt: skip
+                log.warning(
+                    "reading the registry (%s) and loading any new version took %.0f s; requests were "
+                    "served by the previous model meanwhile",
+                    self.settings.mlflow_tracking_uri,
+                    elapsed,
+                )
 
     def _refresh_locked(self, force: bool) -> bool:
         from workbench.core import tracking
@@ -238,8 +250,14 @@ class ModelManager:
             candidate = self._load_registry(name)
         except ModelRefused as exc:
             self.refused = Refusal(name, exc.key, {k: str(v) for k, v in exc.params.items()}, str(exc))
-            log.warning("refusing %s version %s (@%s), %s. Why: %s", self.settings.model_name, name, self.alias,
-                        "keeping the model being served" if current else "serving a fallback model", exc)  # fmt: skip
+            log.warning(
+                "refusing %s version %s (@%s), %s. Why: %s",
+                self.settings.model_name,
+                name,
+                self.alias,
+                "keeping the model being served" if current else "serving a fallback model",
+                exc,
+            )
             if current is None:
                 self._set(self._train_fallback(f"version {name} of '@{self.alias}' was refused: {exc}"))
             return False
@@ -258,8 +276,12 @@ class ModelManager:
 
     def _registry_failed(self, reason: str) -> None:
         if reason != self.registry_problem:
-            log.warning("registry problem (%s): %s; %s", self.settings.mlflow_tracking_uri, reason,
-                        "keeping the model being served" if self._model else "no model loaded yet")  # fmt: skip
+            log.warning(
+                "registry problem (%s): %s; %s",
+                self.settings.mlflow_tracking_uri,
+                reason,
+                "keeping the model being served" if self._model else "no model loaded yet",
+            )
         self.registry_problem = reason
 
     def _set(self, model: LoadedModel) -> None:
@@ -294,10 +316,16 @@ class ModelManager:
             except Exception:  # the run may have been deleted; the version still serves
                 metrics = {}
         return LoadedModel(
-            pipeline=pipeline, compiled=_prepare(pipeline, self.reference()), name=self.settings.model_name,
-            version=version, alias=self.alias, run_id=mv.run_id, source="registry",
-            source_detail=f"models:/{self.settings.model_name}@{self.alias} (version {version})", metrics=metrics,
-        )  # fmt: skip
+            pipeline=pipeline,
+            compiled=_prepare(pipeline, self.reference()),
+            name=self.settings.model_name,
+            version=version,
+            alias=self.alias,
+            run_id=mv.run_id,
+            source="registry",
+            source_detail=f"models:/{self.settings.model_name}@{self.alias} (version {version})",
+            metrics=metrics,
+        )
 
     def _train_fallback(self, reason: str) -> LoadedModel:
         from workbench.core.data import generate_loan_data, load_course_data
@@ -310,12 +338,17 @@ class ModelManager:
         result = train_model(data, "logistic_regression")
         log.warning("serving a fallback model (logistic regression trained at start-up): %s", reason)
         return LoadedModel(
-            pipeline=result.pipeline, compiled=_prepare(result.pipeline, self.reference()),
-            name=self.settings.model_name, version="fallback", alias=None, run_id=None, source="fallback",
+            pipeline=result.pipeline,
+            compiled=_prepare(result.pipeline, self.reference()),
+            name=self.settings.model_name,
+            version="fallback",
+            alias=None,
+            run_id=None,
+            source="fallback",
             source_detail=f"logistic regression trained at start-up on the course dataset ({len(data)} rows), "
             f"because {reason}",
             metrics=dict(result.evaluation.metrics),
-        )  # fmt: skip
+        )
 
     # ------------------------------------------------------------------------------------------
     # Watching the alias

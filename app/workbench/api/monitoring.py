@@ -13,9 +13,20 @@ from prometheus_client.core import GaugeMetricFamily
 from workbench.core.data import CATEGORIES, NUMERIC_FEATURES
 
 ENDPOINTS = frozenset(
-    {"/health", "/model", "/predict", "/predict/batch", "/predict_status", "/metrics", "/reload",
-     "/recent_inputs", "/docs", "/redoc", "/openapi.json"}
-)  # fmt: skip
+    {
+        "/health",
+        "/model",
+        "/predict",
+        "/predict/batch",
+        "/predict_status",
+        "/metrics",
+        "/reload",
+        "/recent_inputs",
+        "/docs",
+        "/redoc",
+        "/openapi.json",
+    }
+)
 LATENCY_BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5)
 WINDOW = 1000
 
@@ -48,13 +59,15 @@ class RecentInputs:
             "workbench_api_recent_input_mean", "Mean of a numeric input over the recent window", labels=["feature"]
         )
         missing = GaugeMetricFamily(
-            "workbench_api_recent_input_missing_ratio", "Share of missing values over the recent window",
+            "workbench_api_recent_input_missing_ratio",
+            "Share of missing values over the recent window",
             labels=["feature"],
-        )  # fmt: skip
+        )
         shares = GaugeMetricFamily(
-            "workbench_api_recent_input_share", "Share of each category over the recent window",
+            "workbench_api_recent_input_share",
+            "Share of each category over the recent window",
             labels=["feature", "value"],
-        )  # fmt: skip
+        )
         if rows:
             for feature in NUMERIC_FEATURES:
                 values = np.array([np.nan if r.get(feature) is None else float(r[feature]) for r in rows])
@@ -77,20 +90,27 @@ class ApiMetrics:
     def __init__(self) -> None:
         self.registry = CollectorRegistry()
         self.requests = Counter(
-            "workbench_api_requests", "HTTP requests by endpoint, method and status code",
-            ["endpoint", "method", "status"], registry=self.registry,
-        )  # fmt: skip
+            "workbench_api_requests",
+            "HTTP requests by endpoint, method and status code",
+            ["endpoint", "method", "status"],
+            registry=self.registry,
+        )
         self.latency = Histogram(
-            "workbench_api_request_duration_seconds", "Time to answer a request, by endpoint", ["endpoint"],
-            buckets=LATENCY_BUCKETS, registry=self.registry,
-        )  # fmt: skip
+            "workbench_api_request_duration_seconds",
+            "Time to answer a request, by endpoint",
+            ["endpoint"],
+            buckets=LATENCY_BUCKETS,
+            registry=self.registry,
+        )
         self.predictions = Counter(
             "workbench_api_predictions", "Predictions by predicted class", ["label"], registry=self.registry
         )
         self.model_info = Gauge(
-            "workbench_api_model_info", "The model being served (value 1)",
-            ["name", "version", "alias", "source"], registry=self.registry,
-        )  # fmt: skip
+            "workbench_api_model_info",
+            "The model being served (value 1)",
+            ["name", "version", "alias", "source"],
+            registry=self.registry,
+        )
         self.rate_limited = Counter(
             "workbench_api_rate_limited", "Requests refused by the rate limiter", registry=self.registry
         )

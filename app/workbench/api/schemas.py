@@ -35,15 +35,17 @@ class LoanApplication(BaseModel):
                     "Loan_Amount_Term": 360,
                     "Credit_History": 1,
                     "Property_Area": "Urban",
-                }  # fmt: skip
+                }
             ]
         },
     )
 
     Loan_ID: str | None = Field(
-        default=None, max_length=32, pattern=r"^[^\x00-\x1f\x7f]*$",
+        default=None,
+        max_length=32,
+        pattern=r"^[^\x00-\x1f\x7f]*$",
         description="Optional identifier, echoed back (no control characters)",
-    )  # fmt: skip
+    )
     Gender: Literal["Male", "Female"] | None = None
     Married: Literal["Yes", "No"] | None = None
     Dependents: Literal["0", "1", "2", "3+"] | None = Field(default=None, description='"0", "1", "2" or "3+"')

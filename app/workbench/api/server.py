@@ -96,12 +96,18 @@ def uvicorn_config(app: Any, settings: Settings, host: str, port: int, log_level
     """The uvicorn configuration of the API (see the module docstring for each protection)."""
     proxies = trusted_proxies(settings)
     return uvicorn.Config(
-        app, host=host, port=port, log_level=log_level, access_log=False,
+        app,
+        host=host,
+        port=port,
+        log_level=log_level,
+        access_log=False,
         http=protocol_class(settings.api_header_timeout),
-        proxy_headers=bool(proxies), forwarded_allow_ips=proxies or None,
+        proxy_headers=bool(proxies),
+        forwarded_allow_ips=proxies or None,
         limit_concurrency=settings.api_limit_concurrency or None,
-        timeout_keep_alive=5, timeout_graceful_shutdown=10,
-    )  # fmt: skip
+        timeout_keep_alive=5,
+        timeout_graceful_shutdown=10,
+    )
 
 
 def serve(settings: Settings, host: str, port: int, log_level: str = "info") -> None:

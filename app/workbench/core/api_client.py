@@ -19,10 +19,18 @@ from workbench.core.settings import Settings, get_settings
 SERVICE = "prediction-api"
 
 EXAMPLE_APPLICATION: dict[str, Any] = {
-    "Gender": "Male", "Married": "Yes", "Dependents": "0", "Education": "Graduate", "Self_Employed": "No",
-    "ApplicantIncome": 5849, "CoapplicantIncome": 0, "LoanAmount": 128, "Loan_Amount_Term": 360,
-    "Credit_History": 1, "Property_Area": "Urban",
-}  # fmt: skip
+    "Gender": "Male",
+    "Married": "Yes",
+    "Dependents": "0",
+    "Education": "Graduate",
+    "Self_Employed": "No",
+    "ApplicantIncome": 5849,
+    "CoapplicantIncome": 0,
+    "LoanAmount": 128,
+    "Loan_Amount_Term": 360,
+    "Credit_History": 1,
+    "Property_Area": "Urban",
+}
 
 
 def api_url(settings: Settings | None = None) -> str:
@@ -54,12 +62,22 @@ def start(settings: Settings | None = None, env: dict[str, str] | None = None) -
     """
     settings = settings or get_settings()
     url = api_url(settings)
-    command = [sys.executable, "-m", "workbench.api", "--host", settings.api_host, "--port", str(settings.api_port),
-               "--log-level", "warning"]  # fmt: skip
+    command = [
+        sys.executable,
+        "-m",
+        "workbench.api",
+        "--host",
+        settings.api_host,
+        "--port",
+        str(settings.api_port),
+        "--log-level",
+        "warning",
+    ]
     full_env = {"WORKBENCH_STATE_DIR": str(settings.state_dir), "MLFLOW_TRACKING_URI": settings.mlflow_tracking_uri}
     full_env.update(env or {})
-    return services.start(settings, SERVICE, command, url=url, health_url=f"{url}/health", env=full_env,
-                          wait_seconds=120)  # fmt: skip
+    return services.start(
+        settings, SERVICE, command, url=url, health_url=f"{url}/health", env=full_env, wait_seconds=120
+    )
 
 
 def stop(settings: Settings | None = None) -> bool:
@@ -135,8 +153,13 @@ def predict(application: dict[str, Any], settings: Settings | None = None, path:
 
 def predict_csv(content: bytes, filename: str = "applications.csv", settings: Settings | None = None) -> CallResult:
     """Upload a CSV file to /predict/batch (the result's `request` describes the upload and its first lines)."""
-    return call("POST", "/predict/batch", files={"file": (filename, content, "text/csv")}, settings=settings,
-                shown=upload_summary(filename, content))  # fmt: skip
+    return call(
+        "POST",
+        "/predict/batch",
+        files={"file": (filename, content, "text/csv")},
+        settings=settings,
+        shown=upload_summary(filename, content),
+    )
 
 
 def upload_summary(filename: str, content: bytes, lines: int = 5) -> dict[str, Any]:
@@ -144,9 +167,13 @@ def upload_summary(filename: str, content: bytes, lines: int = 5) -> dict[str, A
     text = content.decode("utf-8-sig", errors="replace")
     all_lines = text.splitlines()
     return {
-        "content_type": "multipart/form-data", "field": "file", "filename": filename, "bytes": len(content),
-        "lines": len(all_lines), "first_lines": all_lines[:lines],
-    }  # fmt: skip
+        "content_type": "multipart/form-data",
+        "field": "file",
+        "filename": filename,
+        "bytes": len(content),
+        "lines": len(all_lines),
+        "first_lines": all_lines[:lines],
+    }
 
 
 def request_text(request: Any) -> str:
@@ -182,7 +209,7 @@ def validation_errors(result: CallResult) -> list[dict[str, str]]:
             "type": str(e.get("type", "")),
             "message": str(e.get("msg", "")),
             "input": json.dumps(e.get("input"), ensure_ascii=False),
-        }  # fmt: skip
+        }
         for e in detail
     ]
 

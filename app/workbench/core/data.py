@@ -46,21 +46,40 @@ NUMERIC_RANGES: dict[str, tuple[float, float]] = {
 CATEGORICAL_FEATURES: tuple[str, ...] = tuple(CATEGORIES)
 NUMERIC_FEATURES: tuple[str, ...] = tuple(NUMERIC_RANGES)
 FEATURES: tuple[str, ...] = (
-    "Gender", "Married", "Dependents", "Education", "Self_Employed",
-    "ApplicantIncome", "CoapplicantIncome", "LoanAmount", "Loan_Amount_Term", "Credit_History",
+    "Gender",
+    "Married",
+    "Dependents",
+    "Education",
+    "Self_Employed",
+    "ApplicantIncome",
+    "CoapplicantIncome",
+    "LoanAmount",
+    "Loan_Amount_Term",
+    "Credit_History",
     "Property_Area",
-)  # fmt: skip
+)
 COLUMNS: tuple[str, ...] = (ID, *FEATURES, TARGET)
 #: columns where the course data has missing values (so nulls are legitimate there)
 NULLABLE: tuple[str, ...] = (
-    "Gender", "Married", "Dependents", "Self_Employed", "LoanAmount", "Loan_Amount_Term", "Credit_History",
-)  # fmt: skip
+    "Gender",
+    "Married",
+    "Dependents",
+    "Self_Employed",
+    "LoanAmount",
+    "Loan_Amount_Term",
+    "Credit_History",
+)
 
 # Rates measured on the course's train.csv (614 rows), used by the generator.
 MISSING_RATES: dict[str, float] = {
-    "Gender": 0.021, "Married": 0.005, "Dependents": 0.024, "Self_Employed": 0.052,
-    "LoanAmount": 0.036, "Loan_Amount_Term": 0.023, "Credit_History": 0.081,
-}  # fmt: skip
+    "Gender": 0.021,
+    "Married": 0.005,
+    "Dependents": 0.024,
+    "Self_Employed": 0.052,
+    "LoanAmount": 0.036,
+    "Loan_Amount_Term": 0.023,
+    "Credit_History": 0.081,
+}
 TERM_VALUES = np.array([360, 180, 480, 300, 240, 84, 120, 60, 36, 12], dtype=float)
 TERM_WEIGHTS = np.array([512, 44, 15, 13, 4, 4, 3, 2, 2, 1], dtype=float)
 DEFAULT_SEED = 79
@@ -291,9 +310,13 @@ def validate_loan_frame(raw: pd.DataFrame) -> LoadResult:
         bad = values.notna() & numbers.isna()
         if bad.any():
             problems.append(
-                Problem("not_numeric", "error", column,
-                        {"examples": _examples(values[bad]), "rows": _rows(values.index[bad]), "n": int(bad.sum())})
-            )  # fmt: skip
+                Problem(
+                    "not_numeric",
+                    "error",
+                    column,
+                    {"examples": _examples(values[bad]), "rows": _rows(values.index[bad]), "n": int(bad.sum())},
+                )
+            )
             continue
         low, high = NUMERIC_RANGES[column]
         out = numbers.notna() & ((numbers < low) | (numbers > high))
@@ -301,10 +324,19 @@ def validate_loan_frame(raw: pd.DataFrame) -> LoadResult:
             out |= numbers.notna() & ~numbers.isin([0, 1])
         if out.any():
             problems.append(
-                Problem("out_of_range", "error", column,
-                        {"examples": _examples(values[out]), "rows": _rows(values.index[out]),
-                         "low": low, "high": high, "n": int(out.sum())})
-            )  # fmt: skip
+                Problem(
+                    "out_of_range",
+                    "error",
+                    column,
+                    {
+                        "examples": _examples(values[out]),
+                        "rows": _rows(values.index[out]),
+                        "low": low,
+                        "high": high,
+                        "n": int(out.sum()),
+                    },
+                )
+            )
         df[column] = numbers
 
     for column, allowed in CATEGORIES.items():
@@ -316,20 +348,35 @@ def validate_loan_frame(raw: pd.DataFrame) -> LoadResult:
         bad = values.notna() & ~values.isin(allowed)
         if bad.any():
             problems.append(
-                Problem("unknown_category", "error", column,
-                        {"examples": _examples(values[bad]), "allowed": ", ".join(allowed),
-                         "rows": _rows(values.index[bad]), "n": int(bad.sum())})
-            )  # fmt: skip
+                Problem(
+                    "unknown_category",
+                    "error",
+                    column,
+                    {
+                        "examples": _examples(values[bad]),
+                        "allowed": ", ".join(allowed),
+                        "rows": _rows(values.index[bad]),
+                        "n": int(bad.sum()),
+                    },
+                )
+            )
 
     if has_target:
         target = df[TARGET]
         bad = ~target.isin([POSITIVE, NEGATIVE])
         if bad.any():
             problems.append(
-                Problem("bad_target", "error", TARGET,
-                        {"examples": _examples(target[bad].fillna("∅")), "rows": _rows(target.index[bad]),
-                         "n": int(bad.sum())})
-            )  # fmt: skip
+                Problem(
+                    "bad_target",
+                    "error",
+                    TARGET,
+                    {
+                        "examples": _examples(target[bad].fillna("∅")),
+                        "rows": _rows(target.index[bad]),
+                        "n": int(bad.sum()),
+                    },
+                )
+            )
 
     for column in FEATURES:
         if column not in NULLABLE and df[column].isna().any():
@@ -337,9 +384,13 @@ def validate_loan_frame(raw: pd.DataFrame) -> LoadResult:
     duplicated = df[ID].duplicated(keep="first") & df[ID].notna()
     if duplicated.any():
         problems.append(
-            Problem("duplicate_ids", "warning", ID,
-                    {"n": int(duplicated.sum()), "examples": _examples(df.loc[duplicated, ID])})
-        )  # fmt: skip
+            Problem(
+                "duplicate_ids",
+                "warning",
+                ID,
+                {"n": int(duplicated.sum()), "examples": _examples(df.loc[duplicated, ID])},
+            )
+        )
 
     if any(p.severity == "error" for p in problems):
         return LoadResult(None, tuple(problems), has_target)
@@ -422,13 +473,18 @@ def compare_with_original(twin: pd.DataFrame, original: pd.DataFrame) -> str:
     for name, df in (("twin", twin), ("original", original)):
         approved = df[TARGET] == POSITIVE
         for value in (0.0, 1.0):
-            stats.loc[f"approval_Credit_History_{value:g}", name] = float(approved[df["Credit_History"] == value].mean())
+            stats.loc[f"approval_Credit_History_{value:g}", name] = float(
+                approved[df["Credit_History"] == value].mean()
+            )
     lines = ["| Statistic | Twin | Original |", "|---|---|---|"]
     lines += [f"| {k} | {v['twin']:.4g} | {v['original']:.4g} |" for k, v in stats.iterrows()]
     columns = ("accuracy", "f1", "roc_auc", "gap_accuracy", "gap_roc_auc")
     profiles = {name: compare_families(df, n_repeats=1) for name, df in (("twin", twin), ("original", original))}
-    lines += ["", "| Family | " + " | ".join(f"{c} (twin / original)" for c in columns) + " |",
-              "|---|" + "---|" * len(columns)]  # fmt: skip
+    lines += [
+        "",
+        "| Family | " + " | ".join(f"{c} (twin / original)" for c in columns) + " |",
+        "|---|" + "---|" * len(columns),
+    ]
     for family in profiles["twin"].index:
         cells = [f"{profiles['twin'].loc[family, c]:.3f} / {profiles['original'].loc[family, c]:.3f}" for c in columns]
         lines.append(f"| {family} | " + " | ".join(cells) + " |")

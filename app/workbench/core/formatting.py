@@ -119,8 +119,14 @@ def dollars(value: float | None, lang: str, digits: int = 2) -> str:
     """An amount in US dollars: `3,16 $US` (fr), `$3.16` (en)."""
     if _missing(value):
         return MISSING
-    return format_currency(value, "USD", locale=locale(lang), format_type="standard", currency_digits=digits == 2,
-                           format=None if digits == 2 else f"#,##0.{'0' * digits} ¤")  # fmt: skip
+    return format_currency(
+        value,
+        "USD",
+        locale=locale(lang),
+        format_type="standard",
+        currency_digits=digits == 2,
+        format=None if digits == 2 else f"#,##0.{'0' * digits} ¤",
+    )
 
 
 def seconds(value: float | None, lang: str, digits: int = 2) -> str:
@@ -137,8 +143,9 @@ def kilobytes(n_bytes: float | None, lang: str, digits: int = 1) -> str:
     """A size in kilobytes (1 ko = 1024 octets): `12,3 ko`, `12.3 kB`."""
     if _missing(n_bytes):
         return MISSING
-    return format_unit(n_bytes / 1024, "digital-kilobyte", length="short", format=_pattern(digits, False),
-                       locale=locale(lang))  # fmt: skip
+    return format_unit(
+        n_bytes / 1024, "digital-kilobyte", length="short", format=_pattern(digits, False), locale=locale(lang)
+    )
 
 
 def date(value: dt.date | dt.datetime | str | None, lang: str) -> str:
@@ -245,13 +252,14 @@ def percent_axis(
     the values are differences of two percentages, labelled in percentage points (`+2 pts`).
     """
     span = max(high - low, 1e-9)
-    step = next((s for s in (0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.25, 0.5, 1.0) if span / s <= ticks), 1.0)
+    step = next(
+        (s for s in (0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.25, 0.5, 1.0) if span / s <= ticks), 1.0
+    )
     first = math.floor(low / step) * step
     values = [round(first + i * step, 10) for i in range(int(math.ceil((high - first) / step)) + 1)]
     places = max(digits, 0 if step >= 0.01 else 1)
     label = (lambda v: points(v, lang, places)) if as_points else (lambda v: percent(v, lang, places))
-    return {"tickmode": "array", "tickvals": values, "ticktext": [label(v) for v in values],
-            "hoverformat": ".1%"}  # fmt: skip
+    return {"tickmode": "array", "tickvals": values, "ticktext": [label(v) for v in values], "hoverformat": ".1%"}
 
 
 def table_format(kind: str, lang: str, digits: int | None = None):

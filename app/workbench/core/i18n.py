@@ -39,7 +39,9 @@ from workbench.core.settings import LANGUAGES
 #: A bilingual text: one string, or one string per plural category (`one`, `other`, …).
 Text = str | dict[str, str]
 #: French words that drop their vowel before a word starting with a vowel or a mute h ("de" → "d'").
-_ELIDED = re.compile(r"(?<![\w'’])(de|que|le|la|je|me|te|se|ne|jusque|lorsque|puisque) (?P<markup>[*_]*)$", re.IGNORECASE)
+_ELIDED = re.compile(
+    r"(?<![\w'’])(de|que|le|la|je|me|te|se|ne|jusque|lorsque|puisque) (?P<markup>[*_]*)$", re.IGNORECASE
+)
 _VOWEL = re.compile(r"[aeiouyhàâäéèêëîïôöùûüœæ]", re.IGNORECASE)
 
 STRINGS_DIR = Path(__file__).resolve().parents[1] / "strings"
@@ -128,9 +130,8 @@ def missing_translations() -> list[str]:
         f"{key} [{lang}]"
         for key, texts in load_strings().items()
         for lang in LANGUAGES
-        if not all(f.strip() for f in forms(texts.get(lang, ""))) or (
-            isinstance(texts.get(lang), dict) and "other" not in texts[lang]
-        )
+        if not all(f.strip() for f in forms(texts.get(lang, "")))
+        or (isinstance(texts.get(lang), dict) and "other" not in texts[lang])
     ]
 
 

@@ -132,10 +132,18 @@ def latency_histogram_figure(result: LoadTestResult, lang: str):
     fig = go.Figure(go.Histogram(x=result.latencies_ms, nbinsx=60, marker_color="#4c78a8"))
     for q, color in ((50, "#2a9d8f"), (95, "#e9c46a"), (99, "#e76f51")):
         value = result.percentile(q)
-        fig.add_vline(x=value, line_dash="dash", line_color=color,
-                      annotation_text=f"p{q} = {milliseconds(value, lang, 1)}", annotation_position="top")  # fmt: skip
+        fig.add_vline(
+            x=value,
+            line_dash="dash",
+            line_color=color,
+            annotation_text=f"p{q} = {milliseconds(value, lang, 1)}",
+            annotation_position="top",
+        )
     fig.update_layout(
-        xaxis_title=translate("api.latency_ms", lang), yaxis_title=translate("api.requests", lang),
-        height=340, margin={"t": 40, "b": 10}, bargap=0.05,
-    )  # fmt: skip
+        xaxis_title=translate("api.latency_ms", lang),
+        yaxis_title=translate("api.requests", lang),
+        height=340,
+        margin={"t": 40, "b": 10},
+        bargap=0.05,
+    )
     return localize_figure(fig, lang)

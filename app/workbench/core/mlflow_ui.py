@@ -23,8 +23,18 @@ def ui_command(port: int, settings: Settings | None = None) -> list[str]:
     """`mlflow ui` on the workbench's store, on loopback, with one worker."""
     settings = settings or get_settings()
     mlflow_bin = str(Path(sys.executable).parent / "mlflow")
-    return [mlflow_bin, "ui", "--backend-store-uri", settings.mlflow_tracking_uri,
-            "--host", "127.0.0.1", "--port", str(int(port)), "--workers", "1"]  # fmt: skip
+    return [
+        mlflow_bin,
+        "ui",
+        "--backend-store-uri",
+        settings.mlflow_tracking_uri,
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(int(port)),
+        "--workers",
+        "1",
+    ]
 
 
 def start_ui(port: int, settings: Settings | None = None, wait_seconds: float = 90) -> services.ServiceStatus:
@@ -35,8 +45,15 @@ def start_ui(port: int, settings: Settings | None = None, wait_seconds: float = 
     """
     settings = settings or get_settings()
     url = f"http://127.0.0.1:{int(port)}"
-    return services.start(settings, SERVICE, ui_command(port, settings), url=url, health_url=f"{url}/health",
-                          env=UI_ENV, wait_seconds=wait_seconds)  # fmt: skip
+    return services.start(
+        settings,
+        SERVICE,
+        ui_command(port, settings),
+        url=url,
+        health_url=f"{url}/health",
+        env=UI_ENV,
+        wait_seconds=wait_seconds,
+    )
 
 
 def runs_url(base_url: str, settings: Settings | None = None) -> str:

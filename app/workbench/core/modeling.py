@@ -146,14 +146,19 @@ def build_pipeline(
         )
     elif model_name == "random_forest":
         model = RandomForestClassifier(
-            n_estimators=p["n_estimators"], max_depth=p["max_depth"],
-            min_samples_leaf=p["min_samples_leaf"], random_state=seed, n_jobs=-1,
-        )  # fmt: skip
+            n_estimators=p["n_estimators"],
+            max_depth=p["max_depth"],
+            min_samples_leaf=p["min_samples_leaf"],
+            random_state=seed,
+            n_jobs=-1,
+        )
     else:
         model = HistGradientBoostingClassifier(
-            max_iter=p["max_iter"], learning_rate=p["learning_rate"], max_depth=p["max_depth"],
+            max_iter=p["max_iter"],
+            learning_rate=p["learning_rate"],
+            max_depth=p["max_depth"],
             random_state=seed,
-        )  # fmt: skip
+        )
     return Pipeline([("preprocess", build_preprocessor()), ("model", model)])
 
 
@@ -273,9 +278,13 @@ def compare_families(
     rows = {}
     for name in models:
         scores = cross_validate(
-            build_pipeline(name, seed=seed), X, y, cv=folds, scoring=("accuracy", "f1", "roc_auc"),
+            build_pipeline(name, seed=seed),
+            X,
+            y,
+            cv=folds,
+            scoring=("accuracy", "f1", "roc_auc"),
             return_train_score=True,
-        )  # fmt: skip
+        )
         row = {m: float(scores[f"test_{m}"].mean()) for m in ("accuracy", "f1", "roc_auc")}
         row |= {f"train_{m}": float(scores[f"train_{m}"].mean()) for m in ("accuracy", "roc_auc")}
         row |= {f"gap_{m}": row[f"train_{m}"] - row[m] for m in ("accuracy", "roc_auc")}
@@ -300,11 +309,17 @@ def confusion_matrix_figure(evaluation: Evaluation, lang: str) -> go.Figure:
     cm = evaluation.confusion
     fig = go.Figure(
         go.Heatmap(
-            z=cm, x=labels, y=labels, colorscale="Blues", showscale=False,
-            text=cm, texttemplate="%{text}", textfont={"size": 18},
+            z=cm,
+            x=labels,
+            y=labels,
+            colorscale="Blues",
+            showscale=False,
+            text=cm,
+            texttemplate="%{text}",
+            textfont={"size": 18},
             hovertemplate=translate("model.cm_hover", lang) + "<extra></extra>",
         )
-    )  # fmt: skip
+    )
     fig.update_layout(
         title=translate("model.cm_title", lang),
         xaxis_title=translate("model.predicted", lang),
@@ -323,9 +338,14 @@ def roc_figure(evaluation: Evaluation, lang: str) -> go.Figure:
     fig = go.Figure()
     fig.add_trace(go.Scatter(x=fpr, y=tpr, mode="lines", name=f"AUC = {number(auc, lang, 3)}", line={"width": 3}))
     fig.add_trace(
-        go.Scatter(x=[0, 1], y=[0, 1], mode="lines", name=translate("model.chance", lang),
-                   line={"dash": "dash", "color": "gray"})
-    )  # fmt: skip
+        go.Scatter(
+            x=[0, 1],
+            y=[0, 1],
+            mode="lines",
+            name=translate("model.chance", lang),
+            line={"dash": "dash", "color": "gray"},
+        )
+    )
     fig.update_layout(
         title=translate("model.roc_title", lang),
         xaxis_title=translate("model.fpr", lang),
@@ -351,15 +371,23 @@ def metrics_table(evaluation: Evaluation, lang: str) -> pd.DataFrame:
 def training_code(model_name: str, params: dict, test_size: float = 0.2, seed: int = DEFAULT_SEED) -> str:
     """The plain scikit-learn code equivalent to `train_model(...)`, ready to copy."""
     estimator = {
-        "logistic_regression": ("from sklearn.linear_model import LogisticRegression",
-                                "LogisticRegression({args}max_iter=1000, random_state={seed})"),
-        "decision_tree": ("from sklearn.tree import DecisionTreeClassifier",
-                          "DecisionTreeClassifier({args}random_state={seed})"),
-        "random_forest": ("from sklearn.ensemble import RandomForestClassifier",
-                          "RandomForestClassifier({args}random_state={seed}, n_jobs=-1)"),
-        "gradient_boosting": ("from sklearn.ensemble import HistGradientBoostingClassifier",
-                              "HistGradientBoostingClassifier({args}random_state={seed})"),
-    }[model_name]  # fmt: skip
+        "logistic_regression": (
+            "from sklearn.linear_model import LogisticRegression",
+            "LogisticRegression({args}max_iter=1000, random_state={seed})",
+        ),
+        "decision_tree": (
+            "from sklearn.tree import DecisionTreeClassifier",
+            "DecisionTreeClassifier({args}random_state={seed})",
+        ),
+        "random_forest": (
+            "from sklearn.ensemble import RandomForestClassifier",
+            "RandomForestClassifier({args}random_state={seed}, n_jobs=-1)",
+        ),
+        "gradient_boosting": (
+            "from sklearn.ensemble import HistGradientBoostingClassifier",
+            "HistGradientBoostingClassifier({args}random_state={seed})",
+        ),
+    }[model_name]
     args = "".join(f"{k}={v!r}, " for k, v in clean_params(model_name, params).items())
     return f"""import pandas as pd
 from sklearn.compose import ColumnTransformer

@@ -103,9 +103,8 @@ class ProgressStore:
                     score = COALESCE(MAX(score, excluded.score), excluded.score, score),
                     updated_at = excluded.updated_at
                 """,
-                (learner, chapter, item, kind, int(correct), int(correct), json.dumps(answer, default=str),
-                 score, now),
-            )  # fmt: skip
+                (learner, chapter, item, kind, int(correct), int(correct), json.dumps(answer, default=str), score, now),
+            )
         return self.chapter_items(learner, chapter)[item]
 
     def record_visit(self, learner: str, chapter: str) -> None:

@@ -117,8 +117,9 @@ def load_model_dir(path: Path | str, allow_pickle: bool = False) -> Any:
     if folder.serialization_format != SAFE_FORMAT:
         if not allow_pickle:
             raise ModelRefused("pickle_format", format=folder.serialization_format)
-        log.warning("loading a %s model because WORKBENCH_API_ALLOW_PICKLE is set: it can run code",
-                    folder.serialization_format)  # fmt: skip
+        log.warning(
+            "loading a %s model because WORKBENCH_API_ALLOW_PICKLE is set: it can run code", folder.serialization_format
+        )
         import mlflow.sklearn
 
         return mlflow.sklearn.load_model(str(folder.path))

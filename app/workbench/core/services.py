@@ -229,11 +229,22 @@ def _start_locked(
     full_env["PATH"] = bin_dir + os.pathsep + full_env.get("PATH", "")  # e.g. `mlflow` of this venv
     with log.open("w") as out:
         proc = subprocess.Popen(
-            list(command), stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-            env=full_env, cwd=settings.repo_root, start_new_session=True,
-        )  # fmt: skip
-    record = {"pid": proc.pid, "started": process_identity(proc.pid), "url": url, "health_url": health_url,
-              "log": str(log), "command": list(command)}  # fmt: skip
+            list(command),
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            env=full_env,
+            cwd=settings.repo_root,
+            start_new_session=True,
+        )
+    record = {
+        "pid": proc.pid,
+        "started": process_identity(proc.pid),
+        "url": url,
+        "health_url": health_url,
+        "log": str(log),
+        "command": list(command),
+    }
     _record_path(settings, name).write_text(json.dumps(record))
     atexit.register(_stop_if_still, settings, name, proc.pid)
     deadline = time.monotonic() + wait_seconds

@@ -68,16 +68,17 @@ def _quiz_question(chapter_key: str, number: int, question: QuizQuestion, progre
         st.markdown(f"**{number}.** {pick(question.prompt, lang)}")
         if question.kind == "single":
             choice = st.radio(
-                t("quiz.choose_one"), options, index=None, key=key,
-                format_func=lambda i: pick(question.options[i], lang), label_visibility="collapsed",
-            )  # fmt: skip
+                t("quiz.choose_one"),
+                options,
+                index=None,
+                key=key,
+                format_func=lambda i: pick(question.options[i], lang),
+                label_visibility="collapsed",
+            )
             selected = [] if choice is None else [choice]
         else:
             st.caption(t("quiz.choose_all"))
-            selected = [
-                i for i in options
-                if st.checkbox(pick(question.options[i], lang), key=f"{key}_{i}")
-            ]  # fmt: skip
+            selected = [i for i in options if st.checkbox(pick(question.options[i], lang), key=f"{key}_{i}")]
         if st.button(t("quiz.submit"), key=_widget_key(chapter_key, question.id, "submit"), disabled=not selected):
             correct = grade_quiz(question, selected)
             progress_store().record_attempt(
@@ -118,9 +119,14 @@ def _hands_on(chapter_key: str, exercise: HandsOn, progress: ItemProgress | None
             with st.spinner(t("exercises.checking")):
                 result = _run_check_safely(exercise, lang)
             progress_store().record_attempt(
-                current_learner(), chapter_key, exercise.id, "hands_on", result.passed,
-                answer=result.evidence, score=result.score,
-            )  # fmt: skip
+                current_learner(),
+                chapter_key,
+                exercise.id,
+                "hands_on",
+                result.passed,
+                answer=result.evidence,
+                score=result.score,
+            )
             st.session_state[result_key] = result
             st.rerun()
         result = st.session_state.get(result_key)

@@ -29,9 +29,10 @@ def render_home() -> None:
         left, right = st.columns([3, 1], vertical_alignment="center")
         left.markdown(t("home.welcome", learner=learner, percent=round(100 * overall_fraction(progress))))
         right.page_link(
-            next_chapter.page_path, label=t("home.continue", roman=next_chapter.roman),
+            next_chapter.page_path,
+            label=t("home.continue", roman=next_chapter.roman),
             icon=":material/play_arrow:",
-        )  # fmt: skip
+        )
 
     st.header(t("home.map"))
     for section in SECTIONS:

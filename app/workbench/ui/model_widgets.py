@@ -33,9 +33,12 @@ def model_form(prefix: str, default_model: str = "logistic_regression") -> tuple
 
     lang = current_lang()  # captured: format_func may be called outside the script run
     model_name = st.selectbox(
-        t("intro.model_family"), MODEL_NAMES, index=MODEL_NAMES.index(default_model),
-        format_func=lambda m: translate(f"model.name_{m}", lang), key=f"{prefix}_model",
-    )  # fmt: skip
+        t("intro.model_family"),
+        MODEL_NAMES,
+        index=MODEL_NAMES.index(default_model),
+        format_func=lambda m: translate(f"model.name_{m}", lang),
+        key=f"{prefix}_model",
+    )
     params: dict = {}
     columns = st.columns(len(MODEL_SPECS[model_name].params))
     for column, spec in zip(columns, MODEL_SPECS[model_name].params):
@@ -51,9 +54,12 @@ def model_form(prefix: str, default_model: str = "logistic_regression") -> tuple
                     round(x * 0.5, 1) for x in range(int(2 * math.log10(spec.low)), int(2 * math.log10(spec.high)) + 1)
                 ]
                 exponent = st.select_slider(
-                    label, exponents, value=round(math.log10(spec.default), 1), key=key,
+                    label,
+                    exponents,
+                    value=round(math.log10(spec.default), 1),
+                    key=key,
                     format_func=lambda e: fmt.format_value(10**e, "g", lang),
-                )  # fmt: skip
+                )
                 params[spec.name] = float(10**exponent)
             else:
                 params[spec.name] = decimal_slider(

@@ -32,9 +32,12 @@ def render_sidebar() -> None:
     """Language switch, learner name and the learner's overall progress."""
     with st.sidebar:
         st.segmented_control(
-            t("sidebar.language"), LANGUAGES, key="lang", required=True,
+            t("sidebar.language"),
+            LANGUAGES,
+            key="lang",
+            required=True,
             format_func=LANGUAGE_LABELS.get,
-        )  # fmt: skip
+        )
         _keep_lang_in_url()
         learner_widget(t("sidebar.learner"), t("sidebar.learner_help"))
         if not str(st.session_state.get("learner", "")).strip():

@@ -110,6 +110,7 @@ def decimal_slider(
     count = int(round((max_value - min_value) / step))
     options = [round(min_value + i * step, digits + 2) for i in range(count + 1)]
     start = min(options, key=lambda option: abs(option - value))
+
     def shown(v: float) -> str:
         return fmt.percent(v, lang, max(digits - 2, 0)) if percent else fmt.number(v, lang, digits)
 
@@ -118,8 +119,15 @@ def decimal_slider(
         if current not in options:
             st.session_state[key] = min(options, key=lambda option: abs(option - float(current)))
         start = None
-    return box.select_slider(label, options, **({} if start is None else {"value": start}), key=key, help=help,
-                             disabled=disabled, format_func=shown)  # fmt: skip
+    return box.select_slider(
+        label,
+        options,
+        **({} if start is None else {"value": start}),
+        key=key,
+        help=help,
+        disabled=disabled,
+        format_func=shown,
+    )
 
 
 def number_field(
@@ -169,8 +177,10 @@ def number_field(
     low = -float("inf") if min_value is None else min_value
     high = float("inf") if max_value is None else max_value
     if not low <= number <= high:
-        box.error(t("common.out_of_range", value=written(number, lang), low=written(low, lang),
-                    high=written(high, lang)), icon=":material/error:")  # fmt: skip
+        box.error(
+            t("common.out_of_range", value=written(number, lang), low=written(low, lang), high=written(high, lang)),
+            icon=":material/error:",
+        )
         return None
     return int(number) if integer else number
 

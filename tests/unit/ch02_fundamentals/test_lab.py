@@ -51,7 +51,7 @@ def _run(code: str, df: pd.DataFrame) -> pd.DataFrame:
         lambda df: fu.select_by_position(df, 3, 9, 1, 5),
         lambda df: fu.filter_rows(
             df, [fu.Condition("Credit_History", "==", "1"), fu.Condition("Property_Area", "!=", "Rural")]
-        ),  # fmt: skip
+        ),
         lambda df: fu.filter_rows(df, [fu.Condition("ApplicantIncome", ">=", "4000.5")]),
         lambda df: fu.group_by(df, ["Property_Area"], "approved", ["mean", "count"]),
         lambda df: fu.group_by(df, ["Credit_History", "Married"], "LoanAmount", ["median", "max"], dropna=False),

@@ -53,8 +53,13 @@ def test_compare_serving_with_plain_callables() -> None:
 def test_time_budget_stops_row_by_row_and_extrapolates() -> None:
     frame = pd.DataFrame({"x": np.arange(200.0)})
     seen = []
-    result = ch.compare_serving(frame, lambda f: f["x"].to_numpy(), lambda r: r["x"], time_budget=0.0,
-                                progress=lambda done, n: seen.append(done))  # fmt: skip
+    result = ch.compare_serving(
+        frame,
+        lambda f: f["x"].to_numpy(),
+        lambda r: r["x"],
+        time_budget=0.0,
+        progress=lambda done, n: seen.append(done),
+    )
     assert result.single_rows == 1 and result.extrapolated and result.same
     assert result.single_seconds_for_n == pytest.approx(200 * result.single_seconds)
 
@@ -127,20 +132,25 @@ def test_check_silent_failure(pipeline) -> None:
     assert "No trial yet" in ch.check_silent_failure(_ctx()).missing[0]
     for preset in ("valid", "income_text"):
         form = ch.apply_preset(preset)
-        ch.record_trial(settings, "ana", form, ch.raw_model_outcome(pipeline, form),
-                        ch.validated_outcome(pipeline, form, "en"))  # fmt: skip
+        ch.record_trial(
+            settings, "ana", form, ch.raw_model_outcome(pipeline, form), ch.validated_outcome(pipeline, form, "en")
+        )
     result = ch.check_silent_failure(_ctx("fr"))
     assert not result.passed and "2 essais" in result.missing[0]
     # a ready-made case shows the danger, but picking it is not finding one (spacing or "2.0" changes nothing)
-    for form in (ch.apply_preset("negative_loan"), {**ch.apply_preset("credit_two"), "Credit_History": " 2.0 ",
-                                                    "Gender": "Female"}):  # fmt: skip
-        ch.record_trial(settings, "ana", form, ch.raw_model_outcome(pipeline, form),
-                        ch.validated_outcome(pipeline, form, "en"))  # fmt: skip
+    for form in (
+        ch.apply_preset("negative_loan"),
+        {**ch.apply_preset("credit_two"), "Credit_History": " 2.0 ", "Gender": "Female"},
+    ):
+        ch.record_trial(
+            settings, "ana", form, ch.raw_model_outcome(pipeline, form), ch.validated_outcome(pipeline, form, "en")
+        )
         result = ch.check_silent_failure(_ctx())
         assert not result.passed and "ready-made case" in result.missing[0]
     form = {**ch.default_application(), "LoanAmount": "-45"}  # the learner's own absurd value
-    ch.record_trial(settings, "ana", form, ch.raw_model_outcome(pipeline, form),
-                    ch.validated_outcome(pipeline, form, "en"))  # fmt: skip
+    ch.record_trial(
+        settings, "ana", form, ch.raw_model_outcome(pipeline, form), ch.validated_outcome(pipeline, form, "en")
+    )
     result = ch.check_silent_failure(_ctx())
     assert result.passed and result.evidence["fields"] == {"LoanAmount": "-45"}
     assert "LoanAmount='-45'" in result.detail
@@ -163,7 +173,9 @@ def test_fixed_threshold_fires_only_once_the_model_is_useless(sim) -> None:
     # when 68 % fires, the model is below that week's ~69 % baseline or less than a point above it
     assert verdict.fixed_week >= verdict.below_week or verdict.edge_at_fixed < ch.USELESS_EDGE
     assert verdict.fixed_too_late
-    assert ch.evaluate_threshold(sim, 0.04).trigger_week < verdict.fixed_week - 2  # a relative margin warns weeks earlier
+    assert (
+        ch.evaluate_threshold(sim, 0.04).trigger_week < verdict.fixed_week - 2
+    )  # a relative margin warns weeks earlier
 
 
 @pytest.mark.parametrize(

@@ -142,10 +142,21 @@ def test_check_compression_ratio(fitted) -> None:
 
 def test_package_source_layout() -> None:
     files = set(pk.package_files(pk.package_source())["path"])
-    expected = {"pyproject.toml", "MANIFEST.in", "README.md", "requirements.txt", "scripts/train_model.py",
-                "src/loan_model/__init__.py", "src/loan_model/config.py", "src/loan_model/processing.py",
-                "src/loan_model/predict.py", "src/loan_model/trained_models/model.skops",
-                "src/loan_model/trained_models/model_info.json", "tests/test_predict.py", "tests/test_processing.py"}  # fmt: skip
+    expected = {
+        "pyproject.toml",
+        "MANIFEST.in",
+        "README.md",
+        "requirements.txt",
+        "scripts/train_model.py",
+        "src/loan_model/__init__.py",
+        "src/loan_model/config.py",
+        "src/loan_model/processing.py",
+        "src/loan_model/predict.py",
+        "src/loan_model/trained_models/model.skops",
+        "src/loan_model/trained_models/model_info.json",
+        "tests/test_predict.py",
+        "tests/test_processing.py",
+    }
     assert expected <= files
     assert not any("__pycache__" in f or ".egg-info" in f for f in files)
 
@@ -168,8 +179,11 @@ def test_build_makes_a_wheel_and_an_sdist_outside_the_repo(built) -> None:
     } <= wheel
     assert not any(name.startswith("tests/") for name in wheel)
     sdist = {e.name for e in pk.archive_contents(build.sdist)}
-    assert {"loan_model-0.1.0/tests/test_predict.py", "loan_model-0.1.0/MANIFEST.in",
-            "loan_model-0.1.0/scripts/train_model.py"} <= sdist  # fmt: skip
+    assert {
+        "loan_model-0.1.0/tests/test_predict.py",
+        "loan_model-0.1.0/MANIFEST.in",
+        "loan_model-0.1.0/scripts/train_model.py",
+    } <= sdist
 
 
 def test_tests_run_against_the_installed_wheel(built) -> None:
@@ -258,9 +272,11 @@ def test_parse_junit_outcomes(tmp_path) -> None:
     )
     cases = pk.parse_junit(path)
     assert [(c.name, c.outcome, c.message) for c in cases] == [
-        ("ok", "passed", ""), ("bad", "failed", "assert 1 == 2"), ("err", "error", "ImportError: x"),
+        ("ok", "passed", ""),
+        ("bad", "failed", "assert 1 == 2"),
+        ("err", "error", "ImportError: x"),
         ("skip", "skipped", "later"),
-    ]  # fmt: skip
+    ]
     assert cases[0].seconds == 0.5
     with pytest.raises(pk.PackagingError):
         pk.parse_junit(tmp_path / "missing.xml")
@@ -268,9 +284,13 @@ def test_parse_junit_outcomes(tmp_path) -> None:
 
 @pytest.mark.parametrize(
     "versions, expected",
-    [({"setuptools": "65.5.0"}, False), ({"setuptools": "65.5.0", "wheel": "0.45.1"}, True),
-     ({"setuptools": "80.9.0"}, True), ({}, False)],
-)  # fmt: skip
+    [
+        ({"setuptools": "65.5.0"}, False),
+        ({"setuptools": "65.5.0", "wheel": "0.45.1"}, True),
+        ({"setuptools": "80.9.0"}, True),
+        ({}, False),
+    ],
+)
 def test_backend_available(monkeypatch, versions, expected) -> None:
     def version(name: str) -> str:
         if name not in versions:
@@ -314,8 +334,16 @@ def test_compare_requirements() -> None:
         not a requirement !
     """)
     table = pk.compare_requirements(text, installed)
-    assert list(table["status"]) == ["pinned_ok", "pinned_differs", "range_ok", "missing", "unpinned",
-                                     "range_violated", "other", "other"]  # fmt: skip
+    assert list(table["status"]) == [
+        "pinned_ok",
+        "pinned_differs",
+        "range_ok",
+        "missing",
+        "unpinned",
+        "range_violated",
+        "other",
+        "other",
+    ]
     assert table.loc[2, "package"] == "scikit-learn" and table.loc[1, "installed"] == "2.4.6"
     assert pk.indirect_packages(table, installed) == ["idna"]
     assert pk.freeze_text({"a": "1", "b": "2"}) == "a==1\nb==2"
@@ -353,8 +381,13 @@ def test_mask_value(name, value, shown) -> None:
 
 
 def test_environment_variables_show_only_what_matters() -> None:
-    env = {"PATH": "/venv/bin:/usr/bin", "WORKBENCH_STATE_DIR": "/state", "WORKBENCH_API_TOKEN": "s3cret",
-           "AWS_SECRET_ACCESS_KEY": "xyz", "HOME": "/root"}  # fmt: skip
+    env = {
+        "PATH": "/venv/bin:/usr/bin",
+        "WORKBENCH_STATE_DIR": "/state",
+        "WORKBENCH_API_TOKEN": "s3cret",
+        "AWS_SECRET_ACCESS_KEY": "xyz",
+        "HOME": "/root",
+    }
     table = pk.environment_variables(env).set_index("name")
     assert (
         table.loc["WORKBENCH_STATE_DIR", "value"] == "/state" and table.loc["WORKBENCH_API_TOKEN", "value"] == pk.HIDDEN

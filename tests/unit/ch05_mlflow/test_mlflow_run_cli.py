@@ -50,11 +50,15 @@ def _only_run(uri: str, experiment: str):
     "args, experiment, model, params",
     [
         ([], "Default", "logistic_regression", {"C": "1.0"}),
-        (["--experiment-name", "my-experiment", "-P", "model=decision_tree", "-P", "max_depth=3"], "my-experiment",
-         "decision_tree", {"max_depth": "3"}),
+        (
+            ["--experiment-name", "my-experiment", "-P", "model=decision_tree", "-P", "max_depth=3"],
+            "my-experiment",
+            "decision_tree",
+            {"max_depth": "3"},
+        ),
     ],
     ids=["as-taught", "experiment-name-and-params"],
-)  # fmt: skip
+)
 def test_mlflow_run_from_a_shell_on_a_fresh_store(tmp_path, project, args, experiment, model, params) -> None:
     uri = f"sqlite:///{tmp_path / 'fresh.db'}"
     _mlflow_run(["--env-manager", "local", *args], project, _clean_env(tmp_path, MLFLOW_TRACKING_URI=uri))
@@ -67,8 +71,9 @@ def test_mlflow_run_from_a_shell_on_a_fresh_store(tmp_path, project, args, exper
 
 def test_mlflow_run_with_no_tracking_uri_uses_mlflows_default_store(tmp_path, project) -> None:
     """No MLFLOW_TRACKING_URI at all: MLflow's default, `mlflow.db` in the project folder."""
-    _mlflow_run(["--env-manager", "local", "-P", "n_estimators=20", "-P", "model=random_forest"], project,
-                _clean_env(tmp_path))  # fmt: skip
+    _mlflow_run(
+        ["--env-manager", "local", "-P", "n_estimators=20", "-P", "model=random_forest"], project, _clean_env(tmp_path)
+    )
     run = _only_run(f"sqlite:///{project / 'mlflow.db'}", "Default")
     assert run.data.params["n_estimators"] == "20" and run.data.params["model"] == "random_forest"
 
@@ -80,8 +85,9 @@ def test_the_command_shown_on_the_page_puts_the_run_on_the_page(tmp_path, projec
 
     command = mlproject.shell_command({"model": "decision_tree", "max_depth": 2, "learner": "O'Brien"})
     assert command.splitlines()[1].startswith("mlflow run . --env-manager local")
-    out = subprocess.run(["bash", "-c", command], cwd=project, env=_clean_env(tmp_path), capture_output=True,
-                         text=True, timeout=600)  # fmt: skip
+    out = subprocess.run(
+        ["bash", "-c", command], cwd=project, env=_clean_env(tmp_path), capture_output=True, text=True, timeout=600
+    )
     assert out.returncode == 0, (out.stdout + out.stderr)[-4000:]
     runs = tracking.search_runs(learner="O'Brien")
     assert len(runs) == 1 and runs.iloc[0]["model"] == "decision_tree" and runs.iloc[0]["params.max_depth"] == "2"

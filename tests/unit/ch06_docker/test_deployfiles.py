@@ -60,8 +60,10 @@ def test_alert_rules_and_dashboard_use_metrics_the_api_exposes() -> None:
     from workbench.api import create_app
 
     with TestClient(create_app()) as client:
-        client.post("/predict", json={"Education": "Graduate", "ApplicantIncome": 1, "CoapplicantIncome": 0,
-                                      "Property_Area": "Urban"})  # fmt: skip
+        client.post(
+            "/predict",
+            json={"Education": "Graduate", "ApplicantIncome": 1, "CoapplicantIncome": 0, "Property_Area": "Urban"},
+        )
         exposed = set(
             re.findall(r"^(workbench_api_\w+?)(?:_bucket|_count|_sum|_created)?[{ ]", client.get("/metrics").text, re.M)
         )
@@ -164,12 +166,14 @@ def test_root_user_is_refused() -> None:
         ("ARG BASE=python:3.11-slim\nFROM ${BASE}\nRUN x\n", "python:3.11-slim"),
         ("ARG BASE=python:3.11-slim\nFROM $BASE AS build\nRUN x\nFROM build\n", "python:3.11-slim"),
         ("FROM ${B:-python:3.11-alpine}\n", "python:3.11-alpine"),
-        ("FROM --platform=linux/amd64 python:3.11 AS a\nFROM python:3.11-slim\nCOPY --from=a /x /x\n",
-         "python:3.11-slim"),
+        (
+            "FROM --platform=linux/amd64 python:3.11 AS a\nFROM python:3.11-slim\nCOPY --from=a /x /x\n",
+            "python:3.11-slim",
+        ),
         ("ARG BASE\nFROM ${BASE:-debian:12}\n", "debian:12"),
         ("RUN x\n", None),
     ],
-)  # fmt: skip
+)
 def test_base_image_resolves_args_and_stages(text, base) -> None:
     assert deployfiles.base_image(text) == base
 
@@ -196,17 +200,31 @@ _BUILDER = "FROM python:3.11-slim AS builder\nRUN pip wheel --no-cache-dir --whe
     "text, expected",
     [
         # a fat final image, whatever the builder starts from
-        (_BUILDER + "FROM python:3.11\nCOPY --from=builder /w /w\n" + _FINAL_OK, "final image starts from `python:3.11`"),
+        (
+            _BUILDER + "FROM python:3.11\nCOPY --from=builder /w /w\n" + _FINAL_OK,
+            "final image starts from `python:3.11`",
+        ),
         # USER only in the builder stage: the image that runs is root
-        (_BUILDER + "USER 1000:1000\nFROM python:3.11-slim\nCOPY --from=builder /w /w\n"
-         + _FINAL_OK.replace("USER 1000:1000\n", ""), "Add a USER"),
+        (
+            _BUILDER
+            + "USER 1000:1000\nFROM python:3.11-slim\nCOPY --from=builder /w /w\n"
+            + _FINAL_OK.replace("USER 1000:1000\n", ""),
+            "Add a USER",
+        ),
         # HEALTHCHECK only in the builder stage
-        (_BUILDER + 'HEALTHCHECK CMD ["true"]\nFROM python:3.11-slim\nCOPY --from=builder /w /w\n'
-         + "\n".join(line for line in _FINAL_OK.splitlines() if not line.startswith("HEALTHCHECK")) + "\n",
-         "Add a HEALTHCHECK"),
+        (
+            _BUILDER
+            + 'HEALTHCHECK CMD ["true"]\nFROM python:3.11-slim\nCOPY --from=builder /w /w\n'
+            + "\n".join(line for line in _FINAL_OK.splitlines() if not line.startswith("HEALTHCHECK"))
+            + "\n",
+            "Add a HEALTHCHECK",
+        ),
         # HEALTHCHECK NONE turns the check off
-        ("FROM python:3.11-slim\n" + _FINAL_OK.replace("HEALTHCHECK CMD", "HEALTHCHECK NONE\n#").replace("#[", "# ["),
-         "HEALTHCHECK NONE"),
+        (
+            "FROM python:3.11-slim\n"
+            + _FINAL_OK.replace("HEALTHCHECK CMD", "HEALTHCHECK NONE\n#").replace("#[", "# ["),
+            "HEALTHCHECK NONE",
+        ),
     ],
     ids=["fat-final-image", "user-only-in-builder", "healthcheck-only-in-builder", "healthcheck-none"],
 )
@@ -220,7 +238,9 @@ def test_rules_judge_the_final_stage_of_a_multi_stage_build(text, expected) -> N
     [
         _BUILDER + "FROM python:3.11-slim\nCOPY --from=builder /w /w\n" + _FINAL_OK,
         # the final stage inherits USER, HEALTHCHECK and CMD from an earlier stage it starts FROM
-        "FROM python:3.11-slim AS base\n" + _FINAL_OK + "FROM base AS final\nLABEL org.opencontainers.image.title=api\n",
+        "FROM python:3.11-slim AS base\n"
+        + _FINAL_OK
+        + "FROM base AS final\nLABEL org.opencontainers.image.title=api\n",
         # ARG before the first FROM is allowed
         "ARG PYTHON=3.11\nFROM python:${PYTHON}-slim\n" + _FINAL_OK,
     ],
@@ -238,8 +258,10 @@ def test_multi_stage_problems_say_the_final_image_is_what_counts() -> None:
 
 
 def test_dl3025_on_a_shell_form_healthcheck_is_explained() -> None:
-    text = ("FROM python:3.11-slim\nUSER 1000:1000\nHEALTHCHECK --interval=10s \\\n"
-            "  CMD curl -f http://localhost:8000/health || exit 1\nCMD [\"python\", \"-m\", \"workbench.api\"]\n")  # fmt: skip
+    text = (
+        "FROM python:3.11-slim\nUSER 1000:1000\nHEALTHCHECK --interval=10s \\\n"
+        '  CMD curl -f http://localhost:8000/health || exit 1\nCMD ["python", "-m", "workbench.api"]\n'
+    )
     problems = deployfiles.dockerfile_problems(text, "en")
     assert any("DL3025" in p for p in problems)
     explained = [p for p in problems if "hadolint reads `HEALTHCHECK CMD" in p]

@@ -142,8 +142,10 @@ def test_api_image_requirements_cover_what_the_api_imports() -> None:
     assert {"streamlit", "evidently", "adversarial-robustness-toolbox", "kubernetes-validate"}.isdisjoint(closure)
     run = subprocess.run(
         [sys.executable, "-c", API_IN_ITS_IMAGE, " ".join(closure | {"packaging"})],
-        capture_output=True, text=True, timeout=300,
-    )  # fmt: skip
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert run.returncode == 0, run.stderr[-3000:]
     assert "[0." in run.stdout
 

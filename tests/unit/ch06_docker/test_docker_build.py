@@ -85,9 +85,13 @@ def test_sizes_in_each_language(size, lang, text) -> None:
 
 @pytest.mark.parametrize(
     ("seconds", "lang", "text"),
-    [(197.4, "fr", "3\u00a0min 17\u00a0s"), (45.31, "fr", "45,3\u00a0s"), (45.31, "en", "45.3\u00a0s"),
-     (3600.2, "en", "60\u00a0min 00\u00a0s")],
-)  # fmt: skip
+    [
+        (197.4, "fr", "3\u00a0min 17\u00a0s"),
+        (45.31, "fr", "45,3\u00a0s"),
+        (45.31, "en", "45.3\u00a0s"),
+        (3600.2, "en", "60\u00a0min 00\u00a0s"),
+    ],
+)
 def test_durations_in_each_language(seconds, lang, text) -> None:
     assert db.format_duration(seconds, lang) == text
 
@@ -102,15 +106,22 @@ def test_shares_in_each_language(part, lang, text) -> None:
 
 @pytest.mark.parametrize(
     ("lang", "base_row", "columns"),
-    [("fr", "Image de base (2 couche(s))", ["Instruction", "Taille", "Part de l'image"]),
-     ("en", "Base image (2 layer(s))", ["Instruction", "Size", "Share of the image"])],
-)  # fmt: skip
+    [
+        ("fr", "Image de base (2 couche(s))", ["Instruction", "Taille", "Part de l'image"]),
+        ("en", "Base image (2 layer(s))", ["Instruction", "Size", "Share of the image"]),
+    ],
+)
 def test_layers_table_collapses_the_base(lang, base_row, columns) -> None:
     image = db.parse_build_report(SAMPLE).images[0]
     table = db.layers_table(image, lang)
     assert list(table.columns) == columns
-    assert table.iloc[:, 0].tolist() == [base_row, "WORKDIR /app", "RUN pip install -r requirements-api.txt",
-                                         "COPY app ./app", "USER 1000:1000"]  # fmt: skip
+    assert table.iloc[:, 0].tolist() == [
+        base_row,
+        "WORKDIR /app",
+        "RUN pip install -r requirements-api.txt",
+        "COPY app ./app",
+        "USER 1000:1000",
+    ]
     assert table.iloc[0, 1] == db.format_size(150_000_000, lang) and table.iloc[2, 2] == db.format_share(0.849, lang)
 
 

@@ -20,8 +20,16 @@ def _prediction() -> CallResult:
 
 
 def _invalid() -> CallResult:
-    body = {"detail": [{"loc": ["body", "Gender"], "type": "literal_error", "msg": "Input should be 'Male' or 'Female'",
-                        "input": "M"}]}  # fmt: skip
+    body = {
+        "detail": [
+            {
+                "loc": ["body", "Gender"],
+                "type": "literal_error",
+                "msg": "Input should be 'Male' or 'Female'",
+                "input": "M",
+            }
+        ]
+    }
     return CallResult("POST", "http://x/predict", 422, body, 2.0, {})
 
 
@@ -78,8 +86,9 @@ def test_every_invalid_case_is_rejected_by_the_schema() -> None:
 
 def test_validation_errors_flattening() -> None:
     rows = api_client.validation_errors(_invalid())
-    assert rows == [{"field": "Gender", "type": "literal_error", "message": "Input should be 'Male' or 'Female'",
-                     "input": '"M"'}]  # fmt: skip
+    assert rows == [
+        {"field": "Gender", "type": "literal_error", "message": "Input should be 'Male' or 'Female'", "input": '"M"'}
+    ]
     assert api_client.validation_errors(_prediction()) == []
 
 
@@ -159,7 +168,12 @@ def test_a_csv_upload_is_described_as_sent(echo_server) -> None:
     settings = dataclasses.replace(get_settings(), api_port=port)
     content = b"Loan_ID;Gender\nLP1;Male\nLP2;Female\n"
     result = api_client.predict_csv(content, "demandes.csv", settings=settings)
-    assert result.request == {"content_type": "multipart/form-data", "field": "file", "filename": "demandes.csv",
-                              "bytes": len(content), "lines": 3, "first_lines": ["Loan_ID;Gender", "LP1;Male",
-                                                                                "LP2;Female"]}  # fmt: skip
+    assert result.request == {
+        "content_type": "multipart/form-data",
+        "field": "file",
+        "filename": "demandes.csv",
+        "bytes": len(content),
+        "lines": 3,
+        "first_lines": ["Loan_ID;Gender", "LP1;Male", "LP2;Female"],
+    }
     assert b'filename="demandes.csv"' in received[-1][1] and "Authorization" not in received[-1][0]

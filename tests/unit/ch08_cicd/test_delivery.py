@@ -33,19 +33,27 @@ def scenario(tmp_path_factory: pytest.TempPathFactory, _mlflow_template: Path) -
         get_settings(), state_dir=state, mlflow_tracking_uri=f"sqlite:///{state / 'mlflow.db'}"
     )
     lines: list[str] = []
-    first = pl.run_all(pl.new_pipeline(settings, LEARNER, pl.PipelineConfig(mode="deployment")), settings,
-                       on_line=lines.append)  # fmt: skip
+    first = pl.run_all(
+        pl.new_pipeline(settings, LEARNER, pl.PipelineConfig(mode="deployment")), settings, on_line=lines.append
+    )
     weak = pl.run_all(pl.new_pipeline(settings, LEARNER, pl.PipelineConfig(injection="weak_params")), settings)
     failing = pl.run_all(pl.new_pipeline(settings, LEARNER, pl.PipelineConfig(injection="failing_test")), settings)
     # another family; a margin of -0.02 tolerates a small loss: this pipeline checks the release logic, not the
     # models (on this data, as on the original, a decision tree would not pass the gate against production)
-    delivery = pl.new_pipeline(settings, LEARNER, pl.PipelineConfig(mode="delivery", model_name="random_forest",
-                                                                    margin=-0.02))  # fmt: skip
+    delivery = pl.new_pipeline(
+        settings, LEARNER, pl.PipelineConfig(mode="delivery", model_name="random_forest", margin=-0.02)
+    )
     for name in ("commit", "build", "test"):  # already proven above: this one checks the release logic
         delivery.step(name).status = "passed"
     pl.run_all(delivery, settings)
-    return {"settings": settings, "first": first, "weak": weak, "failing": failing, "delivery": delivery,
-            "lines": lines}  # fmt: skip
+    return {
+        "settings": settings,
+        "first": first,
+        "weak": weak,
+        "failing": failing,
+        "delivery": delivery,
+        "lines": lines,
+    }
 
 
 def _ctx(settings, learner: str = LEARNER, lang: str = "en") -> CheckContext:
@@ -63,7 +71,12 @@ def test_a_clean_pipeline_goes_all_the_way_to_production(scenario) -> None:
     assert run.outcome == "production" and run.finished is not None
     assert run.version == 1 and run.production_after == 1
     assert tracking.production_history(settings)[0] | {"at": 0} == {
-        "action": "promote", "version": 1, "previous": None, "learner": LEARNER, "at": 0}  # fmt: skip
+        "action": "promote",
+        "version": 1,
+        "previous": None,
+        "learner": LEARNER,
+        "at": 0,
+    }
     assert run.step("build").message[0] == "build_done"  # a real `python -m build` the first time
     assert Path(run.wheel).name == "loan_model-0.1.0-py3-none-any.whl"
     assert run.step("gate").message[0] == "gate_passed_first"  # nothing was in production yet
@@ -221,8 +234,14 @@ SCORES = {"accuracy": 0.80, "f1": 0.87, "roc_auc": 0.70}
     ],
 )
 def test_decide_gate(candidate, production, margin, reason) -> None:
-    decision = pl.decide_gate({"accuracy": candidate}, {"accuracy": 0.68},
-                              None if production is None else {"accuracy": production}, "accuracy", margin, 3)  # fmt: skip
+    decision = pl.decide_gate(
+        {"accuracy": candidate},
+        {"accuracy": 0.68},
+        None if production is None else {"accuracy": production},
+        "accuracy",
+        margin,
+        3,
+    )
     assert decision.reason == reason and decision.passed == (reason == "passed")
     assert decision.text("en").startswith("Gate open" if decision.passed else "Gate closed")
 
@@ -261,8 +280,11 @@ def test_invalid_configs_are_refused_with_a_message(change, key) -> None:
 
 
 def test_new_pipeline_cleans_params_and_message() -> None:
-    run = pl.new_pipeline(get_settings(), LEARNER, pl.PipelineConfig(model_name="decision_tree",
-                          params={"max_depth": 99}, message="  fix   typo "))  # fmt: skip
+    run = pl.new_pipeline(
+        get_settings(),
+        LEARNER,
+        pl.PipelineConfig(model_name="decision_tree", params={"max_depth": 99}, message="  fix   typo "),
+    )
     assert run.number == 1 and run.config.params == {"max_depth": 20, "min_samples_leaf": 5}
     assert run.config.message == "fix typo" and run.next_step.name == "commit" and run.outcome == "running"
 
@@ -306,8 +328,10 @@ def test_checks_say_what_is_missing(mlflow_store) -> None:
     ctx = _ctx(settings, "bob", "fr")
     assert "Lancez un pipeline" in pl.check_gate_rejected_worse_model(ctx).missing[0]
     assert not pl.check_pipeline_reached_production(ctx).passed
-    history = [{"id": "x", "number": 1, "injection": "noisy_labels", "failed_step": "test", "outcome": "failed"},
-               {"id": "y", "number": 2, "injection": "none", "outcome": "waiting", "version": 4}]  # fmt: skip
+    history = [
+        {"id": "x", "number": 1, "injection": "noisy_labels", "failed_step": "test", "outcome": "failed"},
+        {"id": "y", "number": 2, "injection": "none", "outcome": "waiting", "version": 4},
+    ]
     path = pl.history_path(settings, "bob")
     path.parent.mkdir(parents=True)
     path.write_text(json.dumps(history))

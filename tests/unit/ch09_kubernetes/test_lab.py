@@ -372,7 +372,14 @@ def test_autoscaling_figure_and_hpa_yaml() -> None:
     result = k8s.simulate_autoscaling(k8s.daily_traffic(300), k8s.HpaConfig(2, 12, 65), 150)
     fig = k8s.autoscaling_figure(result, "fr")
     assert [trace.name for trace in fig.data] == [
-        "Trafic", "Capacité", "Pods lancés (facturés)", "Pods prêts", "maxReplicas", "p95", "objectif"]  # fmt: skip
+        "Trafic",
+        "Capacité",
+        "Pods lancés (facturés)",
+        "Pods prêts",
+        "maxReplicas",
+        "p95",
+        "objectif",
+    ]
     assert list(fig.data[-1].y) == [150, 150]  # the objective, in data units on the log axis
     assert fig.layout.yaxis3.type == "log"
     hpa = yaml.safe_load(k8s.hpa_yaml(k8s.HpaConfig(3, 12, 65)))
@@ -415,10 +422,20 @@ def test_shipped_manifests_validate_and_agree() -> None:
     for name, report in reports.items():
         assert report.problems == (), (name, [p.message("en") for p in report.problems])
     kinds = reports["*"].kinds()
-    for expected in ("Deployment/workbench-app", "Service/workbench-app", "Deployment/workbench-api",
-                     "Service/workbench-api", "HorizontalPodAutoscaler/workbench-api", "ConfigMap/workbench-api-config",
-                     "Deployment/mlflow", "Service/mlflow", "PersistentVolumeClaim/mlflow-artifacts", "Secret/mlflow-db",
-                     "StatefulSet/postgres", "Service/postgres"):  # fmt: skip
+    for expected in (
+        "Deployment/workbench-app",
+        "Service/workbench-app",
+        "Deployment/workbench-api",
+        "Service/workbench-api",
+        "HorizontalPodAutoscaler/workbench-api",
+        "ConfigMap/workbench-api-config",
+        "Deployment/mlflow",
+        "Service/mlflow",
+        "PersistentVolumeClaim/mlflow-artifacts",
+        "Secret/mlflow-db",
+        "StatefulSet/postgres",
+        "Service/postgres",
+    ):
         assert expected in kinds
 
 
@@ -434,7 +451,7 @@ def _documents() -> dict[str, dict]:
         ("workbench-api", "workbench-api", 8000),
         ("mlflow", "mlflow", 5000),
         ("postgres", "postgres", 5432),
-    ],  # fmt: skip
+    ],
 )
 def test_shipped_ports_agree_with_docker_compose(deployment, service, port) -> None:
     docs = _documents()

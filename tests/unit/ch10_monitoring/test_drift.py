@@ -180,8 +180,9 @@ def test_prediction_drift_moves_the_approval_rate(reference) -> None:
     drifted = drift.apply_drift(batch, "prediction", 0.5)
     before, after = (np.mean(drift.predicted_labels(model, b) == "Y") for b in (batch, drifted))
     assert after < before - 0.15
-    report = drift.compare_frames(drift.with_predictions(model, batch), drift.with_predictions(model, drifted),
-                                  columns=["prediction"])  # fmt: skip
+    report = drift.compare_frames(
+        drift.with_predictions(model, batch), drift.with_predictions(model, drifted), columns=["prediction"]
+    )
     assert report.drifted == ["prediction"]
 
 
@@ -253,8 +254,9 @@ def test_approval_rate_chart_needs_a_model(reference) -> None:
 def test_retraining_strategies_under_concept_drift(reference) -> None:
     timeline = drift.simulate_timeline("concept", 1.0, weeks=14, start_week=6, seed=0)
     calls = []
-    result = drift.simulate_retraining(timeline, reference, label_delay=2, margin=0.05,
-                                       progress=lambda d, t: calls.append((d, t)))  # fmt: skip
+    result = drift.simulate_retraining(
+        timeline, reference, label_delay=2, margin=0.05, progress=lambda d, t: calls.append((d, t))
+    )
     assert calls[-1] == (4, 4)
     assert result.baseline == pytest.approx(drift.majority_baseline(reference))
     assert result.threshold == pytest.approx(result.baseline + 0.05)
@@ -299,11 +301,16 @@ def evidently_pairs(reference):
         "unit": drift.apply_drift(fresh, "unit_change", 1.0),
         "three": drift.apply_drift(
             drift.apply_drift(
-                drift.apply_drift(fresh, "shift", 0.6, feature="CoapplicantIncome"), "category_mix", 0.4, feature="Married"
+                drift.apply_drift(fresh, "shift", 0.6, feature="CoapplicantIncome"),
+                "category_mix",
+                0.4,
+                feature="Married",
             ),
-            "category_mix", 0.4, feature="Credit_History",
+            "category_mix",
+            0.4,
+            feature="Credit_History",
         ),
-    }  # fmt: skip
+    }
 
 
 def test_evidently_agrees_with_our_verdicts(reference, evidently_pairs) -> None:
@@ -337,13 +344,13 @@ def _parity_pairs() -> dict[str, tuple[pd.DataFrame, pd.DataFrame]]:
 
         train = read_loan_csv(original / "train.csv").frame.drop(columns="Loan_ID")
         test = read_loan_csv(original / "test.csv").frame.drop(columns="Loan_ID")
-        first, second = train.iloc[: len(train) // 2], train.iloc[len(train) // 2:].reset_index(drop=True)
+        first, second = train.iloc[: len(train) // 2], train.iloc[len(train) // 2 :].reset_index(drop=True)
         pairs |= {
             "train-vs-test": (train[list(FEATURES)], test[list(FEATURES)]),
             "train-halves": (first, second),
             "halves-area-mix": (first, drift.apply_drift(second, "category_mix", 0.15, feature="Property_Area")),
             "halves-dependents-mix": (first, drift.apply_drift(second, "category_mix", 0.1, feature="Dependents")),
-        }  # fmt: skip
+        }
     twin = generate_loan_data(614, 5)
     small = generate_loan_data(40, 6).drop(columns="Loan_ID")
     big_ref, big_cur = generate_loan_data(2500, 7), generate_loan_data(1800, 8)
@@ -352,12 +359,19 @@ def _parity_pairs() -> dict[str, tuple[pd.DataFrame, pd.DataFrame]]:
     odd.loc[:4, "ApplicantIncome"] = np.inf  # Evidently drops ±inf as missing
     pairs |= {
         "small-samples": (generate_loan_data(60, 4).drop(columns="Loan_ID"), small),
-        "new-category": (twin, drift.apply_drift(drift.simulate_batch(614, 4), "new_category", 0.05,
-                                                 feature="Dependents")),
-        "large-samples": (big_ref, drift.apply_drift(drift.apply_drift(big_cur, "shift", 0.1), "category_mix", 0.05,
-                                                     feature="Property_Area")),
-        "inf-and-constant": (odd.assign(Education="Graduate"), drift.simulate_batch(250, 6).assign(Education="Graduate")),
-    }  # fmt: skip
+        "new-category": (
+            twin,
+            drift.apply_drift(drift.simulate_batch(614, 4), "new_category", 0.05, feature="Dependents"),
+        ),
+        "large-samples": (
+            big_ref,
+            drift.apply_drift(drift.apply_drift(big_cur, "shift", 0.1), "category_mix", 0.05, feature="Property_Area"),
+        ),
+        "inf-and-constant": (
+            odd.assign(Education="Graduate"),
+            drift.simulate_batch(250, 6).assign(Education="Graduate"),
+        ),
+    }
     return pairs
 
 
@@ -367,12 +381,17 @@ def test_evidently_gives_the_verdicts_of_the_same_tests_on_any_data(configured) 
     disagreements, decided_differently = [], []
     for name, (reference, current) in _parity_pairs().items():
         columns = [c for c in drift.COLUMNS if c in reference.columns and c in current.columns]
-        columns = [c for c in columns if reference[c].replace([np.inf, -np.inf], np.nan).notna().any()
-                   and current[c].replace([np.inf, -np.inf], np.nan).notna().any()]  # Evidently refuses empty
+        columns = [
+            c
+            for c in columns
+            if reference[c].replace([np.inf, -np.inf], np.nan).notna().any()
+            and current[c].replace([np.inf, -np.inf], np.nan).notna().any()
+        ]  # Evidently refuses empty
         ours = drift.compare_frames(reference, current, columns=columns)
         methods, thresholds = drift.evidently_config(ours) if configured else (None, None)
-        result = drift.evidently_report(reference, current, columns=columns, methods=methods, thresholds=thresholds,
-                                        html=False)  # fmt: skip
+        result = drift.evidently_report(
+            reference, current, columns=columns, methods=methods, thresholds=thresholds, html=False
+        )
         table = drift.evidently_comparison(ours, result.table)
         assert table["same_test"].notna().all(), (name, table)
         for row in table.itertuples():
@@ -396,10 +415,14 @@ def test_goodness_of_fit_is_evidently_chisquare_exactly() -> None:
         (["a"] * 30 + ["b"] * 20, ["a"] * 10 + ["b"] * 25 + ["z"] * 3),  # a category the reference never saw
         (["a"] * 30 + ["b"] * 20 + ["c"] * 5, ["a"] * 12 + ["b"] * 9),  # one the current batch lost
         (["a"] * 12, ["a"] * 7),  # a single category: no verdict
-        *[(list(rng.choice(list("abcd"), size=int(n), p=[0.4, 0.3, 0.2, 0.1])),
-           list(rng.choice(list("abcd"), size=int(m), p=[0.35, 0.3, 0.25, 0.1])))
-          for n, m in rng.integers(5, 800, size=(20, 2))],
-    ]  # fmt: skip
+        *[
+            (
+                list(rng.choice(list("abcd"), size=int(n), p=[0.4, 0.3, 0.2, 0.1])),
+                list(rng.choice(list("abcd"), size=int(m), p=[0.35, 0.3, 0.25, 0.1])),
+            )
+            for n, m in rng.integers(5, 800, size=(20, 2))
+        ],
+    ]
     for ref, cur in cases:
         feature = drift.compare_feature(pd.Series(ref, name="x"), pd.Series(cur, name="x"), kind="categorical")
         p_value, drifted = _chi_stat_test(pd.Series(ref), pd.Series(cur), ColumnType.Categorical, 0.05)

@@ -104,9 +104,10 @@ def test_alerts_fire_on_drifted_traffic_and_clear_on_normal(scrapes) -> None:
     (start, after_normal, after_drifted), recent = scrapes
     reference = load_course_data()
     drifted = monitoring.monitored_values(
-        True, monitoring.operational(after_drifted, after_normal),
+        True,
+        monitoring.operational(after_drifted, after_normal),
         monitoring.input_drift(reference, monitoring.recent_inputs_frame(recent)),
-    )  # fmt: skip
+    )
     firing = {a.rule.name for a in monitoring.evaluate_alerts(drifted) if a.firing}
     assert {"PredictionMixShift", "CreditHistoryMissingSpike", "InputDrift"} <= firing
     assert "HighErrorRate" not in firing and "ApiDown" not in firing
@@ -121,9 +122,15 @@ def test_alerts_fire_on_drifted_traffic_and_clear_on_normal(scrapes) -> None:
 
 @pytest.mark.parametrize(
     ("operator", "value", "firing"),
-    [(">", 0.06, True), (">", 0.05, False), (">=", 0.05, True), ("<", 0.01, True), ("==", 0.05, True),
-     ("!=", 0.05, False)],
-)  # fmt: skip
+    [
+        (">", 0.06, True),
+        (">", 0.05, False),
+        (">=", 0.05, True),
+        ("<", 0.01, True),
+        ("==", 0.05, True),
+        ("!=", 0.05, False),
+    ],
+)
 def test_alert_rule_operators(operator, value, firing) -> None:
     rule = monitoring.AlertRule("R", "error_rate", operator, 0.05, "critical")
     assert monitoring.evaluate_alerts({"error_rate": value}, [rule])[0].firing is firing

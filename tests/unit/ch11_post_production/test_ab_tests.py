@@ -21,8 +21,9 @@ def data():
 # --- A/B design and analysis --------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("baseline, mde, alpha, power", [(0.10, -0.02, 0.05, 0.8), (0.2, -0.03, 0.05, 0.9),
-                                                         (0.5, 0.05, 0.01, 0.95)])  # fmt: skip
+@pytest.mark.parametrize(
+    "baseline, mde, alpha, power", [(0.10, -0.02, 0.05, 0.8), (0.2, -0.03, 0.05, 0.9), (0.5, 0.05, 0.01, 0.95)]
+)
 def test_sample_size_matches_statsmodels(baseline, mde, alpha, power) -> None:
     from statsmodels.stats.power import NormalIndPower
     from statsmodels.stats.proportion import proportion_effectsize
@@ -137,8 +138,9 @@ def test_bandit_curves_and_shares(bandits) -> None:
     assert bandits.final_reward["thompson"] > bandits.final_reward["fixed"]
 
 
-@pytest.mark.parametrize("kwargs", [{"rates": [0.5]}, {"rates": [0.5, 1.2]}, {"horizon": 5},
-                                    {"strategies": ["greedy"]}])  # fmt: skip
+@pytest.mark.parametrize(
+    "kwargs", [{"rates": [0.5]}, {"rates": [0.5, 1.2]}, {"horizon": 5}, {"strategies": ["greedy"]}]
+)
 def test_bandits_reject_bad_parameters(kwargs) -> None:
     with pytest.raises(experiments.ExperimentError):
         experiments.simulate_bandits(**kwargs)

@@ -73,10 +73,13 @@ def test_to_applications_clips_rounds_and_picks_categories(logreg) -> None:
 
 @pytest.mark.parametrize(
     "change, problem, probleme",
-    [({"Credit_History": 0.5}, "not 0 or 1", "Credit_History : 0,5 ne vaut ni 0 ni 1"),
-     ({"LoanAmount": 0}, "outside", "LoanAmount : 0 est hors de"), ({"Gender": "X"}, "not one of", "ne fait pas partie de"),
-     ({"ApplicantIncome": "lots"}, "not a number", "ApplicantIncome : 'lots' n'est pas un nombre")],
-)  # fmt: skip
+    [
+        ({"Credit_History": 0.5}, "not 0 or 1", "Credit_History : 0,5 ne vaut ni 0 ni 1"),
+        ({"LoanAmount": 0}, "outside", "LoanAmount : 0 est hors de"),
+        ({"Gender": "X"}, "not one of", "ne fait pas partie de"),
+        ({"ApplicantIncome": "lots"}, "not a number", "ApplicantIncome : 'lots' n'est pas un nombre"),
+    ],
+)
 def test_application_problems(change, problem, probleme) -> None:
     """Each problem reads in English (logs, tests) and in the learner's language."""
     from workbench.core.api_client import EXAMPLE_APPLICATION
@@ -273,8 +276,13 @@ def test_a_booby_trapped_model_runs_with_mlflows_loader_and_not_with_ours(tmp_pa
     assert by["smuggled", "workbench"].reason == "untrusted_types"
     assert by["skops", "mlflow"].loaded and by["skops", "workbench"].loaded
     table = security.loading_table(trials, "en")
-    assert list(table.columns) == ["Model folder", "MLflow's default loader", "Workbench loader",
-                                   "Marker file created (MLflow / workbench)", "Why the workbench refuses"]  # fmt: skip
+    assert list(table.columns) == [
+        "Model folder",
+        "MLflow's default loader",
+        "Workbench loader",
+        "Marker file created (MLflow / workbench)",
+        "Why the workbench refuses",
+    ]
     assert table.iloc[:, 3].tolist() == ["yes / no", "—", "—"]
     assert table.iloc[:, 2].tolist() == ["refused", "refused", "loaded"]
     assert table.iloc[0, 4].startswith("The model is serialized with cloudpickle") and table.iloc[2, 4] == "—"
@@ -392,8 +400,11 @@ def test_poisoning_code_runs(tmp_path, data, capsys) -> None:
 def test_http_code_snippets_are_valid_python() -> None:
     from workbench.core.api_client import EXAMPLE_APPLICATION
 
-    for code in (security.api_attack_code("http://x", EXAMPLE_APPLICATION, DECLARED),
-                 security.extraction_code("http://x"), security.dos_code("http://x", 1000)):  # fmt: skip
+    for code in (
+        security.api_attack_code("http://x", EXAMPLE_APPLICATION, DECLARED),
+        security.extraction_code("http://x"),
+        security.dos_code("http://x", 1000),
+    ):
         compile(code, "<snippet>", "exec")
 
 

@@ -68,17 +68,26 @@ def check_first_model(ctx: CheckContext) -> CheckResult:
         return CheckResult(False, (translate("intro.check_no_model", ctx.lang),))
     best, worst = max(history, key=_edge), min(history, key=_edge)
     acc, base = best["metrics"]["accuracy"], best["baseline"]["accuracy"]
-    evidence = {"model": best["model"], "accuracy": acc, "baseline": base,
-                "worst": {"model": worst["model"], "params": worst.get("params"),
-                          "accuracy": worst["metrics"]["accuracy"]}}  # fmt: skip
+    evidence = {
+        "model": best["model"],
+        "accuracy": acc,
+        "baseline": base,
+        "worst": {"model": worst["model"], "params": worst.get("params"), "accuracy": worst["metrics"]["accuracy"]},
+    }
     if acc <= base:
         message = translate("intro.check_not_beaten", ctx.lang, accuracy=acc, baseline=base)
         return CheckResult(False, (message,), evidence=evidence)
     if _edge(worst) > 0:
         message = translate("intro.check_need_loser", ctx.lang, n=len(history), accuracy=acc, baseline=base)
         return CheckResult(False, (message,), evidence=evidence)
-    detail = translate("intro.check_beats", ctx.lang, accuracy=acc, baseline=base, loser=_described(worst, ctx.lang),
-                       loser_accuracy=worst["metrics"]["accuracy"])  # fmt: skip
+    detail = translate(
+        "intro.check_beats",
+        ctx.lang,
+        accuracy=acc,
+        baseline=base,
+        loser=_described(worst, ctx.lang),
+        loser_accuracy=worst["metrics"]["accuracy"],
+    )
     return CheckResult(True, detail=detail, score=acc - base, evidence=evidence)
 
 

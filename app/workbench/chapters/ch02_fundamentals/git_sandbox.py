@@ -127,10 +127,16 @@ def run_git(repo: Path, *args: str, shown: str | None = None, init: bool = False
         raise GitSandboxError("error_no_git")
     repo.mkdir(parents=True, exist_ok=True)
     proc = subprocess.run(
-        ["git", *args], cwd=repo, env=_env(repo, initialised=not init), stdout=subprocess.PIPE,
+        ["git", *args],
+        cwd=repo,
+        env=_env(repo, initialised=not init),
+        stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
-        stdin=subprocess.DEVNULL, text=True, timeout=TIMEOUT, check=False,
-    )  # fmt: skip
+        stdin=subprocess.DEVNULL,
+        text=True,
+        timeout=TIMEOUT,
+        check=False,
+    )
     return GitResult(shown or shlex.join(["git", *args]), proc.returncode, proc.stdout.rstrip())
 
 
@@ -175,9 +181,11 @@ def add(repo: Path, name: str = ".") -> GitResult:
     target = "." if name.strip() in ("", ".") else _check_file_name(name)
     result = run_git(repo, "add", target)
     status = run_git(repo, "status", "--short")
-    return GitResult(result.command + " && git status --short", result.returncode, "\n".join(
-        part for part in (result.output, status.output) if part
-    ))  # fmt: skip
+    return GitResult(
+        result.command + " && git status --short",
+        result.returncode,
+        "\n".join(part for part in (result.output, status.output) if part),
+    )
 
 
 def commit(repo: Path, message: str) -> GitResult:
@@ -367,9 +375,10 @@ def history_figure(commits: list[Commit], tips: dict[str, str], head: str | None
                 edge_x += [x[parent], x[c.sha], None]
                 edge_y += [lanes[parent], lanes[c.sha], None]
     fig.add_trace(
-        go.Scatter(x=edge_x, y=edge_y, mode="lines", line={"color": "#adb5bd", "width": 3}, hoverinfo="skip",
-                   showlegend=False)
-    )  # fmt: skip
+        go.Scatter(
+            x=edge_x, y=edge_y, mode="lines", line={"color": "#adb5bd", "width": 3}, hoverinfo="skip", showlegend=False
+        )
+    )
     labels: dict[str, list[str]] = {}
     for name, sha in tips.items():
         labels.setdefault(sha, []).append(f"<b>{name}</b>" + (" ← HEAD" if name == head else ""))
@@ -395,9 +404,17 @@ def history_figure(commits: list[Commit], tips: dict[str, str], head: str | None
     for sha, names in labels.items():
         if sha in x:
             fig.add_annotation(
-                x=x[sha], y=lanes[sha], text="<br>".join(names), showarrow=True, arrowhead=0, ax=0, ay=-38,
-                bgcolor="#f1f3f5", bordercolor="#868e96", font={"size": 12},
-            )  # fmt: skip
+                x=x[sha],
+                y=lanes[sha],
+                text="<br>".join(names),
+                showarrow=True,
+                arrowhead=0,
+                ax=0,
+                ay=-38,
+                bgcolor="#f1f3f5",
+                bordercolor="#868e96",
+                font={"size": 12},
+            )
     n_lanes = max(lanes.values(), default=0) + 1
     fig.update_layout(
         title=translate("git.graph_title", lang, n=len(commits)),

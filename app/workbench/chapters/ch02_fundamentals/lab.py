@@ -133,10 +133,18 @@ def filter_rows(df: pd.DataFrame, conditions: Sequence[Condition]) -> tuple[pd.D
         if not pd.api.types.is_numeric_dtype(df[cond.column]) and cond.op not in ("==", "!="):
             raise LabError("error_text_order", column=cond.column)
         series = df[cond.column]
-        mask &= {
-            "==": series == value, "!=": series != value, ">": series > value,
-            ">=": series >= value, "<": series < value, "<=": series <= value,
-        }[cond.op].fillna(False).astype(bool)  # fmt: skip
+        mask &= (
+            {
+                "==": series == value,
+                "!=": series != value,
+                ">": series > value,
+                ">=": series >= value,
+                "<": series < value,
+                "<=": series <= value,
+            }[cond.op]
+            .fillna(False)
+            .astype(bool)
+        )
         parts.append(f"(df[{_py(cond.column)}] {cond.op} {_literal(value)})")
     result = df[mask]
     return result, f"result = df[{' & '.join(parts)}]\n"
@@ -385,9 +393,10 @@ def compare_loop_numpy(df: pd.DataFrame, n_rows: int, annual_rate: float, repeat
     looped_array = np.array(looped)
     both = ~np.isnan(looped_array) & ~np.isnan(vectorised)
     diff = float(np.max(np.abs(looped_array[both] - vectorised[both]))) if both.any() else 0.0
-    same = bool(np.array_equal(np.isnan(looped_array), np.isnan(vectorised)) and np.allclose(
-        looped_array[both], vectorised[both], rtol=1e-12, atol=1e-9
-    ))  # fmt: skip
+    same = bool(
+        np.array_equal(np.isnan(looped_array), np.isnan(vectorised))
+        and np.allclose(looped_array[both], vectorised[both], rtol=1e-12, atol=1e-9)
+    )
     sample = pd.DataFrame(
         {"LoanAmount": amounts[:5], "Loan_Amount_Term": terms[:5], "instalment": np.round(vectorised[:5], 2)}
     )

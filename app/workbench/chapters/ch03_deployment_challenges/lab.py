@@ -220,10 +220,18 @@ PRESETS: dict[str, dict[str, str]] = {
 def default_application() -> dict[str, str]:
     """A valid application, every field as the text a form would send."""
     return {
-        "Gender": "Male", "Married": "Yes", "Dependents": "0", "Education": "Graduate", "Self_Employed": "No",
-        "ApplicantIncome": "5849", "CoapplicantIncome": "0", "LoanAmount": "128", "Loan_Amount_Term": "360",
-        "Credit_History": "1", "Property_Area": "Urban",
-    }  # fmt: skip
+        "Gender": "Male",
+        "Married": "Yes",
+        "Dependents": "0",
+        "Education": "Graduate",
+        "Self_Employed": "No",
+        "ApplicantIncome": "5849",
+        "CoapplicantIncome": "0",
+        "LoanAmount": "128",
+        "Loan_Amount_Term": "360",
+        "Credit_History": "1",
+        "Property_Area": "Urban",
+    }
 
 
 def apply_preset(name: str) -> dict[str, str]:
@@ -384,8 +392,9 @@ def check_silent_failure(ctx: CheckContext) -> CheckResult:
     silent = own
     changed = {k: v for k, v in silent[-1]["form"].items() if default_application().get(k) != v}
     fields = ", ".join(f"{k}={v!r}" for k, v in changed.items()) or "—"
-    detail = translate("challenges.check_silent_found", ctx.lang, fields=fields,
-                       prediction=silent[-1].get("raw_prediction") or "?")  # fmt: skip
+    detail = translate(
+        "challenges.check_silent_found", ctx.lang, fields=fields, prediction=silent[-1].get("raw_prediction") or "?"
+    )
     return CheckResult(True, detail=detail, evidence={"fields": changed, "n_silent": len(silent)})
 
 
@@ -517,19 +526,49 @@ def feedback_figure(sim: FeedbackSimulation, margin: float, lang: str, fixed: fl
     verdict = evaluate_threshold(sim, margin, fixed)
     weeks = sim.weeks
     fig = go.Figure()
-    fig.add_vrect(x0=sim.drift_start - 0.5, x1=weeks[-1] + 0.5, fillcolor="#fff3bf", opacity=0.4, line_width=0, layer="below",
-                  annotation_text=translate("challenges.fig_drift", lang), annotation_position="top left")  # fmt: skip
-    fig.add_trace(go.Scatter(x=weeks, y=sim.accuracy, name=translate("challenges.fig_accuracy", lang),
-                             mode="lines+markers", line={"width": 3, "color": "#1c7ed6"}))  # fmt: skip
-    fig.add_trace(go.Scatter(x=weeks, y=sim.baseline, name=translate("challenges.fig_baseline", lang),
-                             mode="lines", line={"dash": "dot", "color": "#495057"}))  # fmt: skip
+    fig.add_vrect(
+        x0=sim.drift_start - 0.5,
+        x1=weeks[-1] + 0.5,
+        fillcolor="#fff3bf",
+        opacity=0.4,
+        line_width=0,
+        layer="below",
+        annotation_text=translate("challenges.fig_drift", lang),
+        annotation_position="top left",
+    )
     fig.add_trace(
-        go.Scatter(x=weeks, y=sim.baseline + margin, mode="lines", line={"color": "#2f9e44"},
-                   name=translate("challenges.fig_relative", lang, margin=margin * 100))
-    )  # fmt: skip
-    fig.add_hline(y=fixed, line={"dash": "dash", "color": "#e03131"},
-                  annotation_text=translate("challenges.fig_fixed", lang, fixed=fixed * 100),
-                  annotation_position="bottom right")  # fmt: skip
+        go.Scatter(
+            x=weeks,
+            y=sim.accuracy,
+            name=translate("challenges.fig_accuracy", lang),
+            mode="lines+markers",
+            line={"width": 3, "color": "#1c7ed6"},
+        )
+    )
+    fig.add_trace(
+        go.Scatter(
+            x=weeks,
+            y=sim.baseline,
+            name=translate("challenges.fig_baseline", lang),
+            mode="lines",
+            line={"dash": "dot", "color": "#495057"},
+        )
+    )
+    fig.add_trace(
+        go.Scatter(
+            x=weeks,
+            y=sim.baseline + margin,
+            mode="lines",
+            line={"color": "#2f9e44"},
+            name=translate("challenges.fig_relative", lang, margin=margin * 100),
+        )
+    )
+    fig.add_hline(
+        y=fixed,
+        line={"dash": "dash", "color": "#e03131"},
+        annotation_text=translate("challenges.fig_fixed", lang, fixed=fixed * 100),
+        annotation_position="bottom right",
+    )
     for week, color, key in (
         (verdict.trigger_week, "#2f9e44", "challenges.fig_trigger"),
         (verdict.fixed_week, "#e03131", "challenges.fig_fixed_trigger"),
@@ -537,9 +576,14 @@ def feedback_figure(sim: FeedbackSimulation, margin: float, lang: str, fixed: fl
     ):
         if week is not None:
             fig.add_trace(
-                go.Scatter(x=[week], y=[sim.accuracy[week]], mode="markers", name=translate(key, lang, week=week),
-                           marker={"size": 16, "color": color, "symbol": "x"})
-            )  # fmt: skip
+                go.Scatter(
+                    x=[week],
+                    y=[sim.accuracy[week]],
+                    mode="markers",
+                    name=translate(key, lang, week=week),
+                    marker={"size": 16, "color": color, "symbol": "x"},
+                )
+            )
     fig.update_layout(
         title=translate("challenges.fig_title", lang),
         xaxis_title=translate("challenges.fig_week", lang),
@@ -602,13 +646,22 @@ def check_retrain_threshold(ctx: CheckContext) -> CheckResult:
     if choice is None:
         return CheckResult(False, (translate("challenges.check_no_threshold", ctx.lang),))
     verdict = evaluate_threshold(simulate_feedback(seed=choice.seed), choice.margin)
-    values = {"margin": choice.margin * 100, "trigger": verdict.trigger_week, "below": verdict.below_week,
-              "start": verdict.drift_start}  # fmt: skip
-    evidence = {"margin": choice.margin, "seed": choice.seed, "trigger_week": verdict.trigger_week,
-                "below_week": verdict.below_week}  # fmt: skip
+    values = {
+        "margin": choice.margin * 100,
+        "trigger": verdict.trigger_week,
+        "below": verdict.below_week,
+        "start": verdict.drift_start,
+    }
+    evidence = {
+        "margin": choice.margin,
+        "seed": choice.seed,
+        "trigger_week": verdict.trigger_week,
+        "below_week": verdict.below_week,
+    }
     if verdict.ok:
-        return CheckResult(True, detail=translate("challenges.check_threshold_ok", ctx.lang, **values),
-                           evidence=evidence)  # fmt: skip
+        return CheckResult(
+            True, detail=translate("challenges.check_threshold_ok", ctx.lang, **values), evidence=evidence
+        )
     if verdict.too_early:
         key = "challenges.check_too_early"
     elif verdict.trigger_week is None:

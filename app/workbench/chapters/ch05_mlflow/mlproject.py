@@ -101,9 +101,14 @@ def run_project(
     env["MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR"] = "false"
     lines: list[str] = []
     proc = subprocess.Popen(
-        command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, cwd=settings.repo_root, env=env,
+        command,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        cwd=settings.repo_root,
+        env=env,
         stdin=subprocess.DEVNULL,
-    )  # fmt: skip
+    )
     assert proc.stdout is not None
     for line in proc.stdout:
         lines.append(line.rstrip("\n"))

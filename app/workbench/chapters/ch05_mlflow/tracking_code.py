@@ -80,8 +80,9 @@ with mlflow.start_run(run_name="grid-search") as parent:
 """
 
 
-def search_runs_code(learner: str | None, model: str | None, metric: str, minimum: float | None,
-                     settings: Settings | None = None) -> str:  # fmt: skip
+def search_runs_code(
+    learner: str | None, model: str | None, metric: str, minimum: float | None, settings: Settings | None = None
+) -> str:
     """The `mlflow.search_runs` call behind the runs table (the learner's name quoted the way MLflow reads it)."""
     settings = settings or get_settings()
     filters = []
@@ -93,8 +94,10 @@ def search_runs_code(learner: str | None, model: str | None, metric: str, minimu
         filters.append(f"metrics.{metric} >= {minimum}")
     exact = ""
     if learner and " LIKE " in filters[0]:
-        exact = (f"\n# a name with both kinds of quotes or a backslash cannot be written in a filter: LIKE, then the exact name"
-                 f"\nruns = runs[runs[\"tags.learner\"] == {learner!r}]")  # fmt: skip
+        exact = (
+            f"\n# a name with both kinds of quotes or a backslash cannot be written in a filter: LIKE, then the exact name"
+            f'\nruns = runs[runs["tags.learner"] == {learner!r}]'
+        )
     return f'''{_header(settings)}
 runs = mlflow.search_runs(
     experiment_names=["{EXPERIMENT}"],

@@ -13,7 +13,5 @@ CHAPTER = Chapter(
         Tab("docker.tab_compose", "compose_tab"),
         Tab("docker.tab_yours", "yours_tab"),
     ),
-    checks=(
-        "workbench.chapters.ch06_docker.deployfiles:check_learner_dockerfile",
-    ),
+    checks=("workbench.chapters.ch06_docker.deployfiles:check_learner_dockerfile",),
 )

@@ -202,9 +202,12 @@ def hadolint_binary() -> str:
 def run_hadolint(text: str) -> list[Finding]:
     """Lint a Dockerfile's text with the real hadolint; findings sorted by line."""
     result = subprocess.run(
-        [hadolint_binary(), "--format", "json", "--no-fail", "-"], input=text, capture_output=True, text=True,
+        [hadolint_binary(), "--format", "json", "--no-fail", "-"],
+        input=text,
+        capture_output=True,
+        text=True,
         timeout=60,
-    )  # fmt: skip
+    )
     try:
         raw = json.loads(result.stdout or "[]")
     except json.JSONDecodeError as exc:
@@ -268,6 +271,8 @@ def base_image(text: str) -> str | None:
             if len(words) >= 3 and words[1].lower() == "as":
                 stages[words[2].lower()] = image
     return image
+
+
 @dataclass(frozen=True)
 class Stage:
     """One stage of a (multi-stage) Dockerfile: its FROM, its name and its instructions."""
@@ -345,8 +350,9 @@ def dockerfile_problems(text: str, lang: str) -> list[str]:
     serious = [f for f in run_hadolint(text) if f.level in ("error", "warning")]
     instruction_at = _instruction_at(text)
     for finding in serious[:5]:
-        problems.append(translate("docker.hadolint_finding", lang, line=finding.line, code=finding.code,
-                                  message=finding.message))  # fmt: skip
+        problems.append(
+            translate("docker.hadolint_finding", lang, line=finding.line, code=finding.code, message=finding.message)
+        )
         if finding.code == "DL3025" and instruction_at.get(finding.line) == "HEALTHCHECK":
             problems.append(translate("docker.dl3025_healthcheck", lang, line=finding.line))
     return problems

@@ -55,8 +55,14 @@ def record_field_answer(settings: Settings, learner: str, answer: str) -> None:
 
 def record_load_test(settings: Settings, learner: str, p50: float, p95: float, p99: float, throughput: float) -> None:
     """The learner's last load test (percentiles in ms); clears the previous p95 answer."""
-    _save(settings, learner, {"load_test": {"p50": p50, "p95": p95, "p99": p99, "throughput": throughput,
-                                            "at": time.time()}, "p95_answer": None})  # fmt: skip
+    _save(
+        settings,
+        learner,
+        {
+            "load_test": {"p50": p50, "p95": p95, "p99": p99, "throughput": throughput, "at": time.time()},
+            "p95_answer": None,
+        },
+    )
 
 
 def record_p95_answer(settings: Settings, learner: str, answer: float) -> None:
@@ -75,9 +81,10 @@ def check_prediction(ctx: CheckContext) -> CheckResult:
         return CheckResult(False, (translate("api.check_api_down", ctx.lang),))
     body = prediction["body"]
     return CheckResult(
-        True, detail=translate("api.check_prediction_ok", ctx.lang, label=body["label"], version=body["model_version"]),
+        True,
+        detail=translate("api.check_prediction_ok", ctx.lang, label=body["label"], version=body["model_version"]),
         evidence=body,
-    )  # fmt: skip
+    )
 
 
 def check_read_422(ctx: CheckContext) -> CheckResult:

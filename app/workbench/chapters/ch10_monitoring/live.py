@@ -235,8 +235,13 @@ def input_drift(reference: pd.DataFrame, recent: pd.DataFrame):
 # ----------------------------------------------------------------------------------------------
 
 OPERATORS: dict[str, Callable[[float, float], bool]] = {
-    ">": operator.gt, ">=": operator.ge, "<": operator.lt, "<=": operator.le, "==": operator.eq, "!=": operator.ne,
-}  # fmt: skip
+    ">": operator.gt,
+    ">=": operator.ge,
+    "<": operator.lt,
+    "<=": operator.le,
+    "==": operator.eq,
+    "!=": operator.ne,
+}
 SEVERITIES: tuple[str, ...] = ("critical", "warning", "info")
 
 
@@ -288,10 +293,14 @@ def monitored_values(up: bool, ops: Operational | None, drift_report=None) -> di
     values = {"up": 1.0 if up else 0.0}
     if ops is not None:
         values.update(
-            request_rate=ops.request_rate, error_rate=ops.error_rate, client_error_rate=ops.client_error_rate,
-            p50_latency_seconds=ops.latency[0.5], p95_latency_seconds=ops.latency[0.95],
-            p99_latency_seconds=ops.latency[0.99], rejected_share=ops.rejected_share,
-        )  # fmt: skip
+            request_rate=ops.request_rate,
+            error_rate=ops.error_rate,
+            client_error_rate=ops.client_error_rate,
+            p50_latency_seconds=ops.latency[0.5],
+            p95_latency_seconds=ops.latency[0.95],
+            p99_latency_seconds=ops.latency[0.99],
+            rejected_share=ops.rejected_share,
+        )
     if drift_report is not None:
         values["recent_drifted_features"] = float(len(drift_report.drifted))
         for f in drift_report.features:

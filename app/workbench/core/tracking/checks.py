@@ -115,9 +115,10 @@ def check_production_alias(ctx):
     if not mine:
         return _check(False, ctx, "check_not_registered")
     promoted = [
-        h for h in production_history(ctx.settings)
+        h
+        for h in production_history(ctx.settings)
         if h.get("learner") == ctx.learner and h.get("action") == "promote" and h.get("version") in mine
-    ]  # fmt: skip
+    ]
     if not promoted:
         return _check(False, ctx, "check_not_promoted", versions=", ".join(map(str, sorted(mine))))
     return _check(True, ctx, "check_promoted_ok", version=promoted[-1]["version"])

@@ -97,7 +97,9 @@ def list_versions(settings: Settings | None = None) -> list[VersionInfo]:
     settings = settings or get_settings()
     c = client(settings)
     versions = [
-        mv for mv in c.search_model_versions(equals_filter("name", settings.model_name)) if mv.name == settings.model_name
+        mv
+        for mv in c.search_model_versions(equals_filter("name", settings.model_name))
+        if mv.name == settings.model_name
     ]
     alias_map = aliases(settings)
     return sorted((_version_info(c, mv, alias_map) for mv in versions), key=lambda v: -v.version)
@@ -169,9 +171,10 @@ def set_alias(alias: str, version: int, learner: str, settings: Settings | None 
     c.set_registered_model_alias(settings.model_name, alias, str(version))
     if alias == "production":
         _append_history(
-            c, settings,
+            c,
+            settings,
             {"action": "promote", "version": version, "previous": previous, "learner": learner, "at": time.time()},
-        )  # fmt: skip
+        )
 
 
 def delete_alias(alias: str, learner: str, settings: Settings | None = None) -> None:
@@ -184,9 +187,10 @@ def delete_alias(alias: str, learner: str, settings: Settings | None = None) -> 
     c.delete_registered_model_alias(settings.model_name, alias)
     if alias == "production":
         _append_history(
-            c, settings,
+            c,
+            settings,
             {"action": "remove", "version": None, "previous": previous, "learner": learner, "at": time.time()},
-        )  # fmt: skip
+        )
 
 
 def promote_staging(learner: str, settings: Settings | None = None) -> int:
@@ -224,10 +228,17 @@ def rollback_production(learner: str, settings: Settings | None = None) -> int:
     # rollback keeps walking back in time rather than bouncing between two versions.
     earlier = next((h.get("previous") for h in reversed(history) if h["version"] == target), None)
     _append_history(
-        c, settings,
-        {"action": "rollback", "version": target, "previous": earlier, "from": current, "learner": learner,
-         "at": time.time()},
-    )  # fmt: skip
+        c,
+        settings,
+        {
+            "action": "rollback",
+            "version": target,
+            "previous": earlier,
+            "from": current,
+            "learner": learner,
+            "at": time.time(),
+        },
+    )
     return target
 
 

@@ -192,8 +192,13 @@ def _parameter_axis(name: str, values: pd.Series) -> dict:
 
     ticks = ([NOT_APPLICABLE] if NOT_APPLICABLE in labels else []) + sorted(set(labels) - {NOT_APPLICABLE}, key=order)
     position = {tick: i for i, tick in enumerate(ticks)}
-    return {"label": name, "values": [position[label] for label in labels], "tickvals": list(range(len(ticks))),
-            "ticktext": ticks, "range": [0, max(len(ticks) - 1, 1)]}  # fmt: skip
+    return {
+        "label": name,
+        "values": [position[label] for label in labels],
+        "tickvals": list(range(len(ticks))),
+        "ticktext": ticks,
+        "range": [0, max(len(ticks) - 1, 1)],
+    }
 
 
 def parallel_coordinates_figure(comparison: Comparison, lang: str = "fr"):

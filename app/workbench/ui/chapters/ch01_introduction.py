@@ -35,9 +35,13 @@ def lifecycle_explorer(prefix: str) -> None:
     st.caption(t("intro.lifecycle_help"))
 
     event = st.plotly_chart(
-        lifecycle_figure(stages, lang, st.session_state[picker_key]), key=f"{prefix}_lifecycle_chart",
-        on_select="rerun", selection_mode="points", width="stretch", config={"displayModeBar": False},
-    )  # fmt: skip
+        lifecycle_figure(stages, lang, st.session_state[picker_key]),
+        key=f"{prefix}_lifecycle_chart",
+        on_select="rerun",
+        selection_mode="points",
+        width="stretch",
+        config={"displayModeBar": False},
+    )
     points = (event or {}).get("selection", {}).get("points", []) if event else []
     clicked = points[0].get("customdata") if points else None
     if clicked in ids and clicked != st.session_state.get(f"{prefix}_last_click"):
@@ -46,9 +50,12 @@ def lifecycle_explorer(prefix: str) -> None:
         st.rerun()
 
     selected = st.segmented_control(
-        t("intro.stage_picker"), ids, key=picker_key, required=True,
+        t("intro.stage_picker"),
+        ids,
+        key=picker_key,
+        required=True,
         format_func=lambda i: f"{ids.index(i) + 1}. {pick(stages[ids.index(i)].name, lang)}",
-    )  # fmt: skip
+    )
     stage = stages[ids.index(selected)]
     seen = st.session_state.setdefault(seen_key, set())
     seen.add(stage.id)
@@ -98,8 +105,14 @@ def first_model_lab(prefix: str) -> None:
             t("intro.beats_baseline" if acc > base else "intro.below_baseline", accuracy=acc, baseline=base)
         )
         if result.train_metrics:
-            st.caption(t("intro.generalisation", train=result.train_metrics["accuracy"], test=acc,
-                         gap=100 * (result.train_metrics["accuracy"] - acc)))  # fmt: skip
+            st.caption(
+                t(
+                    "intro.generalisation",
+                    train=result.train_metrics["accuracy"],
+                    test=acc,
+                    gap=100 * (result.train_metrics["accuracy"] - acc),
+                )
+            )
         show_evaluation(result)
         show_code(training_code(result.model_name, result.params, seed=result.seed))
 
@@ -112,12 +125,18 @@ def first_model_lab(prefix: str) -> None:
 
             dataframe(
                 pd.DataFrame(
-                    [{t("intro.model_family"): t(f"model.name_{h['model']}"),
-                      t("model.metric_accuracy"): round(h["metrics"]["accuracy"], 3),
-                      t("model.metric_f1"): round(h["metrics"]["f1"], 3),
-                      t("model.metric_roc_auc"): round(h["metrics"]["roc_auc"], 3),
-                      t("intro.train_accuracy"): round(h["train_metrics"]["accuracy"], 3) if h.get("train_metrics")
-                      else None,
-                      t("model.baseline"): round(h["baseline"]["accuracy"], 3)} for h in reversed(history)]
+                    [
+                        {
+                            t("intro.model_family"): t(f"model.name_{h['model']}"),
+                            t("model.metric_accuracy"): round(h["metrics"]["accuracy"], 3),
+                            t("model.metric_f1"): round(h["metrics"]["f1"], 3),
+                            t("model.metric_roc_auc"): round(h["metrics"]["roc_auc"], 3),
+                            t("intro.train_accuracy"): round(h["train_metrics"]["accuracy"], 3)
+                            if h.get("train_metrics")
+                            else None,
+                            t("model.baseline"): round(h["baseline"]["accuracy"], 3),
+                        }
+                        for h in reversed(history)
+                    ]
                 ),
-            )  # fmt: skip
+            )

@@ -50,13 +50,24 @@ def pandas_tab() -> None:
     lang = current_lang()
     st.markdown(t("fundamentals.pandas_intro", rows=len(df), cols=df.shape[1]))
     action = st.segmented_control(
-        t("fundamentals.action"), ACTIONS, key=f"{P}_pandas_action", default="loc", required=True,
+        t("fundamentals.action"),
+        ACTIONS,
+        key=f"{P}_pandas_action",
+        default="loc",
+        required=True,
         format_func=lambda a: translate(f"fundamentals.action_{a}", lang),
-    )  # fmt: skip
+    )
     st.caption(t(f"fundamentals.help_{action}"))
     try:
-        {"loc": _loc, "iloc": _iloc, "filter": _filter, "groupby": _groupby, "pivot": _pivot, "merge": _merge,
-         "files": _files}[action](df)  # fmt: skip
+        {
+            "loc": _loc,
+            "iloc": _iloc,
+            "filter": _filter,
+            "groupby": _groupby,
+            "pivot": _pivot,
+            "merge": _merge,
+            "files": _files,
+        }[action](df)
     except fu.LabError as exc:
         st.warning(exc.message(lang), icon=":material/warning:")
     st.divider()
@@ -71,10 +82,12 @@ def _loc(df: pd.DataFrame) -> None:
     start = left.selectbox(t("fundamentals.start_label"), ids, index=0, key=f"{P}_loc_start")
     end = middle.selectbox(t("fundamentals.end_label"), ids, index=4, key=f"{P}_loc_end")
     columns = right.multiselect(
-        t("fundamentals.columns"), [c for c in df.columns if c != "Loan_ID"],
-        default=["Gender", "ApplicantIncome", "LoanAmount", "Loan_Status"], key=f"{P}_loc_columns",
+        t("fundamentals.columns"),
+        [c for c in df.columns if c != "Loan_ID"],
+        default=["Gender", "ApplicantIncome", "LoanAmount", "Loan_Status"],
+        key=f"{P}_loc_columns",
         placeholder=t("common.choose_several"),
-    )  # fmt: skip
+    )
     result, code = select_by_label(df, start, end, columns)
     _show_result(result, code)
 
@@ -84,11 +97,24 @@ def _iloc(df: pd.DataFrame) -> None:
 
     cols = st.columns(4)
     n_rows, n_cols = df.shape
-    bounds = (("row_start", 0, n_rows - 1, 0), ("row_stop", 1, n_rows, 5), ("col_start", 0, n_cols - 1, 0),
-              ("col_stop", 1, n_cols, 4))  # fmt: skip
-    values = [number_field(t(f"fundamentals.{name}"), key=f"{P}_iloc_{name}", value=default, min_value=low,
-                           max_value=high, integer=True, container=col)
-              for col, (name, low, high, default) in zip(cols, bounds)]  # fmt: skip
+    bounds = (
+        ("row_start", 0, n_rows - 1, 0),
+        ("row_stop", 1, n_rows, 5),
+        ("col_start", 0, n_cols - 1, 0),
+        ("col_stop", 1, n_cols, 4),
+    )
+    values = [
+        number_field(
+            t(f"fundamentals.{name}"),
+            key=f"{P}_iloc_{name}",
+            value=default,
+            min_value=low,
+            max_value=high,
+            integer=True,
+            container=col,
+        )
+        for col, (name, low, high, default) in zip(cols, bounds)
+    ]
     if None in values:
         return
     row_start, row_stop, col_start, col_stop = values
@@ -135,14 +161,26 @@ def _groupby(df: pd.DataFrame) -> None:
     lang = current_lang()
     groupable = [c for c in df.columns if c not in ("Loan_ID", "ApplicantIncome", "CoapplicantIncome", "LoanAmount")]
     left, middle, right = st.columns(3)
-    by = left.multiselect(t("fundamentals.group_by"), groupable, default=["Property_Area"], key=f"{P}_groupby_by",
-                          placeholder=t("common.choose_several"))  # fmt: skip
+    by = left.multiselect(
+        t("fundamentals.group_by"),
+        groupable,
+        default=["Property_Area"],
+        key=f"{P}_groupby_by",
+        placeholder=t("common.choose_several"),
+    )
     target = middle.selectbox(
-        t("fundamentals.target"), _targets(df), key=f"{P}_groupby_target",
+        t("fundamentals.target"),
+        _targets(df),
+        key=f"{P}_groupby_target",
         format_func=lambda c: translate("fundamentals.approved_label", lang) if c == "approved" else c,
-    )  # fmt: skip
-    aggs = right.multiselect(t("fundamentals.aggs"), AGGREGATIONS, default=["mean", "count"], key=f"{P}_groupby_aggs",
-                             placeholder=t("common.choose_several"))  # fmt: skip
+    )
+    aggs = right.multiselect(
+        t("fundamentals.aggs"),
+        AGGREGATIONS,
+        default=["mean", "count"],
+        key=f"{P}_groupby_aggs",
+        placeholder=t("common.choose_several"),
+    )
     dropna = not st.checkbox(t("fundamentals.keep_missing"), key=f"{P}_groupby_keep_missing")
     result, code = group_by(df, by, target, aggs, dropna=dropna)
     _show_result(result, code)
@@ -157,9 +195,11 @@ def _pivot(df: pd.DataFrame) -> None:
     index = cols[0].selectbox(t("fundamentals.pivot_index"), dims, index=0, key=f"{P}_pivot_index")
     columns = cols[1].selectbox(t("fundamentals.pivot_columns"), dims, index=1, key=f"{P}_pivot_columns")
     values = cols[2].selectbox(
-        t("fundamentals.target"), _targets(df), key=f"{P}_pivot_values",
+        t("fundamentals.target"),
+        _targets(df),
+        key=f"{P}_pivot_values",
         format_func=lambda c: translate("fundamentals.approved_label", lang) if c == "approved" else c,
-    )  # fmt: skip
+    )
     aggfunc = cols[3].selectbox(t("fundamentals.aggfunc"), AGGREGATIONS, key=f"{P}_pivot_aggfunc")
     result, code = pivot(df, index, columns, values, aggfunc)
     _show_result(result, code)
@@ -210,9 +250,13 @@ def _files(df: pd.DataFrame) -> None:
     mime = "text/csv" if trip.fmt == "csv" else "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
     if trip.path.is_file():
         st.download_button(
-            t("fundamentals.download", name=trip.path.name), trip.path.read_bytes(), file_name=trip.path.name,
-            mime=mime, key=f"{P}_download", icon=":material/download:",
-        )  # fmt: skip
+            t("fundamentals.download", name=trip.path.name),
+            trip.path.read_bytes(),
+            file_name=trip.path.name,
+            mime=mime,
+            key=f"{P}_download",
+            icon=":material/download:",
+        )
     show_code(trip.code, expanded=True)
 
 
@@ -234,9 +278,13 @@ def _rate_answer(df: pd.DataFrame) -> None:
     st.markdown(t("fundamentals.question_rate", area=area, tolerance=tolerance))
     saved = fu.load_answers(settings, learner).get(fu.rate_answer_key(area))
     answer = number_field(
-        t("fundamentals.your_answer"), key=f"{P}_rate_answer", min_value=0.0, max_value=100.0, digits=1,
+        t("fundamentals.your_answer"),
+        key=f"{P}_rate_answer",
+        min_value=0.0,
+        max_value=100.0,
+        digits=1,
         value=float(saved) if isinstance(saved, int | float) else 50.0,
-    )  # fmt: skip
+    )
     if st.button(t("fundamentals.save_answer"), key=f"{P}_rate_save", icon=":material/save:", disabled=answer is None):
         fu.save_answer(settings, learner, fu.rate_answer_key(area), round(float(answer), 2))
         st.success(t("fundamentals.answer_saved", value=answer, area=area), icon=":material/check:")
@@ -259,9 +307,12 @@ def numpy_tab() -> None:
     st.latex(r"\text{instalment} = \frac{P \, r}{1 - (1 + r)^{-n}}")
     left, right = st.columns(2)
     n_rows = left.select_slider(
-        t("fundamentals.n_rows"), [10_000, 50_000, 100_000, 200_000, 500_000, 1_000_000], value=100_000,
-        key=f"{P}_numpy_rows", format_func=lambda n: fmt.integer(n, lang),
-    )  # fmt: skip
+        t("fundamentals.n_rows"),
+        [10_000, 50_000, 100_000, 200_000, 500_000, 1_000_000],
+        value=100_000,
+        key=f"{P}_numpy_rows",
+        format_func=lambda n: fmt.integer(n, lang),
+    )
     rate = decimal_slider(t("fundamentals.rate"), 0.0, 10.0, 4.0, 0.1, key=f"{P}_numpy_rate", container=right)
     if st.button(t("fundamentals.numpy_run"), key=f"{P}_numpy_run", type="primary", icon=":material/timer:"):
         with st.spinner(t("fundamentals.numpy_running", n=n_rows)):
@@ -321,8 +372,13 @@ def python_tab() -> None:
         st.code(question.code, language="python")
         key = f"{P}_py_answer_{question.id.replace('-', '_')}"
         if question.options:
-            given = st.radio(t("fundamentals.pick_output"), question.options, index=None, key=key,
-                             format_func=lambda option: f"`{option}`")  # program output: shown as code
+            given = st.radio(
+                t("fundamentals.pick_output"),
+                question.options,
+                index=None,
+                key=key,
+                format_func=lambda option: f"`{option}`",
+            )  # program output: shown as code
         else:
             given = st.text_area(t("fundamentals.type_output"), key=key, height=80)
         if st.button(t("fundamentals.check_output"), key=f"{P}_py_check", disabled=not given):
@@ -426,8 +482,12 @@ def git_tab() -> None:
     commits = gs.history(repo)
     if commits:
         tips = gs.branch_tips(repo)
-        st.plotly_chart(gs.history_figure(commits, tips, gs.current_branch(repo), lang), width="stretch",
-                        key=f"{P}_git_graph", config={"displayModeBar": False})  # fmt: skip
+        st.plotly_chart(
+            gs.history_figure(commits, tips, gs.current_branch(repo), lang),
+            width="stretch",
+            key=f"{P}_git_graph",
+            config={"displayModeBar": False},
+        )
     else:
         st.info(t("git.no_commit_yet"))
     history = st.session_state.get(f"{P}_git_history", [])

@@ -72,9 +72,12 @@ def serving_tab() -> None:
             bar = st.progress(0.0)
             predict_many, predict_one = ch.in_process_predictors(pipeline)
             result = ch.compare_serving(
-                ch.serving_rows(int(n)), predict_many, predict_one, time_budget=float(budget),
+                ch.serving_rows(int(n)),
+                predict_many,
+                predict_one,
+                time_budget=float(budget),
                 progress=lambda done, total: bar.progress(done / total, text=f"{done}/{total}"),
-            )  # fmt: skip
+            )
             status.update(label=t("challenges.serving_done"), state="complete")
         st.session_state[f"{P}_serving_result"] = result
     result = st.session_state.get(f"{P}_serving_result")
@@ -124,9 +127,12 @@ def robustness_tab() -> None:
     for column, value in defaults.items():
         st.session_state.setdefault(f"{P}_field_{column}", value)
     st.selectbox(
-        t("challenges.preset"), list(ch.PRESETS), key=f"{P}_preset", on_change=_apply_preset,
+        t("challenges.preset"),
+        list(ch.PRESETS),
+        key=f"{P}_preset",
+        on_change=_apply_preset,
         format_func=lambda name: translate(f"challenges.preset_{name}", lang),
-    )  # fmt: skip
+    )
     form: dict[str, str] = {}
     columns = st.columns(4)
     for i, column in enumerate(FEATURES):
@@ -152,8 +158,10 @@ def robustness_tab() -> None:
             elif checked.accepted:
                 st.success(t("challenges.prediction", prediction=raw.prediction, p=raw.probability))
             else:
-                st.warning(t("challenges.raw_silent", prediction=raw.prediction, p=raw.probability),
-                           icon=":material/visibility_off:")  # fmt: skip
+                st.warning(
+                    t("challenges.raw_silent", prediction=raw.prediction, p=raw.probability),
+                    icon=":material/visibility_off:",
+                )
             for warning in raw.warnings:
                 st.caption(t("challenges.library_warning", warning=warning))
         with right:
@@ -180,8 +188,15 @@ def feedback_tab() -> None:
     st.markdown(t("challenges.feedback_intro", fixed=ch.FIXED_THRESHOLD * 100))
     left, right = st.columns([3, 1], vertical_alignment="bottom")
     margin_points = decimal_slider(t("challenges.margin"), 0.0, 15.0, 0.0, 0.5, key=f"{P}_margin", container=left)
-    seed = number_field(t("challenges.seed"), key=f"{P}_feedback_seed", value=7, min_value=0, max_value=9999,
-                        integer=True, container=right)  # fmt: skip
+    seed = number_field(
+        t("challenges.seed"),
+        key=f"{P}_feedback_seed",
+        value=7,
+        min_value=0,
+        max_value=9999,
+        integer=True,
+        container=right,
+    )
     if seed is None:
         return
     if st.button(t("challenges.feedback_run"), key=f"{P}_feedback_run", icon=":material/play_arrow:"):
@@ -201,12 +216,17 @@ def feedback_tab() -> None:
         cols[0].metric(t("challenges.week_fixed"), never if verdict.fixed_week is None else verdict.fixed_week)
         cols[1].metric(t("challenges.week_below"), never if verdict.below_week is None else verdict.below_week)
         cols[2].metric(t("challenges.week_rule"), never if verdict.trigger_week is None else verdict.trigger_week)
-        cols[3].metric(t("challenges.warning_weeks"), "—" if verdict.weeks_of_warning is None
-                       else verdict.weeks_of_warning)  # fmt: skip
+        cols[3].metric(
+            t("challenges.warning_weeks"), "—" if verdict.weeks_of_warning is None else verdict.weeks_of_warning
+        )
         if verdict.fixed_too_late:
             st.warning(t("challenges.fixed_too_late", fixed=ch.FIXED_THRESHOLD * 100), icon=":material/warning:")
-        values = {"margin": margin_points, "trigger": verdict.trigger_week, "below": verdict.below_week,
-                  "start": verdict.drift_start}  # fmt: skip
+        values = {
+            "margin": margin_points,
+            "trigger": verdict.trigger_week,
+            "below": verdict.below_week,
+            "start": verdict.drift_start,
+        }
         if verdict.ok:
             st.success(t("challenges.verdict_ok", **values), icon=":material/check:")
         elif verdict.too_early:

@@ -54,17 +54,20 @@ def serialization_tab() -> None:
     rows = st.session_state.get(f"{P}_ser_rows")
     if rows:
         dataframe(
-            pk.serialization_table(rows, lang), key=f"{P}_ser_table",
+            pk.serialization_table(rows, lang),
+            key=f"{P}_ser_table",
             formats={t("packaging.col_max_gap"): lambda v: fmt.format_value(v, ".1e", lang)},
-        )  # fmt: skip
+        )
         if all(r.identical for r in rows):
             st.success(t("packaging.all_identical", n=len(rows)), icon=":material/check:")
         for row in rows:
             if row.error:
                 st.error(t("packaging.load_refused", file=row.path.name, error=row.error))
         untrusted = sorted({u for r in rows for u in r.untrusted})
-        st.info(t("packaging.untrusted_explained", types=", ".join(f"`{u}`" for u in untrusted) or "—"),
-                icon=":material/shield:")  # fmt: skip
+        st.info(
+            t("packaging.untrusted_explained", types=", ".join(f"`{u}`" for u in untrusted) or "—"),
+            icon=":material/shield:",
+        )
         _ratio_answer()
     show_code(pk.serialization_code())
     st.divider()
@@ -76,8 +79,15 @@ def _ratio_answer() -> None:
 
     st.markdown(t("packaging.ratio_question"))
     left, right = st.columns([2, 1], vertical_alignment="bottom")
-    percent = number_field(t("packaging.ratio_answer"), key=f"{P}_ratio_answer", value=100.0, min_value=0.0,
-                           max_value=200.0, digits=1, container=left)  # fmt: skip
+    percent = number_field(
+        t("packaging.ratio_answer"),
+        key=f"{P}_ratio_answer",
+        value=100.0,
+        min_value=0.0,
+        max_value=200.0,
+        digits=1,
+        container=left,
+    )
     if right.button(t("packaging.ratio_save"), key=f"{P}_ratio_save", icon=":material/save:", disabled=percent is None):
         pk.save_ratio_answer(get_settings(), current_learner(), percent)
         st.success(t("packaging.ratio_saved", percent=percent), icon=":material/check:")
@@ -96,8 +106,10 @@ def _reduce_demo() -> None:
         with left:
             st.markdown(t("packaging.reduce_pickle", size=demo.pickle_size))
             st.code(demo.disassembly, language="text")
-            st.warning(t("packaging.reduce_printed", printed=demo.printed.strip(), loaded=demo.loaded),
-                       icon=":material/warning:")  # fmt: skip
+            st.warning(
+                t("packaging.reduce_printed", printed=demo.printed.strip(), loaded=demo.loaded),
+                icon=":material/warning:",
+            )
         with right:
             st.markdown(t("packaging.reduce_skops", types=", ".join(demo.skops_untrusted)))
             st.success(t("packaging.reduce_refused", error=demo.skops_refusal), icon=":material/shield:")
@@ -122,8 +134,12 @@ def package_tab() -> None:
     left, right = st.columns([2, 3])
     with left:
         dataframe(_localised(files), key=f"{P}_pkg_files", height=360)
-    chosen = right.selectbox(t("packaging.view_file"), list(files["path"]), key=f"{P}_pkg_file",
-                             index=list(files["path"]).index("pyproject.toml"))  # fmt: skip
+    chosen = right.selectbox(
+        t("packaging.view_file"),
+        list(files["path"]),
+        key=f"{P}_pkg_file",
+        index=list(files["path"]).index("pyproject.toml"),
+    )
     path = source / chosen
     if path.suffix in (".skops",):
         right.info(t("packaging.binary_file", size=path.stat().st_size))
@@ -137,8 +153,10 @@ def package_tab() -> None:
     if st.button(t("packaging.build"), key=f"{P}_build", type="primary", icon=":material/inventory_2:"):
         with st.status(t("packaging.building"), expanded=True) as status:
             result = pk.build_package(dest, source, on_line=live_log(12))
-            status.update(label=t("packaging.build_done" if result.ok else "packaging.build_failed",
-                                  seconds=result.seconds), state="complete" if result.ok else "error")  # fmt: skip
+            status.update(
+                label=t("packaging.build_done" if result.ok else "packaging.build_failed", seconds=result.seconds),
+                state="complete" if result.ok else "error",
+            )
         st.session_state[f"{P}_build_result"] = result
         st.session_state.pop(f"{P}_test_report", None)
     build = st.session_state.get(f"{P}_build_result")
@@ -156,8 +174,9 @@ def package_tab() -> None:
                 status.update(state="error")
                 st.error(exc.message(lang))
                 return
-            status.update(label=t("packaging.tests_done", seconds=report.seconds),
-                          state="complete" if report.ok else "error")  # fmt: skip
+            status.update(
+                label=t("packaging.tests_done", seconds=report.seconds), state="complete" if report.ok else "error"
+            )
         st.session_state[f"{P}_test_report"] = report
     if not has_wheel:
         st.caption(t("packaging.build_first"))
@@ -175,9 +194,16 @@ def _build_result(build, lang: str) -> None:
         st.error(t("packaging.build_error", code=build.returncode))
         st.code(build.log[-3000:], language="text")
         return
-    st.success(t("packaging.built", wheel=build.wheel.name, sdist=build.sdist.name, seconds=build.seconds,
-                 mode=t("packaging.mode_isolated" if build.isolated else "packaging.mode_offline")),
-               icon=":material/check:")  # fmt: skip
+    st.success(
+        t(
+            "packaging.built",
+            wheel=build.wheel.name,
+            sdist=build.sdist.name,
+            seconds=build.seconds,
+            mode=t("packaging.mode_isolated" if build.isolated else "packaging.mode_offline"),
+        ),
+        icon=":material/check:",
+    )
     left, right = st.columns(2)
     for column, archive, key in ((left, build.wheel, "wheel"), (right, build.sdist, "sdist")):
         with column:
@@ -187,8 +213,12 @@ def _build_result(build, lang: str) -> None:
             except pk.PackagingError as exc:
                 st.error(exc.message(lang))
                 continue
-            table = pd.DataFrame({t("packaging.col_file"): [e.name for e in entries],
-                                  t("packaging.col_bytes"): [e.size for e in entries]})  # fmt: skip
+            table = pd.DataFrame(
+                {
+                    t("packaging.col_file"): [e.name for e in entries],
+                    t("packaging.col_bytes"): [e.size for e in entries],
+                }
+            )
             dataframe(table, key=f"{P}_{key}_contents")
     st.caption(t("packaging.wheel_vs_sdist"))
     with st.expander(t("packaging.build_log")):
@@ -232,11 +262,16 @@ def environment_tab() -> None:
     cols[1].metric(t("packaging.in_venv"), t("packaging.answer_yes") if env.in_venv else t("packaging.answer_no"))
     cols[2].metric(t("packaging.installed_count"), len(pk.installed_distributions()))
     st.dataframe(
-        pd.DataFrame({t("packaging.col_what"): ["sys.executable", "sys.prefix", "sys.base_prefix", "site-packages"],
-                      t("packaging.col_value"): [env.executable, env.prefix, env.base_prefix,
-                                                 ", ".join(env.site_packages)]}),
-        hide_index=True, width="stretch", key=f"{P}_env_prefixes",
-    )  # fmt: skip
+        pd.DataFrame(
+            {
+                t("packaging.col_what"): ["sys.executable", "sys.prefix", "sys.base_prefix", "site-packages"],
+                t("packaging.col_value"): [env.executable, env.prefix, env.base_prefix, ", ".join(env.site_packages)],
+            }
+        ),
+        hide_index=True,
+        width="stretch",
+        key=f"{P}_env_prefixes",
+    )
     st.caption(t("packaging.venv_explained" if env.in_venv else "packaging.no_venv_explained"))
 
     st.subheader(t("packaging.requirements_title"))
@@ -277,8 +312,9 @@ def _model_path_demo() -> None:
     st.subheader(t("packaging.model_path_title"))
     st.markdown(t("packaging.model_path_intro"))
     site = pk.package_dir(get_settings(), current_learner()) / "site"
-    override = st.text_input(t("packaging.model_path_override"), "", key=f"{P}_model_path_override",
-                             placeholder="/srv/models/model.skops")  # fmt: skip
+    override = st.text_input(
+        t("packaging.model_path_override"), "", key=f"{P}_model_path_override", placeholder="/srv/models/model.skops"
+    )
     if st.button(t("packaging.model_path_run"), key=f"{P}_model_path_run", icon=":material/terminal:"):
         try:
             st.session_state[f"{P}_model_path"] = pk.model_path_demo(Path(site), override.strip() or None)

@@ -60,8 +60,10 @@ def track_tab() -> None:
                 status.update(state="error")
                 _error(exc)
                 return
-            status.update(label=t("mlflow.logged", name=logged.run_name, seconds=logged.seconds, run_id=logged.run_id),
-                          state="complete")  # fmt: skip
+            status.update(
+                label=t("mlflow.logged", name=logged.run_name, seconds=logged.seconds, run_id=logged.run_id),
+                state="complete",
+            )
         st.session_state[f"{P}_last_logged"] = logged
         forget_check_results("05_mlflow")
     logged = st.session_state.get(f"{P}_last_logged")
@@ -92,10 +94,14 @@ def track_tab() -> None:
         best = grid.best
         st.success(t("mlflow.grid_done", name=best.run_name, f1=best.metrics["f1"], parent=grid.parent_run_id))
         dataframe(
-            pd.DataFrame([{"run": c.run_name, **{t(f"model.metric_{k}"): v for k, v in c.metrics.items()}}
-                          for c in grid.children]),
+            pd.DataFrame(
+                [
+                    {"run": c.run_name, **{t(f"model.metric_{k}"): v for k, v in c.metrics.items()}}
+                    for c in grid.children
+                ]
+            ),
             formats={t(f"model.metric_{k}"): "number:3" for k in grid.best.metrics},
-        )  # fmt: skip
+        )
     show_code(tracking_code.grid_search_code(), title=t("common.show_code") + " — " + t("mlflow.grid_title"))
 
 
@@ -128,34 +134,55 @@ def runs_tab(all_runs: pd.DataFrame) -> None:
     learner = current_learner()
     left, middle, right, last = st.columns(4)
     who = left.selectbox(
-        t("mlflow.filter_learner"), ["me", "everyone"], key=f"{P}_filter_who",
-        format_func=lambda w: translate("mlflow.filter_me", lang, learner=learner) if w == "me"
-        else translate("mlflow.filter_everyone", lang),
-    )  # fmt: skip
+        t("mlflow.filter_learner"),
+        ["me", "everyone"],
+        key=f"{P}_filter_who",
+        format_func=lambda w: (
+            translate("mlflow.filter_me", lang, learner=learner)
+            if w == "me"
+            else translate("mlflow.filter_everyone", lang)
+        ),
+    )
     model = middle.selectbox(
-        t("mlflow.filter_model"), ["", *MODEL_NAMES], key=f"{P}_filter_model",
+        t("mlflow.filter_model"),
+        ["", *MODEL_NAMES],
+        key=f"{P}_filter_model",
         format_func=lambda m: translate(f"model.name_{m}", lang) if m else translate("mlflow.filter_all_models", lang),
-    )  # fmt: skip
+    )
     metric = right.selectbox(
-        t("mlflow.filter_metric"), METRIC_CHOICES, key=f"{P}_filter_metric",
+        t("mlflow.filter_metric"),
+        METRIC_CHOICES,
+        key=f"{P}_filter_metric",
         format_func=lambda m: translate(f"model.metric_{m}", lang),
-    )  # fmt: skip
+    )
     minimum = decimal_slider(t("mlflow.filter_min"), 0.0, 1.0, 0.0, 0.01, key=f"{P}_filter_min", container=last)
     runs = tracking.filter_runs(
-        all_runs, learner=learner if who == "me" else None, model=model or None, metric=metric,
+        all_runs,
+        learner=learner if who == "me" else None,
+        model=model or None,
+        metric=metric,
         min_metric=minimum if minimum > 0 else None,
-    )  # fmt: skip
-    show_code(tracking_code.search_runs_code(learner if who == "me" else None, model or None, metric,
-                                             minimum if minimum > 0 else None))  # fmt: skip
+    )
+    show_code(
+        tracking_code.search_runs_code(
+            learner if who == "me" else None, model or None, metric, minimum if minimum > 0 else None
+        )
+    )
     if runs.empty:
         st.info(t("mlflow.no_runs"))
         return
     table = _runs_table(runs, lang)
     st.caption(t("mlflow.runs_count", n=len(runs)))
     created = translate("mlflow.col_created", lang)
-    dataframe(table, formats={created: lambda d: fmt.date_time(d, lang, short=True),
-                              **{c: "number:3" for c in table.columns if c in _metric_labels(lang)}},
-              key=f"{P}_runs_table", column_config={"run_id": None})  # fmt: skip
+    dataframe(
+        table,
+        formats={
+            created: lambda d: fmt.date_time(d, lang, short=True),
+            **{c: "number:3" for c in table.columns if c in _metric_labels(lang)},
+        },
+        key=f"{P}_runs_table",
+        column_config={"run_id": None},
+    )
     names = dict(zip(runs["run_id"], table["run"]))
     selected = st.multiselect(
         t("mlflow.compare_pick"),
@@ -166,9 +193,11 @@ def runs_tab(all_runs: pd.DataFrame) -> None:
         placeholder=t("common.choose"),
     )
     if st.button(
-        t("mlflow.compare_button", n=len(selected)), key=f"{P}_compare", icon=":material/compare_arrows:",
+        t("mlflow.compare_button", n=len(selected)),
+        key=f"{P}_compare",
+        icon=":material/compare_arrows:",
         disabled=len(selected) < 2,
-    ):  # fmt: skip
+    ):
         tracking.record_comparison(get_settings(), learner, selected)
         st.session_state[f"{P}_compared"] = selected
     compared = [r for r in st.session_state.get(f"{P}_compared", []) if r in set(runs["run_id"])]
@@ -289,11 +318,14 @@ def _run_detail(run_id: str, lang: str) -> None:
                 {
                     t("mlflow.file"): [name for name, _ in detail.model_files],
                     t("mlflow.size"): [size for _, size in detail.model_files],
-                    t("mlflow.purpose"): [t(f"mlflow.{MODEL_FILES.get(name, 'model_file_other')}") for name, _ in detail.model_files],
+                    t("mlflow.purpose"): [
+                        t(f"mlflow.{MODEL_FILES.get(name, 'model_file_other')}") for name, _ in detail.model_files
+                    ],
                 }
             ),
-            hide_index=True, width="stretch",
-        )  # fmt: skip
+            hide_index=True,
+            width="stretch",
+        )
         with st.expander("MLmodel", icon=":material/description:"):
             st.code(detail.mlmodel, language="yaml")
 
@@ -363,9 +395,12 @@ def registry_tab(all_runs: pd.DataFrame) -> None:
                 t("mlflow.col_created"): [dt.datetime.fromtimestamp(v.created) for v in versions],
             }
         ),
-        formats={"F1": "number:3", t("model.metric_accuracy"): "number:3",
-                 t("mlflow.col_created"): lambda d: fmt.date_time(d, lang, short=True)},
-    )  # fmt: skip
+        formats={
+            "F1": "number:3",
+            t("model.metric_accuracy"): "number:3",
+            t("mlflow.col_created"): lambda d: fmt.date_time(d, lang, short=True),
+        },
+    )
 
     st.subheader(t("mlflow.alias_title"))
     numbers = [v.version for v in versions]
@@ -376,11 +411,19 @@ def registry_tab(all_runs: pd.DataFrame) -> None:
     b3, b4 = st.columns(2)
     action = None
     if b1.button(t("mlflow.set_alias"), key=f"{P}_set_alias", icon=":material/label:"):
-        action = ("set_alias", lambda: tracking.set_alias(alias, version, learner),
-                  t("mlflow.alias_set", alias=alias, version=version), {"alias": alias, "version": version})  # fmt: skip
+        action = (
+            "set_alias",
+            lambda: tracking.set_alias(alias, version, learner),
+            t("mlflow.alias_set", alias=alias, version=version),
+            {"alias": alias, "version": version},
+        )
     if b2.button(t("mlflow.delete_alias"), key=f"{P}_delete_alias", icon=":material/label_off:"):
-        action = ("delete_alias", lambda: tracking.delete_alias(alias, learner), t("mlflow.alias_deleted", alias=alias),
-                  {"alias": alias})  # fmt: skip
+        action = (
+            "delete_alias",
+            lambda: tracking.delete_alias(alias, learner),
+            t("mlflow.alias_deleted", alias=alias),
+            {"alias": alias},
+        )
     if b3.button(t("mlflow.promote"), key=f"{P}_promote", type="primary", icon=":material/rocket_launch:"):
         action = ("promote", lambda: tracking.promote_staging(learner), "mlflow.promoted", {})
     if b4.button(t("mlflow.rollback"), key=f"{P}_rollback", icon=":material/undo:"):
@@ -416,8 +459,14 @@ def registry_tab(all_runs: pd.DataFrame) -> None:
                 action=table["action"].map(lambda a: t(f"mlflow.haction_{a}")),
                 at=table["at"].map(lambda at: fmt.date_time(at, current_lang(), short=True)),
             ).rename(columns=lambda c: t(f"mlflow.hcol_{c}"))
-            dataframe(table, formats={c: "integer" for c in (t("mlflow.hcol_version"), t("mlflow.hcol_previous"),
-                                                             t("mlflow.hcol_from")) if c in table})  # fmt: skip
+            dataframe(
+                table,
+                formats={
+                    c: "integer"
+                    for c in (t("mlflow.hcol_version"), t("mlflow.hcol_previous"), t("mlflow.hcol_from"))
+                    if c in table
+                },
+            )
     name, values = st.session_state.get(f"{P}_last_code", ("load", {}))
     show_code(tracking_code.registry_code(name, **values))
     if name != "load":
@@ -456,6 +505,7 @@ def project_tab() -> None:
 # MLflow UI
 # ----------------------------------------------------------------------------------------------
 
+
 def ui_tab() -> None:
     """Start and stop the real `mlflow ui` on the workbench's store."""
     from workbench.chapters.ch05_mlflow import tracking_code
@@ -464,13 +514,25 @@ def ui_tab() -> None:
     settings = get_settings()
     st.markdown(t("mlflow.ui_intro"))
     current = services.status(settings, mlflow_ui.SERVICE)
-    port = number_field(t("mlflow.ui_port"), key=f"{P}_ui_port", value=settings.mlflow_ui_port, min_value=1024,
-                        max_value=65535, integer=True, disabled=current.running)  # fmt: skip
+    port = number_field(
+        t("mlflow.ui_port"),
+        key=f"{P}_ui_port",
+        value=settings.mlflow_ui_port,
+        min_value=1024,
+        max_value=65535,
+        integer=True,
+        disabled=current.running,
+    )
     if port is None:
         return
     start_col, stop_col, refresh_col = st.columns(3)
-    if start_col.button(t("mlflow.ui_start"), key=f"{P}_ui_start", disabled=current.running, type="primary",
-                        icon=":material/play_arrow:"):  # fmt: skip
+    if start_col.button(
+        t("mlflow.ui_start"),
+        key=f"{P}_ui_start",
+        disabled=current.running,
+        type="primary",
+        icon=":material/play_arrow:",
+    ):
         with st.spinner(t("mlflow.ui_starting")):
             try:
                 mlflow_ui.start_ui(int(port), settings)
@@ -479,15 +541,16 @@ def ui_tab() -> None:
             else:
                 st.session_state.pop(f"{P}_ui_error", None)
         st.rerun()
-    if stop_col.button(t("mlflow.ui_stop"), key=f"{P}_ui_stop", disabled=not current.running,
-                       icon=":material/stop:"):  # fmt: skip
+    if stop_col.button(t("mlflow.ui_stop"), key=f"{P}_ui_stop", disabled=not current.running, icon=":material/stop:"):
         services.stop(settings, mlflow_ui.SERVICE)
         st.rerun()
     refresh_col.button(t("mlflow.ui_refresh"), key=f"{P}_ui_refresh", icon=":material/refresh:")
     if error := st.session_state.get(f"{P}_ui_error"):
         st.error(t("mlflow.ui_failed", error=error_text(error)))
     if current.running and current.healthy:
-        st.success(t("mlflow.ui_running", pid=current.pid, url=current.url, link=mlflow_ui.runs_url(current.url, settings)))
+        st.success(
+            t("mlflow.ui_running", pid=current.pid, url=current.url, link=mlflow_ui.runs_url(current.url, settings))
+        )
     elif current.running:
         st.warning(t("mlflow.ui_unhealthy", pid=current.pid, url=current.url))
     else:

@@ -48,12 +48,16 @@ def _hadolint(text: str) -> None:
         return
     st.dataframe(
         pd.DataFrame(
-            {t("docker.col_line"): [f.line for f in findings], t("docker.col_rule"): [f.code for f in findings],
-             t("docker.col_level"): [t(f"docker.level_{f.level}") for f in findings],
-             t("docker.col_message"): [f.message for f in findings]}
+            {
+                t("docker.col_line"): [f.line for f in findings],
+                t("docker.col_rule"): [f.code for f in findings],
+                t("docker.col_level"): [t(f"docker.level_{f.level}") for f in findings],
+                t("docker.col_message"): [f.message for f in findings],
+            }
         ),
-        hide_index=True, width="stretch",
-    )  # fmt: skip
+        hide_index=True,
+        width="stretch",
+    )
 
 
 def dockerfile_tab(name: str) -> None:
@@ -75,8 +79,9 @@ def dockerfile_tab(name: str) -> None:
         f"docker top demo                                # its processes\n"
         f"docker logs -f demo\n"
         f"docker stop demo && docker rm demo",
-        language="bash", expanded=True,
-    )  # fmt: skip
+        language="bash",
+        expanded=True,
+    )
     _real_build(name, tag)
 
 
@@ -102,12 +107,26 @@ def _real_build(name: str, tag: str) -> None:
     base_col.metric(t("docker.build_base"), docker_build.format_size(image.base_bytes, lang))
     if image.cached_steps:
         st.caption(t("docker.build_cached", steps=image.cached_steps))
-    st.dataframe(docker_build.layers_table(image, lang), hide_index=True, width="stretch",
-                 key=f"{P}_layers_{name.lower().replace('.', '_')}")  # fmt: skip
+    st.dataframe(
+        docker_build.layers_table(image, lang),
+        hide_index=True,
+        width="stretch",
+        key=f"{P}_layers_{name.lower().replace('.', '_')}",
+    )
     base = t("docker.build_base_local") if report.local_base else f"`{report.base}`"
     date = report.date.strftime("%d/%m/%Y" if lang == "fr" else "%Y-%m-%d")
-    st.caption(t("docker.build_caption", date=date, commit=report.commit or "?", docker=report.docker,
-                 builder=report.builder, cpus=report.cpus, base=base, image=tag))  # fmt: skip
+    st.caption(
+        t(
+            "docker.build_caption",
+            date=date,
+            commit=report.commit or "?",
+            docker=report.docker,
+            builder=report.builder,
+            cpus=report.cpus,
+            base=base,
+            image=tag,
+        )
+    )
     if docker_build.is_stale(image, deployfiles.read_shipped(name)):
         st.warning(t("docker.build_stale"))
 
@@ -122,11 +141,16 @@ def compose_tab() -> None:
     objects = deployfiles.docker_objects(deployfiles.load_compose())
     st.dataframe(
         pd.DataFrame(
-            {t("docker.col_kind"): [t(f"docker.kind_{o.kind}") for o in objects],
-             t("docker.col_name"): [o.name for o in objects], t("docker.col_detail"): [o.detail for o in objects]}
+            {
+                t("docker.col_kind"): [t(f"docker.kind_{o.kind}") for o in objects],
+                t("docker.col_name"): [o.name for o in objects],
+                t("docker.col_detail"): [o.detail for o in objects],
+            }
         ),
-        hide_index=True, width="stretch", key=f"{P}_objects",
-    )  # fmt: skip
+        hide_index=True,
+        width="stretch",
+        key=f"{P}_objects",
+    )
     st.subheader(t("docker.services_title"))
     text = deployfiles.read_shipped("docker-compose.yml")
     with st.expander("docker-compose.yml", icon=":material/description:"):

@@ -35,8 +35,9 @@ def api_controls(prefix: str, on_stop: Callable[[], None] | None = None) -> Serv
     url = api_client.api_url(settings)
     status = api_client.status(settings)
     start_col, stop_col, refresh_col = st.columns(3)
-    if start_col.button(t("api.start"), key=f"{prefix}_start", disabled=status.healthy, type="primary",
-                        icon=":material/play_arrow:"):  # fmt: skip
+    if start_col.button(
+        t("api.start"), key=f"{prefix}_start", disabled=status.healthy, type="primary", icon=":material/play_arrow:"
+    ):
         with st.spinner(t("api.starting")):
             try:
                 api_client.start(settings)
@@ -94,8 +95,11 @@ def server_tab() -> None:
         else:
             detail = result.body.get("detail") if isinstance(result.body, dict) else result.body
             st.error(t("api.call_failed", error=result.error or f"HTTP {result.status_code}: {detail}"))
-    show_code(f"python -m workbench.api --host {settings.api_host} --port {settings.api_port}\n"
-              f"curl -s {url}/health\ncurl -s {url}/model", language="bash")  # fmt: skip
+    show_code(
+        f"python -m workbench.api --host {settings.api_host} --port {settings.api_port}\n"
+        f"curl -s {url}/health\ncurl -s {url}/model",
+        language="bash",
+    )
 
 
 def _serving_problems(info: dict) -> None:
@@ -107,13 +111,15 @@ def _serving_problems(info: dict) -> None:
         if reason.startswith("model_safety."):  # an API of another version: its own English message
             reason = refused["message"]
         key = "api.refused_fallback" if info.get("source") == "fallback" else "api.refused"
-        st.error(t(key, version=refused["version"], alias=get_settings().api_alias, reason=reason),
-                 icon=":material/gpp_bad:")  # fmt: skip
+        st.error(
+            t(key, version=refused["version"], alias=get_settings().api_alias, reason=reason), icon=":material/gpp_bad:"
+        )
     if info.get("registry_problem"):
         st.warning(t("api.registry_problem", detail=info["registry_problem"]), icon=":material/cloud_off:")
     if info.get("alias_missing"):
-        st.warning(t("api.alias_missing", alias=get_settings().api_alias, version=info["version"]),
-                   icon=":material/link_off:")  # fmt: skip
+        st.warning(
+            t("api.alias_missing", alias=get_settings().api_alias, version=info["version"]), icon=":material/link_off:"
+        )
 
 
 def _application_form() -> dict:
@@ -128,18 +134,39 @@ def _application_form() -> dict:
         options = [*choices, None] if field in NULLABLE else list(choices)
         column = (left, middle, right)[i % 3]
         values[field] = column.selectbox(
-            field, options, index=options.index(example[field]), key=f"{P}_form_{field}",
+            field,
+            options,
+            index=options.index(example[field]),
+            key=f"{P}_form_{field}",
             format_func=lambda v: unknown if v is None else v,
-        )  # fmt: skip
-    for column, field, low, high in ((left, "ApplicantIncome", 0, 1_000_000), (middle, "CoapplicantIncome", 0, 1_000_000),
-                                     (right, "LoanAmount", 1, 10_000)):
-        values[field] = number_field(field, key=f"{P}_form_{field}", value=example[field], min_value=low,
-                                     max_value=high, integer=True, container=column)  # None: explained, not sent
+        )
+    for column, field, low, high in (
+        (left, "ApplicantIncome", 0, 1_000_000),
+        (middle, "CoapplicantIncome", 0, 1_000_000),
+        (right, "LoanAmount", 1, 10_000),
+    ):
+        values[field] = number_field(
+            field,
+            key=f"{P}_form_{field}",
+            value=example[field],
+            min_value=low,
+            max_value=high,
+            integer=True,
+            container=column,
+        )  # None: explained, not sent
     terms = [360, 180, 480, 300, 240, 120, 84, 60, 36, 12, None]
-    values["Loan_Amount_Term"] = left.selectbox("Loan_Amount_Term", terms, key=f"{P}_form_Loan_Amount_Term",
-                                                format_func=lambda v: unknown if v is None else str(v))  # fmt: skip
-    values["Credit_History"] = middle.selectbox("Credit_History", [1, 0, None], key=f"{P}_form_Credit_History",
-                                                format_func=lambda v: unknown if v is None else str(v))  # fmt: skip
+    values["Loan_Amount_Term"] = left.selectbox(
+        "Loan_Amount_Term",
+        terms,
+        key=f"{P}_form_Loan_Amount_Term",
+        format_func=lambda v: unknown if v is None else str(v),
+    )
+    values["Credit_History"] = middle.selectbox(
+        "Credit_History",
+        [1, 0, None],
+        key=f"{P}_form_Credit_History",
+        format_func=lambda v: unknown if v is None else str(v),
+    )
     return {k: values[k] for k in example}
 
 
@@ -243,17 +270,34 @@ def batch_tab() -> None:
         st.info(t("api.semicolon_read", delimiter=table_read.delimiter), icon=":material/info:")
     inputs = table_read.frame
     predictions = pd.DataFrame(result.body["predictions"])
-    table = pd.concat([inputs[[c for c in (ID, *FEATURES) if c in inputs]].reset_index(drop=True),
-                       predictions[["prediction", "label", "probability"]]], axis=1)  # fmt: skip
+    table = pd.concat(
+        [
+            inputs[[c for c in (ID, *FEATURES) if c in inputs]].reset_index(drop=True),
+            predictions[["prediction", "label", "probability"]],
+        ],
+        axis=1,
+    )
     version = result.body["model_version"]
-    st.success(t("api.batch_done", count=result.body["count"], latency=result.latency_ms,
-                 approved=int((predictions["prediction"] == "Y").sum()),
-                 version=t("api.version_fallback") if version == "fallback" else version))  # fmt: skip
+    st.success(
+        t(
+            "api.batch_done",
+            count=result.body["count"],
+            latency=result.latency_ms,
+            approved=int((predictions["prediction"] == "Y").sum()),
+            version=t("api.version_fallback") if version == "fallback" else version,
+        )
+    )
     shown = table.rename(columns={c: t(f"api.col_{c}") for c in ("prediction", "label", "probability")})
     dataframe(shown, formats={t("api.col_probability"): "percent"}, key=f"{P}_batch_table")
     st.caption(t("api.download_safe"))
-    st.download_button(t("api.download"), to_csv_bytes(table), "predictions.csv", "text/csv",
-                       key=f"{P}_download", icon=":material/download:")  # fmt: skip
+    st.download_button(
+        t("api.download"),
+        to_csv_bytes(table),
+        "predictions.csv",
+        "text/csv",
+        key=f"{P}_download",
+        icon=":material/download:",
+    )
     show_code(f'''import requests
 
 with open("applications.csv", "rb") as f:
@@ -317,8 +361,14 @@ def load_tab() -> None:
             bar.progress(done / total, text=t("api.load_progress", done=done, total=total))
 
         result = api_client.load_test(n_requests, concurrency, progress=progress)
-        api_lab.record_load_test(get_settings(), current_learner(), result.percentile(50), result.percentile(95),
-                                 result.percentile(99), result.throughput)  # fmt: skip
+        api_lab.record_load_test(
+            get_settings(),
+            current_learner(),
+            result.percentile(50),
+            result.percentile(95),
+            result.percentile(99),
+            result.throughput,
+        )
         st.session_state[f"{P}_load"] = result
     result = st.session_state.get(f"{P}_load")
     if result is not None:
@@ -330,8 +380,9 @@ def load_tab() -> None:
         cols[3].metric("p99 (ms)", fmt.number(result.percentile(99), lang, 2))
         cols[4].metric(t("api.errors"), result.requests - result.ok)
         st.plotly_chart(latency_histogram_figure(result, lang), width="stretch", key=f"{P}_histogram")
-        answer = number_field(t("api.p95_question"), key=f"{P}_p95_answer", value=0.0, min_value=0.0,
-                              max_value=100_000.0, digits=2)  # fmt: skip
+        answer = number_field(
+            t("api.p95_question"), key=f"{P}_p95_answer", value=0.0, min_value=0.0, max_value=100_000.0, digits=2
+        )
         if st.button(t("api.save_answer"), key=f"{P}_save_p95", disabled=answer is None or answer <= 0):
             api_lab.record_p95_answer(get_settings(), current_learner(), answer)
             st.success(t("api.answer_saved"))
@@ -353,8 +404,14 @@ print(result.throughput, result.percentile(50), result.percentile(95), result.pe
             st.error(t("api.call_failed", error=error_text(exc)))
     comparison = st.session_state.get(f"{P}_single_vs_batch")
     if comparison is not None:
-        st.info(t("api.compare_result", single=comparison.single_seconds, batch=comparison.batch_seconds,
-                  speedup=comparison.speedup))  # fmt: skip
+        st.info(
+            t(
+                "api.compare_result",
+                single=comparison.single_seconds,
+                batch=comparison.batch_seconds,
+                speedup=comparison.speedup,
+            )
+        )
 
 
 def proxy_tab() -> None:

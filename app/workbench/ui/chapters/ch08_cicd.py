@@ -28,31 +28,46 @@ def _config():
     lang = current_lang()
     left, right = st.columns(2)
     mode = left.radio(
-        t("cicd.mode"), pl.MODES, key=f"{P}_mode", horizontal=True,
+        t("cicd.mode"),
+        pl.MODES,
+        key=f"{P}_mode",
+        horizontal=True,
         format_func=lambda m: translate(f"cicd.mode_{m}", lang),
-    )  # fmt: skip
+    )
     left.caption(t(f"cicd.mode_{mode}_help"))
     injection = right.selectbox(
-        t("cicd.injection"), pl.INJECTIONS, key=f"{P}_injection",
+        t("cicd.injection"),
+        pl.INJECTIONS,
+        key=f"{P}_injection",
         format_func=lambda i: translate(f"cicd.injection_{i}", lang),
-    )  # fmt: skip
+    )
     right.caption(t(f"cicd.injection_{injection}_help"))
     with st.expander(t("cicd.settings"), icon=":material/tune:"):
         model_name, params = model_form(f"{P}_model")
         cols = st.columns(3)
         new_rows = cols[0].slider(t("cicd.new_rows"), 0, 1000, 200, 50, key=f"{P}_new_rows")
         metric = cols[1].selectbox(
-            t("cicd.metric"), pl.GATE_METRICS, key=f"{P}_metric",
+            t("cicd.metric"),
+            pl.GATE_METRICS,
+            key=f"{P}_metric",
             format_func=lambda m: translate(f"model.metric_{m}", lang),
-        )  # fmt: skip
-        margin = decimal_slider(t("cicd.margin"), -0.05, 0.05, 0.0, 0.005, key=f"{P}_margin", container=cols[2],
-                                help=t("cicd.margin_help"))  # fmt: skip
+        )
+        margin = decimal_slider(
+            t("cicd.margin"), -0.05, 0.05, 0.0, 0.005, key=f"{P}_margin", container=cols[2], help=t("cicd.margin_help")
+        )
         message = st.text_input(t("cicd.commit_message"), t("cicd.commit_default"), max_chars=120, key=f"{P}_message")
         cache = st.checkbox(t("cicd.use_cache"), True, key=f"{P}_cache", help=t("cicd.use_cache_help"))
     return pl.PipelineConfig(
-        mode=mode, injection=injection, model_name=model_name, params=params, new_rows=new_rows, metric=metric,
-        margin=margin, message=message, use_build_cache=cache,
-    )  # fmt: skip
+        mode=mode,
+        injection=injection,
+        model_name=model_name,
+        params=params,
+        new_rows=new_rows,
+        metric=metric,
+        margin=margin,
+        message=message,
+        use_build_cache=cache,
+    )
 
 
 def pipeline_tab() -> None:
@@ -72,8 +87,14 @@ def pipeline_tab() -> None:
     if run is None or run.learner != learner:
         st.info(t("cicd.no_pipeline"), icon=":material/info:")
         return
-    st.subheader(t("cicd.pipeline_title", number=run.number, mode=t(f"cicd.mode_{run.config.mode}"),
-                   injection=t(f"cicd.injection_{run.config.injection}")))  # fmt: skip
+    st.subheader(
+        t(
+            "cicd.pipeline_title",
+            number=run.number,
+            mode=t(f"cicd.mode_{run.config.mode}"),
+            injection=t(f"cicd.injection_{run.config.injection}"),
+        )
+    )
     cols = st.columns(4)
     nothing_left = run.next_step is None
     step_clicked = cols[0].button(
@@ -83,8 +104,9 @@ def pipeline_tab() -> None:
         t("cicd.run_all"), key=f"{P}_run_all", disabled=nothing_left, icon=":material/fast_forward:"
     )
     waiting = run.outcome == "waiting"
-    approve = cols[2].button(t("cicd.approve"), key=f"{P}_approve", disabled=not waiting, type="primary",
-                             icon=":material/verified:")  # fmt: skip
+    approve = cols[2].button(
+        t("cicd.approve"), key=f"{P}_approve", disabled=not waiting, type="primary", icon=":material/verified:"
+    )
     reject = cols[3].button(t("cicd.reject"), key=f"{P}_reject", disabled=not waiting, icon=":material/block:")
     if step_clicked or all_clicked:
         _advance(run, settings, everything=all_clicked)
@@ -100,9 +122,11 @@ def pipeline_tab() -> None:
     st.plotly_chart(pl.pipeline_figure(run, lang), width="stretch", key=f"{P}_figure", config={"displayModeBar": False})
     _outcome(run)
     dataframe(
-        pl.steps_table(run, lang), key=f"{P}_steps", formats={t("cicd.col_seconds"): "number:2"},
+        pl.steps_table(run, lang),
+        key=f"{P}_steps",
+        formats={t("cicd.col_seconds"): "number:2"},
         column_config={t("cicd.col_message"): st.column_config.TextColumn(width="large")},
-    )  # fmt: skip
+    )
     for step in run.steps:
         if step.status in ("passed", "failed", "waiting"):
             _step_detail(run, step, lang)
@@ -115,8 +139,12 @@ def _advance(run, settings, everything: bool) -> None:
     with st.status(label, expanded=True) as status:
         on_line = live_log(10)
         if everything:
-            pl.run_all(run, settings, on_step=lambda s: status.update(label=t("cicd.running_step", step=t(f"cicd.step_{s.name}"))),
-                       on_line=on_line)  # fmt: skip
+            pl.run_all(
+                run,
+                settings,
+                on_step=lambda s: status.update(label=t("cicd.running_step", step=t(f"cicd.step_{s.name}"))),
+                on_line=on_line,
+            )
         else:
             pl.run_next_step(run, settings, on_line)
         state = "error" if run.failed_step else "complete"
@@ -127,8 +155,10 @@ def _outcome(run) -> None:
     outcome = run.outcome
     if outcome == "failed":
         step = run.step(run.failed_step)
-        st.error(t("cicd.stopped_at", step=t(f"cicd.step_{step.name}"), message=step.text(current_lang())),
-                 icon=":material/cancel:")  # fmt: skip
+        st.error(
+            t("cicd.stopped_at", step=t(f"cicd.step_{step.name}"), message=step.text(current_lang())),
+            icon=":material/cancel:",
+        )
         st.caption(t("cicd.production_untouched"))
     elif outcome == "production":
         st.success(
@@ -147,8 +177,11 @@ def _step_detail(run, step, lang: str) -> None:
         step.status
     ]
     settings = get_settings()
-    with st.expander(f"{t(f'cicd.step_{step.name}')} — {t(f'cicd.status_{step.status}')}", icon=icon,
-                     expanded=step.status == "failed" or step.name in ("test", "gate")):  # fmt: skip
+    with st.expander(
+        f"{t(f'cicd.step_{step.name}')} — {t(f'cicd.status_{step.status}')}",
+        icon=icon,
+        expanded=step.status == "failed" or step.name in ("test", "gate"),
+    ):
         if step.status == "failed":
             st.error(step.text(lang))
         else:
@@ -196,13 +229,19 @@ def _gate(gate) -> None:
     lang = current_lang()
     metric = t(f"model.metric_{gate.metric}")
     cols[0].metric(t("cicd.gate_candidate", metric=metric), fmt.number(gate.candidate, lang, 3))
-    cols[1].metric(t("cicd.gate_baseline"), fmt.number(gate.baseline, lang, 3),
-                   fmt.number(gate.candidate - gate.baseline, lang, 3, sign=True))  # fmt: skip
+    cols[1].metric(
+        t("cicd.gate_baseline"),
+        fmt.number(gate.baseline, lang, 3),
+        fmt.number(gate.candidate - gate.baseline, lang, 3, sign=True),
+    )
     if gate.production is None:
         cols[2].metric(t("cicd.gate_production", version="—"), "—")
     else:
-        cols[2].metric(t("cicd.gate_production", version=gate.production_version), fmt.number(gate.production, lang, 3),
-                       fmt.number(gate.candidate - gate.production, lang, 3, sign=True))  # fmt: skip
+        cols[2].metric(
+            t("cicd.gate_production", version=gate.production_version),
+            fmt.number(gate.production, lang, 3),
+            fmt.number(gate.candidate - gate.production, lang, 3, sign=True),
+        )
 
 
 # ----------------------------------------------------------------------------------------------
@@ -226,10 +265,16 @@ def history_tab() -> None:
         cols[1].metric(t("cicd.outcome_production"), int(outcomes.get("production", 0)))
         cols[2].metric(t("cicd.outcome_failed"), int(outcomes.get("failed", 0)))
         cols[3].metric(t("cicd.history_gate_stops"), sum(1 for h in history if h.get("failed_step") == "gate"))
-        dataframe(pl.history_table(history, lang), key=f"{P}_history",
-                  formats={t("cicd.col_started"): lambda d: fmt.date_time(d, lang, short=True),
-                           t("cicd.col_candidate"): "number:3", t("cicd.col_production"): "number:3",
-                           t("cicd.col_seconds"): "number:1"})  # fmt: skip
+        dataframe(
+            pl.history_table(history, lang),
+            key=f"{P}_history",
+            formats={
+                t("cicd.col_started"): lambda d: fmt.date_time(d, lang, short=True),
+                t("cicd.col_candidate"): "number:3",
+                t("cicd.col_production"): "number:3",
+                t("cicd.col_seconds"): "number:1",
+            },
+        )
     else:
         st.info(t("cicd.history_empty"), icon=":material/info:")
 
@@ -289,7 +334,9 @@ def files_tab() -> None:
         st.caption(t("cicd.jenkins_stages", stages=" → ".join(pl.jenkins_stages(text))))
     for block in pl.project_file_blocks(settings, name):
         with st.container(border=True):
-            st.markdown(f"**{inline_code(block.title)}**" + (f" · {t('cicd.line_n', line=block.line)}" if block.line else ""))
+            st.markdown(
+                f"**{inline_code(block.title)}**" + (f" · {t('cicd.line_n', line=block.line)}" if block.line else "")
+            )
             left, right = st.columns([3, 2])
             left.code(block.code, language=language)
             right.markdown(pick(block.note, lang) if block.note else t("cicd.no_note"))

@@ -18,8 +18,10 @@ def _report(report) -> None:
     """A validation report: success, or every problem (errors first) with its full explanation."""
     lang = current_lang()
     if not report.problems:
-        st.success(t("k8s.valid", n=len(report.documents), version=report.version, resources=", ".join(report.kinds())),
-                   icon=":material/verified:")  # fmt: skip
+        st.success(
+            t("k8s.valid", n=len(report.documents), version=report.version, resources=", ".join(report.kinds())),
+            icon=":material/verified:",
+        )
         return
     errors, warnings = len(report.errors), len(report.problems) - len(report.errors)
     if errors:
@@ -27,10 +29,13 @@ def _report(report) -> None:
     else:
         st.warning(t("k8s.valid_with_warnings", warnings=warnings, version=report.version), icon=":material/warning:")
     ordered = sorted(report.problems, key=lambda p: p.severity != "error")
-    st.markdown("\n".join(
-        f"- {':red[:material/error:]' if p.severity == 'error' else ':orange[:material/warning:]'} **{p.resource}** — "
-        f"{p.message(lang)}" for p in ordered
-    ))  # fmt: skip
+    st.markdown(
+        "\n".join(
+            f"- {':red[:material/error:]' if p.severity == 'error' else ':orange[:material/warning:]'} **{p.resource}** — "
+            f"{p.message(lang)}"
+            for p in ordered
+        )
+    )
 
 
 # ----------------------------------------------------------------------------------------------
@@ -60,42 +65,89 @@ def generator_tab() -> None:
     image = cols[1].text_input(t("k8s.image"), k8s.ApiSpec().image, key=f"{P}_image")
     service_type = cols[2].selectbox(t("k8s.service_type"), k8s.SERVICE_TYPES, index=2, key=f"{P}_service_type")
     cols = st.columns(4)
-    replicas = number_field(t("k8s.replicas"), key=f"{P}_replicas", value=2, min_value=1, max_value=50, integer=True,
-                            container=cols[0])  # fmt: skip
-    container_port = number_field(t("k8s.container_port"), key=f"{P}_container_port", value=8000, min_value=1,
-                                  max_value=65535, integer=True, container=cols[1])  # fmt: skip
-    service_port = number_field(t("k8s.service_port"), key=f"{P}_service_port", value=80, min_value=1,
-                                max_value=65535, integer=True, container=cols[2])  # fmt: skip
+    replicas = number_field(
+        t("k8s.replicas"), key=f"{P}_replicas", value=2, min_value=1, max_value=50, integer=True, container=cols[0]
+    )
+    container_port = number_field(
+        t("k8s.container_port"),
+        key=f"{P}_container_port",
+        value=8000,
+        min_value=1,
+        max_value=65535,
+        integer=True,
+        container=cols[1],
+    )
+    service_port = number_field(
+        t("k8s.service_port"),
+        key=f"{P}_service_port",
+        value=80,
+        min_value=1,
+        max_value=65535,
+        integer=True,
+        container=cols[2],
+    )
     target_cpu = cols[3].slider(t("k8s.target_cpu"), 10, 100, 70, 5, key=f"{P}_target_cpu")
     cols = st.columns(6)
     cpu_request = cols[0].text_input(t("k8s.cpu_request"), "250m", key=f"{P}_cpu_request")
     cpu_limit = cols[1].text_input(t("k8s.cpu_limit"), "500m", key=f"{P}_cpu_limit")
     memory_request = cols[2].text_input(t("k8s.memory_request"), "256Mi", key=f"{P}_memory_request")
     memory_limit = cols[3].text_input(t("k8s.memory_limit"), "512Mi", key=f"{P}_memory_limit")
-    min_replicas = number_field(t("k8s.min_replicas"), key=f"{P}_min_replicas", value=2, min_value=1, max_value=100,
-                                integer=True, container=cols[4])  # fmt: skip
-    max_replicas = number_field(t("k8s.max_replicas"), key=f"{P}_max_replicas", value=10, min_value=1,
-                                max_value=200, integer=True, container=cols[5])  # fmt: skip
+    min_replicas = number_field(
+        t("k8s.min_replicas"),
+        key=f"{P}_min_replicas",
+        value=2,
+        min_value=1,
+        max_value=100,
+        integer=True,
+        container=cols[4],
+    )
+    max_replicas = number_field(
+        t("k8s.max_replicas"),
+        key=f"{P}_max_replicas",
+        value=10,
+        min_value=1,
+        max_value=200,
+        integer=True,
+        container=cols[5],
+    )
     left, right = st.columns(2)
     with left:
         labels = _labels_input(t("k8s.pod_labels"), "app=loan-api, tier=api", f"{P}_labels")
     with right:
         selector = _labels_input(t("k8s.selector"), "app=loan-api, tier=api", f"{P}_selector")
     st.caption(t("k8s.selector_help"))
-    config_text = st.text_area(t("k8s.config"), "MLFLOW_TRACKING_URI=http://mlflow:5000\nWORKBENCH_API_ALIAS=production",
-                               height=80, key=f"{P}_config")  # fmt: skip
-    if labels is None or selector is None or None in (replicas, container_port, service_port, min_replicas,
-                                                       max_replicas):
+    config_text = st.text_area(
+        t("k8s.config"),
+        "MLFLOW_TRACKING_URI=http://mlflow:5000\nWORKBENCH_API_ALIAS=production",
+        height=80,
+        key=f"{P}_config",
+    )
+    if (
+        labels is None
+        or selector is None
+        or None in (replicas, container_port, service_port, min_replicas, max_replicas)
+    ):
         return
     try:
         config = {k: v for k, v in (line.split("=", 1) for line in config_text.splitlines() if "=" in line)}
         spec = k8s.ApiSpec(
-            name=name.strip(), image=image.strip(), replicas=int(replicas), container_port=int(container_port),
-            service_port=int(service_port), service_type=service_type, cpu_request=cpu_request.strip(),
-            cpu_limit=cpu_limit.strip(), memory_request=memory_request.strip(), memory_limit=memory_limit.strip(),
-            labels=labels, selector=selector, min_replicas=int(min_replicas), max_replicas=int(max_replicas),
-            target_cpu=int(target_cpu), config={k.strip(): v.strip() for k, v in config.items()},
-        )  # fmt: skip
+            name=name.strip(),
+            image=image.strip(),
+            replicas=int(replicas),
+            container_port=int(container_port),
+            service_port=int(service_port),
+            service_type=service_type,
+            cpu_request=cpu_request.strip(),
+            cpu_limit=cpu_limit.strip(),
+            memory_request=memory_request.strip(),
+            memory_limit=memory_limit.strip(),
+            labels=labels,
+            selector=selector,
+            min_replicas=int(min_replicas),
+            max_replicas=int(max_replicas),
+            target_cpu=int(target_cpu),
+            config={k.strip(): v.strip() for k, v in config.items()},
+        )
         documents = k8s.generate_manifests(spec)
     except k8s.K8sError as exc:
         st.error(exc.message(lang))
@@ -109,8 +161,14 @@ def generator_tab() -> None:
     with left:
         with st.expander(t("k8s.yaml_title", n=len(documents)), expanded=True, icon=":material/description:"):
             st.code(text, language="yaml")
-    right.download_button(t("k8s.download"), text, file_name=f"{spec.name}.yaml", mime="application/yaml",
-                          key=f"{P}_download", icon=":material/download:")  # fmt: skip
+    right.download_button(
+        t("k8s.download"),
+        text,
+        file_name=f"{spec.name}.yaml",
+        mime="application/yaml",
+        key=f"{P}_download",
+        icon=":material/download:",
+    )
     show_code(k8s.apply_code(f"{spec.name}.yaml"), language="bash")
     show_code(k8s.validation_code(f"{spec.name}.yaml"), title=t("k8s.validation_code"))
 
@@ -211,8 +269,13 @@ def autoscale_tab() -> None:
     high = cols[1].slider(t("k8s.max_replicas"), 1, 60, 10, key=f"{P}_sim_max")
     target = cols[2].slider(t("k8s.target_cpu"), 20, 100, 70, 5, key=f"{P}_sim_target")
     startup = cols[3].slider(t("k8s.startup"), 0, 10, 2, key=f"{P}_startup")
-    config = k8s.HpaConfig(min_replicas=low, max_replicas=max(high, low), target_cpu=target,
-                           pod_capacity_rps=float(capacity), startup_minutes=startup)  # fmt: skip
+    config = k8s.HpaConfig(
+        min_replicas=low,
+        max_replicas=max(high, low),
+        target_cpu=target,
+        pod_capacity_rps=float(capacity),
+        startup_minutes=startup,
+    )
     if high < low:
         st.warning(t("k8s.max_below_min", max=high, min=low))
     result = k8s.simulate_autoscaling(k8s.daily_traffic(float(peak), spike=spike), config, float(slo))
@@ -228,12 +291,33 @@ def _formula() -> None:
     with st.container(border=True):
         st.markdown(t("k8s.formula_intro"))
         cols = st.columns(4)
-        current = number_field(t("k8s.formula_current"), key=f"{P}_f_current", value=3, min_value=1, max_value=100,
-                               integer=True, container=cols[0])  # fmt: skip
-        metric = number_field(t("k8s.formula_metric"), key=f"{P}_f_metric", value=140, min_value=0, max_value=500,
-                              integer=True, container=cols[1])  # fmt: skip
-        target = number_field(t("k8s.formula_target"), key=f"{P}_f_target", value=70, min_value=1, max_value=100,
-                              integer=True, container=cols[2])  # fmt: skip
+        current = number_field(
+            t("k8s.formula_current"),
+            key=f"{P}_f_current",
+            value=3,
+            min_value=1,
+            max_value=100,
+            integer=True,
+            container=cols[0],
+        )
+        metric = number_field(
+            t("k8s.formula_metric"),
+            key=f"{P}_f_metric",
+            value=140,
+            min_value=0,
+            max_value=500,
+            integer=True,
+            container=cols[1],
+        )
+        target = number_field(
+            t("k8s.formula_target"),
+            key=f"{P}_f_target",
+            value=70,
+            min_value=1,
+            max_value=100,
+            integer=True,
+            container=cols[2],
+        )
         if None in (current, metric, target):
             return
         desired = k8s.hpa_desired_replicas(int(current), float(metric), float(target), 1, 1000)
@@ -264,8 +348,9 @@ def _sizing(config, scenario: dict) -> None:
     from workbench.chapters.ch09_kubernetes import lab as k8s
 
     st.subheader(t("k8s.sizing_title"))
-    st.markdown(t("k8s.sizing_intro", peak=scenario["peak_rps"], slo=scenario["slo_ms"],
-                  tolerance=100 * scenario["tolerance"]))  # fmt: skip
+    st.markdown(
+        t("k8s.sizing_intro", peak=scenario["peak_rps"], slo=scenario["slo_ms"], tolerance=100 * scenario["tolerance"])
+    )
     choice = k8s.HpaConfig(config.min_replicas, config.max_replicas, config.target_cpu)
     result = k8s.simulate_autoscaling(
         k8s.sizing_traffic(float(scenario["peak_rps"])), choice, float(scenario["slo_ms"])
@@ -275,9 +360,12 @@ def _sizing(config, scenario: dict) -> None:
     worst = result.peak_p95_ms
     saturated = worst >= k8s.SATURATED_MS
     lang = current_lang()
-    cols[1].metric(t("k8s.m_worst_p95"), t("k8s.saturated") if saturated else fmt.milliseconds(worst, lang),
-                   delta=None if saturated else f"{fmt.integer(worst - scenario['slo_ms'], lang, sign=True)}\u00a0ms",
-                   delta_color="inverse")  # fmt: skip
+    cols[1].metric(
+        t("k8s.m_worst_p95"),
+        t("k8s.saturated") if saturated else fmt.milliseconds(worst, lang),
+        delta=None if saturated else f"{fmt.integer(worst - scenario['slo_ms'], lang, sign=True)}\u00a0ms",
+        delta_color="inverse",
+    )
     cols[2].metric(t("k8s.m_cost"), fmt.dollars(result.cost, lang))
     if st.button(t("k8s.sizing_save"), key=f"{P}_sizing_save", icon=":material/save:"):
         k8s.save_sizing(get_settings(), current_learner(), choice)
@@ -305,8 +393,10 @@ def gke_tab() -> None:
     if errors:
         st.error(t("k8s.shipped_errors", n=errors))
     else:
-        st.success(t("k8s.shipped_ok", n=len(overall.documents), files=len(reports) - 1, version=overall.version),
-                   icon=":material/verified:")  # fmt: skip
+        st.success(
+            t("k8s.shipped_ok", n=len(overall.documents), files=len(reports) - 1, version=overall.version),
+            icon=":material/verified:",
+        )
     st.caption(pick(notes.get("service_links", {}), lang))
     for name, text in k8s.shipped_manifests(settings).items():
         report = reports[name]

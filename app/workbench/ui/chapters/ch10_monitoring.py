@@ -68,9 +68,12 @@ def _scenario_form(prefix: str, default_kind: str = "shift") -> tuple[str, float
     kinds = list(drift.DRIFT_KINDS)
     left, middle, right = st.columns(3)
     kind = left.selectbox(
-        t("drift.drift_kind"), kinds, index=kinds.index(default_kind), key=f"{prefix}_kind",
+        t("drift.drift_kind"),
+        kinds,
+        index=kinds.index(default_kind),
+        key=f"{prefix}_kind",
         format_func=lambda k: translate(f"drift.kind_name_{k}", lang),
-    )  # fmt: skip
+    )
     features, default = drift.DRIFT_FEATURES[kind]
     feature = None
     if len(features) > 1:
@@ -81,9 +84,16 @@ def _scenario_form(prefix: str, default_kind: str = "shift") -> tuple[str, float
         middle.text_input(t("drift.feature"), features[0], disabled=True, key=f"{prefix}_feature_fixed_{kind}")
         feature = features[0]
     strength = decimal_slider(
-        t("drift.strength"), 0.0, 1.0, drift.DEFAULT_STRENGTH[kind], 0.05, key=f"{prefix}_strength_{kind}",
-        disabled=kind == "none", help=t("drift.strength_help"), container=right,
-    )  # fmt: skip
+        t("drift.strength"),
+        0.0,
+        1.0,
+        drift.DEFAULT_STRENGTH[kind],
+        0.05,
+        key=f"{prefix}_strength_{kind}",
+        disabled=kind == "none",
+        help=t("drift.strength_help"),
+        container=right,
+    )
     st.caption(t(f"drift.kind_explain_{kind}"))
     return kind, strength, feature
 
@@ -97,10 +107,16 @@ def drift_tab() -> None:
     """Pick a drift → every statistic per feature with its verdict, histograms, the mystery batch."""
     lang = current_lang()
     st.markdown(t("drift.lab_intro"))
-    source = st.segmented_control(
-        t("drift.source"), ["simulated", "mystery"], default="simulated", key=f"{P}_source",
-        format_func=lambda s: translate(f"drift.source_{s}", lang),
-    ) or "simulated"  # fmt: skip
+    source = (
+        st.segmented_control(
+            t("drift.source"),
+            ["simulated", "mystery"],
+            default="simulated",
+            key=f"{P}_source",
+            format_func=lambda s: translate(f"drift.source_{s}", lang),
+        )
+        or "simulated"
+    )
     reference = course_data()
     seed = 0
     if source == "mystery":
@@ -120,12 +136,17 @@ def drift_tab() -> None:
     report = drift.compare_frames(scored_ref, scored_cur, columns=[*drift.COLUMNS, "prediction"])
     mystery = source == "mystery"  # the learner finds the drifted feature: no verdict is shown for them
     cols = st.columns(4)
-    cols[0].metric(t("drift.metric_drifted"), "?" if mystery else f"{len(report.drifted)} / {len(report.features)}",
-                   help=t("drift.mystery_hidden") if mystery else None)  # fmt: skip
+    cols[0].metric(
+        t("drift.metric_drifted"),
+        "?" if mystery else f"{len(report.drifted)} / {len(report.features)}",
+        help=t("drift.mystery_hidden") if mystery else None,
+    )
     cols[1].metric(t("drift.metric_rows"), f"{report.n_reference} → {report.n_current}")
     approval_ref = float((scored_ref["prediction"] == "Y").mean())
     approval_cur = float((scored_cur["prediction"] == "Y").mean())
-    cols[2].metric(t("drift.metric_approval"), fmt.percent(approval_cur, lang), fmt.points(approval_cur - approval_ref, lang))
+    cols[2].metric(
+        t("drift.metric_approval"), fmt.percent(approval_cur, lang), fmt.points(approval_cur - approval_ref, lang)
+    )
     cols[3].metric(t("drift.metric_seconds"), fmt.milliseconds(report.seconds * 1000, lang))
     table, mask = drift.wide_table(report, lang)
     if mystery:
@@ -136,10 +157,17 @@ def drift_tab() -> None:
         st.warning(t("drift.drifted_list", features=", ".join(report.drifted)), icon=":material/warning:")
     else:
         st.success(t("drift.no_drift"), icon=":material/check_circle:")
-    st.dataframe(_styled(table, mask), hide_index=True, width="stretch", key=f"{P}_lab_table",
-                 height=35 * (len(table) + 1) + 3,
-                 column_config={t("drift.col_feature"): st.column_config.Column(pinned=True),
-                                t("drift.col_kind"): st.column_config.TextColumn(width="medium")})  # fmt: skip
+    st.dataframe(
+        _styled(table, mask),
+        hide_index=True,
+        width="stretch",
+        key=f"{P}_lab_table",
+        height=35 * (len(table) + 1) + 3,
+        column_config={
+            t("drift.col_feature"): st.column_config.Column(pinned=True),
+            t("drift.col_kind"): st.column_config.TextColumn(width="medium"),
+        },
+    )
     st.caption(t("drift.table_caption", **{k: v for k, v in drift.THRESHOLDS.items()}))
     with st.expander(t("drift.formulas"), icon=":material/function:"):
         for name in (*drift.STATISTICS, "missing"):
@@ -173,9 +201,12 @@ def _mystery_answer(lang: str) -> None:
     features = list(FEATURES)
     left, right = st.columns([3, 1], vertical_alignment="bottom")
     answer = left.selectbox(
-        t("drift.mystery_answer"), features, index=features.index(saved) if saved in features else None,
-        key=f"{P}_mystery_answer", placeholder=t("common.choose"),
-    )  # fmt: skip
+        t("drift.mystery_answer"),
+        features,
+        index=features.index(saved) if saved in features else None,
+        key=f"{P}_mystery_answer",
+        placeholder=t("common.choose"),
+    )
     if right.button(t("drift.save"), key=f"{P}_mystery_save", disabled=answer is None, icon=":material/save:"):
         drift.save_answer(settings, learner, "mystery_feature", answer)
         forget_check_results(CHAPTER)
@@ -192,9 +223,13 @@ def _categorical_test_answer(lang: str) -> None:
     saved = drift.load_answers(settings, learner).get("categorical_test")
     choices = list(drift.CATEGORICAL_TEST_CHOICES)
     choice = st.radio(
-        t("drift.test_answer"), choices, index=choices.index(saved) if saved in choices else None,
-        key=f"{P}_test_answer", format_func=lambda c: translate(f"drift.test_{c}", lang), horizontal=True,
-    )  # fmt: skip
+        t("drift.test_answer"),
+        choices,
+        index=choices.index(saved) if saved in choices else None,
+        key=f"{P}_test_answer",
+        format_func=lambda c: translate(f"drift.test_{c}", lang),
+        horizontal=True,
+    )
     if st.button(t("drift.save"), key=f"{P}_test_save", disabled=choice is None, icon=":material/save:"):
         drift.save_answer(settings, learner, "categorical_test", choice)
         forget_check_results(CHAPTER)
@@ -252,20 +287,30 @@ def evidently_tab() -> None:
     if not decided.empty:
         st.info(t("drift.ev_gof_differs", columns=", ".join(decided["column"])), icon=":material/lightbulb:")
     names = {s: translate(f"drift.stat_{s}", lang) for s in (*drift.STATISTICS, "missing")}
-    shown = pd.DataFrame({
-        t("drift.col_feature"): table["column"], t("drift.ev_method"): table["method"],
-        t("drift.ev_threshold"): table["threshold"], t("drift.ev_score"): table["score"],
-        "Evidently": table["drift"],
-        t("drift.ev_same_test"): table["same_test"].map(lambda n: names.get(n, "—") if n else "—"),
-        t("drift.ev_same_score"): table["same_score"], t("drift.ev_same_verdict"): table["same_drift"],
-        t("drift.col_decision"): table["decision"].map(names), t("drift.ev_ours"): table["decision_drift"],
-    })  # fmt: skip
+    shown = pd.DataFrame(
+        {
+            t("drift.col_feature"): table["column"],
+            t("drift.ev_method"): table["method"],
+            t("drift.ev_threshold"): table["threshold"],
+            t("drift.ev_score"): table["score"],
+            "Evidently": table["drift"],
+            t("drift.ev_same_test"): table["same_test"].map(lambda n: names.get(n, "—") if n else "—"),
+            t("drift.ev_same_score"): table["same_score"],
+            t("drift.ev_same_verdict"): table["same_drift"],
+            t("drift.col_decision"): table["decision"].map(names),
+            t("drift.ev_ours"): table["decision_drift"],
+        }
+    )
     numbers = {t("drift.ev_threshold"): "number", t("drift.ev_score"): "number", t("drift.ev_same_score"): "number"}
     dataframe(shown, numbers, height=35 * (len(table) + 1) + 3, key=f"{P}_ev_table")
     st.download_button(
-        t("drift.ev_download"), result.html, file_name="drift_report.html", mime="text/html",
-        key=f"{P}_ev_download", icon=":material/download:",
-    )  # fmt: skip
+        t("drift.ev_download"),
+        result.html,
+        file_name="drift_report.html",
+        mime="text/html",
+        key=f"{P}_ev_download",
+        icon=":material/download:",
+    )
     with st.expander(t("drift.ev_view"), expanded=True, icon=":material/visibility:"):
         st.iframe(result.html, height=900)
     show_code(drift.evidently_code(*scenario, 1))
@@ -284,16 +329,27 @@ def timeline_tab() -> None:
     left, middle, right = st.columns(3)
     start = left.slider(t("drift.tl_start"), drift.CHART_BASELINE_WEEKS + 1, 20, 10, key=f"{P}_tl_start")
     delay = middle.slider(t("drift.tl_delay"), 0, 6, 2, key=f"{P}_tl_delay")
-    margin = decimal_slider(t("drift.tl_margin"), -0.05, 0.15, 0.05, 0.01, key=f"{P}_tl_margin",
-                            help=t("drift.tl_margin_help"), container=right)  # fmt: skip
+    margin = decimal_slider(
+        t("drift.tl_margin"),
+        -0.05,
+        0.15,
+        0.05,
+        0.01,
+        key=f"{P}_tl_margin",
+        help=t("drift.tl_margin_help"),
+        container=right,
+    )
     statistics = list(drift.monitored_statistics())
     left, right = st.columns([3, 1])
     statistic = left.selectbox(
-        t("drift.tl_statistic"), statistics, key=f"{P}_tl_statistic",
+        t("drift.tl_statistic"),
+        statistics,
+        key=f"{P}_tl_statistic",
         format_func=lambda s: drift.statistic_label(s, lang),
-    )  # fmt: skip
-    seed = number_field(t("drift.seed"), key=f"{P}_tl_seed", value=3, min_value=0, max_value=10_000, integer=True,
-                        container=right)  # fmt: skip
+    )
+    seed = number_field(
+        t("drift.seed"), key=f"{P}_tl_seed", value=3, min_value=0, max_value=10_000, integer=True, container=right
+    )
     if seed is None:
         return
     reference = course_data()
@@ -340,9 +396,13 @@ def _threshold_exercise(lang: str) -> None:
     values = _threshold_psi(learner, len(course_data()))
     saved = drift.load_answers(settings, learner).get("psi_threshold")
     threshold = decimal_slider(
-        t("drift.thr_slider"), 0.0, 1.0, float(saved) if saved is not None else drift.THRESHOLDS["psi"], 0.005,
+        t("drift.thr_slider"),
+        0.0,
+        1.0,
+        float(saved) if saved is not None else drift.THRESHOLDS["psi"],
+        0.005,
         key=f"{P}_thr_value",
-    )  # fmt: skip
+    )
     weeks = list(range(1, len(values) + 1))
     alarms = drift.alarm_weeks(values, threshold)
     fig = go.Figure(go.Bar(x=weeks, y=values, marker_color=["#e45756" if w in alarms else "#4c78a8" for w in weeks]))
@@ -382,12 +442,19 @@ def live_tab() -> None:
     if not api_controls(f"{P}_live", on_stop=forget_traffic).healthy:
         return
     left, middle, right = st.columns(3)
-    mode = left.segmented_control(
-        t("monitoring.traffic"), list(monitoring.TRAFFIC_MODES), default="normal", key=f"{P}_live_mode",
-        format_func=lambda m: translate(f"monitoring.traffic_{m}", lang),
-    ) or "normal"  # fmt: skip
-    window = middle.select_slider(t("monitoring.window"), [50, 100, 200, 500], value=monitoring.RECENT_WINDOW,
-                                  key=f"{P}_live_window")  # fmt: skip
+    mode = (
+        left.segmented_control(
+            t("monitoring.traffic"),
+            list(monitoring.TRAFFIC_MODES),
+            default="normal",
+            key=f"{P}_live_mode",
+            format_func=lambda m: translate(f"monitoring.traffic_{m}", lang),
+        )
+        or "normal"
+    )
+    window = middle.select_slider(
+        t("monitoring.window"), [50, 100, 200, 500], value=monitoring.RECENT_WINDOW, key=f"{P}_live_window"
+    )
     auto = right.toggle(t("monitoring.auto", seconds=LIVE_SECONDS, n=BURST), key=f"{P}_live_auto")
     burst = st.button(t("monitoring.burst", n=BURST), key=f"{P}_live_burst", icon=":material/bolt:")
 
@@ -427,8 +494,14 @@ def _live_step(mode: str, window: int) -> None:
     alerts = monitoring.evaluate_alerts(values)
     history = [*st.session_state.get(f"{P}_live_history", []), ops][-HISTORY:]
     st.session_state[f"{P}_live_history"] = history
-    st.session_state[f"{P}_live_last"] = {"ops": ops, "report": report, "alerts": alerts, "load": load, "mode": mode,
-                                          "snapshot": snapshot}  # fmt: skip
+    st.session_state[f"{P}_live_last"] = {
+        "ops": ops,
+        "report": report,
+        "alerts": alerts,
+        "load": load,
+        "mode": mode,
+        "snapshot": snapshot,
+    }
 
 
 def _live_view(lang: str, window: int) -> None:
@@ -447,16 +520,25 @@ def _live_view(lang: str, window: int) -> None:
     firing = [a for a in alerts if a.firing]
     if firing:
         for alert in firing:
-            st.error(t("monitoring.alert_firing", name=alert.rule.name, rule=alert.rule.expression, value=alert.value,
-                       severity=t(f"monitoring.severity_{alert.rule.severity}")),
-                     icon=":material/notifications_active:")  # fmt: skip
+            st.error(
+                t(
+                    "monitoring.alert_firing",
+                    name=alert.rule.name,
+                    rule=alert.rule.expression,
+                    value=alert.value,
+                    severity=t(f"monitoring.severity_{alert.rule.severity}"),
+                ),
+                icon=":material/notifications_active:",
+            )
     else:
         st.success(t("monitoring.all_clear"), icon=":material/notifications_off:")
     cols = st.columns(5)
     rate = ops.request_rate
     cols[0].metric(t("monitoring.rate"), "—" if rate != rate else f"{fmt.number(rate, lang, 1)}/s")
     cols[1].metric(
-        t("monitoring.errors"), fmt.percent(ops.error_rate, lang), help=t("monitoring.errors_help", rate=ops.client_error_rate)
+        t("monitoring.errors"),
+        fmt.percent(ops.error_rate, lang),
+        help=t("monitoring.errors_help", rate=ops.client_error_rate),
     )
     cols[2].metric("p95", fmt.milliseconds(ops.latency[0.95] * 1000, lang, 1))
     cols[3].metric(t("monitoring.rejected"), fmt.percent(ops.rejected_share, lang, 0))
@@ -466,15 +548,39 @@ def _live_view(lang: str, window: int) -> None:
         left, right = st.columns(2)
         latency = history.melt("at", ["p50_ms", "p95_ms", "p99_ms"], var_name="q", value_name="ms")
         latency["q"] = latency["q"].str.removesuffix("_ms")  # the legend reads p50, p95, p99
-        labels = {"at": t("monitoring.time"), "q": t("monitoring.quantile"), "series": t("monitoring.series"),
-                  "share": t("monitoring.share"), "ms": t("monitoring.latency_axis")}  # fmt: skip
+        labels = {
+            "at": t("monitoring.time"),
+            "q": t("monitoring.quantile"),
+            "series": t("monitoring.series"),
+            "share": t("monitoring.share"),
+            "ms": t("monitoring.latency_axis"),
+        }
         with left:
-            plotly_chart(px.line(latency, x="at", y="ms", color="q", markers=True, height=280, labels=labels,
-                                 title=t("monitoring.latency_title")), key=f"{P}_live_latency")  # fmt: skip
+            plotly_chart(
+                px.line(
+                    latency,
+                    x="at",
+                    y="ms",
+                    color="q",
+                    markers=True,
+                    height=280,
+                    labels=labels,
+                    title=t("monitoring.latency_title"),
+                ),
+                key=f"{P}_live_latency",
+            )
         mix = history.melt("at", ["rejected_share", "error_rate"], var_name="series", value_name="share")
         mix["series"] = mix["series"].map(lambda s: t(f"monitoring.series_{s}"))
-        figure = px.line(mix, x="at", y="share", color="series", markers=True, height=280, labels=labels,
-                         title=t("monitoring.mix_title"))
+        figure = px.line(
+            mix,
+            x="at",
+            y="share",
+            color="series",
+            markers=True,
+            height=280,
+            labels=labels,
+            title=t("monitoring.mix_title"),
+        )
         figure.update_yaxes(**fmt.percent_axis(0.0, max(0.01, float(mix["share"].max())), lang))
         with right:
             plotly_chart(figure, key=f"{P}_live_mix")
@@ -482,9 +588,16 @@ def _live_view(lang: str, window: int) -> None:
     if report is not None:
         st.subheader(t("monitoring.drift_title", n=report.n_current))
         table, mask = drift.wide_table(report, lang)
-        st.dataframe(_styled(table, mask), hide_index=True, width="stretch", key=f"{P}_live_drift",
-                     height=35 * (len(table) + 1) + 3,
-                     column_config={t("drift.col_feature"): st.column_config.Column(pinned=True),
-                                t("drift.col_kind"): st.column_config.TextColumn(width="medium")})  # fmt: skip
+        st.dataframe(
+            _styled(table, mask),
+            hide_index=True,
+            width="stretch",
+            key=f"{P}_live_drift",
+            height=35 * (len(table) + 1) + 3,
+            column_config={
+                t("drift.col_feature"): st.column_config.Column(pinned=True),
+                t("drift.col_kind"): st.column_config.TextColumn(width="medium"),
+            },
+        )
     prom = last["snapshot"].total("workbench_api_recent_input_missing_ratio", feature="Credit_History")
     st.caption(t("monitoring.prometheus_gauge", value=prom, n=ops.recent_window, at=time.strftime("%H:%M:%S")))

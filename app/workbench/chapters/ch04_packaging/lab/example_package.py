@@ -82,9 +82,15 @@ def _run(
     import threading
 
     proc = subprocess.Popen(
-        list(command), cwd=cwd, env=dict(env or os.environ), stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-        stdin=subprocess.DEVNULL, text=True, start_new_session=True,
-    )  # fmt: skip
+        list(command),
+        cwd=cwd,
+        env=dict(env or os.environ),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        stdin=subprocess.DEVNULL,
+        text=True,
+        start_new_session=True,
+    )
     timed_out = threading.Event()
 
     def kill() -> None:
@@ -294,7 +300,7 @@ def junit_table(report: TestReport, lang: str) -> pd.DataFrame:
             translate("packaging.col_test", lang): [f"{c.classname}::{c.name}" for c in report.cases],
             translate("packaging.col_outcome", lang): [
                 translate(f"packaging.outcome_{c.outcome}", lang) for c in report.cases
-            ],  # fmt: skip
+            ],
             translate("packaging.col_seconds", lang): [round(c.seconds, 3) for c in report.cases],
             translate("packaging.col_message", lang): [c.message for c in report.cases],
         }
@@ -340,8 +346,19 @@ def run_package_tests(
         raise PackagingError("error_install", log=install_log[-800:])
     env["PYTHONPATH"] = str(site)  # the installed wheel, not the source tree, is what gets tested
     env["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = "1"  # the package's tests need no plugin of this environment
-    command = [sys.executable, "-m", "pytest", str(tests_dir), "-p", "no:cacheprovider", "-o", "junit_family=xunit2",
-               f"--junitxml={junit}", "-q", *extra_args]  # fmt: skip
+    command = [
+        sys.executable,
+        "-m",
+        "pytest",
+        str(tests_dir),
+        "-p",
+        "no:cacheprovider",
+        "-o",
+        "junit_family=xunit2",
+        f"--junitxml={junit}",
+        "-q",
+        *extra_args,
+    ]
     start = time.perf_counter()
     returncode, log = _run(command, dest, env, timeout, on_line)
     seconds = time.perf_counter() - start
@@ -386,7 +403,8 @@ def check_package_built(ctx: CheckContext) -> CheckResult:
         return CheckResult(False, (translate("packaging.check_no_tests", ctx.lang),), evidence=evidence)
     if failed:
         names = ", ".join(c.name for c in failed[:3])
-        return CheckResult(False, (translate("packaging.check_failures", ctx.lang, n=len(failed), names=names),),
-                           evidence=evidence)  # fmt: skip
+        return CheckResult(
+            False, (translate("packaging.check_failures", ctx.lang, n=len(failed), names=names),), evidence=evidence
+        )
     detail = translate("packaging.check_built_ok", ctx.lang, wheel=wheels[-1].name, n=len(cases))
     return CheckResult(True, detail=detail, evidence=evidence)

@@ -150,9 +150,18 @@ def compare_serializers(
         rows.append(SavedModel(fmt, path, path.stat().st_size, saved, load_seconds, identical, untrusted, None, diff))
     write_json(
         folder / "report.json",
-        [{"fmt": r.fmt, "size": r.size, "save_seconds": r.save_seconds, "load_seconds": r.load_seconds,
-          "identical": r.identical, "untrusted": list(r.untrusted)} for r in rows],
-    )  # fmt: skip
+        [
+            {
+                "fmt": r.fmt,
+                "size": r.size,
+                "save_seconds": r.save_seconds,
+                "load_seconds": r.load_seconds,
+                "identical": r.identical,
+                "untrusted": list(r.untrusted),
+            }
+            for r in rows
+        ],
+    )
     return rows
 
 
@@ -311,5 +320,6 @@ def check_compression_ratio(ctx: CheckContext, tolerance: float = 1.0) -> CheckR
     if abs(given - actual) <= tolerance:
         detail = translate("packaging.check_ratio_ok", ctx.lang, given=given, actual=actual)
         return CheckResult(True, detail=detail, evidence=evidence)
-    return CheckResult(False, (translate("packaging.check_ratio_off", ctx.lang, given=given, tolerance=tolerance),),
-                       evidence=evidence)  # fmt: skip
+    return CheckResult(
+        False, (translate("packaging.check_ratio_off", ctx.lang, given=given, tolerance=tolerance),), evidence=evidence
+    )

@@ -29,8 +29,15 @@ def check_gate_rejected_worse_model(ctx: CheckContext) -> CheckResult:
     last = stopped[-1]
     gate = last.get("gate") or {}
     evidence = {"number": last.get("number"), "injection": last.get("injection"), **gate}
-    return _result(True, ctx, "check_gate_rejected", evidence, number=last.get("number"),
-                   candidate=gate.get("candidate", 0.0), reason=translate(f"cicd.reason_{gate.get('reason', 'below_baseline')}", ctx.lang))  # fmt: skip
+    return _result(
+        True,
+        ctx,
+        "check_gate_rejected",
+        evidence,
+        number=last.get("number"),
+        candidate=gate.get("candidate", 0.0),
+        reason=translate(f"cicd.reason_{gate.get('reason', 'below_baseline')}", ctx.lang),
+    )
 
 
 def check_pipeline_reached_production(ctx: CheckContext) -> CheckResult:
@@ -48,8 +55,11 @@ def check_pipeline_reached_production(ctx: CheckContext) -> CheckResult:
         key = "check_waiting_approval" if waiting else "check_no_production"
         return _result(False, ctx, key, n=waiting[-1].get("number") if waiting else 0)
     current = tracking.resolve_alias("production", ctx.settings)
-    moves = {(h.get("version"), h.get("learner")) for h in tracking.production_history(ctx.settings)
-             if h.get("action") == "promote"}  # fmt: skip
+    moves = {
+        (h.get("version"), h.get("learner"))
+        for h in tracking.production_history(ctx.settings)
+        if h.get("action") == "promote"
+    }
     for entry in reversed(reached):
         version = entry["version"]
         if current == version or (version, ctx.learner) in moves:

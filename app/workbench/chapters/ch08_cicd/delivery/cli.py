@@ -60,7 +60,9 @@ def main(argv: list[str] | None = None) -> int:
     from workbench.core.safe_models import ModelRefused
     from workbench.core.settings import get_settings
 
-    parser = argparse.ArgumentParser(prog="python -m workbench.chapters.ch08_cicd.delivery", description="Quality gate and promotion.")
+    parser = argparse.ArgumentParser(
+        prog="python -m workbench.chapters.ch08_cicd.delivery", description="Quality gate and promotion."
+    )
     commands = parser.add_subparsers(dest="command", required=True)
     gate = commands.add_parser("gate", help="score a run's model against the baseline and @production")
     gate.add_argument("--run-id", required=True)
@@ -89,5 +91,3 @@ def main(argv: list[str] | None = None) -> int:
         tracking.set_alias("staging", version, args.learner, settings)
         print(f"@staging -> version {version}")
     return 0
-
-

@@ -12,8 +12,13 @@ from workbench.core.i18n import translate
 # Tables and figure
 # --------------------------------------------------------------------------------------------
 
-STATUS_COLORS = {"pending": "#adb5bd", "passed": "#2f9e44", "failed": "#e03131", "waiting": "#f59f00",
-                 "skipped": "#dee2e6"}  # fmt: skip
+STATUS_COLORS = {
+    "pending": "#adb5bd",
+    "passed": "#2f9e44",
+    "failed": "#e03131",
+    "waiting": "#f59f00",
+    "skipped": "#dee2e6",
+}
 STATUS_SYMBOLS = {"pending": "○", "passed": "✓", "failed": "✗", "waiting": "…", "skipped": "–"}
 
 
@@ -68,17 +73,33 @@ def pipeline_figure(run: PipelineRun, lang: str):
     xs = list(range(len(run.steps)))
     names = [translate(f"cicd.step_{s.name}", lang) for s in run.steps]
     fig = go.Figure()
-    fig.add_trace(go.Scatter(x=xs, y=[0] * len(xs), mode="lines", line={"color": "#ced4da", "width": 4},
-                             hoverinfo="skip", showlegend=False))  # fmt: skip
     fig.add_trace(
         go.Scatter(
-            x=xs, y=[0] * len(xs), mode="markers+text",
-            marker={"size": 46, "color": [STATUS_COLORS[s.status] for s in run.steps], "line": {"color": "white", "width": 2}},
-            text=[STATUS_SYMBOLS[s.status] for s in run.steps], textfont={"color": "white", "size": 20},
-            hovertext=[f"{n}: {translate(f'cicd.status_{s.status}', lang)}" for n, s in zip(names, run.steps)],
-            hoverinfo="text", showlegend=False,
+            x=xs,
+            y=[0] * len(xs),
+            mode="lines",
+            line={"color": "#ced4da", "width": 4},
+            hoverinfo="skip",
+            showlegend=False,
         )
-    )  # fmt: skip
+    )
+    fig.add_trace(
+        go.Scatter(
+            x=xs,
+            y=[0] * len(xs),
+            mode="markers+text",
+            marker={
+                "size": 46,
+                "color": [STATUS_COLORS[s.status] for s in run.steps],
+                "line": {"color": "white", "width": 2},
+            },
+            text=[STATUS_SYMBOLS[s.status] for s in run.steps],
+            textfont={"color": "white", "size": 20},
+            hovertext=[f"{n}: {translate(f'cicd.status_{s.status}', lang)}" for n, s in zip(names, run.steps)],
+            hoverinfo="text",
+            showlegend=False,
+        )
+    )
     for x, name, s in zip(xs, names, run.steps):
         fig.add_annotation(x=x, y=-0.55, text=f"<b>{name}</b>", showarrow=False, font={"size": 13})
         if s.status in ("passed", "failed"):
@@ -86,7 +107,10 @@ def pipeline_figure(run: PipelineRun, lang: str):
                 x=x, y=0.55, text=seconds(s.seconds, lang, 1), showarrow=False, font={"size": 11, "color": "#495057"}
             )
     fig.update_layout(
-        height=170, margin={"l": 10, "r": 10, "t": 10, "b": 10}, plot_bgcolor="rgba(0,0,0,0)",
-        xaxis={"visible": False, "range": [-0.6, len(xs) - 0.4]}, yaxis={"visible": False, "range": [-1, 1]},
-    )  # fmt: skip
+        height=170,
+        margin={"l": 10, "r": 10, "t": 10, "b": 10},
+        plot_bgcolor="rgba(0,0,0,0)",
+        xaxis={"visible": False, "range": [-0.6, len(xs) - 0.4]},
+        yaxis={"visible": False, "range": [-1, 1]},
+    )
     return localize_figure(fig, lang)

@@ -1,4 +1,4 @@
-""""Show me the code" of the pipeline's steps."""
+""" "Show me the code" of the pipeline's steps."""
 
 from __future__ import annotations
 
@@ -23,8 +23,10 @@ def commit_code(run: PipelineRun) -> str:
     """The shell commands of the commit step."""
     inject = {"failing_test": f"cat > {INJECTED_TEST} <<'EOF'\n{INJECTED_TEST_CODE}EOF\n"}.get(run.config.injection, "")
     message = run.config.message.replace("'", "'\\''")
-    return (f"cd loan_model_package\n{inject}echo '- pipeline #{run.number}: {message}' >> CHANGELOG.md\n"
-            f"git add -A\ngit commit -m '{message}'\ngit rev-parse HEAD      # {run.commit or '<sha>'}\n")  # fmt: skip
+    return (
+        f"cd loan_model_package\n{inject}echo '- pipeline #{run.number}: {message}' >> CHANGELOG.md\n"
+        f"git add -A\ngit commit -m '{message}'\ngit rev-parse HEAD      # {run.commit or '<sha>'}\n"
+    )
 
 
 def build_code(cached: bool) -> str:
@@ -52,8 +54,10 @@ def train_code(run: PipelineRun, settings: Settings) -> str:
     )
     noise = ""
     if run.config.injection == "noisy_labels":
-        noise = (f"flip = np.random.default_rng({NEW_DATA_SEED + run.number}).random(len(data)) < {NOISE_RATE}\n"
-                 "data.loc[flip, \"Loan_Status\"] = np.where(data.loc[flip, \"Loan_Status\"] == \"Y\", \"N\", \"Y\")  # injected bug\n")  # fmt: skip
+        noise = (
+            f"flip = np.random.default_rng({NEW_DATA_SEED + run.number}).random(len(data)) < {NOISE_RATE}\n"
+            'data.loc[flip, "Loan_Status"] = np.where(data.loc[flip, "Loan_Status"] == "Y", "N", "Y")  # injected bug\n'
+        )
     return f'''import numpy as np
 import pandas as pd
 from workbench.core import tracking

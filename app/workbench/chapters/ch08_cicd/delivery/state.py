@@ -124,8 +124,14 @@ class GateDecision:
     @property
     def values(self) -> dict:
         """The values the verdict's message needs."""
-        return {"metric": self.metric, "candidate": self.candidate, "baseline": self.baseline,
-                "production": self.production or 0.0, "margin": self.margin, "version": self.production_version}  # fmt: skip
+        return {
+            "metric": self.metric,
+            "candidate": self.candidate,
+            "baseline": self.baseline,
+            "production": self.production or 0.0,
+            "margin": self.margin,
+            "version": self.production_version,
+        }
 
     def text(self, lang: str) -> str:
         """The verdict explained in `lang`."""
@@ -244,18 +250,25 @@ def summary(run: PipelineRun) -> dict:
         "failed_step": run.failed_step,
         "steps": {s.name: s.status for s in run.steps},
         "seconds": round(run.seconds, 2),
-        "tests": None if report is None else {"total": report.tests, "failed": report.count("failed") + report.count("error")},
+        "tests": None
+        if report is None
+        else {"total": report.tests, "failed": report.count("failed") + report.count("error")},
         "junit": run.junit_file,
         "mlflow_run_id": run.mlflow_run_id,
-        "gate": None if run.gate is None else {
-            "passed": run.gate.passed, "reason": run.gate.reason, "candidate": run.gate.candidate,
-            "baseline": run.gate.baseline, "production": run.gate.production,
+        "gate": None
+        if run.gate is None
+        else {
+            "passed": run.gate.passed,
+            "reason": run.gate.reason,
+            "candidate": run.gate.candidate,
+            "baseline": run.gate.baseline,
+            "production": run.gate.production,
             "production_version": run.gate.production_version,
         },
         "version": run.version,
         "production_before": run.production_before,
         "production_after": run.production_after,
-    }  # fmt: skip
+    }
 
 
 def record(settings: Settings, run: PipelineRun) -> list[dict]:

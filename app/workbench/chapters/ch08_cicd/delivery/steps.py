@@ -283,8 +283,10 @@ def step_build(run: PipelineRun, settings: Settings, on_line=None) -> StepResult
     wheel = Path(cache.get("wheel", "")) if cache.get("wheel") else None
     if run.config.use_build_cache and cache.get("key") == run.build_key and wheel is not None and wheel.is_file():
         run.wheel = str(wheel)
-        log = (f"build cache hit: key {run.build_key[:12]} (src/, pyproject.toml, MANIFEST.in, README.md unchanged "
-               f"since commit {str(cache.get('commit'))[:7]})\nreusing {wheel.name}")  # fmt: skip
+        log = (
+            f"build cache hit: key {run.build_key[:12]} (src/, pyproject.toml, MANIFEST.in, README.md unchanged "
+            f"since commit {str(cache.get('commit'))[:7]})\nreusing {wheel.name}"
+        )
         return True, log, ("build_cached", {"wheel": wheel.name, "sha": str(cache.get("commit"))[:7]})
     result = pk.build_package(dest, sandbox_dir(settings, run.learner), on_line=on_line)
     log = f"$ {' '.join(result.command)}\n{result.log}"
@@ -302,9 +304,11 @@ def step_test(run: PipelineRun, settings: Settings, on_line=None) -> StepResult:
     if not run.wheel:
         raise PipelineError("error_no_wheel")
     report = pk.run_package_tests(
-        build_dir(settings, run.learner), wheel=Path(run.wheel), tests_dir=sandbox_dir(settings, run.learner) / "tests",
+        build_dir(settings, run.learner),
+        wheel=Path(run.wheel),
+        tests_dir=sandbox_dir(settings, run.learner) / "tests",
         on_line=on_line,
-    )  # fmt: skip
+    )
     run.test_report = report
     if report.junit_path.is_file():
         artifact = cicd_dir(settings, run.learner) / "artifacts" / f"pipeline-{run.number:03d}" / "junit.xml"
@@ -379,30 +383,52 @@ def step_train(run: PipelineRun, settings: Settings, on_line=None) -> StepResult
     run.model_label = tracking.run_label(model_name, result.params)
     run.n_train_rows = len(data)
     logged = tracking.log_training_run(
-        result, data, run.learner, chapter="08_cicd", run_name=f"pipeline #{run.number} {run.model_label}",
+        result,
+        data,
+        run.learner,
+        chapter="08_cicd",
+        run_name=f"pipeline #{run.number} {run.model_label}",
         data_source=f"course data + new batch (seed {NEW_DATA_SEED + run.number}, {config.new_rows} rows)",
         settings=settings,
-    )  # fmt: skip
+    )
     run.mlflow_run_id, run.model_uri = logged.run_id, logged.model_uri
     run.candidate_metrics = score(result.pipeline, evaluation_data())
     client = tracking.client(settings)
     for name, value in run.candidate_metrics.items():
         client.log_metric(logged.run_id, f"eval_{name}", value)
-    for key, value in {"pipeline_run": run.id, "pipeline_number": str(run.number), "injection": config.injection,
-                       "commit": run.commit or ""}.items():  # fmt: skip
+    for key, value in {
+        "pipeline_run": run.id,
+        "pipeline_number": str(run.number),
+        "injection": config.injection,
+        "commit": run.commit or "",
+    }.items():
         client.set_tag(logged.run_id, key, value)
     metric = config.metric
-    log = "\n".join([
-        f"training rows: {len(data)} = course data + {config.new_rows} new (seed {NEW_DATA_SEED + run.number})"
-        + (f", {NOISE_RATE:.0%} of the labels flipped" if config.injection == "noisy_labels" else ""),
-        f"model: {run.model_label}",
-        f"mlflow run: {logged.run_id} ({logged.seconds:.1f} s to log)",
-        f"evaluation set: {EVAL_ROWS} rows (seed {EVAL_SEED})",
-        " ".join(f"eval_{k}={v:.4f}" for k, v in run.candidate_metrics.items()),
-    ])  # fmt: skip
+    log = "\n".join(
+        [
+            f"training rows: {len(data)} = course data + {config.new_rows} new (seed {NEW_DATA_SEED + run.number})"
+            + (f", {NOISE_RATE:.0%} of the labels flipped" if config.injection == "noisy_labels" else ""),
+            f"model: {run.model_label}",
+            f"mlflow run: {logged.run_id} ({logged.seconds:.1f} s to log)",
+            f"evaluation set: {EVAL_ROWS} rows (seed {EVAL_SEED})",
+            " ".join(f"eval_{k}={v:.4f}" for k, v in run.candidate_metrics.items()),
+        ]
+    )
     value = run.candidate_metrics[metric]
-    return True, log, ("train_done", {"model": run.model_label, "rows": len(data), "value": value,
-                                      "metric": metric, "run_id": logged.run_id[:8]})  # fmt: skip
+    return (
+        True,
+        log,
+        (
+            "train_done",
+            {
+                "model": run.model_label,
+                "rows": len(data),
+                "value": value,
+                "metric": metric,
+                "run_id": logged.run_id[:8],
+            },
+        ),
+    )
 
 
 def decide_gate(
@@ -452,8 +478,9 @@ def step_gate(run: PipelineRun, settings: Settings, on_line=None) -> StepResult:
     data = evaluation_data()
     version, production = production_scores(settings, data)
     run.production_before = version
-    gate = decide_gate(run.candidate_metrics, baseline_scores(data), production, run.config.metric, run.config.margin,
-                       version)  # fmt: skip
+    gate = decide_gate(
+        run.candidate_metrics, baseline_scores(data), production, run.config.metric, run.config.margin, version
+    )
     run.gate = gate
     client = tracking.client(settings)
     client.set_tag(run.mlflow_run_id, "gate", "passed" if gate.passed else f"failed: {gate.reason}")
@@ -465,15 +492,20 @@ def step_gate(run: PipelineRun, settings: Settings, on_line=None) -> StepResult:
 def gate_log(gate: GateDecision) -> str:
     """The gate's numbers as a CI log prints them."""
     production = "-" if gate.production is None else f"{gate.production:.4f}  (version {gate.production_version})"
-    return "\n".join([
-        f"evaluation set: {EVAL_ROWS} rows (seed {EVAL_SEED}), metric: {gate.metric}, margin: {gate.margin:+.3f}",
-        f"candidate   {gate.candidate:.4f}",
-        f"baseline    {gate.baseline:.4f}  (always the majority class)",
-        f"production  {production}",
-        f"gate: {'OPEN' if gate.passed else 'CLOSED'} ({gate.reason})"
-        + (" - a tie: margin 0 asks for 'no worse than production', not 'better'" if gate.passed
-           and gate.equal_to_production else ""),
-    ])  # fmt: skip
+    return "\n".join(
+        [
+            f"evaluation set: {EVAL_ROWS} rows (seed {EVAL_SEED}), metric: {gate.metric}, margin: {gate.margin:+.3f}",
+            f"candidate   {gate.candidate:.4f}",
+            f"baseline    {gate.baseline:.4f}  (always the majority class)",
+            f"production  {production}",
+            f"gate: {'OPEN' if gate.passed else 'CLOSED'} ({gate.reason})"
+            + (
+                " - a tie: margin 0 asks for 'no worse than production', not 'better'"
+                if gate.passed and gate.equal_to_production
+                else ""
+            ),
+        ]
+    )
 
 
 def step_staging(run: PipelineRun, settings: Settings, on_line=None) -> StepResult:

@@ -115,8 +115,11 @@ def p95_latency_ms(rps: np.ndarray, ready: np.ndarray, capacity: float) -> np.nd
 
     def tail(t: np.ndarray) -> np.ndarray:  # P(response time > t)
         same = np.isclose(theta, mu)
-        mixed = np.where(same, (1 + mu * t) * np.exp(-mu * t),
-                         (theta * np.exp(-mu * t) - mu * np.exp(-theta * t)) / np.where(same, 1, theta - mu))  # fmt: skip
+        mixed = np.where(
+            same,
+            (1 + mu * t) * np.exp(-mu * t),
+            (theta * np.exp(-mu * t) - mu * np.exp(-theta * t)) / np.where(same, 1, theta - mu),
+        )
         return (1 - wait) * np.exp(-mu * t) + wait * mixed
 
     low, high = np.zeros_like(lam), np.full(lam.shape, 1.0)
@@ -194,8 +197,9 @@ def simulate_autoscaling(traffic: np.ndarray, config: HpaConfig, slo_ms: float =
     for minute, rps in enumerate(traffic):
         ready = sum(1 for t in ready_at if t <= minute)
         utilization = 100.0 * min(rps / (max(ready, 1) * mu), 1.0)
-        recommendation = hpa_desired_replicas(ready, utilization, target, config.min_replicas, config.max_replicas,
-                                              config.tolerance)  # fmt: skip
+        recommendation = hpa_desired_replicas(
+            ready, utilization, target, config.min_replicas, config.max_replicas, config.tolerance
+        )
         recommendation = max(recommendation, spec) if ready < spec and recommendation < spec else recommendation
         recommendations.append((minute, recommendation))
         while recommendations and recommendations[0][0] <= minute - config.scale_down_window_minutes:
@@ -227,11 +231,24 @@ def autoscaling_figure(result: AutoscaleResult, lang: str):
 
     tr = lambda key: translate(f"k8s.{key}", lang)  # noqa: E731
     f, mu = result.frame, result.config.pod_capacity_rps
-    fig = make_subplots(rows=3, cols=1, shared_xaxes=True, vertical_spacing=0.06,
-                        subplot_titles=(tr("fig_traffic"), tr("fig_replicas"), tr("fig_latency")))  # fmt: skip
+    fig = make_subplots(
+        rows=3,
+        cols=1,
+        shared_xaxes=True,
+        vertical_spacing=0.06,
+        subplot_titles=(tr("fig_traffic"), tr("fig_replicas"), tr("fig_latency")),
+    )
     fig.add_trace(go.Scatter(x=f["hour"], y=f["rps"], name=tr("fig_rps"), line={"color": "#1c7ed6"}), 1, 1)
-    fig.add_trace(go.Scatter(x=f["hour"], y=f["ready"] * mu, name=tr("fig_capacity"),
-                             line={"color": "#2f9e44", "dash": "dot", "shape": "hv"}), 1, 1)  # fmt: skip
+    fig.add_trace(
+        go.Scatter(
+            x=f["hour"],
+            y=f["ready"] * mu,
+            name=tr("fig_capacity"),
+            line={"color": "#2f9e44", "dash": "dot", "shape": "hv"},
+        ),
+        1,
+        1,
+    )
     fig.add_trace(
         go.Scatter(x=f["hour"], y=f["replicas"], name=tr("fig_running"), line={"color": "#7048e8", "shape": "hv"}), 2, 1
     )
@@ -239,25 +256,43 @@ def autoscaling_figure(result: AutoscaleResult, lang: str):
         go.Scatter(x=f["hour"], y=f["ready"], name=tr("fig_ready"), line={"color": "#2f9e44", "shape": "hv"}), 2, 1
     )
     hours = [0, f["hour"].iloc[-1]]
-    fig.add_trace(go.Scatter(x=hours, y=[result.config.max_replicas] * 2, name="maxReplicas", mode="lines",
-                             line={"color": "#868e96", "dash": "dash"}), 2, 1)  # fmt: skip
+    fig.add_trace(
+        go.Scatter(
+            x=hours,
+            y=[result.config.max_replicas] * 2,
+            name="maxReplicas",
+            mode="lines",
+            line={"color": "#868e96", "dash": "dash"},
+        ),
+        2,
+        1,
+    )
     fig.add_trace(go.Scatter(x=f["hour"], y=f["p95_ms"], name=tr("fig_p95"), line={"color": "#e8590c"}), 3, 1)
     # a trace, not add_hline: shapes on a log axis take log10 coordinates
-    fig.add_trace(go.Scatter(x=hours, y=[result.slo_ms] * 2, name=tr("fig_slo"), mode="lines",
-                             line={"color": "#e03131", "dash": "dash"}), 3, 1)  # fmt: skip
+    fig.add_trace(
+        go.Scatter(
+            x=hours, y=[result.slo_ms] * 2, name=tr("fig_slo"), mode="lines", line={"color": "#e03131", "dash": "dash"}
+        ),
+        3,
+        1,
+    )
     fig.update_yaxes(title_text="req/s", row=1, col=1)
     fig.update_yaxes(title_text=tr("fig_pods"), row=2, col=1, rangemode="tozero")
     fig.update_yaxes(title_text="ms", type="log", row=3, col=1)
     fig.update_xaxes(title_text=tr("fig_hour"), row=3, col=1, dtick=2)
-    fig.update_layout(height=760, margin={"l": 10, "r": 10, "t": 40, "b": 10},
-                      legend={"orientation": "h", "yanchor": "top", "y": -0.09})  # fmt: skip
+    fig.update_layout(
+        height=760,
+        margin={"l": 10, "r": 10, "t": 40, "b": 10},
+        legend={"orientation": "h", "yanchor": "top", "y": -0.09},
+    )
     return localize_figure(fig, lang)
 
 
 def hpa_yaml(config: HpaConfig, name: str = "loan-api") -> str:
     """The HorizontalPodAutoscaler matching the simulator's settings."""
-    spec = ApiSpec(name=name, min_replicas=config.min_replicas, max_replicas=config.max_replicas,
-                   target_cpu=config.target_cpu)  # fmt: skip
+    spec = ApiSpec(
+        name=name, min_replicas=config.min_replicas, max_replicas=config.max_replicas, target_cpu=config.target_cpu
+    )
     hpa = generate_manifests(spec)[-1]
     hpa["spec"]["behavior"] = {"scaleDown": {"stabilizationWindowSeconds": 60 * config.scale_down_window_minutes}}
     return to_yaml([hpa])
@@ -309,8 +344,12 @@ def sizing_path(settings: Settings, learner: str) -> Path:
 
 def save_sizing(settings: Settings, learner: str, config: HpaConfig) -> None:
     """Save the learner's HPA choice (min, max, target) for the sizing exercise."""
-    data = {"min_replicas": config.min_replicas, "max_replicas": config.max_replicas,
-            "target_cpu": config.target_cpu, "at": time.time()}  # fmt: skip
+    data = {
+        "min_replicas": config.min_replicas,
+        "max_replicas": config.max_replicas,
+        "target_cpu": config.target_cpu,
+        "at": time.time(),
+    }
     write_json(sizing_path(settings, learner), data)
 
 
@@ -328,14 +367,42 @@ def check_hpa_sizing(
         return CheckResult(False, (translate("k8s.check_min_two", ctx.lang),))
     result = simulate_autoscaling(sizing_traffic(peak_rps), config, slo_ms)
     high, target, best_cost = cheapest_sizing(peak_rps, slo_ms)
-    evidence = {"min": config.min_replicas, "max": config.max_replicas, "target": config.target_cpu,
-                "p95_ms": round(result.peak_p95_ms, 1), "cost": round(result.cost, 3), "best_cost": round(best_cost, 3)}  # fmt: skip
+    evidence = {
+        "min": config.min_replicas,
+        "max": config.max_replicas,
+        "target": config.target_cpu,
+        "p95_ms": round(result.peak_p95_ms, 1),
+        "cost": round(result.cost, 3),
+        "best_cost": round(best_cost, 3),
+    }
     if result.peak_p95_ms > slo_ms:
-        return CheckResult(False, (translate("k8s.check_too_slow", ctx.lang, p95=min(result.peak_p95_ms, SATURATED_MS),
-                                             slo=slo_ms, minutes=result.minutes_over_slo),), evidence=evidence)  # fmt: skip
+        return CheckResult(
+            False,
+            (
+                translate(
+                    "k8s.check_too_slow",
+                    ctx.lang,
+                    p95=min(result.peak_p95_ms, SATURATED_MS),
+                    slo=slo_ms,
+                    minutes=result.minutes_over_slo,
+                ),
+            ),
+            evidence=evidence,
+        )
     if result.cost > best_cost * (1 + tolerance):
-        return CheckResult(False, (translate("k8s.check_too_expensive", ctx.lang, cost=result.cost, best=best_cost,
-                                             extra=100 * (result.cost / best_cost - 1)),), evidence=evidence)  # fmt: skip
+        return CheckResult(
+            False,
+            (
+                translate(
+                    "k8s.check_too_expensive",
+                    ctx.lang,
+                    cost=result.cost,
+                    best=best_cost,
+                    extra=100 * (result.cost / best_cost - 1),
+                ),
+            ),
+            evidence=evidence,
+        )
     detail = translate(
         "k8s.check_sizing_ok", ctx.lang, p95=result.peak_p95_ms, slo=slo_ms, cost=result.cost, best=best_cost
     )

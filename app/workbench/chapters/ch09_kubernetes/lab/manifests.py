@@ -48,9 +48,13 @@ class ApiSpec:
     min_replicas: int = 2
     max_replicas: int = 10
     target_cpu: int = 70
-    config: dict[str, str] = field(default_factory=lambda: {
-        "MLFLOW_TRACKING_URI": "http://mlflow:5000", "WORKBENCH_API_ALIAS": "production", "LOG_LEVEL": "info",
-    })  # fmt: skip
+    config: dict[str, str] = field(
+        default_factory=lambda: {
+            "MLFLOW_TRACKING_URI": "http://mlflow:5000",
+            "WORKBENCH_API_ALIAS": "production",
+            "LOG_LEVEL": "info",
+        }
+    )
 
 
 def parse_labels(text: str) -> dict[str, str]:
@@ -128,9 +132,12 @@ def generate_manifests(spec: ApiSpec) -> list[dict]:
             "limits": {"cpu": spec.cpu_limit, "memory": spec.memory_limit},
         },
         "readinessProbe": {"httpGet": {"path": "/health", "port": spec.container_port}, "periodSeconds": 5},
-        "livenessProbe": {"httpGet": {"path": "/health", "port": spec.container_port}, "periodSeconds": 15,
-                          "initialDelaySeconds": 20},
-    }  # fmt: skip
+        "livenessProbe": {
+            "httpGet": {"path": "/health", "port": spec.container_port},
+            "periodSeconds": 15,
+            "initialDelaySeconds": 20,
+        },
+    }
     deployment = {
         "apiVersion": "apps/v1",
         "kind": "Deployment",
@@ -159,10 +166,17 @@ def generate_manifests(spec: ApiSpec) -> list[dict]:
             "scaleTargetRef": {"apiVersion": "apps/v1", "kind": "Deployment", "name": spec.name},
             "minReplicas": spec.min_replicas,
             "maxReplicas": spec.max_replicas,
-            "metrics": [{"type": "Resource", "resource": {"name": "cpu", "target": {
-                "type": "Utilization", "averageUtilization": spec.target_cpu}}}],
+            "metrics": [
+                {
+                    "type": "Resource",
+                    "resource": {
+                        "name": "cpu",
+                        "target": {"type": "Utilization", "averageUtilization": spec.target_cpu},
+                    },
+                }
+            ],
         },
-    }  # fmt: skip
+    }
     return [configmap, deployment, service, hpa]
 
 
@@ -176,9 +190,7 @@ def to_yaml(documents: list[dict]) -> str:
         def ignore_aliases(self, data: object) -> bool:
             return True
 
-    return yaml.dump_all(
-        documents, Dumper=PlainDumper, sort_keys=False, explicit_start=True, default_flow_style=False
-    )
+    return yaml.dump_all(documents, Dumper=PlainDumper, sort_keys=False, explicit_start=True, default_flow_style=False)
 
 
 def apply_code(filename: str = "loan-api.yaml") -> str:

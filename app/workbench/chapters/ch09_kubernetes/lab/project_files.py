@@ -69,8 +69,10 @@ def resources_table(documents: tuple[dict, ...] | list[dict], lang: str) -> pd.D
             detail = f"selector: {_fmt_labels(_get(d, 'spec', 'selector') or {})} · ports: {ports}"
         elif kind == "HorizontalPodAutoscaler":
             ref = _get(d, "spec", "scaleTargetRef") or {}
-            detail = (f"{ref.get('kind')}/{ref.get('name')} · {_get(d, 'spec', 'minReplicas')}–"
-                      f"{_get(d, 'spec', 'maxReplicas')} replicas")  # fmt: skip
+            detail = (
+                f"{ref.get('kind')}/{ref.get('name')} · {_get(d, 'spec', 'minReplicas')}–"
+                f"{_get(d, 'spec', 'maxReplicas')} replicas"
+            )
         elif kind in ("ConfigMap", "Secret"):
             detail = ", ".join(sorted((_get(d, "data") or _get(d, "stringData") or {}).keys()))
         elif kind == "PersistentVolumeClaim":

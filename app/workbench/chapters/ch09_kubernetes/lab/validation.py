@@ -127,8 +127,11 @@ def _schema_problem(resource: str, error: Any) -> Problem:
         missing = [r for r in error.validator_value if r not in error.instance]
         return Problem("error", resource, "required", {"path": path, "field": missing[0] if missing else "?"})
     if error.validator == "type":
-        expected = error.validator_value if isinstance(error.validator_value, str) else " / ".join(
-            v for v in error.validator_value if v != "null")  # fmt: skip
+        expected = (
+            error.validator_value
+            if isinstance(error.validator_value, str)
+            else " / ".join(v for v in error.validator_value if v != "null")
+        )
         return Problem("error", resource, "type", {"path": path, "expected": expected, "value": repr(error.instance)})
     return Problem("error", resource, "schema", {"path": path, "error": error.message})
 
@@ -146,8 +149,14 @@ def schema_problems(document: dict, version: str = K8S_VERSION) -> list[Problem]
     try:
         validator = _validator(str(document["kind"]), str(document["apiVersion"]), version)
     except (FileNotFoundError, utils.VersionNotSupportedError, utils.InvalidSchemaError):
-        return [Problem("error", resource, "unknown_kind", {"kind": document.get("kind"),
-                        "api": document.get("apiVersion"), "version": version})]  # fmt: skip
+        return [
+            Problem(
+                "error",
+                resource,
+                "unknown_kind",
+                {"kind": document.get("kind"), "api": document.get("apiVersion"), "version": version},
+            )
+        ]
     errors = sorted(validator.iter_errors(document), key=lambda e: [str(p) for p in e.path])
     return [_schema_problem(resource, e) for e in errors]
 
@@ -189,10 +198,17 @@ def label_mismatches(selector: dict, labels: dict) -> list[tuple[str, str, str |
 def _selector_problems(resource: str, owner: str, selector: dict, labels: dict, kind: str) -> list[Problem]:
     problems = []
     for key, wanted, actual in label_mismatches(selector, labels):
-        params = {"resource": resource, "owner": owner, "key": key, "wanted": wanted, "actual": actual,
-                  "labels": _fmt_labels(labels)}  # fmt: skip
-        problems.append(Problem("error", resource, f"{kind}_label_missing" if actual is None else f"{kind}_label_differs",
-                                params))  # fmt: skip
+        params = {
+            "resource": resource,
+            "owner": owner,
+            "key": key,
+            "wanted": wanted,
+            "actual": actual,
+            "labels": _fmt_labels(labels),
+        }
+        problems.append(
+            Problem("error", resource, f"{kind}_label_missing" if actual is None else f"{kind}_label_differs", params)
+        )
     return problems
 
 
@@ -201,16 +217,21 @@ def semantic_problems(documents: list[dict]) -> list[Problem]:
     problems: list[Problem] = []
     seen: set[tuple[str, str, str]] = set()
     for document in documents:
-        ident = (str(document.get("kind")), str(_get(document, "metadata", "namespace") or ""),
-                 str(_get(document, "metadata", "name")))  # fmt: skip
+        ident = (
+            str(document.get("kind")),
+            str(_get(document, "metadata", "namespace") or ""),
+            str(_get(document, "metadata", "name")),
+        )
         if not _get(document, "metadata", "name"):
             problems.append(Problem("error", resource_id(document), "no_name", {}))
         elif ident in seen:
             problems.append(Problem("error", resource_id(document), "duplicate", {"resource": resource_id(document)}))
         seen.add(ident)
     workloads = [d for d in documents if d.get("kind") in WORKLOAD_KINDS]
-    names = {kind: {str(_get(d, "metadata", "name")) for d in documents if d.get("kind") == kind}
-             for kind in ("ConfigMap", "Secret", "PersistentVolumeClaim", *WORKLOAD_KINDS)}  # fmt: skip
+    names = {
+        kind: {str(_get(d, "metadata", "name")) for d in documents if d.get("kind") == kind}
+        for kind in ("ConfigMap", "Secret", "PersistentVolumeClaim", *WORKLOAD_KINDS)
+    }
 
     for workload in workloads:
         resource = resource_id(workload)
@@ -247,8 +268,11 @@ def _reference_problems(workload: dict, names: dict[str, set[str]]) -> list[Prob
                 refs.append(("ConfigMap", str(volume["configMap"]["name"])))
             if _get(volume, "secret", "secretName"):
                 refs.append(("Secret", str(volume["secret"]["secretName"])))
-    return [Problem("warning", resource, "missing_reference", {"resource": resource, "kind": kind, "name": name})
-            for kind, name in dict.fromkeys(refs) if name not in names.get(kind, set())]  # fmt: skip
+    return [
+        Problem("warning", resource, "missing_reference", {"resource": resource, "kind": kind, "name": name})
+        for kind, name in dict.fromkeys(refs)
+        if name not in names.get(kind, set())
+    ]
 
 
 def _service_problems(service: dict, workloads: list[dict]) -> list[Problem]:
@@ -262,8 +286,10 @@ def _service_problems(service: dict, workloads: list[dict]) -> list[Problem]:
     problems: list[Problem] = []
     if not selected:
         name = _get(service, "metadata", "name")
-        best = min(workloads, key=lambda w: (len(label_mismatches(selector, _pod_labels(w))),
-                                             _get(w, "metadata", "name") != name))  # fmt: skip
+        best = min(
+            workloads,
+            key=lambda w: (len(label_mismatches(selector, _pod_labels(w))), _get(w, "metadata", "name") != name),
+        )
         problems += _selector_problems(resource, resource_id(best), selector, _pod_labels(best), "service")
         targets = [best]
     else:
@@ -278,9 +304,20 @@ def _service_problems(service: dict, workloads: list[dict]) -> list[Problem]:
             named = {p.get("name") for p in declared if p.get("name")}
             ok = target in named if isinstance(target, str) else target in numbers
             if not ok and declared:
-                problems.append(Problem("error", resource, "port_mismatch", {
-                    "resource": resource, "port": port.get("port"), "target": target, "owner": resource_id(workload),
-                    "ports": ", ".join(map(str, numbers)) or "—"}))  # fmt: skip
+                problems.append(
+                    Problem(
+                        "error",
+                        resource,
+                        "port_mismatch",
+                        {
+                            "resource": resource,
+                            "port": port.get("port"),
+                            "target": target,
+                            "owner": resource_id(workload),
+                            "ports": ", ".join(map(str, numbers)) or "—",
+                        },
+                    )
+                )
     return problems
 
 
@@ -292,18 +329,33 @@ def _hpa_problems(hpa: dict, workloads: list[dict]) -> list[Problem]:
     target = next((w for w in workloads if w.get("kind") == kind and _get(w, "metadata", "name") == name), None)
     if target is None:
         available = ", ".join(resource_id(w) for w in workloads) or "—"
-        problems.append(Problem("error", resource, "hpa_target_missing",
-                                {"resource": resource, "kind": kind, "name": name, "available": available}))  # fmt: skip
+        problems.append(
+            Problem(
+                "error",
+                resource,
+                "hpa_target_missing",
+                {"resource": resource, "kind": kind, "name": name, "available": available},
+            )
+        )
     low, high = _get(hpa, "spec", "minReplicas"), _get(hpa, "spec", "maxReplicas")
     if isinstance(low, int) and isinstance(high, int) and low > high:
         problems.append(Problem("error", resource, "hpa_min_max", {"min": low, "max": high}))
-    uses_cpu = any(_get(m, "resource", "name") == "cpu" and _get(m, "resource", "target", "type") == "Utilization"
-                   for m in (_get(hpa, "spec", "metrics") or []) if isinstance(m, dict))  # fmt: skip
+    uses_cpu = any(
+        _get(m, "resource", "name") == "cpu" and _get(m, "resource", "target", "type") == "Utilization"
+        for m in (_get(hpa, "spec", "metrics") or [])
+        if isinstance(m, dict)
+    )
     if target is not None and uses_cpu:
         missing = [str(c.get("name")) for c in _containers(target) if not _get(c, "resources", "requests", "cpu")]
         if missing:
-            problems.append(Problem("error", resource, "hpa_no_cpu_request",
-                                    {"resource": resource, "owner": resource_id(target), "containers": ", ".join(missing)}))  # fmt: skip
+            problems.append(
+                Problem(
+                    "error",
+                    resource,
+                    "hpa_no_cpu_request",
+                    {"resource": resource, "owner": resource_id(target), "containers": ", ".join(missing)},
+                )
+            )
     return problems
 
 
@@ -435,11 +487,15 @@ def check_fixed_manifest(ctx: CheckContext) -> CheckResult:
     missing = [k for k in REQUIRED_KINDS if k not in kinds]
     evidence = {"resources": report.kinds(), "errors": len(report.errors)}
     if missing:
-        return CheckResult(False, (translate("k8s.check_missing_kinds", ctx.lang, kinds=", ".join(missing)),),
-                           evidence=evidence)  # fmt: skip
+        return CheckResult(
+            False, (translate("k8s.check_missing_kinds", ctx.lang, kinds=", ".join(missing)),), evidence=evidence
+        )
     if report.errors:
         lines = tuple(p.message(ctx.lang) for p in report.errors[:5])
         head = translate("k8s.check_still_errors", ctx.lang, n=len(report.errors))
         return CheckResult(False, (head, *lines), evidence=evidence)
-    return CheckResult(True, detail=translate("k8s.check_manifest_ok", ctx.lang, resources=", ".join(report.kinds())),
-                       evidence=evidence)  # fmt: skip
+    return CheckResult(
+        True,
+        detail=translate("k8s.check_manifest_ok", ctx.lang, resources=", ".join(report.kinds())),
+        evidence=evidence,
+    )

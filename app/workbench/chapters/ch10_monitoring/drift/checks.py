@@ -98,9 +98,14 @@ def threshold_exercise(learner: str, reference: pd.DataFrame) -> tuple[Timeline,
     start = int(_rng("threshold-start", key).integers(8, 15))
     for attempt in range(200):
         timeline = simulate_timeline(
-            "shift", THRESHOLD_STRENGTH, feature=THRESHOLD_FEATURE, weeks=20, start_week=start, batch_size=200,
+            "shift",
+            THRESHOLD_STRENGTH,
+            feature=THRESHOLD_FEATURE,
+            weeks=20,
+            start_week=start,
+            batch_size=200,
             seed=_seed("thr", key, attempt),
-        )  # fmt: skip
+        )
         values = np.array([feature_psi(reference[THRESHOLD_FEATURE], b[THRESHOLD_FEATURE]) for b in timeline.batches])
         if values[start - 1] - values[: start - 1].max() >= THRESHOLD_GAP and values[start - 1] < THRESHOLDS["psi"]:
             break

@@ -170,30 +170,50 @@ def control_chart_figure(chart: ControlChart, lang: str, start_week: int | None 
     import plotly.graph_objects as go
 
     fig = go.Figure()
-    fig.add_trace(go.Scatter(x=chart.weeks, y=chart.values, mode="lines+markers", name=statistic_label(chart.statistic, lang),
-                             line={"color": "#4c78a8"}))  # fmt: skip
+    fig.add_trace(
+        go.Scatter(
+            x=chart.weeks,
+            y=chart.values,
+            mode="lines+markers",
+            name=statistic_label(chart.statistic, lang),
+            line={"color": "#4c78a8"},
+        )
+    )
     flagged = sorted(chart.signals)
     if flagged:
         idx = [chart.weeks.index(w) for w in flagged]
         fig.add_trace(
             go.Scatter(
-                x=flagged, y=chart.values[idx], mode="markers", name=translate("drift.signal", lang),
+                x=flagged,
+                y=chart.values[idx],
+                mode="markers",
+                name=translate("drift.signal", lang),
                 marker={"color": "#d62728", "size": 13, "symbol": "x"},
                 text=[", ".join(translate(f"drift.rule_{r}", lang) for r in chart.signals[w]) for w in flagged],
                 hovertemplate="%{text}<extra></extra>",
             )
-        )  # fmt: skip
+        )
     fig.add_hline(y=chart.center, line_color="gray", annotation_text=translate("drift.center", lang))
     for k, dash in ((3, "dash"), (2, "dot")):
         for sign in (1, -1):
-            fig.add_hline(y=chart.center + sign * k * chart.sigma, line_dash=dash, line_color="#e45756" if k == 3 else "#f2a541",
-                          **({"annotation_text": f"{'+' if sign > 0 else '−'}{k}σ"} if k == 3 else {}))  # fmt: skip
+            fig.add_hline(
+                y=chart.center + sign * k * chart.sigma,
+                line_dash=dash,
+                line_color="#e45756" if k == 3 else "#f2a541",
+                **({"annotation_text": f"{'+' if sign > 0 else '−'}{k}σ"} if k == 3 else {}),
+            )
     if start_week is not None:
-        fig.add_vline(x=start_week - 0.5, line_dash="dot", line_color="black",
-                      annotation_text=translate("drift.drift_starts", lang))  # fmt: skip
+        fig.add_vline(
+            x=start_week - 0.5,
+            line_dash="dot",
+            line_color="black",
+            annotation_text=translate("drift.drift_starts", lang),
+        )
     fig.update_layout(
         title=translate("drift.chart_title", lang, statistic=statistic_label(chart.statistic, lang)),
-        xaxis_title=translate("drift.week", lang), height=360, margin={"t": 50, "b": 10, "l": 10, "r": 10},
+        xaxis_title=translate("drift.week", lang),
+        height=360,
+        margin={"t": 50, "b": 10, "l": 10, "r": 10},
         showlegend=False,
-    )  # fmt: skip
+    )
     return localize_figure(fig, lang)

@@ -78,10 +78,15 @@ def evidently_comparison(report: DriftReport, evidently: pd.DataFrame) -> pd.Dat
         result = feature.stats.get(same) if same else None
         score = float("nan") if result is None else (math.sqrt(result.value) if same == "js" else result.value)
         rows.append(
-            {**row, "same_test": same if result is not None else None, "same_score": score,
-             "same_drift": None if result is None else result.drift, "decision": feature.decision,
-             "decision_drift": feature.stats[feature.decision].drift}
-        )  # fmt: skip
+            {
+                **row,
+                "same_test": same if result is not None else None,
+                "same_score": score,
+                "same_drift": None if result is None else result.drift,
+                "decision": feature.decision,
+                "decision_drift": feature.stats[feature.decision].drift,
+            }
+        )
     return pd.DataFrame(rows)
 
 
@@ -117,9 +122,11 @@ def evidently_report(
     ref = Dataset.from_pandas(reference[columns], data_definition=definition)
     cur = Dataset.from_pandas(current[columns], data_definition=definition)
     preset = DataDriftPreset(
-        columns=columns, drift_share=drift_share, per_column_method=methods or None,
+        columns=columns,
+        drift_share=drift_share,
+        per_column_method=methods or None,
         per_column_threshold=thresholds or None,
-    )  # fmt: skip
+    )
     snapshot = Report([preset], include_tests=True).run(reference_data=ref, current_data=cur)
     data = snapshot.dict()
     status = {
@@ -132,10 +139,14 @@ def evidently_report(
         config = metric["config"]
         if config["type"].endswith("ValueDrift"):
             rows.append(
-                {"column": config["column"], "method": method_ids.get(config.get("method"), config.get("method")),
-                 "threshold": config.get("threshold"),
-                 "score": float(metric["value"]), "drift": bool(status.get(metric["id"], False))}
-            )  # fmt: skip
+                {
+                    "column": config["column"],
+                    "method": method_ids.get(config.get("method"), config.get("method")),
+                    "threshold": config.get("threshold"),
+                    "score": float(metric["value"]),
+                    "drift": bool(status.get(metric["id"], False)),
+                }
+            )
         elif config["type"].endswith("DriftedColumnsCount"):
             share = float(metric["value"]["share"])
     page = snapshot.get_html_str(as_iframe=False) if html else ""

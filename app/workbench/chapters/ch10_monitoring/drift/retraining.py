@@ -184,33 +184,64 @@ def retraining_figure(result: RetrainingResult, lang: str, course_threshold: flo
     fig = go.Figure()
     for name, run in result.runs.items():
         label = translate(f"drift.strategy_{name}", lang)
-        fig.add_trace(go.Scatter(x=result.weeks, y=run.accuracy, mode="lines+markers", name=label,
-                                 line={"color": colors[name], "dash": "dash" if name == "data_drift" else "solid",
-                                       "width": 4 if name == "never" else 2}))  # fmt: skip
+        fig.add_trace(
+            go.Scatter(
+                x=result.weeks,
+                y=run.accuracy,
+                mode="lines+markers",
+                name=label,
+                line={
+                    "color": colors[name],
+                    "dash": "dash" if name == "data_drift" else "solid",
+                    "width": 4 if name == "never" else 2,
+                },
+            )
+        )
         if run.retrain_weeks:
             fig.add_trace(
                 go.Scatter(
-                    x=run.retrain_weeks, y=[run.accuracy[w - 1] for w in run.retrain_weeks], mode="markers",
-                    marker={"symbol": "triangle-up", "size": 12, "color": colors[name]}, showlegend=False,
+                    x=run.retrain_weeks,
+                    y=[run.accuracy[w - 1] for w in run.retrain_weeks],
+                    mode="markers",
+                    marker={"symbol": "triangle-up", "size": 12, "color": colors[name]},
+                    showlegend=False,
                     hovertemplate=translate("drift.retrained_hover", lang, strategy=label) + "<extra></extra>",
                 )
-            )  # fmt: skip
-    fig.add_hline(y=result.baseline, line_color="black", line_dash="dot",
-                  annotation_text=translate("drift.baseline_line", lang, value=result.baseline),
-                  annotation_position="bottom left")  # fmt: skip
-    fig.add_hline(y=result.threshold, line_color="#54a24b", line_dash="dash",
-                  annotation_text=translate("drift.threshold_line", lang, value=result.threshold))  # fmt: skip
-    fig.add_hline(y=course_threshold, line_color="#d62728", line_dash="dash",
-                  annotation_text=translate("drift.course_threshold_line", lang, value=course_threshold),
-                  annotation_position="bottom right")  # fmt: skip
-    fig.add_vline(x=result.start_week - 0.5, line_dash="dot", line_color="black",
-                  annotation_text=translate("drift.drift_starts", lang))  # fmt: skip
+            )
+    fig.add_hline(
+        y=result.baseline,
+        line_color="black",
+        line_dash="dot",
+        annotation_text=translate("drift.baseline_line", lang, value=result.baseline),
+        annotation_position="bottom left",
+    )
+    fig.add_hline(
+        y=result.threshold,
+        line_color="#54a24b",
+        line_dash="dash",
+        annotation_text=translate("drift.threshold_line", lang, value=result.threshold),
+    )
+    fig.add_hline(
+        y=course_threshold,
+        line_color="#d62728",
+        line_dash="dash",
+        annotation_text=translate("drift.course_threshold_line", lang, value=course_threshold),
+        annotation_position="bottom right",
+    )
+    fig.add_vline(
+        x=result.start_week - 0.5,
+        line_dash="dot",
+        line_color="black",
+        annotation_text=translate("drift.drift_starts", lang),
+    )
     fig.update_layout(
         title=translate("drift.retrain_title", lang, delay=result.label_delay),
-        xaxis_title=translate("drift.week", lang), yaxis_title=translate("drift.accuracy", lang),
-        height=420, margin={"t": 50, "b": 10, "l": 10, "r": 10},
+        xaxis_title=translate("drift.week", lang),
+        yaxis_title=translate("drift.accuracy", lang),
+        height=420,
+        margin={"t": 50, "b": 10, "l": 10, "r": 10},
         legend={"orientation": "h", "y": -0.2},
-    )  # fmt: skip
+    )
     return localize_figure(fig, lang)
 
 

@@ -27,8 +27,16 @@ if TYPE_CHECKING:
 # ----------------------------------------------------------------------------------------------
 
 DRIFT_KINDS: tuple[str, ...] = (
-    "none", "shift", "scale", "category_mix", "new_category", "missing_spike", "unit_change", "prediction", "concept",
-)  # fmt: skip
+    "none",
+    "shift",
+    "scale",
+    "category_mix",
+    "new_category",
+    "missing_spike",
+    "unit_change",
+    "prediction",
+    "concept",
+)
 CONTINUOUS: tuple[str, ...] = ("ApplicantIncome", "CoapplicantIncome", "LoanAmount")
 #: kind → (features it can act on, default feature)
 DRIFT_FEATURES: dict[str, tuple[tuple[str, ...], str | None]] = {
@@ -43,18 +51,35 @@ DRIFT_FEATURES: dict[str, tuple[tuple[str, ...], str | None]] = {
     "concept": ((), None),
 }
 NEW_CATEGORY: dict[str, str] = {
-    "Property_Area": "Periurban", "Education": "PhD", "Dependents": "4+", "Gender": "Other",
-    "Married": "Divorced", "Self_Employed": "Freelance",
-}  # fmt: skip
+    "Property_Area": "Periurban",
+    "Education": "PhD",
+    "Dependents": "4+",
+    "Gender": "Other",
+    "Married": "Divorced",
+    "Self_Employed": "Freelance",
+}
 #: the value a category_mix moves rows to (the second most frequent value of the course data)
 MIX_TARGET: dict[str, object] = {
-    "Property_Area": "Rural", "Education": "Not Graduate", "Dependents": "1", "Gender": "Female",
-    "Married": "No", "Self_Employed": "Yes", "Credit_History": 0.0, "Loan_Amount_Term": 180.0,
-}  # fmt: skip
+    "Property_Area": "Rural",
+    "Education": "Not Graduate",
+    "Dependents": "1",
+    "Gender": "Female",
+    "Married": "No",
+    "Self_Employed": "Yes",
+    "Credit_History": 0.0,
+    "Loan_Amount_Term": 180.0,
+}
 DEFAULT_STRENGTH: dict[str, float] = {
-    "none": 0.0, "shift": 0.5, "scale": 0.5, "category_mix": 0.3, "new_category": 0.2, "missing_spike": 0.4,
-    "unit_change": 1.0, "prediction": 0.4, "concept": 0.8,
-}  # fmt: skip
+    "none": 0.0,
+    "shift": 0.5,
+    "scale": 0.5,
+    "category_mix": 0.3,
+    "new_category": 0.2,
+    "missing_spike": 0.4,
+    "unit_change": 1.0,
+    "prediction": 0.4,
+    "concept": 0.8,
+}
 
 
 def _rng(*parts: object) -> np.random.Generator:

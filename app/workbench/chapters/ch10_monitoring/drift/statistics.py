@@ -140,10 +140,19 @@ class DriftReport:
     def long_table(self) -> pd.DataFrame:
         """One row per feature and statistic: value, threshold, drift, detail."""
         rows = [
-            {"feature": f.feature, "kind": f.kind, "statistic": s.name, "value": s.value,
-             "threshold": s.threshold, "drift": s.drift, "decision": s.name == f.decision, "detail": s.detail}
-            for f in self.features for s in f.stats.values()
-        ]  # fmt: skip
+            {
+                "feature": f.feature,
+                "kind": f.kind,
+                "statistic": s.name,
+                "value": s.value,
+                "threshold": s.threshold,
+                "drift": s.drift,
+                "decision": s.name == f.decision,
+                "detail": s.detail,
+            }
+            for f in self.features
+            for s in f.stats.values()
+        ]
         return pd.DataFrame(rows)
 
 
@@ -418,11 +427,17 @@ def compare_feature(
             stats[name] = _verdict(name, normed, limits, f"W₁ = {raw:.4g}")
     stats["missing"] = _verdict("missing", abs(miss_cur - miss_ref), limits, f"{miss_ref:.1%} → {miss_cur:.1%}")
     return FeatureDrift(
-        feature=str(reference.name), kind=kind, n_reference=len(reference) - miss_r, n_current=len(current) - miss_c,
-        missing_reference=miss_ref, missing_current=miss_cur, new_categories=new, stats=stats,
+        feature=str(reference.name),
+        kind=kind,
+        n_reference=len(reference) - miss_r,
+        n_current=len(current) - miss_c,
+        missing_reference=miss_ref,
+        missing_current=miss_cur,
+        new_categories=new,
+        stats=stats,
         decision=decision or decision_statistic(kind, len(reference) - miss_r),
         n_values=0 if kind == "numeric" else int(((ref_counts + cur_counts) > 0).sum()),
-    )  # fmt: skip
+    )
 
 
 def compare_frames(
@@ -556,8 +571,16 @@ def histogram_figure(reference: pd.DataFrame, current: pd.DataFrame, feature: st
         centers = (edges[:-1] + edges[1:]) / 2
         for values, name, color in ((r, names[0], colors[0]), (c, names[1], colors[1])):
             counts = np.histogram(values, edges)[0]
-            fig.add_trace(go.Bar(x=centers, y=proportions(counts.astype(float)), name=name, marker_color=color,
-                                 opacity=0.6, width=np.diff(edges)))  # fmt: skip
+            fig.add_trace(
+                go.Bar(
+                    x=centers,
+                    y=proportions(counts.astype(float)),
+                    name=name,
+                    marker_color=color,
+                    opacity=0.6,
+                    width=np.diff(edges),
+                )
+            )
         fig.update_layout(barmode="overlay")
     else:
         labels, rc, cc = category_counts(ref, cur)
@@ -570,9 +593,11 @@ def histogram_figure(reference: pd.DataFrame, current: pd.DataFrame, feature: st
         fig.update_xaxes(type="category")
     fig.update_layout(
         title=translate("drift.hist_title", lang, feature=feature),
-        yaxis_title=translate("drift.share", lang), height=360, margin={"t": 50, "b": 10, "l": 10, "r": 10},
+        yaxis_title=translate("drift.share", lang),
+        height=360,
+        margin={"t": 50, "b": 10, "l": 10, "r": 10},
         legend={"orientation": "h", "y": 1.02, "x": 1, "xanchor": "right", "yanchor": "bottom"},
-    )  # fmt: skip
+    )
     shares = [v for trace in fig.data for v in trace.y]
     fig.update_yaxes(**percent_axis(0.0, max(shares, default=0.01), lang))
     return localize_figure(fig, lang)

@@ -147,8 +147,9 @@ def analyse_ab(successes_a: int, n_a: int, successes_b: int, n_b: int, alpha: fl
     p_value = float(2 * norm.sf(abs(z)))
     se = math.sqrt(rate_a * (1 - rate_a) / n_a + rate_b * (1 - rate_b) / n_b)
     half = _z(1 - alpha / 2) * se
-    return ABAnalysis(successes_a, n_a, successes_b, n_b, rate_a, rate_b, diff, diff - half, diff + half, z, p_value,
-                      z * z, alpha)  # fmt: skip
+    return ABAnalysis(
+        successes_a, n_a, successes_b, n_b, rate_a, rate_b, diff, diff - half, diff + half, z, p_value, z * z, alpha
+    )
 
 
 # --------------------------------------------------------------------------------------------
@@ -172,8 +173,10 @@ def trained_ab_models(
     """Two models trained on the fly on the course data: A (in place) and B (challenger)."""
     from workbench.core.modeling import train_model
 
-    return {arm: ABModel(name, train_model(data, name).pipeline, "trained")
-            for arm, name in (("A", model_a), ("B", model_b))}  # fmt: skip
+    return {
+        arm: ABModel(name, train_model(data, name).pipeline, "trained")
+        for arm, name in (("A", model_a), ("B", model_b))
+    }
 
 
 def registry_ab_models(settings: Settings) -> dict[str, ABModel] | None:
@@ -190,11 +193,13 @@ def registry_ab_models(settings: Settings) -> dict[str, ABModel] | None:
         if "production" not in aliases or "challenger" not in aliases:
             return None
         return {
-            "A": ABModel(f"@production (v{aliases['production']})", tracking.load_model("production", settings),
-                         "registry"),
-            "B": ABModel(f"@challenger (v{aliases['challenger']})", tracking.load_model("challenger", settings),
-                         "registry"),
-        }  # fmt: skip
+            "A": ABModel(
+                f"@production (v{aliases['production']})", tracking.load_model("production", settings), "registry"
+            ),
+            "B": ABModel(
+                f"@challenger (v{aliases['challenger']})", tracking.load_model("challenger", settings), "registry"
+            ),
+        }
     except ModelRefused:  # the learner must see why, not a silent swap for trained models
         raise
     except Exception:  # an unreachable or broken registry: the lab trains its own pair instead
@@ -266,8 +271,10 @@ def simulate_ab(
         approved={k: c[1] for k, c in counts.items()},
         defaults={k: c[2] for k, c in counts.items()},
         profit={k: gain * (c[1] - c[2]) - loss * c[2] for k, c in counts.items()},
-        analysis=analysis, daily=pd.DataFrame(daily), seed=seed,
-    )  # fmt: skip
+        analysis=analysis,
+        daily=pd.DataFrame(daily),
+        seed=seed,
+    )
 
 
 def daily_p_values(simulation: ABSimulation) -> pd.DataFrame:
@@ -332,11 +339,21 @@ def simulate_peeking(
         progress(1.0)
     rejected = p < alpha
     first = np.where(rejected.any(axis=1), rejected.argmax(axis=1) + 1, days + 1)
-    stopped = pd.DataFrame({"day": np.arange(1, days + 1),
-                            "stopped": [(first <= d).mean() for d in range(1, days + 1)]})  # fmt: skip
+    stopped = pd.DataFrame(
+        {"day": np.arange(1, days + 1), "stopped": [(first <= d).mean() for d in range(1, days + 1)]}
+    )
     shown = min(5, n_simulations)
     examples = pd.DataFrame(
         [{"day": d + 1, "simulation": s + 1, "p_value": float(p[s, d])} for s in range(shown) for d in range(days)]
     )
-    return PeekingResult(rate, n_per_day, days, alpha, n_simulations, float(rejected[:, -1].mean()),
-                         float(rejected.any(axis=1).mean()), stopped, examples)  # fmt: skip
+    return PeekingResult(
+        rate,
+        n_per_day,
+        days,
+        alpha,
+        n_simulations,
+        float(rejected[:, -1].mean()),
+        float(rejected.any(axis=1).mean()),
+        stopped,
+        examples,
+    )

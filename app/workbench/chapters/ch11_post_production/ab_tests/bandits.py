@@ -111,8 +111,9 @@ def simulate_bandits(
             if not len(block):
                 break
             share = np.bincount(block, minlength=k) / len(block)
-            shares += [{"strategy": strategy, "step": min(end, horizon), "arm": j, "share": float(share[j])}
-                       for j in range(k)]  # fmt: skip
+            shares += [
+                {"strategy": strategy, "step": min(end, horizon), "arm": j, "share": float(share[j])} for j in range(k)
+            ]
         regret_curves[strategy] = regret.cumsum()
         reward_curves[strategy] = reward.cumsum()
         pulls[strategy] = (counts.sum(axis=0) / counts.sum()).tolist()
@@ -123,7 +124,14 @@ def simulate_bandits(
     regret_df = pd.DataFrame({"step": steps[keep], **{s: c[keep] for s, c in regret_curves.items()}})
     reward_df = pd.DataFrame({"step": steps[keep], **{s: c[keep] for s, c in reward_curves.items()}})
     return BanditResult(
-        tuple(float(r) for r in rates_arr), horizon, runs, epsilon, regret_df, reward_df, pd.DataFrame(shares),
-        {s: float(c[-1]) for s, c in regret_curves.items()}, {s: float(c[-1]) for s, c in reward_curves.items()},
+        tuple(float(r) for r in rates_arr),
+        horizon,
+        runs,
+        epsilon,
+        regret_df,
+        reward_df,
+        pd.DataFrame(shares),
+        {s: float(c[-1]) for s, c in regret_curves.items()},
+        {s: float(c[-1]) for s, c in reward_curves.items()},
         pulls,
-    )  # fmt: skip
+    )

@@ -34,12 +34,17 @@ def risk_bands(probability: np.ndarray, repaid: np.ndarray) -> pd.DataFrame:
     rows = []
     for band in reversed(range(len(BAND_NAMES))):
         inside = index == band
-        rows.append({
-            "band": BAND_NAMES[band], "low": BAND_EDGES[band], "high": BAND_EDGES[band + 1],
-            "applications": int(inside.sum()), "share": float(inside.mean()),
-            "predicted": float(probability[inside].mean()) if inside.any() else float("nan"),
-            "observed": float(repaid[inside].mean()) if inside.any() else float("nan"),
-        })  # fmt: skip
+        rows.append(
+            {
+                "band": BAND_NAMES[band],
+                "low": BAND_EDGES[band],
+                "high": BAND_EDGES[band + 1],
+                "applications": int(inside.sum()),
+                "share": float(inside.mean()),
+                "predicted": float(probability[inside].mean()) if inside.any() else float("nan"),
+                "observed": float(repaid[inside].mean()) if inside.any() else float("nan"),
+            }
+        )
     return pd.DataFrame(rows)
 
 
@@ -58,8 +63,14 @@ def profit_curve(
     good = (approve & repaid[None, :]).sum(axis=1)
     bad = (approve & ~repaid[None, :]).sum(axis=1)
     accuracy = (approve == repaid[None, :]).mean(axis=1)
-    return pd.DataFrame({"threshold": thresholds, "approved": approve.sum(axis=1), "profit": gain * good - loss * bad,
-                         "accuracy": accuracy})  # fmt: skip
+    return pd.DataFrame(
+        {
+            "threshold": thresholds,
+            "approved": approve.sum(axis=1),
+            "profit": gain * good - loss * bad,
+            "accuracy": accuracy,
+        }
+    )
 
 
 def best_threshold(curve: pd.DataFrame) -> tuple[float, float]:
@@ -115,8 +126,14 @@ def compare_models(portfolio: Portfolio, gain: float, loss: float) -> pd.DataFra
         at_half = curve.loc[np.isclose(curve["threshold"], 0.5)].iloc[0]
         threshold, profit = best_threshold(curve)
         at_best = curve.loc[np.isclose(curve["threshold"], threshold)].iloc[0]
-        rows.append({
-            "model": name, "accuracy_at_05": float(at_half["accuracy"]), "profit_at_05": float(at_half["profit"]),
-            "best_threshold": threshold, "best_profit": profit, "accuracy_at_best": float(at_best["accuracy"]),
-        })  # fmt: skip
+        rows.append(
+            {
+                "model": name,
+                "accuracy_at_05": float(at_half["accuracy"]),
+                "profit_at_05": float(at_half["profit"]),
+                "best_threshold": threshold,
+                "best_profit": profit,
+                "accuracy_at_best": float(at_best["accuracy"]),
+            }
+        )
     return pd.DataFrame(rows).sort_values("best_profit", ascending=False, ignore_index=True)

@@ -52,9 +52,13 @@ def _result(ok: bool, ctx: CheckContext, key: str, score: float | None = None, *
 
 
 def check_sample_size(
-    ctx: CheckContext, baseline: float = 0.10, mde: float = -0.02, alpha: float = 0.05, power: float = 0.8,
+    ctx: CheckContext,
+    baseline: float = 0.10,
+    mde: float = -0.02,
+    alpha: float = 0.05,
+    power: float = 0.8,
     tolerance: float = 0.05,
-) -> CheckResult:  # fmt: skip
+) -> CheckResult:
     """Passed when the saved sample size per arm is within `tolerance` (relative) of the computed one."""
     answer = load_answers(ctx.settings, ctx.learner).get("sample_size")
     if answer is None:
@@ -83,8 +87,12 @@ def is_default_bandit_run(result: BanditResult) -> bool:
 def record_bandit_run(settings: Settings, learner: str, result: BanditResult) -> None:
     """Remember that the learner ran the exercise's simulation, and what it showed them."""
     if is_default_bandit_run(result):
-        save_answer(settings, learner, "bandit_default_run",
-                    {"runs": result.runs, "final_regret": result.final_regret, "best": result.best_strategy})  # fmt: skip
+        save_answer(
+            settings,
+            learner,
+            "bandit_default_run",
+            {"runs": result.runs, "final_regret": result.final_regret, "best": result.best_strategy},
+        )
 
 
 def check_lowest_regret(ctx: CheckContext, horizon: int = DEFAULT_HORIZON, runs: int = 5) -> CheckResult:
@@ -96,21 +104,35 @@ def check_lowest_regret(ctx: CheckContext, horizon: int = DEFAULT_HORIZON, runs:
         return _result(False, ctx, "check_bandit_none")
     ran_at, chosen_at = answers.get("bandit_default_run_at"), answers.get("bandit_choice_at")
     if not isinstance(answers.get("bandit_default_run"), dict) or ran_at is None or (chosen_at or 0) < ran_at:
-        return _result(False, ctx, "check_bandit_not_run", rates=", ".join(f"{r:.0%}" for r in DEFAULT_RATES),
-                       horizon=DEFAULT_HORIZON)  # fmt: skip
+        return _result(
+            False,
+            ctx,
+            "check_bandit_not_run",
+            rates=", ".join(f"{r:.0%}" for r in DEFAULT_RATES),
+            horizon=DEFAULT_HORIZON,
+        )
     result = simulate_bandits(DEFAULT_RATES, horizon, runs=runs)
     best = result.best_strategy
     name = translate(f"experiments.strategy_{choice}", ctx.lang)
     if choice == best:
         return _result(True, ctx, "check_bandit_ok", strategy=name, regret=result.final_regret[best])
-    return _result(False, ctx, "check_bandit_wrong", strategy=name, regret=result.final_regret[choice],
-                   best=result.final_regret[best])  # fmt: skip
+    return _result(
+        False,
+        ctx,
+        "check_bandit_wrong",
+        strategy=name,
+        regret=result.final_regret[choice],
+        best=result.final_regret[best],
+    )
 
 
 def check_profit_threshold(
-    ctx: CheckContext, gain: float = 1.0, loss: float = 4.0, model: str = "logistic_regression",
+    ctx: CheckContext,
+    gain: float = 1.0,
+    loss: float = 4.0,
+    model: str = "logistic_regression",
     tolerance: float = 0.02,
-) -> CheckResult:  # fmt: skip
+) -> CheckResult:
     """Passed when the saved threshold earns at least (1 − tolerance) of the best profit on the portfolio."""
     from workbench.core.data import load_course_data
 
@@ -126,5 +148,6 @@ def check_profit_threshold(
     if enough:
         score = profit / best_profit if best_profit > 0 else 1.0
         return _result(True, ctx, "check_threshold_ok", score=score, threshold=given, profit=profit, best=best_profit)
-    return _result(False, ctx, "check_threshold_low", threshold=given, profit=profit, best=best_profit,
-                   tolerance=tolerance)  # fmt: skip
+    return _result(
+        False, ctx, "check_threshold_low", threshold=given, profit=profit, best=best_profit, tolerance=tolerance
+    )

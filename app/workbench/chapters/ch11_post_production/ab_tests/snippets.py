@@ -1,4 +1,4 @@
-""""Show me the code" of the A/B test, bandits and business value labs."""
+""" "Show me the code" of the A/B test, bandits and business value labs."""
 
 from __future__ import annotations
 

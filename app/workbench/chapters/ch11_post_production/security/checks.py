@@ -120,18 +120,28 @@ def check_flip_decision(ctx: CheckContext, max_cost: float | None = None) -> Che
         return CheckResult(False, (translate("security.check_flip_none", ctx.lang),))
     victim = flip_victim(load_course_data(ctx.settings.data_path))
     verdict = judge_flip(victim, original, edited)
-    evidence = {"cost": round(verdict.cost, 3), "before": verdict.probability_before,
-                "after": verdict.probability_after}  # fmt: skip
+    evidence = {
+        "cost": round(verdict.cost, 3),
+        "before": verdict.probability_before,
+        "after": verdict.probability_after,
+    }
     if verdict.problems:
         text = translate("security.check_flip_invalid", ctx.lang, problems=verdict.problems)
         return CheckResult(False, (text,), evidence=evidence)
     if not verdict.flipped:
-        text = translate("security.check_flip_not", ctx.lang, before=verdict.probability_before,
-                         after=verdict.probability_after)  # fmt: skip
+        text = translate(
+            "security.check_flip_not", ctx.lang, before=verdict.probability_before, after=verdict.probability_after
+        )
         return CheckResult(False, (text,), evidence=evidence)
     if max_cost is not None and verdict.cost > max_cost:
         text = translate("security.check_flip_too_big", ctx.lang, cost=verdict.cost, max=max_cost)
         return CheckResult(False, (text,), evidence=evidence, score=verdict.score)
-    detail = translate("security.check_flip_ok", ctx.lang, before=verdict.probability_before,
-                       after=verdict.probability_after, cost=verdict.cost, score=verdict.score)  # fmt: skip
+    detail = translate(
+        "security.check_flip_ok",
+        ctx.lang,
+        before=verdict.probability_before,
+        after=verdict.probability_after,
+        cost=verdict.cost,
+        score=verdict.score,
+    )
     return CheckResult(True, detail=detail, score=verdict.score, evidence=evidence)

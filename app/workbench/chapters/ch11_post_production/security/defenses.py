@@ -104,10 +104,17 @@ def adversarial_training(victim: Victim, eps: float = 1.0, features: Sequence[st
         return float((model.predict(_fgsm(model, space, Z_test, eps, mask)) == victim.y_test).mean())
 
     return DefenseResult(
-        "adversarial_training", "fgsm", "accuracy", under_attack(victim.model), under_attack(hardened),
-        {"clean_before": float((victim.model.predict(Z_test) == victim.y_test).mean()),
-         "clean_after": float((hardened.predict(Z_test) == victim.y_test).mean()), "eps": eps},
-    )  # fmt: skip
+        "adversarial_training",
+        "fgsm",
+        "accuracy",
+        under_attack(victim.model),
+        under_attack(hardened),
+        {
+            "clean_before": float((victim.model.predict(Z_test) == victim.y_test).mean()),
+            "clean_after": float((hardened.predict(Z_test) == victim.y_test).mean()),
+            "eps": eps,
+        },
+    )
 
 
 def validation_defense(result: EvasionResult) -> DefenseResult:
@@ -117,9 +124,13 @@ def validation_defense(result: EvasionResult) -> DefenseResult:
     scores (projected, valid applications); `detail` also gives the share a strict service would reject.
     """
     return DefenseResult(
-        "input_validation", result.attack, "accuracy", result.accuracy_model_space, result.accuracy_valid,
+        "input_validation",
+        result.attack,
+        "accuracy",
+        result.accuracy_model_space,
+        result.accuracy_valid,
         {"rejected_share": result.rejected_share, "clean": result.accuracy_clean},
-    )  # fmt: skip
+    )
 
 
 @one_thread
@@ -137,18 +148,25 @@ def ensemble_defense(
     Z_adv = _fgsm(victim.model, space, Z_test, eps, space.mask(features))
     members = [
         ("logistic_regression", clone(victim.model)),
-        ("random_forest", RandomForestClassifier(n_estimators=100, max_depth=6, min_samples_leaf=3,
-                                                 random_state=seed, n_jobs=1)),
+        (
+            "random_forest",
+            RandomForestClassifier(n_estimators=100, max_depth=6, min_samples_leaf=3, random_state=seed, n_jobs=1),
+        ),
         ("gradient_boosting", HistGradientBoostingClassifier(random_state=seed)),
-    ]  # fmt: skip
+    ]
     ensemble = VotingClassifier(members, voting="soft").fit(Z_train, victim.y_train)
     return DefenseResult(
-        "ensemble", "fgsm_transfer", "accuracy",
+        "ensemble",
+        "fgsm_transfer",
+        "accuracy",
         float((victim.model.predict(Z_adv) == victim.y_test).mean()),
         float((ensemble.predict(Z_adv) == victim.y_test).mean()),
-        {"clean_before": float((victim.model.predict(Z_test) == victim.y_test).mean()),
-         "clean_after": float((ensemble.predict(Z_test) == victim.y_test).mean()), "eps": eps},
-    )  # fmt: skip
+        {
+            "clean_before": float((victim.model.predict(Z_test) == victim.y_test).mean()),
+            "clean_after": float((ensemble.predict(Z_test) == victim.y_test).mean()),
+            "eps": eps,
+        },
+    )
 
 
 def rate_limit_defense(unlimited: ExtractionResult, limited: ExtractionResult) -> DefenseResult:
@@ -159,9 +177,13 @@ def rate_limit_defense(unlimited: ExtractionResult, limited: ExtractionResult) -
         return result.obtained / max(1, result.obtained + result.refused)
 
     return DefenseResult(
-        "rate_limiting", "extraction", "fidelity", unlimited.fidelity, limited.fidelity,
+        "rate_limiting",
+        "extraction",
+        "fidelity",
+        unlimited.fidelity,
+        limited.fidelity,
         {"answered_before": answered(unlimited), "answered_after": answered(limited), "refused": limited.refused},
-    )  # fmt: skip
+    )
 
 
 @dataclass(frozen=True)
@@ -207,14 +229,25 @@ def build_model_folders(workdir: Path, pipeline: Any) -> dict[str, Path]:
 
             shutil.rmtree(folder)
     requirements = model_requirements()
-    mlflow.sklearn.save_model(pipeline, folders["pickle"], serialization_format="cloudpickle",
-                              pip_requirements=requirements)  # fmt: skip
+    mlflow.sklearn.save_model(
+        pipeline, folders["pickle"], serialization_format="cloudpickle", pip_requirements=requirements
+    )
     (folders["pickle"] / "model.pkl").write_bytes(pickle.dumps(_Payload(workdir / "payload-ran")))
     smuggled = Pipeline([("shell", FunctionTransformer(os.system)), ("model", pipeline)])
-    mlflow.sklearn.save_model(smuggled, folders["smuggled"], serialization_format="skops", pip_requirements=requirements,
-                              skops_trusted_types=sio.get_untrusted_types(data=sio.dumps(smuggled)))  # fmt: skip
-    mlflow.sklearn.save_model(pipeline, folders["skops"], serialization_format="skops", pip_requirements=requirements,
-                              skops_trusted_types=trusted_types_for(pipeline))  # fmt: skip
+    mlflow.sklearn.save_model(
+        smuggled,
+        folders["smuggled"],
+        serialization_format="skops",
+        pip_requirements=requirements,
+        skops_trusted_types=sio.get_untrusted_types(data=sio.dumps(smuggled)),
+    )
+    mlflow.sklearn.save_model(
+        pipeline,
+        folders["skops"],
+        serialization_format="skops",
+        pip_requirements=requirements,
+        skops_trusted_types=trusted_types_for(pipeline),
+    )
     return folders
 
 
@@ -241,9 +274,12 @@ def model_loading_trials(workdir: Path, pipeline: Any, settings: Settings) -> li
         "print(json.dumps(result))\n"
     )
     run = subprocess.run(
-        [sys.executable, "-c", script, str(marker), *map(str, folders.values())], capture_output=True, text=True,
-        timeout=180, env={**os.environ, "MLFLOW_ALLOW_PICKLE_DESERIALIZATION": "true"},
-    )  # fmt: skip
+        [sys.executable, "-c", script, str(marker), *map(str, folders.values())],
+        capture_output=True,
+        text=True,
+        timeout=180,
+        env={**os.environ, "MLFLOW_ALLOW_PICKLE_DESERIALIZATION": "true"},
+    )
     try:
         default = json.loads(run.stdout.strip().splitlines()[-1])
     except (IndexError, json.JSONDecodeError):
@@ -290,8 +326,14 @@ def safe_loading_defense(trials: Sequence[LoaderTrial]) -> DefenseResult:
     """Safe loading: did the hidden payload run, with MLflow's default loader (before) and the workbench's (after)."""
     ran = {t.loader: float(bool(t.payload_ran)) for t in trials if t.payload_ran is not None}
     refused = sum(not t.loaded for t in trials if t.loader == "workbench")
-    return DefenseResult("safe_loading", "malicious_model", "payload_ran", ran.get("mlflow", 0.0),
-                         ran.get("workbench", 0.0), {"refused": refused})  # fmt: skip
+    return DefenseResult(
+        "safe_loading",
+        "malicious_model",
+        "payload_ran",
+        ran.get("mlflow", 0.0),
+        ran.get("workbench", 0.0),
+        {"refused": refused},
+    )
 
 
 def safe_loading_code(model_uri: str = "models:/loan-approval@production", tracking_uri: str | None = None) -> str:

@@ -33,8 +33,9 @@ def oversize_probe(settings: Settings) -> DosProbe:
     count = settings.api_max_body_bytes // (len(one) + 1) + 10
     body = b"[" + b",".join([one] * count) + b"]"
     start = time.monotonic()
-    result = api_client.call("POST", "/predict/batch", data=body, headers={"Content-Type": "application/json"},
-                             settings=settings, timeout=60)  # fmt: skip
+    result = api_client.call(
+        "POST", "/predict/batch", data=body, headers={"Content-Type": "application/json"}, settings=settings, timeout=60
+    )
     return DosProbe("oversize", 1, {result.status_code or 0: 1}, len(body), time.monotonic() - start)
 
 

@@ -101,9 +101,16 @@ def _counting(classifier) -> list[int]:
 
 
 def _evasion_result(
-    attack: str, victim: Victim, features: Sequence[str], rows: np.ndarray, Z_adv: np.ndarray, start: float,
-    queries: int = 0, complete: bool = True, eps: float | None = None,
-) -> EvasionResult:  # fmt: skip
+    attack: str,
+    victim: Victim,
+    features: Sequence[str],
+    rows: np.ndarray,
+    Z_adv: np.ndarray,
+    start: float,
+    queries: int = 0,
+    complete: bool = True,
+    eps: float | None = None,
+) -> EvasionResult:
     space = victim.space
     before = victim.X_test.iloc[rows].reset_index(drop=True)
     y_true = victim.y_test[rows]
@@ -112,14 +119,24 @@ def _evasion_result(
     proba_after = victim.pipeline.predict_proba(after)[:, 1]
     raw_pred = victim.model.predict(Z_adv)
     return EvasionResult(
-        attack=attack, model_name=victim.model_name, features=tuple(features), n_rows=len(rows),
+        attack=attack,
+        model_name=victim.model_name,
+        features=tuple(features),
+        n_rows=len(rows),
         accuracy_clean=float(((proba_before >= 0.5).astype(int) == y_true).mean()),
         accuracy_model_space=float((raw_pred == y_true).mean()),
         accuracy_valid=float(((proba_after >= 0.5).astype(int) == y_true).mean()),
-        rejected_share=float(space.invalid_rows(Z_adv).mean()), before=before, after=after,
-        proba_before=proba_before, proba_after=proba_after, y_true=y_true, seconds=time.monotonic() - start,
-        queries=queries, complete=complete, eps=eps,
-    )  # fmt: skip
+        rejected_share=float(space.invalid_rows(Z_adv).mean()),
+        before=before,
+        after=after,
+        proba_before=proba_before,
+        proba_after=proba_after,
+        y_true=y_true,
+        seconds=time.monotonic() - start,
+        queries=queries,
+        complete=complete,
+        eps=eps,
+    )
 
 
 @one_thread
@@ -201,11 +218,19 @@ def black_box_evasion(
     classifier = _art_classifier(victim.model, space, clip=True)
     counter = _counting(classifier)
     if attack == "hopskipjump":
-        art_attack = HopSkipJump(classifier, targeted=False, max_iter=max_iter, max_eval=200, init_eval=20,
-                                 verbose=False)  # fmt: skip
+        art_attack = HopSkipJump(
+            classifier, targeted=False, max_iter=max_iter, max_eval=200, init_eval=20, verbose=False
+        )
     else:
-        art_attack = BoundaryAttack(classifier, targeted=False, max_iter=max_iter * 10, num_trial=10,
-                                    sample_size=10, init_size=100, verbose=False)  # fmt: skip
+        art_attack = BoundaryAttack(
+            classifier,
+            targeted=False,
+            max_iter=max_iter * 10,
+            num_trial=10,
+            sample_size=10,
+            init_size=100,
+            verbose=False,
+        )
     mask = space.mask(features)
     Z_adv, done = Z.copy(), 0
     for i in range(n):
@@ -221,8 +246,9 @@ def black_box_evasion(
         _report(progress, done / n)
     if done == 0:
         raise SecurityError("err_budget_out_row")
-    return _evasion_result(attack, victim, features, np.arange(done), Z_adv[:done], budget.start,
-                           queries=counter[0], complete=done == n)  # fmt: skip
+    return _evasion_result(
+        attack, victim, features, np.arange(done), Z_adv[:done], budget.start, queries=counter[0], complete=done == n
+    )
 
 
 # --- the black box behind HTTP: a greedy search that only sees the API's answers ---------------------
@@ -323,17 +349,31 @@ def greedy_api_attack(
         if best is None or sign * best[0] <= sign * probability + 1e-12:
             break  # no move helps any more: the search is stuck
         p, feature, value = best
-        steps.append({"feature": feature, "old": current.get(feature), "new": value, "probability": round(p, 4),
-                      "queries": queries})  # fmt: skip
+        steps.append(
+            {
+                "feature": feature,
+                "old": current.get(feature),
+                "new": value,
+                "probability": round(p, 4),
+                "queries": queries,
+            }
+        )
         current[feature] = value
         used.add(feature)
         probability = p
     _report(progress, 1.0)
     return ApiAttackResult(
-        original=dict(application), final=current, goal=goal, reached=(probability >= 0.5) == (goal == "Y"),
-        queries=queries, refused=refused, steps=steps, seconds=budget.elapsed, probability_before=first,
+        original=dict(application),
+        final=current,
+        goal=goal,
+        reached=(probability >= 0.5) == (goal == "Y"),
+        queries=queries,
+        refused=refused,
+        steps=steps,
+        seconds=budget.elapsed,
+        probability_before=first,
         probability_after=probability,
-    )  # fmt: skip
+    )
 
 
 def pipeline_query(pipeline: Any) -> Callable[[dict], QueryAnswer]:

@@ -98,9 +98,11 @@ def _fit_surrogate(name: str, rows: list[dict], probabilities: Sequence[float], 
 
 
 def fidelity(
-    surrogate: ProbabilityCopy | None, holdout: list[dict], holdout_probabilities: Sequence[float],
+    surrogate: ProbabilityCopy | None,
+    holdout: list[dict],
+    holdout_probabilities: Sequence[float],
     tolerance: float = FIDELITY_TOLERANCE,
-) -> float:  # fmt: skip
+) -> float:
     """Share of held-out applications where the copy's probability is within `tolerance` of the victim's."""
     if surrogate is None:
         return 0.0
@@ -157,8 +159,13 @@ def extraction_attack(
             answers.append(float(answer.probability))
             if len(answers) in marks:
                 model = _fit_surrogate(surrogate_name, obtained_rows, answers, seed)
-                curve.append({"queries": len(answers), "fidelity": fidelity(model, holdout, holdout_probabilities),
-                              "agreement": agreement(model, holdout, holdout_probabilities)})  # fmt: skip
+                curve.append(
+                    {
+                        "queries": len(answers),
+                        "fidelity": fidelity(model, holdout, holdout_probabilities),
+                        "agreement": agreement(model, holdout, holdout_probabilities),
+                    }
+                )
         else:
             refused += 1
         timeline.append({"seconds": budget.elapsed, "sent": sent, "obtained": len(answers), "refused": refused})
@@ -169,9 +176,17 @@ def extraction_attack(
     if not curve or curve[-1]["queries"] != len(answers):
         curve.append({"queries": len(answers), "fidelity": final, "agreement": agree})
     return ExtractionResult(
-        surrogate_name, pd.DataFrame(curve, columns=["queries", "fidelity", "agreement"]), pd.DataFrame(timeline),
-        len(answers), refused, budget.elapsed, final, complete, surrogate, agree,
-    )  # fmt: skip
+        surrogate_name,
+        pd.DataFrame(curve, columns=["queries", "fidelity", "agreement"]),
+        pd.DataFrame(timeline),
+        len(answers),
+        refused,
+        budget.elapsed,
+        final,
+        complete,
+        surrogate,
+        agree,
+    )
 
 
 def batch_probabilities(applications: list[dict], settings: Settings | None = None) -> list[float]:
@@ -187,6 +202,7 @@ def batch_probabilities(applications: list[dict], settings: Settings | None = No
     result = api_client.call("POST", "/predict/batch", json_body=applications, settings=settings, timeout=60)
     if not result.ok:
         detail = result.body.get("detail") if isinstance(result.body, dict) else result.body
-        raise SecurityError("err_batch_refused", n=len(applications), status=result.status_code or result.error,
-                            detail=detail)  # fmt: skip
+        raise SecurityError(
+            "err_batch_refused", n=len(applications), status=result.status_code or result.error, detail=detail
+        )
     return [float(p["probability"]) for p in result.body["predictions"]]

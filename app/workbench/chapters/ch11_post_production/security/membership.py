@@ -89,7 +89,7 @@ def membership_inference(
                 auc_art=float(roc_auc_score(truth, scores)),
                 auc_confidence=float(roc_auc_score(truth, np.r_[proba_in, proba_out])),
                 roc=(fpr, tpr),
-            )  # fmt: skip
+            )
         )
         _report(progress, (i + 1) / len(models))
     return results

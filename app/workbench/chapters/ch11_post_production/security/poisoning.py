@@ -137,9 +137,11 @@ def backdoor_attack(victim: Victim, poison_rate: float = 0.05, seed: int = 0) ->
         return float((model.predict(triggered) == 1).mean()) if len(rejected) else 0.0
 
     return BackdoorResult(
-        poison_rate=poison_rate, n_poison=n_poison,
+        poison_rate=poison_rate,
+        n_poison=n_poison,
         clean_accuracy_before=float((clean.predict(Z_test) == victim.y_test).mean()),
         clean_accuracy_after=float((poisoned.predict(Z_test) == victim.y_test).mean()),
-        trigger_success_before=success(clean), trigger_success_after=success(poisoned),
+        trigger_success_before=success(clean),
+        trigger_success_after=success(poisoned),
         trigger=dict(BACKDOOR_TRIGGER),
-    )  # fmt: skip
+    )

@@ -1,4 +1,4 @@
-""""Show me the code": runnable scripts that reproduce each attack and defense of the lab."""
+""" "Show me the code": runnable scripts that reproduce each attack and defense of the lab."""
 
 from __future__ import annotations
 
@@ -40,15 +40,19 @@ mask = np.zeros(Z_test.shape[1]); mask[:{n_mask}] = 1.0   # the attacker may cha
 
 
 def _setup(data_path: str, n_mask: int = len(NUMERIC_FEATURES)) -> str:
-    return _SETUP.format(data_path=data_path, numeric=list(NUMERIC_FEATURES), categorical=list(CATEGORICAL_FEATURES),
-                         n_mask=n_mask)  # fmt: skip
+    return _SETUP.format(
+        data_path=data_path, numeric=list(NUMERIC_FEATURES), categorical=list(CATEGORICAL_FEATURES), n_mask=n_mask
+    )
 
 
 def evasion_code(attack: str, eps: float = 1.0, data_path: str = "data/loan.csv", max_rows: int = 20) -> str:
     """Plain Python (scikit-learn + ART) for the white-box or black-box evasion attack."""
     if attack in ("fgsm", "pgd"):
-        make = (f"FastGradientMethod(classifier, eps={eps})" if attack == "fgsm" else
-                f"ProjectedGradientDescent(classifier, eps={eps}, eps_step={eps / 4}, max_iter=10, verbose=False)")  # fmt: skip
+        make = (
+            f"FastGradientMethod(classifier, eps={eps})"
+            if attack == "fgsm"
+            else f"ProjectedGradientDescent(classifier, eps={eps}, eps_step={eps / 4}, max_iter=10, verbose=False)"
+        )
         return (
             _setup(data_path)
             + f"""
@@ -67,10 +71,12 @@ raw = Z_adv[:, :5] * scaler.scale_ + scaler.mean_
 print(pd.DataFrame(raw[:3].round(), columns=numeric))
 """
         )
-    make = ("HopSkipJump(classifier, targeted=False, max_iter=10, max_eval=200, init_eval=20, verbose=False)"
-            if attack == "hopskipjump" else
-            "BoundaryAttack(classifier, targeted=False, max_iter=100, num_trial=10, sample_size=10, init_size=100, "
-            "verbose=False)")  # fmt: skip
+    make = (
+        "HopSkipJump(classifier, targeted=False, max_iter=10, max_eval=200, init_eval=20, verbose=False)"
+        if attack == "hopskipjump"
+        else "BoundaryAttack(classifier, targeted=False, max_iter=100, num_trial=10, sample_size=10, init_size=100, "
+        "verbose=False)"
+    )
     return (
         _setup(data_path)
         + f"""
@@ -131,8 +137,11 @@ print("decision flipped:", (p >= 0.5) == goal_is_approval, application)
 
 def poisoning_code(model_name: str = "logistic_regression", data_path: str = "data/loan.csv") -> str:
     """Plain Python for the label-flipping curve and ART's backdoor poisoning."""
-    estimator = ("LogisticRegression(max_iter=1000, random_state=42)" if model_name == "logistic_regression"
-                 else "RandomForestClassifier(n_estimators=100, max_depth=6, random_state=42)")  # fmt: skip
+    estimator = (
+        "LogisticRegression(max_iter=1000, random_state=42)"
+        if model_name == "logistic_regression"
+        else "RandomForestClassifier(n_estimators=100, max_depth=6, random_state=42)"
+    )
     return (
         _setup(data_path)
         + f"""
@@ -167,8 +176,11 @@ print("rejected applications approved with the trigger:", backdoored.predict(add
 def extraction_code(url: str, n_queries: int = 400, surrogate: str = "decision_tree") -> str:
     """Plain Python for the extraction attack against the live API."""
     if surrogate == "decision_tree":
-        model, target, back = ("DecisionTreeRegressor(max_depth=10, random_state=42)", "p",
-                               "copy.predict(holdout).clip(0, 1)")  # fmt: skip
+        model, target, back = (
+            "DecisionTreeRegressor(max_depth=10, random_state=42)",
+            "p",
+            "copy.predict(holdout).clip(0, 1)",
+        )
     else:
         model, target, back = "Ridge()", "np.log(p / (1 - p))", "1 / (1 + np.exp(-copy.predict(holdout)))"
     return f"""import numpy as np

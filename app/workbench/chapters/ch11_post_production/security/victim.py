@@ -134,9 +134,14 @@ def train_victim(
     if model_name == "random_forest":
         pipeline.named_steps["model"].n_jobs = 1
     return Victim(
-        model_name, pipeline, X_train.reset_index(drop=True), y_train.to_numpy(), X_test.reset_index(drop=True),
-        y_test.to_numpy(), dict(params or {}),
-    )  # fmt: skip
+        model_name,
+        pipeline,
+        X_train.reset_index(drop=True),
+        y_train.to_numpy(),
+        X_test.reset_index(drop=True),
+        y_test.to_numpy(),
+        dict(params or {}),
+    )
 
 
 @dataclass(frozen=True)
@@ -160,8 +165,9 @@ class ModelSpace:
         for feature, categories in zip(CATEGORICAL_FEATURES, encoder.categories_):
             groups[feature] = (len(columns), tuple(str(c) for c in categories))
             columns += [f"{feature}={c}" for c in categories]
-        return cls(preprocess, tuple(columns), np.asarray(scaler.mean_, float), np.asarray(scaler.scale_, float),
-                   groups)  # fmt: skip
+        return cls(
+            preprocess, tuple(columns), np.asarray(scaler.mean_, float), np.asarray(scaler.scale_, float), groups
+        )
 
     def transform(self, X: pd.DataFrame) -> np.ndarray:
         """Applications → model-space matrix (float64)."""
@@ -252,8 +258,9 @@ def application_problems(application: dict) -> list[SecurityError]:
     for feature, allowed in CATEGORIES.items():
         value = application.get(feature)
         if value is not None and str(value) not in allowed:
-            problems.append(SecurityError("problem_category", feature=feature, value=repr(value),
-                                          allowed=", ".join(allowed)))  # fmt: skip
+            problems.append(
+                SecurityError("problem_category", feature=feature, value=repr(value), allowed=", ".join(allowed))
+            )
     for feature in NUMERIC_FEATURES:
         value = application.get(feature)
         if value is None or (isinstance(value, float) and math.isnan(value)):

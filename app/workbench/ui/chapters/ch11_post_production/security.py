@@ -66,10 +66,24 @@ def security_tab() -> None:
     """The Security tab: one sub-tab per family of attacks, then the defenses."""
     st.markdown(t("security.intro"))
     st.slider(t("security.budget"), 5, 120, 30, 5, key=f"{P}_budget", help=t("security.budget_help"))
-    tabs = st.tabs([t("security.sub_evasion"), t("security.sub_poisoning"), t("security.sub_extraction"),
-                    t("security.sub_membership"), t("security.sub_inversion_dos"), t("security.sub_defenses")])  # fmt: skip
-    renders = (evasion_section, poisoning_section, extraction_section, membership_section, inversion_dos_section,
-               defenses_section)  # fmt: skip
+    tabs = st.tabs(
+        [
+            t("security.sub_evasion"),
+            t("security.sub_poisoning"),
+            t("security.sub_extraction"),
+            t("security.sub_membership"),
+            t("security.sub_inversion_dos"),
+            t("security.sub_defenses"),
+        ]
+    )
+    renders = (
+        evasion_section,
+        poisoning_section,
+        extraction_section,
+        membership_section,
+        inversion_dos_section,
+        defenses_section,
+    )
     for tab, render in zip(tabs, renders):
         with tab:
             try:
@@ -92,13 +106,28 @@ def _evasion_summary(result, key: str) -> None:
     cols = st.columns(4)
     cols[0].metric(t("security.acc_clean"), _pct(result.accuracy_clean))
     # an accuracy that drops under attack is bad news: red (normal colours: negative = red)
-    cols[1].metric(t("security.acc_model_space"), _pct(result.accuracy_model_space),
-                   _pts(result.accuracy_model_space - result.accuracy_clean), delta_color="normal")  # fmt: skip
-    cols[2].metric(t("security.acc_valid"), _pct(result.accuracy_valid),
-                   _pts(result.accuracy_valid - result.accuracy_clean), delta_color="normal")  # fmt: skip
+    cols[1].metric(
+        t("security.acc_model_space"),
+        _pct(result.accuracy_model_space),
+        _pts(result.accuracy_model_space - result.accuracy_clean),
+        delta_color="normal",
+    )
+    cols[2].metric(
+        t("security.acc_valid"),
+        _pct(result.accuracy_valid),
+        _pts(result.accuracy_valid - result.accuracy_clean),
+        delta_color="normal",
+    )
     cols[3].metric(t("security.rejected"), _pct(result.rejected_share))
-    st.caption(t("security.evasion_caption", rows=result.n_rows, flipped=int(result.flipped.sum()),
-                 seconds=result.seconds, queries=result.queries))  # fmt: skip
+    st.caption(
+        t(
+            "security.evasion_caption",
+            rows=result.n_rows,
+            flipped=int(result.flipped.sum()),
+            seconds=result.seconds,
+            queries=result.queries,
+        )
+    )
     if not result.complete:
         st.warning(t("security.budget_ran_out"), icon=":material/timer_off:")
     example = result.example()
@@ -124,21 +153,36 @@ def evasion_section() -> None:
     st.subheader(t("security.white_box_title"))
     st.markdown(t("security.white_box_intro"))
     left, middle, right = st.columns(3)
-    eps = decimal_slider(t("security.eps"), 0.1, 3.0, 2.0, 0.1, key=f"{P}_wb_eps", help=t("security.eps_help"),
-                         container=left)  # fmt: skip
-    method = middle.radio(t("security.method"), ["fgsm", "pgd"], horizontal=True, key=f"{P}_wb_method",
-                          format_func=lambda m: translate(f"security.attack_{m}", lang))  # fmt: skip
-    features = right.multiselect(t("security.features"), list(FEATURES), list(NUMERIC_FEATURES),
-                                 key=f"{P}_wb_features", placeholder=t("common.choose_several"))  # fmt: skip
+    eps = decimal_slider(
+        t("security.eps"), 0.1, 3.0, 2.0, 0.1, key=f"{P}_wb_eps", help=t("security.eps_help"), container=left
+    )
+    method = middle.radio(
+        t("security.method"),
+        ["fgsm", "pgd"],
+        horizontal=True,
+        key=f"{P}_wb_method",
+        format_func=lambda m: translate(f"security.attack_{m}", lang),
+    )
+    features = right.multiselect(
+        t("security.features"),
+        list(FEATURES),
+        list(NUMERIC_FEATURES),
+        key=f"{P}_wb_features",
+        placeholder=t("common.choose_several"),
+    )
     if st.button(t("security.run_attack"), key=f"{P}_wb_run", type="primary", icon=":material/bolt:"):
         if not features:
             st.warning(t("security.pick_features"))
         else:
             try:
                 st.session_state[f"{P}_wb_result"] = security.white_box_evasion(
-                    victim("logistic_regression"), eps, method, features, budget_seconds=_budget(),
+                    victim("logistic_regression"),
+                    eps,
+                    method,
+                    features,
+                    budget_seconds=_budget(),
                     progress=_progress(t("security.attacking")),
-                )  # fmt: skip
+                )
             except security.SecurityError as exc:
                 _error(exc)
     if (result := st.session_state.get(f"{P}_wb_result")) is not None:
@@ -148,15 +192,24 @@ def evasion_section() -> None:
     st.subheader(t("security.black_box_title"))
     st.markdown(t("security.black_box_intro"))
     left, right = st.columns(2)
-    attack = left.radio(t("security.method"), ["hopskipjump", "boundary"], horizontal=True, key=f"{P}_bb_attack",
-                        format_func=lambda m: translate(f"security.attack_{m}", lang))  # fmt: skip
+    attack = left.radio(
+        t("security.method"),
+        ["hopskipjump", "boundary"],
+        horizontal=True,
+        key=f"{P}_bb_attack",
+        format_func=lambda m: translate(f"security.attack_{m}", lang),
+    )
     rows = right.slider(t("security.rows"), 2, 50, 10, key=f"{P}_bb_rows")
     if st.button(t("security.run_attack"), key=f"{P}_bb_run", type="primary", icon=":material/bolt:"):
         try:
             st.session_state[f"{P}_bb_result"] = security.black_box_evasion(
-                victim("random_forest", {"n_estimators": 50}), attack, NUMERIC_FEATURES, rows,
-                budget_seconds=_budget(), progress=_progress(t("security.attacking")),
-            )  # fmt: skip
+                victim("random_forest", {"n_estimators": 50}),
+                attack,
+                NUMERIC_FEATURES,
+                rows,
+                budget_seconds=_budget(),
+                progress=_progress(t("security.attacking")),
+            )
         except security.SecurityError as exc:
             _error(exc)
     if (result := st.session_state.get(f"{P}_bb_result")) is not None:
@@ -178,8 +231,11 @@ def _api_status() -> bool:
     status = api_client.status(settings)
     if status.healthy:
         limit = st.session_state.get(f"{P}_api_limit")
-        text = t("security.api_up_limited", url=api_client.api_url(settings), rate=limit[0], burst=limit[1]) if limit \
-            else t("security.api_up", url=api_client.api_url(settings))  # fmt: skip
+        text = (
+            t("security.api_up_limited", url=api_client.api_url(settings), rate=limit[0], burst=limit[1])
+            if limit
+            else t("security.api_up", url=api_client.api_url(settings))
+        )
         st.success(text, icon=":material/check_circle:")
         return True
     st.info(t("security.api_down"), icon=":material/power_off:")
@@ -209,8 +265,13 @@ def _api_attack() -> None:
     if not _api_status():
         _start_api_button(f"{P}_api_start_evasion")
     left, right = st.columns(2)
-    features = left.multiselect(t("security.features"), list(FEATURES), list(security.DEFAULT_API_FEATURES),
-                                key=f"{P}_api_features", placeholder=t("common.choose_several"))  # fmt: skip
+    features = left.multiselect(
+        t("security.features"),
+        list(FEATURES),
+        list(security.DEFAULT_API_FEATURES),
+        key=f"{P}_api_features",
+        placeholder=t("common.choose_several"),
+    )
     max_queries = right.slider(t("security.max_queries"), 20, 500, 200, 10, key=f"{P}_api_max_queries")
     st.caption(t("security.api_start_row"))
     st.json(start, expanded=False)
@@ -222,9 +283,13 @@ def _api_attack() -> None:
         else:
             try:
                 st.session_state[f"{P}_api_result"] = security.greedy_api_attack(
-                    start, security.api_query(get_settings()), features, max_queries, _budget(),
+                    start,
+                    security.api_query(get_settings()),
+                    features,
+                    max_queries,
+                    _budget(),
                     progress=_progress(t("security.attacking")),
-                )  # fmt: skip
+                )
             except security.SecurityError as exc:
                 _error(exc)
     if (result := st.session_state.get(f"{P}_api_result")) is not None:
@@ -233,17 +298,32 @@ def _api_attack() -> None:
         cols[1].metric(t("security.reached"), t("security.yes") if result.reached else t("security.no"))
         cols[2].metric(t("security.queries"), result.queries)
         cols[3].metric(t("security.refused_queries"), result.refused)
-        st.markdown(t("security.api_probabilities", before=result.probability_before, after=result.probability_after,
-                      seconds=result.seconds))  # fmt: skip
+        st.markdown(
+            t(
+                "security.api_probabilities",
+                before=result.probability_before,
+                after=result.probability_after,
+                seconds=result.seconds,
+            )
+        )
         if result.steps:
             steps = pd.DataFrame(result.steps).assign(
                 old=lambda d: d["old"].map(lambda v: security._shown(v, current_lang())),
                 new=lambda d: d["new"].map(lambda v: security._shown(v, current_lang())),
             )
-            dataframe(steps.rename(columns={"feature": t("security.col_feature"), "old": t("security.col_old"),
-                                            "new": t("security.col_new"), "probability": t("security.col_probability"),
-                                            "queries": t("security.col_queries")}),
-                      formats={t("security.col_probability"): "percent"}, key=f"{P}_api_steps")  # fmt: skip
+            dataframe(
+                steps.rename(
+                    columns={
+                        "feature": t("security.col_feature"),
+                        "old": t("security.col_old"),
+                        "new": t("security.col_new"),
+                        "probability": t("security.col_probability"),
+                        "queries": t("security.col_queries"),
+                    }
+                ),
+                formats={t("security.col_probability"): "percent"},
+                key=f"{P}_api_steps",
+            )
         dataframe(security.comparison_table(result.original, result.final, current_lang()), key=f"{P}_api_table")
     show_code(security.api_attack_code(api_client.api_url(get_settings()), start, features or ["CoapplicantIncome"]))
 
@@ -259,15 +339,24 @@ def _flip_exercise() -> None:
     edited: dict = {}
     columns = st.columns(3)
     for i, (feature, choices) in enumerate(CATEGORIES.items()):
-        edited[feature] = columns[i % 3].selectbox(feature, list(choices), index=list(choices).index(start[feature]),
-                                                   key=f"{P}_flip_{feature}")  # fmt: skip
+        edited[feature] = columns[i % 3].selectbox(
+            feature, list(choices), index=list(choices).index(start[feature]), key=f"{P}_flip_{feature}"
+        )
     for i, feature in enumerate(("ApplicantIncome", "CoapplicantIncome", "LoanAmount", "Loan_Amount_Term")):
-        edited[feature] = number_field(feature, key=f"{P}_flip_{feature}", value=int(start[feature]), min_value=0,
-                                       max_value=1_000_000, integer=True, container=columns[i % 3])  # fmt: skip
+        edited[feature] = number_field(
+            feature,
+            key=f"{P}_flip_{feature}",
+            value=int(start[feature]),
+            min_value=0,
+            max_value=1_000_000,
+            integer=True,
+            container=columns[i % 3],
+        )
     if any(edited[f] is None for f in ("ApplicantIncome", "CoapplicantIncome", "LoanAmount", "Loan_Amount_Term")):
         return
-    edited["Credit_History"] = columns[1].selectbox("Credit_History", [0, 1], index=int(start["Credit_History"]),
-                                                    key=f"{P}_flip_Credit_History")  # fmt: skip
+    edited["Credit_History"] = columns[1].selectbox(
+        "Credit_History", [0, 1], index=int(start["Credit_History"]), key=f"{P}_flip_Credit_History"
+    )
     edited = {k: edited[k] for k in start}
     if st.button(t("security.flip_submit"), key=f"{P}_flip_submit", type="primary", icon=":material/edit:"):
         verdict = security.judge_flip(model, start, edited)
@@ -280,11 +369,24 @@ def _flip_exercise() -> None:
     if verdict.problems:
         st.error(t("security.flip_invalid", problems=verdict.problems))
     elif verdict.flipped:
-        st.success(t("security.flip_ok", before=verdict.probability_before, after=verdict.probability_after,
-                     cost=verdict.cost, score=verdict.score))  # fmt: skip
+        st.success(
+            t(
+                "security.flip_ok",
+                before=verdict.probability_before,
+                after=verdict.probability_after,
+                cost=verdict.cost,
+                score=verdict.score,
+            )
+        )
     else:
-        st.warning(t("security.flip_not", before=verdict.probability_before, after=verdict.probability_after,
-                     cost=verdict.cost))  # fmt: skip
+        st.warning(
+            t(
+                "security.flip_not",
+                before=verdict.probability_before,
+                after=verdict.probability_after,
+                cost=verdict.cost,
+            )
+        )
 
 
 # ----------------------------------------------------------------------------------------------
@@ -300,11 +402,20 @@ def poisoning_section() -> None:
     lang = current_lang()
     st.markdown(t("security.poison_intro"))
     left, right = st.columns(2)
-    model_name = left.selectbox(t("security.model"), list(MODEL_NAMES), key=f"{P}_poison_model",
-                                format_func=lambda m: translate(f"model.name_{m}", lang))  # fmt: skip
-    strategies = right.multiselect(t("security.strategies"), ["random", "targeted"], ["random", "targeted"],
-                                   key=f"{P}_poison_strategies", placeholder=t("common.choose_several"),
-                                   format_func=lambda s: translate(f"security.strategy_{s}", lang))  # fmt: skip
+    model_name = left.selectbox(
+        t("security.model"),
+        list(MODEL_NAMES),
+        key=f"{P}_poison_model",
+        format_func=lambda m: translate(f"model.name_{m}", lang),
+    )
+    strategies = right.multiselect(
+        t("security.strategies"),
+        ["random", "targeted"],
+        ["random", "targeted"],
+        key=f"{P}_poison_strategies",
+        placeholder=t("common.choose_several"),
+        format_func=lambda s: translate(f"security.strategy_{s}", lang),
+    )
     if st.button(t("security.run_attack"), key=f"{P}_poison_run", type="primary", icon=":material/bolt:"):
         curves = {}
         target = victim(model_name)
@@ -312,34 +423,46 @@ def poisoning_section() -> None:
         overall = _progress(t("security.poisoning", strategy=names))  # one bar for every strategy: one "done"
         for number, strategy in enumerate(strategies):
             curves[strategy] = security.poisoning_curve(
-                target, strategy=strategy, budget_seconds=_budget() / max(1, len(strategies)),
+                target,
+                strategy=strategy,
+                budget_seconds=_budget() / max(1, len(strategies)),
                 progress=lambda f, n=number: overall((n + f) / len(strategies)),
-            )  # fmt: skip
+            )
         st.session_state[f"{P}_poison_curves"] = curves
     if curves := st.session_state.get(f"{P}_poison_curves"):
         st.plotly_chart(security.poisoning_figure(curves, lang), key=f"{P}_poison_chart")
         table = pd.concat([c.assign(strategy=translate(f"security.strategy_{s}", lang)) for s, c in curves.items()])
         table = table.rename(columns=lambda c: t(f"security.col_{c}"))
-        dataframe(table, key=f"{P}_poison_table",
-                  formats={t("security.col_rate"): "percent:0", t("security.col_accuracy"): "number:3"})  # fmt: skip
+        dataframe(
+            table,
+            key=f"{P}_poison_table",
+            formats={t("security.col_rate"): "percent:0", t("security.col_accuracy"): "number:3"},
+        )
 
     st.markdown(t("security.backdoor_intro", trigger=security.BACKDOOR_TRIGGER))
     rate = decimal_slider(t("security.poison_rate"), 0.01, 0.2, 0.05, 0.01, key=f"{P}_backdoor_rate")
     if st.button(t("security.run_backdoor"), key=f"{P}_backdoor_run", icon=":material/pest_control:"):
         try:
-            st.session_state[f"{P}_backdoor"] = security.backdoor_attack(victim("random_forest", {"n_estimators": 50}),
-                                                                         rate)  # fmt: skip
+            st.session_state[f"{P}_backdoor"] = security.backdoor_attack(
+                victim("random_forest", {"n_estimators": 50}), rate
+            )
         except security.SecurityError as exc:
             _error(exc)
     if (result := st.session_state.get(f"{P}_backdoor")) is not None:
         cols = st.columns(4)
         cols[0].metric(t("security.clean_before"), _pct(result.clean_accuracy_before))
-        cols[1].metric(t("security.clean_after"), _pct(result.clean_accuracy_after),
-                       _pts(result.clean_accuracy_after - result.clean_accuracy_before))  # fmt: skip
+        cols[1].metric(
+            t("security.clean_after"),
+            _pct(result.clean_accuracy_after),
+            _pts(result.clean_accuracy_after - result.clean_accuracy_before),
+        )
         cols[2].metric(t("security.trigger_before"), _pct(result.trigger_success_before))
-        cols[3].metric(t("security.trigger_after"), _pct(result.trigger_success_after),
-                       _pts(result.trigger_success_after - result.trigger_success_before),
-                       delta_color="inverse")  # the backdoor working better is bad news
+        cols[3].metric(
+            t("security.trigger_after"),
+            _pct(result.trigger_success_after),
+            _pts(result.trigger_success_after - result.trigger_success_before),
+            delta_color="inverse",
+        )  # the backdoor working better is bad news
         st.caption(t("security.backdoor_caption", n=result.n_poison))
     show_code(security.poisoning_code(model_name, _data_path()))
 
@@ -362,9 +485,13 @@ def extraction_section() -> None:
         _start_api_button(f"{P}_api_start_extraction")
     left, right = st.columns(2)
     n_queries = left.select_slider(t("security.n_queries"), [50, 100, 200, 400, 800], 400, key=f"{P}_extract_n")
-    surrogate = right.radio(t("security.surrogate"), ["decision_tree", "logistic_regression"], horizontal=True,
-                            key=f"{P}_extract_surrogate",
-                            format_func=lambda m: translate(f"model.name_{m}", lang))  # fmt: skip
+    surrogate = right.radio(
+        t("security.surrogate"),
+        ["decision_tree", "logistic_regression"],
+        horizontal=True,
+        key=f"{P}_extract_surrogate",
+        format_func=lambda m: translate(f"model.name_{m}", lang),
+    )
     limited = st.session_state.get(f"{P}_api_limit") is not None
     if st.button(t("security.run_extraction"), key=f"{P}_extract_run", type="primary", icon=":material/content_copy:"):
         if not api_client.status(settings).healthy:
@@ -373,13 +500,19 @@ def extraction_section() -> None:
             _run_extraction(n_queries, surrogate, "limited" if limited else "unlimited")
     st.markdown(t("security.rate_limit_intro"))
     left, middle, right = st.columns(3)
-    rate = number_field(t("security.rate"), key=f"{P}_rate", value=2.0, min_value=0.5, max_value=100.0, digits=1,
-                        container=left)  # fmt: skip
-    burst = number_field(t("security.burst"), key=f"{P}_burst", value=5, min_value=1, max_value=100, integer=True,
-                         container=middle)  # fmt: skip
+    rate = number_field(
+        t("security.rate"), key=f"{P}_rate", value=2.0, min_value=0.5, max_value=100.0, digits=1, container=left
+    )
+    burst = number_field(
+        t("security.burst"), key=f"{P}_burst", value=5, min_value=1, max_value=100, integer=True, container=middle
+    )
     right.write("")
-    if right.button(t("security.restart_limited"), key=f"{P}_restart_limited", icon=":material/speed:",
-                    disabled=rate is None or burst is None):  # fmt: skip
+    if right.button(
+        t("security.restart_limited"),
+        key=f"{P}_restart_limited",
+        icon=":material/speed:",
+        disabled=rate is None or burst is None,
+    ):
         _restart(rate, burst)
     if st.button(t("security.restart_unlimited"), key=f"{P}_restart_unlimited", icon=":material/restart_alt:"):
         _restart(0.0, 20)
@@ -387,10 +520,16 @@ def extraction_section() -> None:
     if results:
         cols = st.columns(len(results))
         for col, (name, result) in zip(cols, results.items()):
-            col.metric(t(f"security.run_{name}"), _pct(result.fidelity),
-                       help=t("security.extraction_help"))  # fmt: skip
-            col.caption(t("security.extraction_caption", obtained=result.obtained, refused=result.refused,
-                          seconds=result.seconds, agreement=_pct(result.agreement)))  # fmt: skip
+            col.metric(t(f"security.run_{name}"), _pct(result.fidelity), help=t("security.extraction_help"))
+            col.caption(
+                t(
+                    "security.extraction_caption",
+                    obtained=result.obtained,
+                    refused=result.refused,
+                    seconds=result.seconds,
+                    agreement=_pct(result.agreement),
+                )
+            )
         left, right = st.columns(2)
         left.plotly_chart(security.extraction_figure(results, lang), key=f"{P}_fidelity_chart")
         right.plotly_chart(security.timeline_figure(results, lang), key=f"{P}_timeline_chart")
@@ -446,9 +585,14 @@ def _run_extraction(n_queries: int, surrogate: str, name: str) -> None:
     try:
         holdout, probabilities = _holdout_probabilities()
         result = security.extraction_attack(
-            security.api_query(settings), security.synthetic_applications(n_queries), holdout, probabilities,
-            surrogate, budget_seconds=_budget(), progress=_progress(t("security.extracting")),
-        )  # fmt: skip
+            security.api_query(settings),
+            security.synthetic_applications(n_queries),
+            holdout,
+            probabilities,
+            surrogate,
+            budget_seconds=_budget(),
+            progress=_progress(t("security.extracting")),
+        )
     except security.SecurityError as exc:
         _error(exc)
         return
@@ -471,12 +615,18 @@ def membership_section() -> None:
             course_data(), budget_seconds=_budget(), progress=_progress(t("security.attacking"))
         )
     if results := st.session_state.get(f"{P}_mia"):
-        table = pd.DataFrame([
-            {t("security.col_model"): translate(f"security.mia_{r.name}", lang),
-             t("security.col_train_acc"): round(r.train_accuracy, 3), t("security.col_test_acc"): round(r.test_accuracy, 3),
-             t("security.col_auc_art"): round(r.auc_art, 3), t("security.col_auc_conf"): round(r.auc_confidence, 3)}
-            for r in results
-        ])  # fmt: skip
+        table = pd.DataFrame(
+            [
+                {
+                    t("security.col_model"): translate(f"security.mia_{r.name}", lang),
+                    t("security.col_train_acc"): round(r.train_accuracy, 3),
+                    t("security.col_test_acc"): round(r.test_accuracy, 3),
+                    t("security.col_auc_art"): round(r.auc_art, 3),
+                    t("security.col_auc_conf"): round(r.auc_confidence, 3),
+                }
+                for r in results
+            ]
+        )
         dataframe(table, key=f"{P}_mia_table")
         st.plotly_chart(security.membership_figure(results, lang), key=f"{P}_mia_chart")
     show_code(security.membership_code(_data_path()))
@@ -506,15 +656,21 @@ def inversion_dos_section() -> None:
     n = right.slider(t("security.burst_size"), 10, 300, 60, 10, key=f"{P}_burst_n")
     if right.button(t("security.send_burst"), key=f"{P}_burst_run", icon=":material/flood:"):
         if api_client.status(settings).healthy:
-            st.session_state[f"{P}_burst_result"] = security.burst_probe(settings, n,
-                                                                         _progress(t("security.sending")))  # fmt: skip
+            st.session_state[f"{P}_burst_result"] = security.burst_probe(settings, n, _progress(t("security.sending")))
         else:
             st.warning(t("security.api_needed"))
     for key in (f"{P}_oversize_result", f"{P}_burst_result"):
         if (probe := st.session_state.get(key)) is not None:
             codes = ", ".join(f"**{code}** × {count}" for code, count in probe.statuses.items())
-            st.markdown(t(f"security.probe_{probe.kind}", codes=codes, bytes=probe.bytes_sent, seconds=probe.seconds,
-                          sent=probe.sent))  # fmt: skip
+            st.markdown(
+                t(
+                    f"security.probe_{probe.kind}",
+                    codes=codes,
+                    bytes=probe.bytes_sent,
+                    seconds=probe.seconds,
+                    sent=probe.sent,
+                )
+            )
     show_code(security.dos_code(api_client.api_url(settings), settings.api_max_body_bytes, n))
 
 
@@ -550,13 +706,22 @@ def defenses_section() -> None:
     if results := st.session_state.get(f"{P}_defenses"):
         cols = st.columns(len(results))
         for col, r in zip(cols, results):
-            col.metric(t(f"security.defense_{r.defense}"), fmt.format_value(r.after, ".3g", lang),
-                       fmt.format_value(r.after - r.before, "+.3g", lang))  # fmt: skip
+            col.metric(
+                t(f"security.defense_{r.defense}"),
+                fmt.format_value(r.after, ".3g", lang),
+                fmt.format_value(r.after - r.before, "+.3g", lang),
+            )
         dataframe(security.defenses_table(results, lang), key=f"{P}_def_table")
         for r in results:
             if "clean_before" in r.detail:
-                st.caption(t("security.clean_cost", defense=translate(f"security.defense_{r.defense}", lang),
-                             before=r.detail["clean_before"], after=r.detail["clean_after"]))  # fmt: skip
+                st.caption(
+                    t(
+                        "security.clean_cost",
+                        defense=translate(f"security.defense_{r.defense}", lang),
+                        before=r.detail["clean_before"],
+                        after=r.detail["clean_after"],
+                    )
+                )
         if not any(r.defense == "rate_limiting" for r in results):
             st.caption(t("security.rate_limit_missing"))
     show_code(security.defenses_code(eps, _data_path()))
