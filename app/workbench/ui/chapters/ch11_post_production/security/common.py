@@ -1,0 +1,56 @@
+"""Shared pieces of the Security tab: the cached victim, progress, budget, errors, formats."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from workbench.core import formatting as fmt
+from workbench.core.settings import get_settings
+from workbench.ui.context import current_lang, error_text, t
+
+P = "ch11"
+
+
+@st.cache_resource(show_spinner=False, max_entries=8)
+def _victim(model_name: str, params_key: tuple, path: str, mtime: float):
+    from workbench.chapters.ch11_post_production.security import train_victim
+    from workbench.core.data import load_course_data
+
+    return train_victim(load_course_data(path), model_name, dict(params_key))
+
+
+def victim(model_name: str, params: dict | None = None):
+    """The attacked model trained on the course data (cached per model and data file)."""
+    path = get_settings().data_path
+    mtime = path.stat().st_mtime if path.exists() else 0.0
+    return _victim(model_name, tuple(sorted((params or {}).items())), str(path), mtime)
+
+
+def _progress(text: str):
+    """A progress bar and its callback; the label says "done" once the work reaches 100 %."""
+    bar = st.progress(0.0, text=text)
+    return lambda fraction: bar.progress(fraction, text=text if fraction < 1 else t("common.done"))
+
+
+def _budget() -> float:
+    return float(st.session_state.get(f"{P}_budget", 30))
+
+
+def _error(exc: Exception) -> None:
+    st.error(t("security.error", error=error_text(exc)), icon=":material/error:")
+
+
+def _data_path() -> str:
+    """The course data file as the learner would name it (relative to the repository when inside it)."""
+    settings = get_settings()
+    path = settings.data_path
+    return str(path.relative_to(settings.repo_root)) if path.is_relative_to(settings.repo_root) else str(path)
+
+
+def _pct(value: float) -> str:
+    return fmt.percent(value, current_lang())
+
+
+def _pts(change: float) -> str:
+    """A change of a share, in percentage points (`-12,3 pts`)."""
+    return fmt.points(change, current_lang())
