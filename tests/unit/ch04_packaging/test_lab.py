@@ -105,7 +105,7 @@ def test_reduce_demo_runs_code_with_pickle_and_nothing_with_skops() -> None:
     assert demo.printed.strip() == "Ce code s'exécute au chargement du fichier !"
     assert demo.loaded == "None"
     assert "STACK_GLOBAL" in demo.disassembly and "REDUCE" in demo.disassembly and "'print'" in demo.disassembly
-    assert demo.skops_untrusted == ("workbench.chapters.ch04_packaging.lab.LoadTimeMessage",)
+    assert demo.skops_untrusted == ("workbench.chapters.ch04_packaging.lab.serialization.LoadTimeMessage",)
     assert demo.skops_refusal.startswith("UntrustedTypesFoundException")
 
 
