@@ -236,3 +236,10 @@ def test_the_init_question_is_answered(lang: str) -> None:
     text = load_lesson("04_packaging", lang).text.casefold()
     words = ("initialization", "discovery") if lang == "en" else ("initialisation", "découverte")
     assert all(word in text for word in words)
+
+
+def test_without_the_project_files_the_line_is_left_out(tmp_path) -> None:
+    """Installed from a wheel or a trimmed image (no requirements.txt): no line, and no error on the page."""
+    pins = currency.load_pins(tmp_path)
+    assert pins.versions == {} and pins.tested_on is None
+    assert currency.currency_line("MLflow and pandas", "fr", pins) == ""

@@ -231,7 +231,10 @@ def load_pins(root: Path | None = None) -> Pins:
     from workbench.core.settings import get_settings
 
     root = root or get_settings().repo_root
-    return _pins_cached(root, (root / "requirements.txt").stat().st_mtime)
+    requirements = root / "requirements.txt"
+    if not requirements.is_file():  # installed without the project's files (a wheel, a trimmed image)
+        return Pins({}, None, SpecifierSet())
+    return _pins_cached(root, requirements.stat().st_mtime)
 
 
 # --------------------------------------------------------------------------------------------
@@ -268,6 +271,8 @@ def currency_line(text: str, lang: str, pins: Pins | None = None) -> str:
 
     pins = pins or load_pins()
     versions = ", ".join(f"{name} {version}" for name, version in versions_tested(text, pins))
+    if not versions and pins.tested_on is None:
+        return ""  # nothing known to say
     if pins.tested_on is None:
         return translate("lesson.versions_tested", lang, versions=versions)
     return translate("lesson.up_to_date", lang, date=format_date(pins.tested_on, lang), versions=versions)

@@ -40,7 +40,8 @@ def summary_downloads(lesson: Lesson) -> None:
 
     lang = current_lang()
     line = currency_line(lesson.text, lang)
-    st.caption(line, help=t("lesson.currency_help"))
+    if line:
+        st.caption(line, help=t("lesson.currency_help"))
     summary = build_summary(lesson, line)
     row = st.container(horizontal=True)
     row.download_button(
