@@ -91,7 +91,8 @@ def test_schemathesis_finds_no_server_error(live_api, tmp_path: Path) -> None:
     assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-2000:]
     assert "Server error" not in result.stdout and "Tested: 8" in result.stdout, result.stdout[-3000:]
     sent = log.read_text().splitlines()
-    assert len(sent) >= 20 and {line.split("=")[1] for line in sent} >= {"NaN", "Infinity"}, sent
+    # the hook rewrites about half the bodies it sees (a random draw): enough to send each kind more than once
+    assert len(sent) >= 10 and {line.split("=")[1] for line in sent} >= {"NaN", "Infinity"}, sent
 
 
 @pytest.mark.parametrize("path", ["/predict", "/predict_status"])
