@@ -39,6 +39,7 @@ def test_full_walkthrough_against_the_live_api(api_port) -> None:
     assert_no_exception(at)
     assert f"The API answers at http://127.0.0.1:{api_port}" in _texts(at.success)
     assert any(m.label == "Version" and m.value == "fallback" for m in at.metric)
+    assert any(c.value.startswith("Served **compiled**") for c in at.caption)  # /model's serving path
 
     at.selectbox(key="ch07_form_Credit_History").set_value(0).run()
     at.button(key="ch07_send").click().run()
@@ -173,6 +174,7 @@ def test_in_french_the_served_model_the_413_and_a_taken_port_are_explained_in_fr
     assert metrics["Version"] == "secours" and metrics["Origine"] == "modèle de secours entraîné au démarrage"
     assert "," in metrics["F1"] and "." not in metrics["F1"]  # 0,7xx
     assert "Aucune version ne porte encore l'alias « production »" in "\n".join(c.value for c in at.caption)
+    assert any(c.value.startswith("Servi **compilé**") for c in at.caption)
 
     big = ("Loan_ID,Gender\n" + "LP001002,Male\n" * 400).encode()
     at.file_uploader(key="ch07_upload").set_value(("big.csv", big, "text/csv")).run()

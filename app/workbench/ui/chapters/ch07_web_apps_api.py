@@ -86,6 +86,7 @@ def server_tab() -> None:
             st.caption(t("api.source_detail_registry", name=body["name"], alias=body["alias"], version=body["version"]))
         elif not body.get("refused") and not body.get("registry_problem"):  # otherwise the reason is told below
             st.caption(t("api.source_detail_fallback", alias=settings.api_alias))
+        _serving_path(body.get("serving"))
         _serving_problems(body)
     if st.button(t("api.reload"), key=f"{P}_reload", icon=":material/sync:"):
         result = api_client.call("POST", "/reload", timeout=120)
@@ -100,6 +101,16 @@ def server_tab() -> None:
         f"curl -s {url}/health\ncurl -s {url}/model",
         language="bash",
     )
+
+
+def _serving_path(serving: dict | None) -> None:
+    """Which of the three paths serves the model (compiled, batched, plain), from GET /model."""
+    if not isinstance(serving, dict) or serving.get("path") not in ("compiled", "batched", "plain"):
+        return  # an API of another version
+    path, step = serving["path"], serving.get("unsupported_step")
+    if path == "batched" and not step:
+        path = "batched_no_step"
+    st.caption(t(f"api.serving_{path}", step=step))
 
 
 def _serving_problems(info: dict) -> None:
