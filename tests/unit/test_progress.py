@@ -121,3 +121,32 @@ def test_continue_skips_a_finished_last_chapter(store: ProgressStore) -> None:
     progress = course_progress(store, "ana")
     assert progress[2].fraction == 1
     assert continue_chapter(store, "ana", progress) == "01_introduction"
+
+
+def test_first_try_is_recorded_once_and_survives_later_attempts(tmp_path):
+    from workbench.core.progress import ProgressStore
+
+    store = ProgressStore(tmp_path / "p.db")
+    store.record_attempt("ana", "05_mlflow", "q1", "quiz", False)
+    item = store.record_attempt("ana", "05_mlflow", "q1", "quiz", True)
+    assert (item.first_correct, item.completed, item.attempts) == (False, True, 2)
+    assert store.record_attempt("ana", "05_mlflow", "q2", "quiz", True).first_correct is True
+
+
+def test_a_store_written_before_first_tries_gains_the_column(tmp_path):
+    import sqlite3
+
+    from workbench.core.progress import ProgressStore
+
+    path = tmp_path / "old.db"
+    with sqlite3.connect(path) as conn:
+        conn.executescript(
+            "CREATE TABLE attempts (learner TEXT NOT NULL, chapter TEXT NOT NULL, item TEXT NOT NULL,"
+            " kind TEXT NOT NULL, completed INTEGER NOT NULL DEFAULT 0, last_correct INTEGER NOT NULL DEFAULT 0,"
+            " attempts INTEGER NOT NULL DEFAULT 0, answer TEXT, score REAL, updated_at REAL NOT NULL,"
+            " PRIMARY KEY (learner, chapter, item));"
+            "INSERT INTO attempts VALUES ('ana', '05_mlflow', 'q1', 'quiz', 1, 1, 1, 'null', NULL, 0);"
+        )
+    store = ProgressStore(path)
+    assert store.chapter_items("ana", "05_mlflow")["q1"].first_correct is None
+    assert store.record_attempt("ana", "05_mlflow", "q9", "quiz", False).first_correct is False

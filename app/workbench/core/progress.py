@@ -26,6 +26,7 @@ CREATE TABLE IF NOT EXISTS attempts (
     kind        TEXT NOT NULL,            -- 'quiz' | 'hands_on'
     completed   INTEGER NOT NULL DEFAULT 0,  -- 1 once answered correctly / check passed (sticky)
     last_correct INTEGER NOT NULL DEFAULT 0,
+    first_correct INTEGER,                -- 1/0: was the first attempt right (set once, never changed)
     attempts    INTEGER NOT NULL DEFAULT 0,
     answer      TEXT,                     -- JSON of the last answer or check evidence
     score       REAL,
@@ -53,6 +54,7 @@ class ItemProgress:
     answer: object
     score: float | None
     updated_at: float
+    first_correct: bool | None = None
 
 
 class ProgressStore:
@@ -72,6 +74,9 @@ class ProgressStore:
             if not self._ready:
                 conn.execute("PRAGMA journal_mode = WAL")
                 conn.executescript(SCHEMA)
+                columns = {row[1] for row in conn.execute("PRAGMA table_info(attempts)")}
+                if "first_correct" not in columns:  # a store written before first tries were recorded
+                    conn.execute("ALTER TABLE attempts ADD COLUMN first_correct INTEGER")
                 self._ready = True
             yield conn
         finally:
@@ -92,9 +97,9 @@ class ProgressStore:
         with self._connect() as conn:
             conn.execute(
                 """
-                INSERT INTO attempts (learner, chapter, item, kind, completed, last_correct, attempts,
-                                      answer, score, updated_at)
-                VALUES (?, ?, ?, ?, ?, ?, 1, ?, ?, ?)
+                INSERT INTO attempts (learner, chapter, item, kind, completed, last_correct, first_correct,
+                                      attempts, answer, score, updated_at)
+                VALUES (?, ?, ?, ?, ?, ?, ?, 1, ?, ?, ?)
                 ON CONFLICT (learner, chapter, item) DO UPDATE SET
                     completed = MAX(completed, excluded.completed),
                     last_correct = excluded.last_correct,
@@ -103,7 +108,18 @@ class ProgressStore:
                     score = COALESCE(MAX(score, excluded.score), excluded.score, score),
                     updated_at = excluded.updated_at
                 """,
-                (learner, chapter, item, kind, int(correct), int(correct), json.dumps(answer, default=str), score, now),
+                (
+                    learner,
+                    chapter,
+                    item,
+                    kind,
+                    int(correct),
+                    int(correct),
+                    int(correct),
+                    json.dumps(answer, default=str),
+                    score,
+                    now,
+                ),
             )
         return self.chapter_items(learner, chapter)[item]
 
@@ -120,12 +136,22 @@ class ProgressStore:
         """The learner's progress on each attempted item of a chapter."""
         with self._connect() as conn:
             rows = conn.execute(
-                "SELECT item, kind, completed, last_correct, attempts, answer, score, updated_at "
+                "SELECT item, kind, completed, last_correct, attempts, answer, score, updated_at, first_correct "
                 "FROM attempts WHERE learner = ? AND chapter = ?",
                 (learner, chapter),
             ).fetchall()
         return {
-            r[0]: ItemProgress(r[0], r[1], bool(r[2]), bool(r[3]), r[4], json.loads(r[5] or "null"), r[6], r[7])
+            r[0]: ItemProgress(
+                r[0],
+                r[1],
+                bool(r[2]),
+                bool(r[3]),
+                r[4],
+                json.loads(r[5] or "null"),
+                r[6],
+                r[7],
+                None if r[8] is None else bool(r[8]),
+            )
             for r in rows
         }
 
