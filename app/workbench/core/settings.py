@@ -57,6 +57,21 @@ class Settings:
     api_limit_concurrency: int = 200  # connections + requests in progress; more: 503
     #: Let an unexpected error in a page propagate (tests, debugging) instead of becoming a short message.
     raise_errors: bool = False
+    #: "solo" (one learner on a laptop, the default) or "class" (a shared deployment: sign-in, roster,
+    #: a teacher's dashboard, each learner's own registered model).
+    mode: str = "solo"
+    #: SQLAlchemy URL of the database holding progress, records and the roster (e.g. postgresql+psycopg://…);
+    #: empty: SQLite under the state directory.
+    database_url: str = field(default="", repr=False)
+
+    @property
+    def class_mode(self) -> bool:
+        """True on a shared deployment for a class (WORKBENCH_MODE=class)."""
+        return self.mode == "class"
+
+    def learner_model_name(self, learner: str) -> str:
+        """The registered model a learner trains, promotes and serves: shared in solo mode, their own in class."""
+        return f"{self.model_name}-{learner_key(learner)}" if self.class_mode else self.model_name
 
     @property
     def lessons_dir(self) -> Path:
@@ -137,6 +152,14 @@ def _int(env: Mapping[str, str], name: str, default: int, minimum: int, maximum:
     return value
 
 
+def _choice(env: Mapping[str, str], name: str, default: str, allowed: tuple[str, ...]) -> str:
+    """A setting with a closed set of values, or a SettingsError naming the variable and the values."""
+    value = env.get(name, "").strip().lower() or default
+    if value not in allowed:
+        raise SettingsError(f"{name}={value!r}: expected one of {', '.join(allowed)}")
+    return value
+
+
 def _flag(env: Mapping[str, str], name: str) -> bool:
     return env.get(name, "").strip().lower() in ("1", "true", "yes")
 
@@ -185,4 +208,6 @@ def get_settings() -> Settings:
         api_body_timeout=float(env.get("WORKBENCH_API_BODY_TIMEOUT", "30")),
         api_limit_concurrency=_int(env, "WORKBENCH_API_LIMIT_CONCURRENCY", 200, 1, 1_000_000),
         raise_errors=bool(env.get("WORKBENCH_RAISE_ERRORS", "").strip()),
+        mode=_choice(env, "WORKBENCH_MODE", "solo", ("solo", "class")),
+        database_url=env.get("WORKBENCH_DATABASE_URL", "").strip(),
     )
