@@ -11,10 +11,13 @@ from __future__ import annotations
 import streamlit as st
 
 from workbench.core.learner_files import adopt_legacy_folder
+from workbench.core.people import Person
 from workbench.core.settings import get_settings
 
 #: Session-state key of the name field, and the name of its URL parameter (`?learner=`).
 LEARNER_PARAM = "learner"
+#: Session-state key of the signed-in Person (class mode: set by the sign-in, never by a form the learner edits).
+PERSON_KEY = "workbench_person"
 
 
 def learner_widget(label: str, help: str) -> None:
@@ -25,7 +28,16 @@ def learner_widget(label: str, help: str) -> None:
     adopt_legacy_folder(get_settings(), current_learner())
 
 
+def current_person() -> Person:
+    """The person of this session: the signed-in person (class mode), else the solo learner."""
+    person = st.session_state.get(PERSON_KEY)
+    return person if isinstance(person, Person) else Person(current_learner())
+
+
 def current_learner() -> str:
     """The learner of this session: the name typed in the sidebar, else the default learner."""
+    person = st.session_state.get(PERSON_KEY)
+    if isinstance(person, Person):
+        return person.name
     name = str(st.session_state.get(LEARNER_PARAM) or "").strip()
     return name or get_settings().learner
