@@ -370,13 +370,13 @@ def _instruction_at(text: str) -> dict[int, str]:
 
 def check_learner_dockerfile(ctx):
     """Passed when the learner's saved Dockerfile meets the standard (see `dockerfile_problems`)."""
-    from workbench.core.exercises import CheckResult
+    from workbench.core.exercises import failed, passed
     from workbench.core.i18n import translate
 
     path = learner_dockerfile_path(ctx.settings, ctx.learner)
     if not path.exists():
-        return CheckResult(False, (translate("docker.check_no_file", ctx.lang),))
+        return failed(translate("docker.check_no_file", ctx.lang))
     problems = dockerfile_problems(path.read_text(encoding="utf-8"), ctx.lang)
     if problems:
-        return CheckResult(False, tuple(problems))
-    return CheckResult(True, detail=translate("docker.check_ok", ctx.lang))
+        return failed(*problems)
+    return passed(translate("docker.check_ok", ctx.lang))
