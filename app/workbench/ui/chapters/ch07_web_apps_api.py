@@ -332,7 +332,7 @@ def errors_tab() -> None:
         try:
             payload = json.loads(text)
         except json.JSONDecodeError as exc:
-            st.error(t("api.bad_json", error=str(exc)))
+            st.error(t("api.bad_json", line=exc.lineno, column=exc.colno, error=exc.msg))
         else:
             if _api_is_up():
                 result = api_client.predict(payload)
