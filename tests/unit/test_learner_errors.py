@@ -100,7 +100,9 @@ def test_a_broken_lesson_file_is_explained_in_french_too() -> None:
     from workbench.core.lessons import LessonError, parse_lesson
 
     with pytest.raises(LessonError) as caught:
-        parse_lesson("---\ntitle: T\nobjectives: [a]\nminutes: ten\nkey_terms: []\n---\nbody\n", "01_introduction", "fr")
+        parse_lesson(
+            "---\ntitle: T\nobjectives: [a]\nminutes: ten\nkey_terms: []\n---\nbody\n", "01_introduction", "fr"
+        )
     fr, en = _both(caught.value)
     assert fr == "lessons/fr/01_introduction.md : « minutes » doit être un nombre entier"
     assert en == "lessons/fr/01_introduction.md: 'minutes' must be a whole number" == str(caught.value)

@@ -134,7 +134,7 @@ def _serving_problems(info: dict) -> None:
 
 
 def _application_form() -> dict:
-    from workbench.core.data import CATEGORIES, NULLABLE
+    from workbench.core.data import CATEGORIES, NULLABLE, NUMERIC_RANGES
 
     lang = current_lang()
     unknown = translate("api.unknown", lang)
@@ -151,11 +151,8 @@ def _application_form() -> dict:
             key=f"{P}_form_{field}",
             format_func=lambda v: unknown if v is None else v,
         )
-    for column, field, low, high in (
-        (left, "ApplicantIncome", 0, 1_000_000),
-        (middle, "CoapplicantIncome", 0, 1_000_000),
-        (right, "LoanAmount", 1, 10_000),
-    ):
+    for column, field in ((left, "ApplicantIncome"), (middle, "CoapplicantIncome"), (right, "LoanAmount")):
+        low, high = NUMERIC_RANGES[field]  # whole amounts inside the loan schema's interval
         values[field] = number_field(
             field,
             key=f"{P}_form_{field}",
