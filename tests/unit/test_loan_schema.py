@@ -112,3 +112,9 @@ def test_an_interval_is_written_the_language_s_way() -> None:
     assert Interval(0, 600, low_open=True).message("fr") == "]0 ; 600]"
     assert Interval(0, 600, low_open=True).message("en") == "(0, 600]"
     assert Interval(0, 600, low_open=True).whole_range() == (1, 600) and Interval(0, 1).whole_range() == (0, 1)
+
+
+def test_every_column_says_what_it_accepts() -> None:
+    for column in LOAN_SCHEMA.values():
+        assert (column.kind == "category") == bool(column.categories) == (column.interval is None), column.name
+        assert all(alias not in column.categories and value in column.categories for alias, value in column.aliases)
