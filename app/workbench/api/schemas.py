@@ -4,18 +4,14 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, create_model, field_validator
 
-from workbench.core.data import NUMERIC_RANGES
+from workbench.core.loan_schema import LOAN_SCHEMA, Column
 
-#: Numbers are finite: NaN, Infinity and 1e999 are answered with a 422 naming the field.
-Money = Annotated[
-    float,
-    Field(ge=NUMERIC_RANGES["ApplicantIncome"][0], le=NUMERIC_RANGES["ApplicantIncome"][1], allow_inf_nan=False),
-]
+_DEPENDENTS_ALIASES = dict(LOAN_SCHEMA["Dependents"].aliases)  # 3 → "3+"
 
 
-class LoanApplication(BaseModel):
+class _Application(BaseModel):
     """One loan application: the 11 inputs of the course model. Null is allowed where the course data
     has missing values (the model imputes them)."""
 
@@ -46,32 +42,17 @@ class LoanApplication(BaseModel):
         pattern=r"^[^\x00-\x1f\x7f]*$",
         description="Optional identifier, echoed back (no control characters)",
     )
-    Gender: Literal["Male", "Female"] | None = None
-    Married: Literal["Yes", "No"] | None = None
-    Dependents: Literal["0", "1", "2", "3+"] | None = Field(default=None, description='"0", "1", "2" or "3+"')
-    Education: Literal["Graduate", "Not Graduate"]
-    Self_Employed: Literal["Yes", "No"] | None = None
-    ApplicantIncome: Money = Field(description="Monthly income of the applicant")
-    CoapplicantIncome: Money = Field(description="Monthly income of the co-applicant (0 if none)")
-    LoanAmount: float | None = Field(
-        default=None, gt=0, le=NUMERIC_RANGES["LoanAmount"][1], allow_inf_nan=False, description="Amount in thousands"
-    )
-    Loan_Amount_Term: float | None = Field(
-        default=None, gt=0, le=NUMERIC_RANGES["Loan_Amount_Term"][1], allow_inf_nan=False, description="Term in months"
-    )
-    Credit_History: Literal[0, 1] | None = Field(default=None, description="1 if the credit history meets guidelines")
-    Property_Area: Literal["Urban", "Semiurban", "Rural"]
 
-    @field_validator("Dependents", mode="before")
+    @field_validator("Dependents", mode="before", check_fields=False)
     @classmethod
     def _dependents_as_text(cls, value: Any) -> Any:
         """Accept 0, 1, 2 and 3 as numbers too (3 means "3+")."""
         if isinstance(value, int | float) and not isinstance(value, bool) and float(value).is_integer():
-            number = int(value)
-            return "3+" if number == 3 else str(number)
+            text = str(int(value))
+            return _DEPENDENTS_ALIASES.get(text, text)
         return value
 
-    @field_validator("Credit_History", mode="before")
+    @field_validator("Credit_History", mode="before", check_fields=False)
     @classmethod
     def _credit_history_as_int(cls, value: Any) -> Any:
         """Accept 0.0 and 1.0, and "0"/"1" as text (as in CSV files)."""
@@ -84,6 +65,36 @@ class LoanApplication(BaseModel):
     def features(self) -> dict[str, Any]:
         """The 11 model inputs as a plain dict (None for missing)."""
         return self.model_dump(exclude={"Loan_ID"})
+
+
+def _field(column: Column) -> tuple[Any, Any]:
+    """The pydantic annotation and field of one schema column: a category is a `Literal`, a number a finite
+    float inside its interval (NaN, Infinity and 1e999 are answered with a 422 naming the field), Credit_History
+    0 or 1; nullable columns are optional."""
+    kind: Any
+    if column.kind == "category":
+        kind = Literal[column.categories]
+    elif column.kind == "binary":
+        assert column.interval is not None
+        kind = Literal[tuple(range(int(column.interval.low), int(column.interval.high) + 1))]
+    else:
+        assert column.interval is not None
+        low = {"gt" if column.interval.low_open else "ge": column.interval.low}
+        kind = Annotated[float, Field(**low, le=column.interval.high, allow_inf_nan=False)]
+    description = column.description or None
+    if column.nullable:
+        return kind | None, Field(default=None, description=description)
+    return kind, Field(description=description)
+
+
+#: One loan application, its fields derived from the app's one loan schema (`core.loan_schema`).
+LoanApplication = create_model(
+    "LoanApplication",
+    __base__=_Application,
+    __doc__=_Application.__doc__,
+    __module__=__name__,
+    **{name: _field(column) for name, column in LOAN_SCHEMA.items()},
+)
 
 
 class Prediction(BaseModel):

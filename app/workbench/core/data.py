@@ -19,56 +19,23 @@ import numpy as np
 import pandas as pd
 
 from workbench.core.i18n import LocalizedError, translate
+from workbench.core.loan_schema import (  # the schema, defined once there, re-exported here
+    CATEGORICAL_FEATURES,
+    CATEGORIES,
+    COLUMNS,
+    FEATURES,
+    ID,
+    LOAN_SCHEMA,
+    NEGATIVE,
+    NULLABLE,
+    NUMERIC_FEATURES,
+    POSITIVE,
+    TARGET,
+)
+from workbench.core.loan_schema import (
+    NUMERIC_RANGES as NUMERIC_RANGES,
+)
 from workbench.core.settings import get_settings
-
-ID = "Loan_ID"
-TARGET = "Loan_Status"
-POSITIVE = "Y"
-NEGATIVE = "N"
-
-CATEGORIES: dict[str, tuple[str, ...]] = {
-    "Gender": ("Male", "Female"),
-    "Married": ("Yes", "No"),
-    "Dependents": ("0", "1", "2", "3+"),
-    "Education": ("Graduate", "Not Graduate"),
-    "Self_Employed": ("Yes", "No"),
-    "Property_Area": ("Urban", "Semiurban", "Rural"),
-}
-#: numeric column → (minimum, maximum) accepted by validation (units: currency per month,
-#: LoanAmount in thousands, Loan_Amount_Term in months, Credit_History 0/1).
-NUMERIC_RANGES: dict[str, tuple[float, float]] = {
-    "ApplicantIncome": (0, 1_000_000),
-    "CoapplicantIncome": (0, 1_000_000),
-    "LoanAmount": (1, 10_000),
-    "Loan_Amount_Term": (1, 600),
-    "Credit_History": (0, 1),
-}
-CATEGORICAL_FEATURES: tuple[str, ...] = tuple(CATEGORIES)
-NUMERIC_FEATURES: tuple[str, ...] = tuple(NUMERIC_RANGES)
-FEATURES: tuple[str, ...] = (
-    "Gender",
-    "Married",
-    "Dependents",
-    "Education",
-    "Self_Employed",
-    "ApplicantIncome",
-    "CoapplicantIncome",
-    "LoanAmount",
-    "Loan_Amount_Term",
-    "Credit_History",
-    "Property_Area",
-)
-COLUMNS: tuple[str, ...] = (ID, *FEATURES, TARGET)
-#: columns where the course data has missing values (so nulls are legitimate there)
-NULLABLE: tuple[str, ...] = (
-    "Gender",
-    "Married",
-    "Dependents",
-    "Self_Employed",
-    "LoanAmount",
-    "Loan_Amount_Term",
-    "Credit_History",
-)
 
 # Rates measured on the course's train.csv (614 rows), used by the generator.
 MISSING_RATES: dict[str, float] = {
@@ -318,9 +285,10 @@ def validate_loan_frame(raw: pd.DataFrame) -> LoadResult:
                 )
             )
             continue
-        low, high = NUMERIC_RANGES[column]
-        out = numbers.notna() & ((numbers < low) | (numbers > high))
-        if column == "Credit_History":
+        spec = LOAN_SCHEMA[column]
+        assert spec.interval is not None  # a numeric column always has one
+        out = numbers.notna() & ~spec.interval.contains(numbers)
+        if spec.kind == "binary":
             out |= numbers.notna() & ~numbers.isin([0, 1])
         if out.any():
             problems.append(
@@ -331,8 +299,7 @@ def validate_loan_frame(raw: pd.DataFrame) -> LoadResult:
                     {
                         "examples": _examples(values[out]),
                         "rows": _rows(values.index[out]),
-                        "low": low,
-                        "high": high,
+                        "interval": spec.interval,
                         "n": int(out.sum()),
                     },
                 )
@@ -342,8 +309,8 @@ def validate_loan_frame(raw: pd.DataFrame) -> LoadResult:
     for column, allowed in CATEGORIES.items():
         values = df[column]
         # Files saved by spreadsheets sometimes write Dependents as 0.0, 1.0 ...
-        if column == "Dependents":
-            values = values.replace({"0.0": "0", "1.0": "1", "2.0": "2", "3": "3+"})
+        if aliases := LOAN_SCHEMA[column].aliases:
+            values = values.replace(dict(aliases))
             df[column] = values
         bad = values.notna() & ~values.isin(allowed)
         if bad.any():

@@ -30,13 +30,16 @@ import frontmatter
 import yaml
 
 from workbench.chapters import CHAPTERS, Chapter
+from workbench.core.i18n import LocalizedError
 from workbench.core.settings import LANGUAGES, get_settings
 
 TAKEAWAYS_TITLES = {"fr": "À retenir", "en": "Key takeaways"}
 
 
-class LessonError(ValueError):
-    """A lesson file is missing or its front matter is malformed."""
+class LessonError(LocalizedError, ValueError):
+    """A lesson file is missing or its front matter is malformed (strings `lesson.error_*`)."""
+
+    namespace = "lesson"
 
 
 @dataclass(frozen=True)
@@ -92,21 +95,21 @@ def parse_lesson(text: str, chapter_key: str, lang: str) -> Lesson:
     try:
         post = frontmatter.loads(text)
     except yaml.YAMLError as exc:
-        raise LessonError(f"{where}: front matter is not valid YAML ({exc})") from exc
+        raise LessonError("error_yaml", where=where, error=" ".join(str(exc).split())) from exc
     meta = post.metadata
     for name in ("title", "objectives", "minutes", "key_terms"):
         if name not in meta:
-            raise LessonError(f"{where}: front matter has no '{name}'")
+            raise LessonError("error_no_field", where=where, name=name)
     if not isinstance(meta["objectives"], list) or not meta["objectives"]:
-        raise LessonError(f"{where}: 'objectives' must be a non-empty list")
+        raise LessonError("error_objectives", where=where)
     try:
         minutes = int(cast(Any, meta["minutes"]))
     except (TypeError, ValueError) as exc:
-        raise LessonError(f"{where}: 'minutes' must be a whole number") from exc
+        raise LessonError("error_minutes", where=where) from exc
     terms = []
     for item in cast(list, meta["key_terms"] or []):
         if not isinstance(item, dict) or not item.get("term") or not item.get("definition"):
-            raise LessonError(f"{where}: each key term needs 'term' and 'definition'")
+            raise LessonError("error_key_term", where=where)
         terms.append(KeyTerm(str(item["term"]), str(item["definition"]).strip()))
     intro, sections = split_sections(post.content)
     return Lesson(
@@ -155,7 +158,7 @@ def load_lesson(chapter_key: str, lang: str, lessons_dir: Path | None = None) ->
     """
     path = lesson_path(chapter_key, lang, lessons_dir)
     if not path.is_file():
-        raise LessonError(f"lesson not found: {path}")
+        raise LessonError("error_not_found", path=str(path))
     return _load_cached(path, path.stat().st_mtime, chapter_key, lang)
 
 

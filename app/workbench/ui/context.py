@@ -36,6 +36,9 @@ def progress_store() -> ProgressStore:
     return _progress_store(str(get_settings().progress_db))
 
 
-def error_text(exc: BaseException) -> str:
-    """An exception's explanation in the learner's language (`LocalizedError`), else its own text."""
-    return exc.message(current_lang()) if isinstance(exc, LocalizedError) else str(exc)
+def error_text(exc: BaseException, *, with_type: bool = False) -> str:
+    """An exception's explanation in the learner's language (`LocalizedError`), else its own text (a library's
+    message), prefixed by its type with `with_type` (an unexpected error someone will look up)."""
+    if isinstance(exc, LocalizedError):
+        return exc.message(current_lang())
+    return f"{type(exc).__name__}: {exc}" if with_type else str(exc)

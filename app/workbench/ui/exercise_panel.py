@@ -11,6 +11,7 @@ from workbench.core.exercises import (
     CheckResult,
     HandsOn,
     QuizQuestion,
+    failed,
     grade_quiz,
     load_exercises,
     run_check,
@@ -18,7 +19,7 @@ from workbench.core.exercises import (
 from workbench.core.i18n import pick
 from workbench.core.progress import ItemProgress
 from workbench.core.settings import get_settings
-from workbench.ui.context import current_lang, current_learner, progress_store, t
+from workbench.ui.context import current_lang, current_learner, error_text, progress_store, t
 
 log = logging.getLogger(__name__)
 
@@ -158,7 +159,7 @@ def _run_check_safely(exercise: HandsOn, lang: str) -> CheckResult:
         return run_check(exercise, ctx)
     except Exception as exc:  # a check must not break the page; the learner sees why
         log.exception("check %s failed", exercise.check)
-        return CheckResult(False, (t("exercises.check_failed", error=f"{type(exc).__name__}: {exc}"),))
+        return failed(t("exercises.check_failed", error=error_text(exc, with_type=True)))
 
 
 def _reset_chapter(chapter_key: str, learner: str) -> None:

@@ -7,7 +7,7 @@ import streamlit as st
 from workbench.chapters import CHAPTERS, SECTIONS, get_chapter
 from workbench.core.lessons import GlossaryEntry, LessonError, build_glossary, load_lesson, search_glossary
 from workbench.core.progress import continue_chapter, course_progress, overall_fraction
-from workbench.ui.context import current_lang, current_learner, progress_store, t
+from workbench.ui.context import current_lang, current_learner, error_text, progress_store, t
 
 CARDS_PER_ROW = 3
 
@@ -55,7 +55,7 @@ def _chapter_card(chapter_key: str, lang: str, progress) -> None:
         try:
             lesson = load_lesson(chapter_key, lang)
         except LessonError as exc:
-            st.error(t("lesson.unavailable", error=str(exc)))
+            st.error(t("lesson.unavailable", error=error_text(exc)))
             return
         st.markdown(f"#### {chapter.roman}. {lesson.title}")
         st.caption(t("home.card_meta", minutes=lesson.minutes, done=progress.done, total=progress.total))
@@ -72,7 +72,7 @@ def _glossary(lang: str) -> None:
     try:
         entries = search_glossary(build_glossary(lang), query)
     except LessonError as exc:
-        st.warning(t("lesson.unavailable", error=str(exc)))
+        st.warning(t("lesson.unavailable", error=error_text(exc)))
         return
     st.caption(t("home.glossary_count", n=len(entries)))
     if not entries:

@@ -6,7 +6,7 @@ import streamlit as st
 
 from workbench.chapters import get_chapter
 from workbench.core.lessons import Lesson, LessonError, load_lesson
-from workbench.ui.context import current_lang, current_learner, progress_store, t
+from workbench.ui.context import current_lang, current_learner, error_text, progress_store, t
 
 
 def lesson_panel(chapter_key: str) -> Lesson | None:
@@ -15,7 +15,7 @@ def lesson_panel(chapter_key: str) -> Lesson | None:
     try:
         lesson = load_lesson(chapter_key, current_lang())
     except LessonError as exc:
-        st.error(t("lesson.unavailable", error=str(exc)))
+        st.error(t("lesson.unavailable", error=error_text(exc)))
         return None
     progress_store().record_visit(current_learner(), chapter_key)
 

@@ -9,7 +9,7 @@ import streamlit as st
 from workbench.chapters import CHAPTERS, SECTIONS, Chapter
 from workbench.core.lessons import load_lesson
 from workbench.core.settings import get_settings
-from workbench.ui.context import current_lang, t
+from workbench.ui.context import current_lang, error_text, t
 from workbench.ui.home import render_home
 
 log = logging.getLogger(__name__)
@@ -50,4 +50,4 @@ def run_page(page) -> None:
         page.run()
     except Exception as exc:  # noqa: BLE001 - shown to the learner, logged with its traceback
         log.exception("page %s failed", getattr(page, "url_path", page))
-        st.error(t("nav.unexpected_error", error=f"{type(exc).__name__}: {exc}"), icon=":material/error:")
+        st.error(t("nav.unexpected_error", error=error_text(exc, with_type=True)), icon=":material/error:")

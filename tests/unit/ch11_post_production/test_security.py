@@ -96,7 +96,7 @@ def test_security_errors_speak_the_learner_s_language() -> None:
     with pytest.raises(security.SecurityError) as caught:
         security.greedy_api_attack({**EXAMPLE_APPLICATION, "LoanAmount": 0}, lambda row: 0.5, ["LoanAmount"], 10, 5)
     assert "invalid application: LoanAmount: 0 is outside" in str(caught.value)
-    assert caught.value.message("fr").startswith("demande invalide : LoanAmount : 0 est hors de [")
+    assert caught.value.message("fr").startswith("demande invalide : LoanAmount : 0 est hors de ]0 ; 10")
 
 
 # --- evasion -----------------------------------------------------------------------------------------

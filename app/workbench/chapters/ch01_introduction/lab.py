@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-from workbench.core.exercises import CheckContext, CheckResult
+from workbench.core.exercises import CheckContext, CheckResult, failed, passed
 from workbench.core.i18n import translate
 from workbench.core.learner_files import read_json, write_json
 from workbench.core.settings import Settings
@@ -65,7 +65,7 @@ def check_first_model(ctx: CheckContext) -> CheckResult:
     *and* found settings where a model does not: a score only means something next to its baseline."""
     history = load_first_models(ctx.settings, ctx.learner)
     if not history:
-        return CheckResult(False, (translate("intro.check_no_model", ctx.lang),))
+        return failed(translate("intro.check_no_model", ctx.lang))
     best, worst = max(history, key=_edge), min(history, key=_edge)
     acc, base = best["metrics"]["accuracy"], best["baseline"]["accuracy"]
     evidence = {
@@ -76,10 +76,10 @@ def check_first_model(ctx: CheckContext) -> CheckResult:
     }
     if acc <= base:
         message = translate("intro.check_not_beaten", ctx.lang, accuracy=acc, baseline=base)
-        return CheckResult(False, (message,), evidence=evidence)
+        return failed(message, evidence=evidence)
     if _edge(worst) > 0:
         message = translate("intro.check_need_loser", ctx.lang, n=len(history), accuracy=acc, baseline=base)
-        return CheckResult(False, (message,), evidence=evidence)
+        return failed(message, evidence=evidence)
     detail = translate(
         "intro.check_beats",
         ctx.lang,
@@ -88,7 +88,7 @@ def check_first_model(ctx: CheckContext) -> CheckResult:
         loser=_described(worst, ctx.lang),
         loser_accuracy=worst["metrics"]["accuracy"],
     )
-    return CheckResult(True, detail=detail, score=acc - base, evidence=evidence)
+    return passed(detail, score=acc - base, evidence=evidence)
 
 
 def check_compare_models(ctx: CheckContext, min_families: int = 2) -> CheckResult:
@@ -97,6 +97,6 @@ def check_compare_models(ctx: CheckContext, min_families: int = 2) -> CheckResul
     evidence = {"families": families}
     if len(families) >= min_families:
         names = ", ".join(translate(f"model.name_{f}", ctx.lang) for f in families)
-        return CheckResult(True, detail=translate("intro.check_compared", ctx.lang, names=names), evidence=evidence)
+        return passed(translate("intro.check_compared", ctx.lang, names=names), evidence=evidence)
     missing = translate("intro.check_more_families", ctx.lang, n=min_families - len(families), need=min_families)
-    return CheckResult(False, (missing,), evidence=evidence)
+    return failed(missing, evidence=evidence)

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import plotly.graph_objects as go
 
-from workbench.core.exercises import CheckContext, CheckResult
+from workbench.core.exercises import CheckContext, CheckResult, failed, passed
 from workbench.core.i18n import LocalizedError, translate
 from workbench.core.settings import Settings, safe_name
 
@@ -457,7 +457,7 @@ def check_branch_merged(ctx: CheckContext) -> CheckResult:
     repo = sandbox_dir(ctx.settings, ctx.learner)
 
     def missing(key: str, **values: object) -> CheckResult:
-        return CheckResult(False, (translate(f"git.{key}", ctx.lang, **values),), evidence=values)
+        return failed(translate(f"git.{key}", ctx.lang, **values), evidence=values)
 
     if not is_initialised(repo):
         return missing("check_no_repo")
@@ -472,5 +472,5 @@ def check_branch_merged(ctx: CheckContext) -> CheckResult:
         if merged:
             merges = [c for c in history(repo) if len(c.parents) > 1 and is_ancestor(repo, c.sha, MAIN)]
             detail = translate("git.check_merged", ctx.lang, branch=name, n=len(merged), merges=len(merges))
-            return CheckResult(True, detail=detail, evidence={"branch": name, "commits": [s[:7] for s in merged]})
+            return passed(detail, evidence={"branch": name, "commits": [s[:7] for s in merged]})
     return missing("check_not_merged", branches=", ".join(n for n, s in made.items() if s))

@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from workbench.core.exercises import CheckContext, CheckResult
+from workbench.core.exercises import CheckContext, CheckResult, failed, passed
 from workbench.core.i18n import LocalizedError, translate
 from workbench.core.learner_files import read_json, update_json
 from workbench.core.settings import Settings, get_settings
@@ -548,11 +548,11 @@ def check_groupby_answer(ctx: CheckContext, area: str = "Semiurban", tolerance: 
 
     given = load_answers(ctx.settings, ctx.learner).get(rate_answer_key(area))
     if not isinstance(given, int | float):
-        return CheckResult(False, (translate("fundamentals.check_no_answer", ctx.lang, area=area),))
+        return failed(translate("fundamentals.check_no_answer", ctx.lang, area=area))
     actual = approval_rate(load_course_data(ctx.settings.data_path), area)
     evidence = {"area": area, "given": given, "actual": round(actual, 2)}
     if abs(given - actual) <= tolerance:
         detail = translate("fundamentals.check_rate_ok", ctx.lang, area=area, given=given, actual=actual)
-        return CheckResult(True, detail=detail, evidence=evidence)
+        return passed(detail, evidence=evidence)
     hint = translate("fundamentals.check_rate_off", ctx.lang, area=area, given=given, tolerance=tolerance)
-    return CheckResult(False, (hint,), evidence=evidence)
+    return failed(hint, evidence=evidence)

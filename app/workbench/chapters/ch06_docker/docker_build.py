@@ -15,14 +15,16 @@ from pathlib import Path
 import pandas as pd
 
 from workbench.chapters.ch06_docker.deployfiles import dockerfile_lines
-from workbench.core.i18n import translate
+from workbench.core.i18n import LocalizedError, translate
 from workbench.core.settings import Settings, get_settings
 
 REPORT = "docs/docker-build.json"
 
 
-class BuildReportError(ValueError):
-    """The build report exists but cannot be read."""
+class BuildReportError(LocalizedError, ValueError):
+    """The build report exists but cannot be read (strings `docker.report_*`)."""
+
+    namespace = "docker"
 
 
 @dataclass(frozen=True)
@@ -109,7 +111,7 @@ def parse_build_report(data: object) -> BuildReport:
             images=images,
         )
     except (KeyError, TypeError, ValueError, AttributeError) as exc:
-        raise BuildReportError(f"not a build report of .ci/docker: {type(exc).__name__}: {exc}") from exc
+        raise BuildReportError("report_invalid", error=f"{type(exc).__name__}: {exc}") from exc
 
 
 def load_build_report(path: Path | None = None, settings: Settings | None = None) -> BuildReport | None:
@@ -126,7 +128,7 @@ def load_build_report(path: Path | None = None, settings: Settings | None = None
     try:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
-        raise BuildReportError(f"{path.name} is not JSON: {exc}") from exc
+        raise BuildReportError("report_not_json", name=path.name, error=str(exc)) from exc
     return parse_build_report(data)
 
 

@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from workbench.core.api_client import EXAMPLE_APPLICATION, CallResult, validation_errors
-from workbench.core.exercises import CheckContext, CheckResult
+from workbench.core.exercises import CheckContext, CheckResult, failed, passed
 from workbench.core.i18n import translate
 from workbench.core.learner_files import read_json, update_json
 from workbench.core.settings import Settings
@@ -76,13 +76,12 @@ def check_prediction(ctx: CheckContext) -> CheckResult:
 
     prediction = load_record(ctx.settings, ctx.learner).get("prediction")
     if not prediction:
-        return CheckResult(False, (translate("api.check_no_call", ctx.lang),))
+        return failed(translate("api.check_no_call", ctx.lang))
     if not api_client.status(ctx.settings).healthy:
-        return CheckResult(False, (translate("api.check_api_down", ctx.lang),))
+        return failed(translate("api.check_api_down", ctx.lang))
     body = prediction["body"]
-    return CheckResult(
-        True,
-        detail=translate("api.check_prediction_ok", ctx.lang, label=body["label"], version=body["model_version"]),
+    return passed(
+        translate("api.check_prediction_ok", ctx.lang, label=body["label"], version=body["model_version"]),
         evidence=body,
     )
 
@@ -92,16 +91,14 @@ def check_read_422(ctx: CheckContext) -> CheckResult:
     record = load_record(ctx.settings, ctx.learner)
     last = record.get("last_422")
     if not last:
-        return CheckResult(False, (translate("api.check_no_422", ctx.lang),))
+        return failed(translate("api.check_no_422", ctx.lang))
     answer = (record.get("field_answer") or "").strip()
     if not answer:
-        return CheckResult(False, (translate("api.check_no_field_answer", ctx.lang),))
+        return failed(translate("api.check_no_field_answer", ctx.lang))
     expected = last["fields"]
     if answer.casefold() not in {f.casefold() for f in expected}:
-        return CheckResult(
-            False, (translate("api.check_wrong_field", ctx.lang, expected=", ".join(expected), answer=answer),)
-        )
-    return CheckResult(True, detail=translate("api.check_422_ok", ctx.lang, field=answer))
+        return failed(translate("api.check_wrong_field", ctx.lang, expected=", ".join(expected), answer=answer))
+    return passed(translate("api.check_422_ok", ctx.lang, field=answer))
 
 
 def check_p95(ctx: CheckContext, tolerance: float = 0.1) -> CheckResult:
@@ -109,11 +106,11 @@ def check_p95(ctx: CheckContext, tolerance: float = 0.1) -> CheckResult:
     record = load_record(ctx.settings, ctx.learner)
     load = record.get("load_test")
     if not load:
-        return CheckResult(False, (translate("api.check_no_load", ctx.lang),))
+        return failed(translate("api.check_no_load", ctx.lang))
     answer = record.get("p95_answer")
     if answer is None:
-        return CheckResult(False, (translate("api.check_no_p95", ctx.lang),))
+        return failed(translate("api.check_no_p95", ctx.lang))
     p95 = float(load["p95"])
     if abs(answer - p95) > max(tolerance * p95, 0.05):
-        return CheckResult(False, (translate("api.check_p95_wrong", ctx.lang, answer=answer),))
-    return CheckResult(True, detail=translate("api.check_p95_ok", ctx.lang, p95=p95), score=p95)
+        return failed(translate("api.check_p95_wrong", ctx.lang, answer=answer))
+    return passed(translate("api.check_p95_ok", ctx.lang, p95=p95), score=p95)

@@ -20,11 +20,17 @@ import numpy as np
 import pandas as pd
 
 from workbench.core.data import FEATURES
-from workbench.core.i18n import translate
+from workbench.core.i18n import LocalizedError, translate
 
 PREDICT_ENDPOINTS = frozenset({"/predict", "/predict/batch", "/predict_status"})
 QUANTILES: tuple[float, ...] = (0.5, 0.95, 0.99)
 RECENT_WINDOW = 100
+
+
+class MonitoringError(LocalizedError, ValueError):
+    """What the API answered cannot be monitored (strings `monitoring.error_*`)."""
+
+    namespace = "monitoring"
 
 
 @dataclass(frozen=True)
@@ -56,7 +62,7 @@ def parse_metrics(text: str, at: float | None = None) -> MetricsSnapshot:
     """Parse Prometheus text exposition format into a snapshot.
 
     Raises:
-        ValueError: the text is not in the Prometheus format.
+        MonitoringError (a ValueError): the text is not in the Prometheus format.
     """
     from prometheus_client.parser import text_string_to_metric_families
 
@@ -66,7 +72,7 @@ def parse_metrics(text: str, at: float | None = None) -> MetricsSnapshot:
             for s in family.samples:
                 samples.append(Sample(s.name, dict(s.labels), float(s.value)))
     except (ValueError, TypeError, IndexError) as exc:
-        raise ValueError(f"not Prometheus metrics: {exc}") from exc
+        raise MonitoringError("error_not_metrics", error=" ".join(str(exc).split())[:200]) from exc
     return MetricsSnapshot(time.time() if at is None else at, tuple(samples))
 
 
@@ -213,14 +219,16 @@ def recent_inputs_frame(body: Any) -> pd.DataFrame:
     """The /recent_inputs answer as a table of the 11 features (course dtypes).
 
     Raises:
-        ValueError: the answer does not have the expected shape.
+        MonitoringError (a ValueError): the answer does not have the expected shape.
     """
     from workbench.core.data import canonical_dtypes
 
     if not isinstance(body, dict) or not isinstance(body.get("inputs"), list):
-        raise ValueError("expected {'count': ..., 'inputs': [...]} from /recent_inputs")
-    frame = pd.DataFrame(body["inputs"], columns=list(FEATURES))
-    return canonical_dtypes(frame)
+        raise MonitoringError("error_recent_inputs")
+    try:
+        return canonical_dtypes(pd.DataFrame(body["inputs"], columns=list(FEATURES)))
+    except (ValueError, TypeError) as exc:  # rows that are not applications
+        raise MonitoringError("error_recent_inputs") from exc
 
 
 def input_drift(reference: pd.DataFrame, recent: pd.DataFrame):

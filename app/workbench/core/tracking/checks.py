@@ -32,11 +32,11 @@ def record_comparison(settings: Settings, learner: str, run_ids: list[str]) -> N
 
 
 def _check(ok: bool, ctx, key: str, **values) -> Any:
-    from workbench.core.exercises import CheckResult
+    from workbench.core.exercises import failed, passed
     from workbench.core.i18n import translate
 
     text = translate(f"mlflow.{key}", ctx.lang, **values)
-    return CheckResult(True, detail=text, evidence=values) if ok else CheckResult(False, (text,), evidence=values)
+    return passed(text, evidence=values) if ok else failed(text, evidence=values)
 
 
 BEST_TAG = "best"  # the run a learner marks as their best attempt (hands-on exercise of chapter V)

@@ -9,7 +9,7 @@ import streamlit as st
 
 from workbench.core.i18n import pick
 from workbench.core.settings import get_settings
-from workbench.ui.context import current_lang, current_learner, t
+from workbench.ui.context import current_lang, current_learner, error_text, t
 from workbench.ui.exercise_panel import forget_check_results
 from workbench.ui.widgets import inline_code, monospace_editor, show_code
 
@@ -40,8 +40,8 @@ def _hadolint(text: str) -> None:
     st.subheader(t("docker.hadolint_title"))
     try:
         findings = deployfiles.run_hadolint(text)
-    except (OSError, RuntimeError) as exc:
-        st.error(t("docker.hadolint_error", error=str(exc)))
+    except deployfiles.DockerError as exc:
+        st.error(error_text(exc))
         return
     if not findings:
         st.success(t("docker.hadolint_clean"), icon=":material/verified:")
@@ -95,7 +95,7 @@ def _real_build(name: str, tag: str) -> None:
     try:
         report = docker_build.load_build_report()
     except docker_build.BuildReportError as exc:
-        st.error(t("docker.build_unreadable", error=str(exc)))
+        st.error(t("docker.build_unreadable", error=error_text(exc)))
         return
     image = report.for_dockerfile(name) if report else None
     if image is None:
@@ -191,10 +191,10 @@ def yours_tab() -> None:
             deployfiles.save_learner_dockerfile(settings, learner, text)
             st.session_state[f"{P}_problems"] = (text, deployfiles.dockerfile_problems(text, current_lang()))
             forget_check_results(CHAPTER)
-        except ValueError:
-            st.error(t("docker.too_big"))
-        except (OSError, RuntimeError) as exc:
-            st.error(t("docker.hadolint_error", error=str(exc)))
+        except deployfiles.DockerError as exc:  # too big, or hadolint cannot run
+            st.error(error_text(exc))
+        except OSError as exc:  # the file cannot be written
+            st.error(t("docker.save_failed", error=error_text(exc)))
     if reset_col.button(t("docker.yours_reset"), key=f"{P}_reset_file", icon=":material/restart_alt:"):
         del st.session_state[key]
         st.session_state.pop(f"{P}_problems", None)

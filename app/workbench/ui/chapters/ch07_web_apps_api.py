@@ -134,7 +134,7 @@ def _serving_problems(info: dict) -> None:
 
 
 def _application_form() -> dict:
-    from workbench.core.data import CATEGORIES, NULLABLE
+    from workbench.core.data import CATEGORIES, NULLABLE, NUMERIC_RANGES
 
     lang = current_lang()
     unknown = translate("api.unknown", lang)
@@ -151,11 +151,8 @@ def _application_form() -> dict:
             key=f"{P}_form_{field}",
             format_func=lambda v: unknown if v is None else v,
         )
-    for column, field, low, high in (
-        (left, "ApplicantIncome", 0, 1_000_000),
-        (middle, "CoapplicantIncome", 0, 1_000_000),
-        (right, "LoanAmount", 1, 10_000),
-    ):
+    for column, field in ((left, "ApplicantIncome"), (middle, "CoapplicantIncome"), (right, "LoanAmount")):
+        low, high = NUMERIC_RANGES[field]  # whole amounts inside the loan schema's interval
         values[field] = number_field(
             field,
             key=f"{P}_form_{field}",
@@ -332,7 +329,7 @@ def errors_tab() -> None:
         try:
             payload = json.loads(text)
         except json.JSONDecodeError as exc:
-            st.error(t("api.bad_json", error=str(exc)))
+            st.error(t("api.bad_json", line=exc.lineno, column=exc.colno, error=exc.msg))
         else:
             if _api_is_up():
                 result = api_client.predict(payload)

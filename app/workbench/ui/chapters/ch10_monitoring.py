@@ -13,7 +13,7 @@ from workbench.core import formatting as fmt
 from workbench.core.data import FEATURES
 from workbench.core.i18n import translate
 from workbench.core.settings import get_settings
-from workbench.ui.context import current_lang, current_learner, t
+from workbench.ui.context import current_lang, current_learner, error_text, t
 from workbench.ui.exercise_panel import forget_check_results
 from workbench.ui.model_widgets import course_data
 from workbench.ui.widgets import dataframe, decimal_slider, number_field, plotly_chart, show_code
@@ -262,7 +262,7 @@ def evidently_tab() -> None:
             try:
                 result = drift.evidently_report(reference, current, methods=methods, thresholds=thresholds)
             except (ImportError, ValueError, TypeError) as exc:
-                status.update(label=t("drift.ev_failed", error=str(exc)), state="error")
+                status.update(label=t("drift.ev_failed", error=error_text(exc)), state="error")
                 return
             status.update(label=t("drift.ev_done", seconds=result.seconds), state="complete", expanded=False)
         st.session_state[f"{P}_ev_result"] = (result, ours, same, (kind, strength, feature))
@@ -484,11 +484,15 @@ def _live_step(mode: str, window: int) -> None:
         error = failed.error or f"HTTP {failed.status_code} {failed.url}: {detail}"
         st.session_state[f"{P}_live_last"] = {"error": error}
         return
-    snapshot = monitoring.parse_metrics(scraped.body if isinstance(scraped.body, str) else str(scraped.body))
+    try:
+        snapshot = monitoring.parse_metrics(scraped.body if isinstance(scraped.body, str) else str(scraped.body))
+        frame = monitoring.recent_inputs_frame(recent.body)
+    except monitoring.MonitoringError as exc:  # something else answers on the API's port
+        st.session_state[f"{P}_live_last"] = {"error": error_text(exc)}
+        return
     previous = st.session_state.get(f"{P}_live_snapshot")
     ops = monitoring.operational(snapshot, previous)
     st.session_state[f"{P}_live_snapshot"] = snapshot
-    frame = monitoring.recent_inputs_frame(recent.body)
     report = monitoring.input_drift(course_data(), frame) if len(frame) else None
     values = monitoring.monitored_values(True, ops, report)
     alerts = monitoring.evaluate_alerts(values)

@@ -19,10 +19,12 @@ CATEGORIES: dict[str, tuple[str, ...]] = {
 RANGES: dict[str, tuple[float, float]] = {
     "ApplicantIncome": (0, 1_000_000),
     "CoapplicantIncome": (0, 1_000_000),
-    "LoanAmount": (1, 10_000),
-    "Loan_Amount_Term": (1, 600),
+    "LoanAmount": (0, 10_000),
+    "Loan_Amount_Term": (0, 600),
     "Credit_History": (0, 1),
 }
+#: columns whose minimum is excluded: an amount or a term is more than 0
+ABOVE_MINIMUM: tuple[str, ...] = ("LoanAmount", "Loan_Amount_Term")
 NUMERIC_FEATURES: tuple[str, ...] = tuple(RANGES)
 CATEGORICAL_FEATURES: tuple[str, ...] = tuple(CATEGORIES)
 FEATURES: tuple[str, ...] = NUMERIC_FEATURES + CATEGORICAL_FEATURES
@@ -53,8 +55,10 @@ def validate_records(records: Iterable[Mapping[str, object]] | pd.DataFrame) -> 
                 continue
             if isinstance(value, bool) or not isinstance(value, int | float):
                 raise ValueError(f"application {number}: {column} must be a number, got {value!r}")
-            if not low <= value <= high or (column == "Credit_History" and value not in (0, 1)):
-                raise ValueError(f"application {number}: {column}={value!r} is outside [{low}, {high}]")
+            too_low = value <= low if column in ABOVE_MINIMUM else value < low
+            if too_low or value > high or (column == "Credit_History" and value not in (0, 1)):
+                bracket = "(" if column in ABOVE_MINIMUM else "["
+                raise ValueError(f"application {number}: {column}={value!r} is outside {bracket}{low}, {high}]")
             out[column] = float(value)
         for column, allowed in CATEGORIES.items():
             value = row.get(column)

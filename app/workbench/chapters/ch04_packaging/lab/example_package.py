@@ -20,7 +20,7 @@ from pathlib import Path
 import pandas as pd
 
 from workbench.chapters.ch04_packaging.lab.serialization import COPY_IGNORE, PACKAGE_DIR, PackagingError
-from workbench.core.exercises import CheckContext, CheckResult
+from workbench.core.exercises import CheckContext, CheckResult, failed, passed
 from workbench.core.i18n import translate
 from workbench.core.settings import Settings, get_settings
 
@@ -389,22 +389,20 @@ def check_package_built(ctx: CheckContext) -> CheckResult:
     dest = package_dir(ctx.settings, ctx.learner)
     wheels = sorted((dest / "dist").glob("*.whl"))
     if not wheels:
-        return CheckResult(False, (translate("packaging.check_no_wheel", ctx.lang),))
+        return failed(translate("packaging.check_no_wheel", ctx.lang))
     junit = dest / "reports" / "junit.xml"
     if not junit.is_file():
-        return CheckResult(False, (translate("packaging.check_no_report", ctx.lang),))
+        return failed(translate("packaging.check_no_report", ctx.lang))
     try:
         cases = parse_junit(junit)
     except PackagingError as exc:
-        return CheckResult(False, (exc.message(ctx.lang),))
-    failed = [c for c in cases if c.outcome in ("failed", "error")]
-    evidence = {"wheel": wheels[-1].name, "tests": len(cases), "failed": len(failed)}
+        return failed(exc.message(ctx.lang))
+    broken = [c for c in cases if c.outcome in ("failed", "error")]
+    evidence = {"wheel": wheels[-1].name, "tests": len(cases), "failed": len(broken)}
     if not cases:
-        return CheckResult(False, (translate("packaging.check_no_tests", ctx.lang),), evidence=evidence)
-    if failed:
-        names = ", ".join(c.name for c in failed[:3])
-        return CheckResult(
-            False, (translate("packaging.check_failures", ctx.lang, n=len(failed), names=names),), evidence=evidence
-        )
+        return failed(translate("packaging.check_no_tests", ctx.lang), evidence=evidence)
+    if broken:
+        names = ", ".join(c.name for c in broken[:3])
+        return failed(translate("packaging.check_failures", ctx.lang, n=len(broken), names=names), evidence=evidence)
     detail = translate("packaging.check_built_ok", ctx.lang, wheel=wheels[-1].name, n=len(cases))
-    return CheckResult(True, detail=detail, evidence=evidence)
+    return passed(detail, evidence=evidence)

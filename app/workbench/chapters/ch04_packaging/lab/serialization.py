@@ -13,7 +13,7 @@ from typing import Any
 
 import pandas as pd
 
-from workbench.core.exercises import CheckContext, CheckResult
+from workbench.core.exercises import CheckContext, CheckResult, failed, passed
 from workbench.core.i18n import LocalizedError, translate
 from workbench.core.learner_files import read_json, write_json
 from workbench.core.settings import Settings
@@ -311,15 +311,13 @@ def check_compression_ratio(ctx: CheckContext, tolerance: float = 1.0) -> CheckR
     folder = serialization_dir(ctx.settings, ctx.learner)
     actual = compression_ratio(folder)
     if actual is None:
-        return CheckResult(False, (translate("packaging.check_no_files", ctx.lang),))
+        return failed(translate("packaging.check_no_files", ctx.lang))
     answer = read_json(ratio_answer_path(ctx.settings, ctx.learner))
     if not isinstance(answer, dict) or not isinstance(answer.get("percent"), int | float):
-        return CheckResult(False, (translate("packaging.check_no_ratio", ctx.lang),))
+        return failed(translate("packaging.check_no_ratio", ctx.lang))
     given = float(answer["percent"])
     evidence = {"given": given, "actual": round(actual, 2)}
     if abs(given - actual) <= tolerance:
         detail = translate("packaging.check_ratio_ok", ctx.lang, given=given, actual=actual)
-        return CheckResult(True, detail=detail, evidence=evidence)
-    return CheckResult(
-        False, (translate("packaging.check_ratio_off", ctx.lang, given=given, tolerance=tolerance),), evidence=evidence
-    )
+        return passed(detail, evidence=evidence)
+    return failed(translate("packaging.check_ratio_off", ctx.lang, given=given, tolerance=tolerance), evidence=evidence)

@@ -14,7 +14,7 @@ import pandas as pd
 
 from workbench.chapters.ch09_kubernetes.lab.manifests import ApiSpec, K8sError, generate_manifests, to_yaml
 from workbench.chapters.ch09_kubernetes.lab.validation import learner_k8s_dir
-from workbench.core.exercises import CheckContext, CheckResult
+from workbench.core.exercises import CheckContext, CheckResult, failed, passed
 from workbench.core.formatting import localize_figure
 from workbench.core.i18n import translate
 from workbench.core.learner_files import read_json, write_json
@@ -362,9 +362,9 @@ def check_hpa_sizing(
     try:
         config = HpaConfig(int(saved["min_replicas"]), int(saved["max_replicas"]), int(saved["target_cpu"]))
     except (KeyError, TypeError, ValueError):
-        return CheckResult(False, (translate("k8s.check_no_sizing", ctx.lang),))
+        return failed(translate("k8s.check_no_sizing", ctx.lang))
     if config.min_replicas < 2:
-        return CheckResult(False, (translate("k8s.check_min_two", ctx.lang),))
+        return failed(translate("k8s.check_min_two", ctx.lang))
     result = simulate_autoscaling(sizing_traffic(peak_rps), config, slo_ms)
     high, target, best_cost = cheapest_sizing(peak_rps, slo_ms)
     evidence = {
@@ -376,34 +376,28 @@ def check_hpa_sizing(
         "best_cost": round(best_cost, 3),
     }
     if result.peak_p95_ms > slo_ms:
-        return CheckResult(
-            False,
-            (
-                translate(
-                    "k8s.check_too_slow",
-                    ctx.lang,
-                    p95=min(result.peak_p95_ms, SATURATED_MS),
-                    slo=slo_ms,
-                    minutes=result.minutes_over_slo,
-                ),
+        return failed(
+            translate(
+                "k8s.check_too_slow",
+                ctx.lang,
+                p95=min(result.peak_p95_ms, SATURATED_MS),
+                slo=slo_ms,
+                minutes=result.minutes_over_slo,
             ),
             evidence=evidence,
         )
     if result.cost > best_cost * (1 + tolerance):
-        return CheckResult(
-            False,
-            (
-                translate(
-                    "k8s.check_too_expensive",
-                    ctx.lang,
-                    cost=result.cost,
-                    best=best_cost,
-                    extra=100 * (result.cost / best_cost - 1),
-                ),
+        return failed(
+            translate(
+                "k8s.check_too_expensive",
+                ctx.lang,
+                cost=result.cost,
+                best=best_cost,
+                extra=100 * (result.cost / best_cost - 1),
             ),
             evidence=evidence,
         )
     detail = translate(
         "k8s.check_sizing_ok", ctx.lang, p95=result.peak_p95_ms, slo=slo_ms, cost=result.cost, best=best_cost
     )
-    return CheckResult(True, detail=detail, evidence=evidence)
+    return passed(detail, evidence=evidence)

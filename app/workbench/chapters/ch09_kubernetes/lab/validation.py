@@ -12,7 +12,7 @@ from typing import Any
 import pandas as pd
 
 from workbench.chapters.ch09_kubernetes.lab.manifests import K8S_VERSION, MAX_MANIFEST_BYTES, WORKLOAD_KINDS, K8sError
-from workbench.core.exercises import CheckContext, CheckResult
+from workbench.core.exercises import CheckContext, CheckResult, failed, passed
 from workbench.core.i18n import translate
 from workbench.core.learner_files import write_text
 from workbench.core.settings import Settings
@@ -481,21 +481,15 @@ def check_fixed_manifest(ctx: CheckContext) -> CheckResult:
     """Passed when the learner's saved manifest validates, keeps its Deployment, Service and HPA, and matches."""
     text = load_manifest(ctx.settings, ctx.learner)
     if text is None:
-        return CheckResult(False, (translate("k8s.check_no_manifest", ctx.lang),))
+        return failed(translate("k8s.check_no_manifest", ctx.lang))
     report = validate_text(text)
     kinds = {d.get("kind") for d in report.documents}
     missing = [k for k in REQUIRED_KINDS if k not in kinds]
     evidence = {"resources": report.kinds(), "errors": len(report.errors)}
     if missing:
-        return CheckResult(
-            False, (translate("k8s.check_missing_kinds", ctx.lang, kinds=", ".join(missing)),), evidence=evidence
-        )
+        return failed(translate("k8s.check_missing_kinds", ctx.lang, kinds=", ".join(missing)), evidence=evidence)
     if report.errors:
         lines = tuple(p.message(ctx.lang) for p in report.errors[:5])
         head = translate("k8s.check_still_errors", ctx.lang, n=len(report.errors))
-        return CheckResult(False, (head, *lines), evidence=evidence)
-    return CheckResult(
-        True,
-        detail=translate("k8s.check_manifest_ok", ctx.lang, resources=", ".join(report.kinds())),
-        evidence=evidence,
-    )
+        return failed(head, *lines, evidence=evidence)
+    return passed(translate("k8s.check_manifest_ok", ctx.lang, resources=", ".join(report.kinds())), evidence=evidence)

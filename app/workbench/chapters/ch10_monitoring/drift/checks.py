@@ -21,7 +21,7 @@ from workbench.chapters.ch10_monitoring.drift.statistics import THRESHOLDS, comp
 from workbench.core.data import (
     FEATURES,
 )
-from workbench.core.exercises import CheckContext, CheckResult
+from workbench.core.exercises import CheckContext, CheckResult, failed, passed
 from workbench.core.i18n import translate
 from workbench.core.learner_files import read_json, update_json
 from workbench.core.settings import Settings
@@ -132,31 +132,31 @@ def check_mystery_feature(ctx: CheckContext) -> CheckResult:
     """Passed when the saved answer names the feature that drifted in the learner's mystery batch."""
     answer = load_answers(ctx.settings, ctx.learner).get("mystery_feature")
     if not answer:
-        return CheckResult(False, (translate("drift.check_no_mystery", ctx.lang),))
+        return failed(translate("drift.check_no_mystery", ctx.lang))
     truth = mystery_feature(ctx.learner)
     evidence = {"answer": answer}
     if answer == truth:
-        return CheckResult(True, detail=translate("drift.check_mystery_ok", ctx.lang, feature=truth), evidence=evidence)
-    return CheckResult(False, (translate("drift.check_mystery_wrong", ctx.lang, feature=answer),), evidence=evidence)
+        return passed(translate("drift.check_mystery_ok", ctx.lang, feature=truth), evidence=evidence)
+    return failed(translate("drift.check_mystery_wrong", ctx.lang, feature=answer), evidence=evidence)
 
 
 def check_categorical_test(ctx: CheckContext) -> CheckResult:
     """Passed when the learner chose the chi-square test for a categorical feature."""
     answer = load_answers(ctx.settings, ctx.learner).get("categorical_test")
     if not answer:
-        return CheckResult(False, (translate("drift.check_no_test", ctx.lang),))
+        return failed(translate("drift.check_no_test", ctx.lang))
     evidence = {"answer": answer}
     if answer == RIGHT_CATEGORICAL_TEST:
-        return CheckResult(True, detail=translate("drift.check_test_ok", ctx.lang), evidence=evidence)
+        return passed(translate("drift.check_test_ok", ctx.lang), evidence=evidence)
     why = translate(f"drift.check_test_why_{answer}", ctx.lang)
-    return CheckResult(False, (why,), evidence=evidence)
+    return failed(why, evidence=evidence)
 
 
 def check_alert_threshold(ctx: CheckContext) -> CheckResult:
     """Passed when the saved PSI threshold first alarms at the drift's week, with no false alarm before."""
     answer = load_answers(ctx.settings, ctx.learner).get("psi_threshold")
     if answer is None:
-        return CheckResult(False, (translate("drift.check_no_threshold", ctx.lang),))
+        return failed(translate("drift.check_no_threshold", ctx.lang))
     threshold = float(answer)
     timeline, values = threshold_exercise(ctx.learner, _reference(ctx))
     start = timeline.start_week
@@ -165,8 +165,8 @@ def check_alert_threshold(ctx: CheckContext) -> CheckResult:
     early = [w for w in alarms if w < start]
     if early:
         message = translate("drift.check_false_alarm", ctx.lang, weeks=", ".join(map(str, early)), start=start)
-        return CheckResult(False, (message,), evidence=evidence)
+        return failed(message, evidence=evidence)
     if start not in alarms:
-        return CheckResult(False, (translate("drift.check_missed", ctx.lang, start=start),), evidence=evidence)
+        return failed(translate("drift.check_missed", ctx.lang, start=start), evidence=evidence)
     detail = translate("drift.check_threshold_ok", ctx.lang, threshold=threshold, start=start)
-    return CheckResult(True, detail=detail, evidence=evidence)
+    return passed(detail, evidence=evidence)

@@ -23,7 +23,7 @@ from workbench.core.data import (
     FEATURES,
     NUMERIC_FEATURES,
 )
-from workbench.core.exercises import CheckContext, CheckResult
+from workbench.core.exercises import CheckContext, CheckResult, failed, passed
 from workbench.core.i18n import translate
 from workbench.core.learner_files import read_json, write_json
 from workbench.core.settings import Settings
@@ -117,7 +117,7 @@ def check_flip_decision(ctx: CheckContext, max_cost: float | None = None) -> Che
     try:
         original, edited = dict(saved["original"]), dict(saved["edited"])
     except (KeyError, TypeError, ValueError):
-        return CheckResult(False, (translate("security.check_flip_none", ctx.lang),))
+        return failed(translate("security.check_flip_none", ctx.lang))
     victim = flip_victim(load_course_data(ctx.settings.data_path))
     verdict = judge_flip(victim, original, edited)
     evidence = {
@@ -127,15 +127,15 @@ def check_flip_decision(ctx: CheckContext, max_cost: float | None = None) -> Che
     }
     if verdict.problems:
         text = translate("security.check_flip_invalid", ctx.lang, problems=verdict.problems)
-        return CheckResult(False, (text,), evidence=evidence)
+        return failed(text, evidence=evidence)
     if not verdict.flipped:
         text = translate(
             "security.check_flip_not", ctx.lang, before=verdict.probability_before, after=verdict.probability_after
         )
-        return CheckResult(False, (text,), evidence=evidence)
+        return failed(text, evidence=evidence)
     if max_cost is not None and verdict.cost > max_cost:
         text = translate("security.check_flip_too_big", ctx.lang, cost=verdict.cost, max=max_cost)
-        return CheckResult(False, (text,), evidence=evidence, score=verdict.score)
+        return failed(text, evidence=evidence, score=verdict.score)
     detail = translate(
         "security.check_flip_ok",
         ctx.lang,
@@ -144,4 +144,4 @@ def check_flip_decision(ctx: CheckContext, max_cost: float | None = None) -> Che
         cost=verdict.cost,
         score=verdict.score,
     )
-    return CheckResult(True, detail=detail, score=verdict.score, evidence=evidence)
+    return passed(detail, score=verdict.score, evidence=evidence)

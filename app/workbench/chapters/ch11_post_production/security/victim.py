@@ -13,13 +13,13 @@ import pandas as pd
 
 from workbench.core.data import (
     CATEGORICAL_FEATURES,
-    CATEGORIES,
     FEATURES,
     NUMERIC_FEATURES,
     NUMERIC_RANGES,
     split_features_target,
 )
 from workbench.core.i18n import LocalizedError
+from workbench.core.loan_schema import LOAN_SCHEMA
 
 Progress = Callable[[float], None] | None
 DEFAULT_BUDGET = 30.0
@@ -29,6 +29,13 @@ INTEGER_FEATURES = ("ApplicantIncome", "CoapplicantIncome", "LoanAmount", "Loan_
 #: Features an applicant can plausibly tweak when trying to get a loan through the API.
 DEFAULT_API_FEATURES = ("ApplicantIncome", "CoapplicantIncome", "LoanAmount", "Loan_Amount_Term")
 FLIP_FILE = "ch11_flip.json"
+#: `Column.problems` codes → the strings that explain them to the learner
+PROBLEM_KEYS = {
+    "category": "problem_category",
+    "not_number": "problem_not_number",
+    "range": "problem_range",
+    "binary": "problem_binary",
+}
 
 
 class SecurityError(LocalizedError, ValueError):
@@ -251,30 +258,12 @@ def application_problems(application: dict) -> list[SecurityError]:
     Each problem is a `SecurityError`: `str(problem)` is `feature: reason` in English (tests, logs),
     `problem.message(lang)` the learner's.
     """
-    problems = []
-    for feature in FEATURES:
-        if feature not in application:
-            problems.append(SecurityError("problem_missing", feature=feature))
-    for feature, allowed in CATEGORIES.items():
-        value = application.get(feature)
-        if value is not None and str(value) not in allowed:
-            problems.append(
-                SecurityError("problem_category", feature=feature, value=repr(value), allowed=", ".join(allowed))
-            )
-    for feature in NUMERIC_FEATURES:
-        value = application.get(feature)
-        if value is None or (isinstance(value, float) and math.isnan(value)):
+    problems = [SecurityError("problem_missing", feature=f) for f in FEATURES if f not in application]
+    for column in sorted(LOAN_SCHEMA.values(), key=lambda c: c.kind != "category"):  # categories, then numbers
+        value = application.get(column.name)
+        if value is None or (column.kind != "category" and isinstance(value, float) and math.isnan(value)):
             continue
-        try:
-            number = float(value)
-        except (TypeError, ValueError):
-            problems.append(SecurityError("problem_not_number", feature=feature, value=repr(value)))
-            continue
-        low, high = NUMERIC_RANGES[feature]
-        if not low <= number <= high:
-            problems.append(SecurityError("problem_range", feature=feature, number=number, low=low, high=high))
-        if feature == "Credit_History" and number not in (0.0, 1.0):
-            problems.append(SecurityError("problem_binary", feature=feature, number=number))
+        problems += [SecurityError(PROBLEM_KEYS[code], feature=column.name, **p) for code, p in column.problems(value)]
     return problems
 
 
