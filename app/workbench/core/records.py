@@ -13,10 +13,11 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Any, Protocol
+
+from workbench.core.learner_files import write_bytes
 
 if TYPE_CHECKING:
     from workbench.core.settings import Settings
@@ -94,19 +95,6 @@ def check_key(key: str, *, prefix: bool = False) -> str:
     return key
 
 
-def _write_atomic(path: Path, data: bytes) -> None:
-    """Write `data` to `path` through a temporary file in the same folder and a rename."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
 class FileRecordStorage:
     """Records as files under `settings.learner_dir(learner)/records/<key>`, written atomically."""
 
@@ -138,7 +126,7 @@ class FileRecordStorage:
 
     def write(self, learner: str, key: str, data: bytes) -> None:
         """Create or replace a record, atomically."""
-        _write_atomic(self.path(learner, key), bytes(data))
+        write_bytes(self.path(learner, key), bytes(data))
 
     def delete(self, learner: str, key: str) -> bool:
         """Remove one record; True when it existed."""
@@ -251,6 +239,12 @@ class LearnerRecords:
     def keys(self, prefix: str = "") -> list[str]:
         """The learner's record keys starting with `prefix`, sorted."""
         return self.storage.keys(self.learner, check_key(prefix, prefix=True))
+
+    def where(self, key: str) -> str:
+        """Where a record is kept, to show the learner: its file in solo mode, else its key."""
+        if isinstance(self.storage, FileRecordStorage):
+            return str(self.storage.path(self.learner, check_key(key)))
+        return key
 
     def reset_chapter(self, chapter: str) -> int:
         """Remove every record of one chapter (package `ch05_mlflow` or key `05_mlflow`); returns how many."""
