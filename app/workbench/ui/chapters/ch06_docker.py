@@ -7,13 +7,14 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
+from workbench.chapters import get_chapter
 from workbench.core.i18n import pick
 from workbench.core.settings import get_settings
 from workbench.ui.context import current_lang, current_learner, t
 from workbench.ui.exercise_panel import forget_check_results
 from workbench.ui.widgets import inline_code, monospace_editor, show_code
 
-P = "ch06"
+P = get_chapter("ch06_docker").prefix  # widget key prefix, from the chapter
 CHAPTER = "06_docker"
 
 
@@ -179,10 +180,10 @@ def yours_tab() -> None:
     settings = get_settings()
     learner = current_learner()
     st.markdown(t("docker.yours_intro"))
-    path = deployfiles.learner_dockerfile_path(settings, learner)
     key = f"{P}_your_dockerfile"
     if key not in st.session_state:
-        st.session_state[key] = path.read_text(encoding="utf-8") if path.exists() else deployfiles.STARTER_DOCKERFILE
+        saved = deployfiles.load_learner_dockerfile(settings, learner)
+        st.session_state[key] = deployfiles.STARTER_DOCKERFILE if saved is None else saved
     monospace_editor(key)
     text = st.text_area(t("docker.yours_label"), key=key, height=360)
     save_col, reset_col = st.columns(2)
@@ -198,7 +199,7 @@ def yours_tab() -> None:
     if reset_col.button(t("docker.yours_reset"), key=f"{P}_reset_file", icon=":material/restart_alt:"):
         del st.session_state[key]
         st.session_state.pop(f"{P}_problems", None)
-        path.unlink(missing_ok=True)
+        deployfiles.delete_learner_dockerfile(settings, learner)
         forget_check_results(CHAPTER)
         st.rerun()
     analysed = st.session_state.get(f"{P}_problems")

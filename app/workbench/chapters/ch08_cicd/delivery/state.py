@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from workbench.core.i18n import LocalizedError, translate
-from workbench.core.learner_files import read_json, write_json
+from workbench.core.records import records_for
 from workbench.core.settings import Settings
 
 STEPS: tuple[str, ...] = ("commit", "build", "test", "train", "gate", "staging", "production")
@@ -206,8 +206,8 @@ class PipelineRun:
 
 
 def cicd_dir(settings: Settings, learner: str) -> Path:
-    """The learner's CI/CD folder: repo/ (git sandbox), build/ (dist, site, reports), history.json."""
-    return settings.learner_dir(learner) / "cicd"
+    """The learner's CI/CD workspace: repo/ (git sandbox), build/ (dist, site, reports), artifacts/."""
+    return records_for(settings, learner).workspace("cicd")
 
 
 def sandbox_dir(settings: Settings, learner: str) -> Path:
@@ -220,14 +220,12 @@ def build_dir(settings: Settings, learner: str) -> Path:
     return cicd_dir(settings, learner) / "build"
 
 
-def history_path(settings: Settings, learner: str) -> Path:
-    """The learner's pipeline history (JSON)."""
-    return cicd_dir(settings, learner) / "history.json"
+HISTORY_KEY = "ch08_cicd/history.json"  # the learner's pipeline history (a record, not in the workspace)
 
 
 def load_history(settings: Settings, learner: str) -> list[dict]:
     """Every pipeline the learner ran, oldest first (empty if none or unreadable)."""
-    data = read_json(history_path(settings, learner), [])
+    data = records_for(settings, learner).get_json(HISTORY_KEY, [])
     return data if isinstance(data, list) else []
 
 
@@ -276,7 +274,7 @@ def record(settings: Settings, run: PipelineRun) -> list[dict]:
     history = [h for h in load_history(settings, run.learner) if h.get("id") != run.id]
     history = [*history, summary(run)][-MAX_HISTORY:]
     history.sort(key=lambda h: h.get("number", 0))
-    write_json(history_path(settings, run.learner), history)
+    records_for(settings, run.learner).put_json(HISTORY_KEY, history)
     return history
 
 
