@@ -8,6 +8,7 @@ from collections.abc import Callable
 import pandas as pd
 import streamlit as st
 
+from workbench.chapters import get_chapter
 from workbench.core import api_client
 from workbench.core import formatting as fmt
 from workbench.core.i18n import translate
@@ -16,7 +17,7 @@ from workbench.core.settings import get_settings
 from workbench.ui.context import current_lang, current_learner, error_text, t
 from workbench.ui.widgets import dataframe, number_field, show_code
 
-P = "ch07"
+P = get_chapter("ch07_web_apps_api").prefix  # widget key prefix, from the chapter
 
 
 def _api_is_up() -> bool:
@@ -257,7 +258,7 @@ def batch_tab() -> None:
             if upload is not None:
                 content, name = upload.getvalue(), upload.name
             else:
-                from workbench.ui.model_widgets import course_data
+                from workbench.ui.resources import course_data
 
                 content, name = (
                     course_data().head(rows).drop(columns=["Loan_Status"]).to_csv(index=False).encode(),

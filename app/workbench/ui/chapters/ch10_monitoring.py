@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
+from workbench.chapters import get_chapter
 from workbench.chapters.ch10_monitoring import drift
 from workbench.core import formatting as fmt
 from workbench.core.data import FEATURES
@@ -15,34 +16,28 @@ from workbench.core.i18n import translate
 from workbench.core.settings import get_settings
 from workbench.ui.context import current_lang, current_learner, t
 from workbench.ui.exercise_panel import forget_check_results
-from workbench.ui.model_widgets import course_data
+from workbench.ui.resources import course_data, course_fingerprint, trained_on_course_data
 from workbench.ui.widgets import dataframe, decimal_slider, number_field, plotly_chart, show_code
 
-P = "ch10"  # widget key prefix
+P = get_chapter("ch10_monitoring").prefix  # widget key prefix, from the chapter
 CHAPTER = "10_monitoring"
 BURST = 50
 LIVE_SECONDS = 3
 HISTORY = 40
 
 
-@st.cache_resource(show_spinner=False)
-def _reference_model(n_rows: int, fingerprint: str):
-    """The model trained on the course data (the one whose predictions we watch)."""
-    return drift.fit_model(course_data())
-
-
 def _model():
-    data = course_data()
-    return _reference_model(len(data), str(data.index[-1]) + str(data.iloc[-1].to_dict()))
+    """The model trained on the course data (the one whose predictions we watch), shared by every session."""
+    return trained_on_course_data("drift_reference_model", drift.fit_model)
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
-def _mystery_batch(learner: str, n_rows: int) -> pd.DataFrame:
+def _mystery_batch(learner: str, dataset: str) -> pd.DataFrame:
     return drift.mystery_batch(learner, course_data())
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
-def _threshold_psi(learner: str, n_rows: int) -> np.ndarray:
+def _threshold_psi(learner: str, dataset: str) -> np.ndarray:
     return drift.threshold_psi(learner, course_data())
 
 
@@ -121,7 +116,7 @@ def drift_tab() -> None:
     seed = 0
     if source == "mystery":
         st.info(t("drift.mystery_intro", learner=current_learner()), icon=":material/search:")
-        current = _mystery_batch(current_learner(), len(reference))
+        current = _mystery_batch(current_learner(), course_fingerprint())
         kind, strength, feature = "mystery", 0.0, None
     else:
         kind, strength, feature = _scenario_form(f"{P}_lab")
@@ -393,7 +388,7 @@ def _threshold_exercise(lang: str) -> None:
     st.subheader(t("drift.thr_title"))
     st.markdown(t("drift.thr_task", feature=drift.THRESHOLD_FEATURE))
     settings, learner = get_settings(), current_learner()
-    values = _threshold_psi(learner, len(course_data()))
+    values = _threshold_psi(learner, course_fingerprint())
     saved = drift.load_answers(settings, learner).get("psi_threshold")
     threshold = decimal_slider(
         t("drift.thr_slider"),

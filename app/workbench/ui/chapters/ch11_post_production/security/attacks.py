@@ -19,7 +19,7 @@ from workbench.ui.chapters.ch11_post_production.security.common import (
 )
 from workbench.ui.chapters.ch11_post_production.security.evasion import _api_status, _start_api_button
 from workbench.ui.context import current_lang, t
-from workbench.ui.model_widgets import course_data
+from workbench.ui.resources import course_data
 from workbench.ui.widgets import dataframe, decimal_slider, number_field, show_code
 
 # ----------------------------------------------------------------------------------------------
