@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from typing import Any
+
 import streamlit as st
 
 from workbench.chapters import get_chapter
@@ -15,6 +18,14 @@ from workbench.ui.widgets import dataframe, decimal_slider, number_field, show_c
 
 P = get_chapter("ch03_deployment_challenges").prefix  # widget key prefix, from the chapter
 CHAPTER = "03_deployment_challenges"
+
+
+@dataclass(frozen=True)
+class RobustnessTrial:
+    """The learner's last application, as the raw model and the validating service answered it."""
+
+    raw: Any  # lab.Outcome
+    checked: Any  # lab.Outcome
 
 
 def _fit_course_pipeline(data):
@@ -145,11 +156,11 @@ def robustness_tab() -> None:
         raw = ch.raw_model_outcome(pipeline, form)
         checked = ch.validated_outcome(pipeline, form, lang)
         ch.record_trial(get_settings(), current_learner(), form, raw, checked)
-        st.session_state[f"{P}_robust_result"] = (raw, checked)
+        st.session_state[f"{P}_robust_result"] = RobustnessTrial(raw, checked)
         forget_check_results(CHAPTER)
-    outcome = st.session_state.get(f"{P}_robust_result")
+    outcome: RobustnessTrial | None = st.session_state.get(f"{P}_robust_result")
     if outcome is not None:
-        raw, checked = outcome
+        raw, checked = outcome.raw, outcome.checked
         left, right = st.columns(2)
         with left:
             st.subheader(t("challenges.raw_title"))

@@ -4,6 +4,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import pandas as pd
 import streamlit as st
 
@@ -16,6 +18,14 @@ from workbench.ui.widgets import inline_code, monospace_editor, show_code
 
 P = get_chapter("ch06_docker").prefix  # widget key prefix, from the chapter
 CHAPTER = "06_docker"
+
+
+@dataclass(frozen=True)
+class LintedDockerfile:
+    """A Dockerfile the learner analysed and the problems found in it."""
+
+    text: str
+    problems: list[str]
 
 
 def annotated_file(name: str, kind: str, language: str) -> None:
@@ -190,7 +200,9 @@ def yours_tab() -> None:
     if save_col.button(t("docker.yours_lint"), key=f"{P}_lint", type="primary", icon=":material/fact_check:"):
         try:
             deployfiles.save_learner_dockerfile(settings, learner, text)
-            st.session_state[f"{P}_problems"] = (text, deployfiles.dockerfile_problems(text, current_lang()))
+            st.session_state[f"{P}_problems"] = LintedDockerfile(
+                text, deployfiles.dockerfile_problems(text, current_lang())
+            )
             forget_check_results(CHAPTER)
         except ValueError:
             st.error(t("docker.too_big"))
@@ -202,9 +214,9 @@ def yours_tab() -> None:
         deployfiles.delete_learner_dockerfile(settings, learner)
         forget_check_results(CHAPTER)
         st.rerun()
-    analysed = st.session_state.get(f"{P}_problems")
+    analysed: LintedDockerfile | None = st.session_state.get(f"{P}_problems")
     if analysed is not None:
-        analysed_text, problems = analysed
+        analysed_text, problems = analysed.text, analysed.problems
         if analysed_text != text:  # edited since: the old list would describe a file that no longer exists
             st.caption(t("docker.yours_edited"))
         elif problems:

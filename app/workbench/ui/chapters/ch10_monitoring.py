@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import time
+from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -24,6 +26,26 @@ CHAPTER = "10_monitoring"
 BURST = 50
 LIVE_SECONDS = 3
 HISTORY = 40
+
+
+@dataclass(frozen=True)
+class EvidentlyRun:
+    """Evidently's report on a scenario, our own comparison of the same batch, and the scenario."""
+
+    result: Any  # drift.EvidentlyResult
+    ours: Any  # drift.DriftReport
+    same: bool  # Evidently was configured with our tests and thresholds
+    scenario: tuple[str, float, str | None]  # kind, strength, feature
+
+
+@dataclass(frozen=True)
+class TimelineRun:
+    """A simulated year of drift: its control chart, the retraining strategies, and the code's arguments."""
+
+    chart: Any  # drift.ControlChart
+    result: Any  # drift.RetrainingResult
+    start_week: int
+    code_args: tuple  # kind, strength, start week, label delay, margin, seed (drift.retraining_code)
 
 
 def _model():
@@ -260,13 +282,13 @@ def evidently_tab() -> None:
                 status.update(label=t("drift.ev_failed", error=str(exc)), state="error")
                 return
             status.update(label=t("drift.ev_done", seconds=result.seconds), state="complete", expanded=False)
-        st.session_state[f"{P}_ev_result"] = (result, ours, same, (kind, strength, feature))
-    stored = st.session_state.get(f"{P}_ev_result")
+        st.session_state[f"{P}_ev_result"] = EvidentlyRun(result, ours, same, (kind, strength, feature))
+    stored: EvidentlyRun | None = st.session_state.get(f"{P}_ev_result")
     if stored is None:
         st.info(t("drift.ev_none"), icon=":material/info:")
         show_code(drift.evidently_code(kind, strength, feature, 1))
         return
-    result, ours, same, scenario = stored
+    result, ours, same, scenario = stored.result, stored.ours, stored.same, stored.scenario
     cols = st.columns(3)
     lang = current_lang()
     cols[0].metric(t("drift.ev_share"), fmt.percent(result.share_drifted, lang, 0))
@@ -364,10 +386,13 @@ def timeline_tab() -> None:
 
         result = drift.simulate_retraining(timeline, reference, label_delay=delay, margin=margin, progress=progress)
         bar.empty()
-        st.session_state[f"{P}_tl_result"] = (chart, result, start, (kind, strength, start, delay, margin, int(seed)))
-    stored = st.session_state.get(f"{P}_tl_result")
-    if stored is not None:
-        chart, result, start_week, code_args = stored
+        st.session_state[f"{P}_tl_result"] = TimelineRun(
+            chart, result, start, (kind, strength, start, delay, margin, int(seed))
+        )
+    timeline_run: TimelineRun | None = st.session_state.get(f"{P}_tl_result")
+    if timeline_run is not None:
+        chart, result = timeline_run.chart, timeline_run.result
+        start_week, code_args = timeline_run.start_week, timeline_run.code_args
         st.plotly_chart(drift.control_chart_figure(chart, lang, start_week), key=f"{P}_tl_chart")
         st.caption(t("drift.tl_chart_caption", weeks=drift.CHART_BASELINE_WEEKS))
         if chart.first_signal is None:

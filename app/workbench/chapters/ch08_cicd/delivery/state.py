@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import shutil
 from dataclasses import dataclass, field
+from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
@@ -16,8 +17,30 @@ MODES: tuple[str, ...] = ("delivery", "deployment")
 INJECTIONS: tuple[str, ...] = ("none", "failing_test", "noisy_labels", "weak_params")
 WORSE_MODEL_INJECTIONS: tuple[str, ...] = ("noisy_labels", "weak_params")
 GATE_METRICS: tuple[str, ...] = ("accuracy", "f1", "roc_auc")
-STATUSES: tuple[str, ...] = ("pending", "passed", "failed", "waiting", "skipped")
-OUTCOMES: tuple[str, ...] = ("running", "waiting", "production", "failed", "rejected")
+
+
+class StepStatus(StrEnum):
+    """Where a pipeline step stands (a str: stored as is in the history)."""
+
+    PENDING = "pending"
+    PASSED = "passed"
+    FAILED = "failed"
+    WAITING = "waiting"  # for a person's approval
+    SKIPPED = "skipped"
+
+
+class Outcome(StrEnum):
+    """Where a whole pipeline run stands."""
+
+    RUNNING = "running"
+    WAITING = "waiting"
+    PRODUCTION = "production"
+    FAILED = "failed"
+    REJECTED = "rejected"
+
+
+STATUSES: tuple[str, ...] = tuple(StepStatus)
+OUTCOMES: tuple[str, ...] = tuple(Outcome)
 
 EVAL_ROWS = 400
 EVAL_SEED = 8080  # the fixed evaluation set: never used for training
@@ -81,7 +104,7 @@ class StepState:
     """One step: its status, duration, raw log, and a message (translation key + values) for the learner."""
 
     name: str
-    status: str = "pending"
+    status: StepStatus = StepStatus.PENDING
     seconds: float = 0.0
     log: str = ""
     message: tuple[str, dict] | None = None
@@ -172,27 +195,27 @@ class PipelineRun:
     @property
     def next_step(self) -> StepState | None:
         """The step that runs next (None when the pipeline is over or waits for an approval)."""
-        if self.finished is not None or any(s.status == "waiting" for s in self.steps):
+        if self.finished is not None or any(s.status == StepStatus.WAITING for s in self.steps):
             return None
-        return next((s for s in self.steps if s.status == "pending"), None)
+        return next((s for s in self.steps if s.status == StepStatus.PENDING), None)
 
     @property
     def failed_step(self) -> str | None:
         """The name of the step that failed, if any."""
-        return next((s.name for s in self.steps if s.status == "failed"), None)
+        return next((s.name for s in self.steps if s.status == StepStatus.FAILED), None)
 
     @property
-    def outcome(self) -> str:
+    def outcome(self) -> Outcome:
         """running, waiting (for approval), production, failed or rejected."""
         if self.failed_step:
-            return "failed"
+            return Outcome.FAILED
         if self.rejected:
-            return "rejected"
-        if self.step("production").status == "passed":
-            return "production"
-        if self.step("production").status == "waiting":
-            return "waiting"
-        return "running"
+            return Outcome.REJECTED
+        if self.step("production").status == StepStatus.PASSED:
+            return Outcome.PRODUCTION
+        if self.step("production").status == StepStatus.WAITING:
+            return Outcome.WAITING
+        return Outcome.RUNNING
 
     @property
     def seconds(self) -> float:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import streamlit as st
 
 from workbench.chapters import get_chapter
@@ -11,6 +13,22 @@ from workbench.ui.context import current_lang, error_text, t
 from workbench.ui.resources import trained_on_course_data
 
 P = get_chapter("ch11_post_production").prefix  # widget key prefix, from the chapter
+
+
+@dataclass(frozen=True)
+class RateLimit:
+    """The rate limit the learner restarted the API with (requests per second, burst)."""
+
+    rate: float
+    burst: int
+
+
+@dataclass(frozen=True)
+class HoldoutAnswers:
+    """The served model's probabilities for the held-out applications, measured once per model version."""
+
+    version: str | None
+    probabilities: list[float]
 
 
 def _train_victim(data, model_name: str, params_key: tuple):
