@@ -211,3 +211,22 @@ def test_learner_records_work_on_any_record_storage() -> None:
     records.put_text("ch06_docker/Dockerfile", "FROM x")
     assert records.reset_chapter("02_fundamentals") == 1
     assert records.keys() == ["ch06_docker/Dockerfile"]
+
+
+def test_a_chapter_finds_what_an_older_version_saved_for_the_learner() -> None:
+    from workbench.chapters.ch02_fundamentals import lab as fundamentals
+    from workbench.chapters.ch09_kubernetes import lab as k8s
+
+    settings = get_settings()
+    base = settings.learner_dir("old-timer")
+    (base / "fundamentals").mkdir(parents=True)
+    (base / "fundamentals" / "answers.json").write_text('{"approval_rate_Urban": 65.8}')
+    (base / "k8s").mkdir()
+    (base / "k8s" / "manifest.yaml").write_text("kind: Deployment\n")
+    assert fundamentals.load_answers(settings, "old-timer") == {"approval_rate_Urban": 65.8}
+    assert k8s.load_manifest(settings, "old-timer") == "kind: Deployment\n"
+    fundamentals.save_answer(settings, "old-timer", "approval_rate_Rural", 61.0)
+    assert fundamentals.load_answers(settings, "old-timer") == {
+        "approval_rate_Urban": 65.8,
+        "approval_rate_Rural": 61.0,
+    }
