@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import json
-
 import pytest
 from workbench.chapters.ch04_packaging import lab as pk
 from workbench.core.progress import ProgressStore
+from workbench.core.records import records_for
 from workbench.core.settings import get_settings
 
 from tests.pages.conftest import assert_no_exception, open_app
@@ -50,7 +49,7 @@ def test_the_ratio_is_typed_the_french_way_and_a_saved_message_never_outlives_it
     at.button(key="ch04_ratio_save").click().run()
     assert_no_exception(at)
     assert "Réponse enregistrée : 75,1 %" in _texts(at.success)
-    saved = json.loads(pk.ratio_answer_path(get_settings(), get_settings().learner).read_text())
+    saved = records_for(get_settings(), get_settings().learner).get_json(pk.RATIO_ANSWER_KEY)
     assert saved["percent"] == pytest.approx(75.1)
     at.text_input(key="ch04_ratio_answer").input("75,1,2").run()
     assert "Réponse enregistrée" not in _texts(at.success) and "« 75,1,2 » n'est pas un nombre" in _texts(at.error)

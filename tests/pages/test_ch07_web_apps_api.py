@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from workbench.core import api_client
 from workbench.core.settings import get_settings
+from workbench.ui.chapters.ch07_web_apps_api import SentBatch
 
 from tests.conftest import REPO_ROOT, free_port
 from tests.pages.conftest import assert_no_exception, open_app
@@ -100,7 +101,7 @@ def test_hostile_inputs_read_clearly_on_the_page(api_port) -> None:
 
     header = "Loan_ID;Gender;Married;Dependents;Education;Self_Employed;ApplicantIncome;CoapplicantIncome;LoanAmount"
     content = f"{header}\nLP1;Male;Yes;0;Graduate;No;5849;0;128,5\n".encode()
-    at.session_state["ch07_batch"] = (api_client.predict_csv(content, "demandes.csv"), content)
+    at.session_state["ch07_batch"] = SentBatch(api_client.predict_csv(content, "demandes.csv"), content)
     at.run()
     assert_no_exception(at)
     assert "Requête (fichier envoyé : début du CSV)" in _texts(at.caption)
@@ -117,7 +118,7 @@ def test_a_french_excel_file_is_scored_and_its_download_is_safe(api_port) -> Non
     french = [line.replace(",", ";") for line in csv]
     french[1] = '=HYPERLINK("http://evil")' + french[1][french[1].index(";") :]
     content = "\n".join(french).encode("utf-8-sig")
-    at.session_state["ch07_batch"] = (api_client.predict_csv(content, "excel.csv"), content)
+    at.session_state["ch07_batch"] = SentBatch(api_client.predict_csv(content, "excel.csv"), content)
     at.run()
     assert_no_exception(at)
     assert "3 predictions in" in _texts(at.success)

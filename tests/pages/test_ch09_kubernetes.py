@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from workbench.chapters.ch09_kubernetes import lab as k8s
+from workbench.core.records import records_for
 from workbench.core.settings import get_settings
 
 from tests.pages.conftest import assert_no_exception, open_app
@@ -49,7 +52,8 @@ def test_broken_manifest_is_fixed_and_the_check_passes() -> None:
     at.button(key="ch09_broken_validate").click().run()
     assert_no_exception(at)
     assert "6 erreur(s)" in _texts(at.error)
-    assert k8s.manifest_path(get_settings(), get_settings().learner).is_file()
+    assert records_for(get_settings(), get_settings().learner).get_text(k8s.MANIFEST_KEY) == k8s.BROKEN_MANIFEST
+    assert Path(k8s.manifest_location(get_settings(), get_settings().learner)).is_file()
     fixed = (
         k8s.BROKEN_MANIFEST.replace('replicas: "2"', "replicas: 2")
         .replace("contianerPort", "containerPort")

@@ -171,6 +171,28 @@ def test_reset_all_progress_needs_confirmation() -> None:
     assert store.completed_items(learner) == {}
 
 
+def test_a_chapter_reset_erases_its_answers_records_and_widgets_and_nothing_else() -> None:
+    from workbench.core.records import records_for
+
+    settings = get_settings()
+    learner = settings.learner
+    records = records_for(settings, learner)
+    records.put_json("ch03_deployment_challenges/robustness.json", [{"kept": True}])
+    at = open_app("en", "02_fundamentals")
+    question = _answer_first_question(at, "02_fundamentals", correct=True)
+    records.update_json("ch02_fundamentals/answers.json", {"approval_rate_Urban": 70.0})
+    at.session_state["ch03_marker"] = "kept"
+    store = ProgressStore(settings.progress_db)
+    assert "02_fundamentals" in store.completed_items(learner)
+    at.checkbox(key="ch02_reset_confirm").check().run()
+    at.button(key="ch02_reset").click().run()
+    assert_no_exception(at)
+    assert "02_fundamentals" not in store.completed_items(learner)
+    assert records.keys() == ["ch03_deployment_challenges/robustness.json"]
+    assert at.session_state["ch03_marker"] == "kept"
+    assert f"ch02_{question.id.replace('-', '_')}_result" not in at.session_state
+
+
 def test_home_does_not_import_heavy_libraries() -> None:
     code = f"""
 import json, sys

@@ -192,10 +192,9 @@ def test_training_records_the_training_score_beside_the_test_score() -> None:
 
 def test_history_file_tolerates_corruption() -> None:
     from workbench.chapters.ch01_introduction import lab as intro
+    from workbench.core.records import records_for
 
-    path = intro.history_path(get_settings(), "ana")
-    path.parent.mkdir(parents=True)
-    path.write_text("{not json")
+    records_for(get_settings(), "ana").put_bytes(intro.HISTORY_KEY, b"{not json")
     assert intro.load_first_models(get_settings(), "ana") == []
 
 

@@ -1,7 +1,9 @@
-"""Small JSON files a learner's work leaves behind (answers, records), written atomically.
+"""Atomic files: the primitive under learner records, and files inside a learner's workspaces.
 
-Every hands-on check reads what the learner did from files under `settings.learner_dir(learner)`; they
-all go through these helpers so a crash never leaves a half-written file and a corrupt file reads as empty.
+A learner's saved work (answers, evidence, their Dockerfile…) is a record and goes through
+`workbench.core.records.records_for`, never through these helpers directly; they remain for files that
+belong to a recreatable workspace (a build cache, a serialization report) and for the record files
+themselves, so a crash never leaves a half-written file and a corrupt file reads as empty.
 """
 
 from __future__ import annotations
@@ -25,18 +27,23 @@ def read_json(path: Path, default: Any = None) -> Any:
         return default
 
 
-def write_text(path: Path, text: str) -> None:
-    """Write `text` atomically (a temporary file in the same folder, then a rename)."""
+def write_bytes(path: Path, data: bytes) -> None:
+    """Write `data` atomically (a temporary file in the same folder, then a rename)."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def write_text(path: Path, text: str) -> None:
+    """Write `text` (UTF-8) atomically."""
+    write_bytes(path, text.encode("utf-8"))
 
 
 def write_json(path: Path, data: Any) -> None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
+from typing import Literal
 
 import numpy as np
 import pandas as pd
@@ -39,12 +40,16 @@ from workbench.core.i18n import translate
 DEFAULT_SEED = 42
 
 
+#: How a hyperparameter is chosen: a whole number, a number, or a number on a log scale (sliders, validation).
+ParamKind = Literal["int", "float", "log_float"]
+
+
 @dataclass(frozen=True)
 class ParamSpec:
     """A tunable hyperparameter: its kind, default and bounds (for sliders and validation)."""
 
     name: str
-    kind: str  # "int" | "float" | "log_float"
+    kind: ParamKind
     default: float
     low: float
     high: float

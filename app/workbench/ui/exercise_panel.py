@@ -168,8 +168,9 @@ def _reset_chapter(chapter_key: str, learner: str) -> None:
         if st.button(
             t("exercises.reset_button"), key=f"ch{chapter_key[:2]}_reset", disabled=not confirm, type="primary"
         ):
-            erased = progress_store().reset(learner, chapter_key)
-            for key in [k for k in st.session_state if str(k).startswith(f"ch{chapter_key[:2]}_")]:
-                del st.session_state[key]
+            from workbench.chapters import get_chapter
+            from workbench.ui.chapter_state import reset_chapter
+
+            erased = reset_chapter(get_chapter(chapter_key), learner).answers
             st.toast(t("exercises.reset_done", n=erased))
             st.rerun()

@@ -96,9 +96,10 @@ def _reset_all(learner: str) -> None:
         st.markdown(t("home.reset_text", learner=learner))
         confirm = st.checkbox(t("home.reset_confirm", learner=learner), key="home_reset_confirm")
         if st.button(t("home.reset_button"), key="home_reset", disabled=not confirm, type="primary"):
-            erased = progress_store().reset(learner)
-            for key in [k for k in st.session_state if str(k).startswith("ch")]:
-                del st.session_state[key]
+            from workbench.ui.chapter_state import reset_chapter
+
+            erased = sum(reset_chapter(chapter, learner).answers for chapter in CHAPTERS)
+            erased += progress_store().reset(learner)  # answers of a chapter the course no longer has
             del st.session_state["home_reset_confirm"]
             st.toast(t("exercises.reset_done", n=erased))
             st.rerun()

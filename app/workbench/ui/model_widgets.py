@@ -1,30 +1,15 @@
-"""Shared modeling widgets: the course dataset (cached), a model/hyperparameter form, evaluation display."""
+"""Shared modeling widgets: a model/hyperparameter form, evaluation display (the course data: ui/resources.py)."""
 
 from __future__ import annotations
 
 import math
 
-import pandas as pd
 import streamlit as st
 
 from workbench.core import formatting as fmt
 from workbench.core.i18n import translate
-from workbench.core.settings import get_settings
 from workbench.ui.context import current_lang, t
 from workbench.ui.widgets import dataframe, decimal_slider
-
-
-@st.cache_data(show_spinner=False)
-def _course_data(path: str, mtime: float) -> pd.DataFrame:
-    from workbench.core.data import load_course_data
-
-    return load_course_data(path)
-
-
-def course_data() -> pd.DataFrame:
-    """The course dataset (re-read when the file changes)."""
-    path = get_settings().data_path
-    return _course_data(str(path), path.stat().st_mtime if path.exists() else 0.0)
 
 
 def model_form(prefix: str, default_model: str = "logistic_regression") -> tuple[str, dict]:

@@ -13,6 +13,7 @@ import pytest
 from workbench.chapters.ch02_fundamentals import lab as fu
 from workbench.core.data import generate_loan_data, load_course_data
 from workbench.core.exercises import CheckContext
+from workbench.core.records import records_for
 from workbench.core.settings import get_settings
 
 from tests.conftest import REPO_ROOT
@@ -267,5 +268,5 @@ def test_check_groupby_answer() -> None:
     result = fu.check_groupby_answer(_ctx())
     assert result.passed and result.evidence["actual"] == pytest.approx(actual, abs=0.01)
     assert fu.load_answers(settings, "ana") == {"approval_rate_Semiurban": round(actual, 1)}
-    assert fu.answers_path(settings, "ana").parent == settings.learner_dir("ana") / "fundamentals"
+    assert records_for(settings, "ana").keys() == [fu.ANSWERS_KEY]
     assert not fu.check_groupby_answer(_ctx(), area="Urban").passed

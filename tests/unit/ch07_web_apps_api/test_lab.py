@@ -7,6 +7,7 @@ from workbench.chapters.ch07_web_apps_api import lab as api_lab
 from workbench.core import api_client
 from workbench.core.api_client import CallResult
 from workbench.core.exercises import CheckContext
+from workbench.core.records import records_for
 from workbench.core.settings import get_settings
 
 
@@ -68,9 +69,7 @@ def test_p95_check_tolerance() -> None:
 
 
 def test_record_survives_corruption() -> None:
-    path = get_settings().learner_dir("ana") / "api_lab.json"
-    path.parent.mkdir(parents=True)
-    path.write_text("[1, 2")
+    records_for(get_settings(), "ana").put_text(api_lab.RECORD_KEY, "[1, 2")
     assert api_lab.load_record(get_settings(), "ana") == {}
 
 

@@ -7,7 +7,6 @@ fixture, which runs four pipelines in its own state dir; the tests then assert o
 from __future__ import annotations
 
 import dataclasses
-import json
 import shutil
 from pathlib import Path
 
@@ -17,6 +16,7 @@ from workbench.chapters.ch04_packaging import lab as pk
 from workbench.chapters.ch08_cicd import delivery as pl
 from workbench.core import tracking
 from workbench.core.exercises import CheckContext
+from workbench.core.records import records_for
 from workbench.core.settings import get_settings
 
 from tests.conftest import REPO_ROOT
@@ -332,13 +332,12 @@ def test_checks_say_what_is_missing(mlflow_store) -> None:
         {"id": "x", "number": 1, "injection": "noisy_labels", "failed_step": "test", "outcome": "failed"},
         {"id": "y", "number": 2, "injection": "none", "outcome": "waiting", "version": 4},
     ]
-    path = pl.history_path(settings, "bob")
-    path.parent.mkdir(parents=True)
-    path.write_text(json.dumps(history))
+    records = records_for(settings, "bob")
+    records.put_json(pl.HISTORY_KEY, history)
     assert "la porte de qualité ne l'a pas arrêté" in pl.check_gate_rejected_worse_model(ctx).missing[0]
     assert "attend votre approbation" in pl.check_pipeline_reached_production(ctx).missing[0]
     history[1]["outcome"] = "production"  # the history says so, but the registry has never heard of it
-    path.write_text(json.dumps(history))
+    records.put_json(pl.HISTORY_KEY, history)
     assert "aucune trace" in pl.check_pipeline_reached_production(ctx).missing[0]
 
 
@@ -348,9 +347,9 @@ def test_reset_sandbox_deletes_only_the_cicd_folders(tmp_path) -> None:
     lines = pl.ensure_sandbox(settings, LEARNER)
     assert any("Import the loan-model package" in line for line in lines)
     assert pl.ensure_sandbox(settings, LEARNER) == []  # already there
-    (pl.history_path(settings, LEARNER)).write_text("[]")
+    records_for(settings, LEARNER).put_json(pl.HISTORY_KEY, [{"id": "kept"}])
     assert pl.reset_sandbox(settings, LEARNER) is True
-    assert not pl.sandbox_dir(settings, LEARNER).exists() and pl.history_path(settings, LEARNER).exists()
+    assert not pl.sandbox_dir(settings, LEARNER).exists() and pl.load_history(settings, LEARNER) == [{"id": "kept"}]
 
 
 def test_apply_injection_adds_and_removes_the_failing_test(tmp_path) -> None:

@@ -4,13 +4,13 @@ the HPA rule, the autoscaling simulator, cloudbuild.yaml, and the hands-on check
 from __future__ import annotations
 
 import copy
-import json
 
 import numpy as np
 import pytest
 import yaml
 from workbench.chapters.ch09_kubernetes import lab as k8s
 from workbench.core.exercises import CheckContext
+from workbench.core.records import records_for
 from workbench.core.settings import get_settings
 
 from tests.conftest import REPO_ROOT
@@ -401,7 +401,7 @@ def test_cheapest_sizing_and_the_check() -> None:
     k8s.save_sizing(settings, "ana", k8s.HpaConfig(2, 12, 65))
     result = k8s.check_hpa_sizing(_ctx("fr"))
     assert result.passed and "Bien dimensionné" in result.detail
-    saved = json.loads(k8s.sizing_path(settings, "ana").read_text())
+    saved = records_for(settings, "ana").get_json(k8s.SIZING_KEY)
     assert (saved["min_replicas"], saved["max_replicas"], saved["target_cpu"]) == (2, 12, 65)
 
 

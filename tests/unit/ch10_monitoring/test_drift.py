@@ -12,6 +12,7 @@ from scipy.stats import chi2_contingency, entropy, ks_2samp, wasserstein_distanc
 from workbench.chapters.ch10_monitoring import drift
 from workbench.core.data import FEATURES, TARGET, generate_loan_data, load_course_data
 from workbench.core.exercises import CheckContext
+from workbench.core.records import records_for
 from workbench.core.settings import get_settings
 
 from tests.conftest import REPO_ROOT
@@ -546,8 +547,6 @@ def test_mystery_feature_is_named_nowhere_but_in_the_check(reference) -> None:
 
 def test_answers_file_survives_garbage() -> None:
     settings = get_settings()
-    path = drift.answers_path(settings, "ana")
-    path.parent.mkdir(parents=True)
-    path.write_text("{not json")
+    records_for(settings, "ana").put_text(drift.ANSWERS_KEY, "{not json")
     assert drift.load_answers(settings, "ana") == {}
     assert drift.save_answer(settings, "ana", "x", 1) == {"x": 1}

@@ -10,6 +10,7 @@ import pytest
 from workbench.chapters.ch11_post_production import ab_tests as experiments
 from workbench.core.data import generate_loan_data
 from workbench.core.exercises import CheckContext
+from workbench.core.records import records_for
 from workbench.core.settings import get_settings
 
 
@@ -262,7 +263,5 @@ def test_check_profit_threshold(portfolio) -> None:
 
 def test_answers_file_survives_garbage() -> None:
     settings = get_settings()
-    path = experiments.answers_path(settings, "someone")
-    path.parent.mkdir(parents=True)
-    path.write_text("not json")
+    records_for(settings, "someone").put_text(experiments.ANSWERS_KEY, "not json")
     assert experiments.load_answers(settings, "someone") == {}

@@ -3,14 +3,13 @@ valid applications stay valid, the hands-on check verifies with the model."""
 
 from __future__ import annotations
 
-import json
-
 import numpy as np
 import pandas as pd
 import pytest
 from workbench.chapters.ch11_post_production import security
 from workbench.core.data import FEATURES, NUMERIC_FEATURES, NUMERIC_RANGES, generate_loan_data
 from workbench.core.exercises import CheckContext
+from workbench.core.records import records_for
 from workbench.core.settings import get_settings
 
 DECLARED = ("ApplicantIncome", "CoapplicantIncome", "LoanAmount", "Loan_Amount_Term")
@@ -444,7 +443,7 @@ def test_check_flip_decision(logreg) -> None:
     result = security.check_flip_decision(ctx)
     assert result.passed and 0 < result.score < 1 and result.evidence["after"] >= 0.5
     assert not security.check_flip_decision(ctx, max_cost=0.1).passed
-    saved = json.loads(security.flip_path(ctx.settings, ctx.learner).read_text())
+    saved = records_for(ctx.settings, ctx.learner).get_json(security.FLIP_KEY)
     assert saved["edited"]["Property_Area"] == "Semiurban"
     security.save_flip_attempt(ctx.settings, ctx.learner, start, {**edited, "Gender": "?"})
     assert "pas valide" in security.check_flip_decision(_ctx("fr")).missing[0]

@@ -3,37 +3,31 @@
 from __future__ import annotations
 
 import time
-from pathlib import Path
 
 from workbench.core.exercises import CheckContext, CheckResult, failed, passed
 from workbench.core.i18n import translate
-from workbench.core.learner_files import read_json, write_json
+from workbench.core.records import records_for
 from workbench.core.settings import Settings
 
-HISTORY_FILE = "first_models.json"
+HISTORY_KEY = "ch01_introduction/first_models.json"  # the learner's chapter-I trainings
 MAX_HISTORY = 200
-
-
-def history_path(settings: Settings, learner: str) -> Path:
-    """Where a learner's chapter-I trainings are recorded."""
-    return settings.learner_dir(learner) / HISTORY_FILE
 
 
 def load_first_models(settings: Settings, learner: str) -> list[dict]:
     """The learner's recorded trainings, oldest first (empty if none or unreadable)."""
-    data = read_json(history_path(settings, learner), [])
+    data = records_for(settings, learner).get_json(HISTORY_KEY, [])
     return data if isinstance(data, list) else []
 
 
 def record_first_model(settings: Settings, learner: str, summary: dict) -> list[dict]:
     """Append a training summary (model, params, metrics, baseline) to the learner's history.
 
-    The file is replaced atomically, so a crash never leaves it half-written.
+    The record is replaced atomically, so a crash never leaves it half-written.
     """
     history = load_first_models(settings, learner)
     history.append({**summary, "at": time.time()})
     history = history[-MAX_HISTORY:]
-    write_json(history_path(settings, learner), history)
+    records_for(settings, learner).put_json(HISTORY_KEY, history)
     return history
 
 

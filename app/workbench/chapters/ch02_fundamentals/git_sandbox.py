@@ -1,7 +1,7 @@
 """Chapter II: a real git repository per learner, driven by buttons, and its history as a graph.
 
-The sandbox lives under `settings.learner_dir(learner) / "git-sandbox"`. Every command runs the real
-`git` with `GIT_DIR` and `GIT_WORK_TREE` pointing into the sandbox and `GIT_CEILING_DIRECTORIES` set
+The sandbox is the learner's `git-sandbox` workspace (see `LearnerRecords.workspace`). Every command runs the
+real `git` with `GIT_DIR` and `GIT_WORK_TREE` pointing into the sandbox and `GIT_CEILING_DIRECTORIES` set
 above it, so it can never reach the project's own repository (the default state dir is inside it);
 the system and global git configurations are ignored (`GIT_CONFIG_NOSYSTEM`, `GIT_CONFIG_GLOBAL`), and
 the author name and e-mail are set in the sandbox's own `.git/config`.
@@ -21,6 +21,7 @@ import plotly.graph_objects as go
 
 from workbench.core.exercises import CheckContext, CheckResult, failed, passed
 from workbench.core.i18n import LocalizedError, translate
+from workbench.core.records import records_for
 from workbench.core.settings import Settings, safe_name
 
 SANDBOX = "git-sandbox"
@@ -84,7 +85,7 @@ class GitResult:
 
 def sandbox_dir(settings: Settings, learner: str) -> Path:
     """The learner's sandbox folder (not created here)."""
-    return settings.learner_dir(learner) / SANDBOX
+    return records_for(settings, learner).workspace(SANDBOX)
 
 
 def is_initialised(repo: Path) -> bool:

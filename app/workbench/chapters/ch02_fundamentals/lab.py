@@ -20,7 +20,7 @@ import pandas as pd
 
 from workbench.core.exercises import CheckContext, CheckResult, failed, passed
 from workbench.core.i18n import LocalizedError, translate
-from workbench.core.learner_files import read_json, update_json
+from workbench.core.records import records_for
 from workbench.core.settings import Settings, get_settings
 
 APPROVED = "approved"  # the derived column: Loan_Status == "Y"
@@ -509,20 +509,18 @@ def grade_output(question: OutputQuestion, given: str) -> bool:
 # --------------------------------------------------------------------------------------------
 
 
-def answers_path(settings: Settings, learner: str) -> Path:
-    """Where a learner's chapter-II answers are saved."""
-    return settings.learner_dir(learner) / "fundamentals" / "answers.json"
+ANSWERS_KEY = "ch02_fundamentals/answers.json"  # the learner's chapter-II answers
 
 
 def load_answers(settings: Settings, learner: str) -> dict:
     """The learner's saved answers (empty if none or unreadable)."""
-    data = read_json(answers_path(settings, learner), {})
+    data = records_for(settings, learner).get_json(ANSWERS_KEY, {})
     return data if isinstance(data, dict) else {}
 
 
 def save_answer(settings: Settings, learner: str, key: str, value: object) -> dict:
     """Save one answer (atomically) and return all the learner's answers."""
-    return update_json(answers_path(settings, learner), {key: value})
+    return records_for(settings, learner).update_json(ANSWERS_KEY, {key: value})
 
 
 def approval_rate(df: pd.DataFrame, area: str) -> float:

@@ -14,7 +14,6 @@ import warnings
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -31,7 +30,7 @@ from workbench.core.data import (
 from workbench.core.exercises import CheckContext, CheckResult, failed, passed
 from workbench.core.formatting import localize_figure, percent_axis
 from workbench.core.i18n import pick, translate
-from workbench.core.learner_files import read_json, write_json
+from workbench.core.records import records_for
 from workbench.core.settings import Settings
 
 if TYPE_CHECKING:
@@ -47,9 +46,8 @@ FIXED_THRESHOLD = 0.68  # the course's threshold, below the ~69 % majority basel
 USELESS_EDGE = 0.01  # a model less than a point of accuracy above "approve everyone" is useless in practice
 
 
-def challenges_dir(settings: Settings, learner: str) -> Path:
-    """The learner's chapter-III folder (not created here)."""
-    return settings.learner_dir(learner) / "challenges"
+ROBUSTNESS_KEY = "ch03_deployment_challenges/robustness.json"  # the learner's robustness trials
+THRESHOLD_KEY = "ch03_deployment_challenges/retraining_threshold.json"  # the learner's chosen retraining rule
 
 
 # --------------------------------------------------------------------------------------------
@@ -303,14 +301,10 @@ def validated_outcome(pipeline: Pipeline, form: Mapping[str, str], lang: str) ->
     return Outcome(True, "Y" if probability >= 0.5 else "N", probability, messages=messages, warnings=caught)
 
 
-def robustness_path(settings: Settings, learner: str) -> Path:
-    """Where the learner's robustness trials are recorded."""
-    return challenges_dir(settings, learner) / "robustness.json"
-
-
 def record_trial(settings: Settings, learner: str, form: Mapping[str, str], raw: Outcome, checked: Outcome) -> None:
     """Remember a trial (the application and both outcomes) for the hands-on check; keeps the last 100."""
-    trials = read_json(robustness_path(settings, learner), [])
+    records = records_for(settings, learner)
+    trials = records.get_json(ROBUSTNESS_KEY, [])
     trials = trials if isinstance(trials, list) else []
     trials.append(
         {
@@ -323,7 +317,7 @@ def record_trial(settings: Settings, learner: str, form: Mapping[str, str], raw:
             "at": time.time(),
         }
     )
-    write_json(robustness_path(settings, learner), trials[-100:])
+    records.put_json(ROBUSTNESS_KEY, trials[-100:])
 
 
 def robustness_code() -> str:
@@ -381,7 +375,7 @@ def ready_made_case(form: Mapping[str, str]) -> str | None:
 def check_silent_failure(ctx: CheckContext) -> CheckResult:
     """Passed when the learner found, on their own (not one of the ready-made cases), an application the raw
     model scores silently but validation refuses."""
-    trials = read_json(robustness_path(ctx.settings, ctx.learner), [])
+    trials = records_for(ctx.settings, ctx.learner).get_json(ROBUSTNESS_KEY, [])
     trials = trials if isinstance(trials, list) else []
     if not trials:
         return failed(translate("challenges.check_no_trial", ctx.lang))
@@ -600,11 +594,6 @@ def feedback_figure(sim: FeedbackSimulation, margin: float, lang: str, fixed: fl
     return localize_figure(fig, lang)
 
 
-def threshold_path(settings: Settings, learner: str) -> Path:
-    """Where the learner's chosen retraining rule is saved."""
-    return challenges_dir(settings, learner) / "retraining_threshold.json"
-
-
 @dataclass(frozen=True)
 class ThresholdChoice:
     """A saved retraining rule and the simulation it was chosen on."""
@@ -615,13 +604,14 @@ class ThresholdChoice:
 
 def save_threshold_choice(settings: Settings, learner: str, margin: float, seed: int) -> ThresholdChoice:
     """Save the learner's margin (and the simulation seed) for the hands-on check."""
-    write_json(threshold_path(settings, learner), {"margin": float(margin), "seed": int(seed), "at": time.time()})
+    choice = {"margin": float(margin), "seed": int(seed), "at": time.time()}
+    records_for(settings, learner).put_json(THRESHOLD_KEY, choice)
     return ThresholdChoice(float(margin), int(seed))
 
 
 def load_threshold_choice(settings: Settings, learner: str) -> ThresholdChoice | None:
     """The learner's saved rule, if any."""
-    data = read_json(threshold_path(settings, learner), None)
+    data = records_for(settings, learner).get_json(THRESHOLD_KEY)
     if not isinstance(data, dict) or not isinstance(data.get("margin"), int | float):
         return None
     return ThresholdChoice(float(data["margin"]), int(data.get("seed", 7)))

@@ -19,6 +19,7 @@ import yaml
 
 from workbench.core.i18n import LocalizedError
 from workbench.core.lessons import load_annotations
+from workbench.core.records import records_for
 from workbench.core.settings import Settings, get_settings
 
 KINDS = ("dockerfile", "compose", "nginx", "gunicorn")
@@ -245,19 +246,24 @@ CMD python -m workbench.api
 """
 
 
-def learner_dockerfile_path(settings: Settings, learner: str) -> Path:
-    """Where the learner's Dockerfile is saved."""
-    return settings.learner_dir(learner) / "docker" / "Dockerfile"
+DOCKERFILE_KEY = "ch06_docker/Dockerfile"  # the learner's own Dockerfile
 
 
-def save_learner_dockerfile(settings: Settings, learner: str, text: str) -> Path:
+def save_learner_dockerfile(settings: Settings, learner: str, text: str) -> None:
     """Save the learner's Dockerfile (at most 20 kB)."""
     if len(text.encode()) > 20_000:
         raise DockerError("too_big")
-    path = learner_dockerfile_path(settings, learner)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(text, encoding="utf-8")
-    return path
+    records_for(settings, learner).put_text(DOCKERFILE_KEY, text)
+
+
+def load_learner_dockerfile(settings: Settings, learner: str) -> str | None:
+    """The learner's saved Dockerfile (None when there is none)."""
+    return records_for(settings, learner).get_text(DOCKERFILE_KEY)
+
+
+def delete_learner_dockerfile(settings: Settings, learner: str) -> bool:
+    """Forget the learner's saved Dockerfile; True when there was one."""
+    return records_for(settings, learner).delete(DOCKERFILE_KEY)
 
 
 def base_image(text: str) -> str | None:
@@ -389,10 +395,10 @@ def check_learner_dockerfile(ctx):
     from workbench.core.exercises import failed, passed
     from workbench.core.i18n import translate
 
-    path = learner_dockerfile_path(ctx.settings, ctx.learner)
-    if not path.exists():
+    text = load_learner_dockerfile(ctx.settings, ctx.learner)
+    if text is None:
         return failed(translate("docker.check_no_file", ctx.lang))
-    problems = dockerfile_problems(path.read_text(encoding="utf-8"), ctx.lang)
+    problems = dockerfile_problems(text, ctx.lang)
     if problems:
         return failed(*problems)
     return passed(translate("docker.check_ok", ctx.lang))

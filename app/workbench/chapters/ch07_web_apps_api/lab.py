@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import time
-from pathlib import Path
 from typing import Any
 
 from workbench.core.api_client import EXAMPLE_APPLICATION, CallResult, validation_errors
 from workbench.core.exercises import CheckContext, CheckResult, failed, passed
 from workbench.core.i18n import translate
-from workbench.core.learner_files import read_json, update_json
+from workbench.core.records import records_for
 from workbench.core.settings import Settings
 
 #: Invalid requests a learner can send on purpose (chapter VII), each with the field it breaks.
@@ -24,18 +23,17 @@ INVALID_CASES: dict[str, dict[str, Any]] = {
 }
 
 
-def _path(settings: Settings, learner: str) -> Path:
-    return settings.learner_dir(learner) / "api_lab.json"
+RECORD_KEY = "ch07_web_apps_api/api_lab.json"  # what the learner did with the API
 
 
 def load_record(settings: Settings, learner: str) -> dict[str, Any]:
     """Everything recorded for the learner's API exercises (empty dict if nothing)."""
-    data = read_json(_path(settings, learner), {})
+    data = records_for(settings, learner).get_json(RECORD_KEY, {})
     return data if isinstance(data, dict) else {}
 
 
 def _save(settings: Settings, learner: str, updates: dict[str, Any]) -> None:
-    update_json(_path(settings, learner), updates)
+    records_for(settings, learner).update_json(RECORD_KEY, updates)
 
 
 def record_call(settings: Settings, learner: str, result: CallResult) -> None:

@@ -14,7 +14,7 @@ import operator
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal, get_args
 
 import numpy as np
 import pandas as pd
@@ -250,7 +250,8 @@ OPERATORS: dict[str, Callable[[float, float], bool]] = {
     "==": operator.eq,
     "!=": operator.ne,
 }
-SEVERITIES: tuple[str, ...] = ("critical", "warning", "info")
+Severity = Literal["critical", "warning", "info"]
+SEVERITIES: tuple[str, ...] = get_args(Severity)
 
 
 @dataclass(frozen=True)
@@ -261,7 +262,7 @@ class AlertRule:
     metric: str
     operator: str
     threshold: float
-    severity: str = "warning"
+    severity: Severity = "warning"
 
     def __post_init__(self) -> None:
         if self.operator not in OPERATORS:

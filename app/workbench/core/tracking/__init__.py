@@ -13,12 +13,12 @@ Split by concern: store, runs, registry, checks."""
 
 from workbench.core.tracking.checks import (
     BEST_TAG,
+    COMPARISONS_KEY,
     best_runs,
     check_compared_runs,
     check_production_alias,
     check_rolled_back,
     check_run_with_f1,
-    comparisons_path,
     mark_best_run,
     record_comparison,
 )
@@ -113,7 +113,7 @@ __all__ = [
     "check_run_with_f1",
     "client",
     "compare_runs",
-    "comparisons_path",
+    "COMPARISONS_KEY",
     "delete_alias",
     "equals_filter",
     "experiment_id",

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import time
-from pathlib import Path
 from typing import Any
 
 from workbench.core.settings import Settings
@@ -16,19 +15,17 @@ from workbench.core.tracking.store import TrackingError, _mlflow, client, experi
 # --------------------------------------------------------------------------------------------
 
 
-def comparisons_path(settings: Settings, learner: str) -> Path:
-    """Where the runs a learner compared on the page are recorded."""
-    return settings.learner_dir(learner) / "comparisons.json"
+COMPARISONS_KEY = "ch05_mlflow/comparisons.json"  # the runs a learner compared on the page
 
 
 def record_comparison(settings: Settings, learner: str, run_ids: list[str]) -> None:
     """Remember that the learner compared these runs (for the exercise check)."""
-    from workbench.core.learner_files import read_json, write_json
+    from workbench.core.records import records_for
 
-    path = comparisons_path(settings, learner)
-    records = read_json(path, [])
+    learner_records = records_for(settings, learner)
+    records = learner_records.get_json(COMPARISONS_KEY, [])
     records = [*(records if isinstance(records, list) else []), {"run_ids": list(run_ids), "at": time.time()}][-50:]
-    write_json(path, records)
+    learner_records.put_json(COMPARISONS_KEY, records)
 
 
 def _check(ok: bool, ctx, key: str, **values) -> Any:
@@ -97,9 +94,9 @@ def check_run_with_f1(ctx, min_runs: int = 4):
 
 def check_compared_runs(ctx, min_runs: int = 3):
     """Passed when the learner compared at least `min_runs` existing runs at once on the page."""
-    from workbench.core.learner_files import read_json
+    from workbench.core.records import records_for
 
-    records = read_json(comparisons_path(ctx.settings, ctx.learner), [])
+    records = records_for(ctx.settings, ctx.learner).get_json(COMPARISONS_KEY, [])
     records = records if isinstance(records, list) else []
     existing = set(search_runs(settings=ctx.settings)["run_id"])
     best = max((len(set(r["run_ids"]) & existing) for r in records), default=0)

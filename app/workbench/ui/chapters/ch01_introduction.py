@@ -11,15 +11,15 @@ from workbench.core.i18n import pick
 from workbench.core.settings import get_settings
 from workbench.ui.context import current_lang, current_learner, error_text, t
 from workbench.ui.exercise_panel import forget_check_results
-from workbench.ui.model_widgets import course_data, model_form, show_evaluation
+from workbench.ui.model_widgets import model_form, show_evaluation
+from workbench.ui.resources import course_data, loaded_file
 from workbench.ui.widgets import dataframe, show_code
 
 
-@st.cache_data(show_spinner=False)
-def _stages(lessons_dir: str, mtime: float) -> list:
+def _load_stages(path: Path) -> list:
     from workbench.chapters.ch03_deployment_challenges.lifecycle import load_stages
 
-    return load_stages(Path(lessons_dir))
+    return load_stages(path.parent)
 
 
 def lifecycle_explorer(prefix: str, production: bool = False) -> None:
@@ -32,7 +32,7 @@ def lifecycle_explorer(prefix: str, production: bool = False) -> None:
 
     lang = current_lang()
     lessons_dir = get_settings().lessons_dir
-    stages = _stages(str(lessons_dir), (lessons_dir / "lifecycle.yaml").stat().st_mtime)
+    stages = loaded_file("lifecycle_stages", lessons_dir / "lifecycle.yaml", _load_stages)
     ids = [s.id for s in stages]
     picker_key, seen_key = f"{prefix}_stage", f"{prefix}_stages_seen"
     st.session_state.setdefault(picker_key, ids[0])

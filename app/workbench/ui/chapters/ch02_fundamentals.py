@@ -7,14 +7,16 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
+from workbench.chapters import get_chapter
 from workbench.core import formatting as fmt
 from workbench.core.i18n import pick, translate
+from workbench.core.records import records_for
 from workbench.core.settings import get_settings
 from workbench.ui.context import current_lang, current_learner, error_text, t
-from workbench.ui.model_widgets import course_data
+from workbench.ui.resources import course_data, loaded_file
 from workbench.ui.widgets import dataframe, decimal_slider, number_field, show_code
 
-P = "ch02"  # widget key prefix
+P = get_chapter("ch02_fundamentals").prefix  # widget key prefix, from the chapter
 CHAPTER = "02_fundamentals"
 ACTIONS = ("loc", "iloc", "filter", "groupby", "pivot", "merge", "files")
 
@@ -224,7 +226,7 @@ def _merge(df: pd.DataFrame) -> None:
 def _files(df: pd.DataFrame) -> None:
     from workbench.chapters.ch02_fundamentals.lab import round_trip
 
-    folder = get_settings().learner_dir(current_learner()) / "fundamentals"
+    folder = records_for(get_settings(), current_learner()).workspace("fundamentals")
     left, right = st.columns(2)
     for column, kind in ((left, "csv"), (right, "xlsx")):
         if column.button(t(f"fundamentals.round_trip_{kind}"), key=f"{P}_round_trip_{kind}", icon=":material/save:"):
@@ -337,11 +339,10 @@ def numpy_tab() -> None:
 # ----------------------------------------------------------------------------------------------
 
 
-@st.cache_data(show_spinner=False)
-def _questions(path: str, mtime: float) -> list:
+def _load_questions(path: Path) -> list:
     from workbench.chapters.ch02_fundamentals.lab import load_python_questions
 
-    return load_python_questions(Path(path))
+    return load_python_questions(path)
 
 
 def python_tab() -> None:
@@ -351,7 +352,7 @@ def python_tab() -> None:
     lang = current_lang()
     path = get_settings().lessons_dir / QUESTIONS_FILE
     try:
-        questions = _questions(str(path), path.stat().st_mtime)
+        questions = loaded_file("python_questions", path, _load_questions)
     except (OSError, LabError) as exc:
         st.error(t("fundamentals.questions_error", error=exc.message(lang) if isinstance(exc, LabError) else exc))
         return

@@ -2,33 +2,44 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from typing import Any
+
 import streamlit as st
 
+from workbench.chapters import get_chapter
 from workbench.core import formatting as fmt
 from workbench.core.i18n import translate
 from workbench.core.settings import get_settings
 from workbench.ui.context import current_lang, current_learner, error_text, t
 from workbench.ui.exercise_panel import forget_check_results
+from workbench.ui.resources import trained_on_course_data
 from workbench.ui.widgets import dataframe, decimal_slider, number_field, show_code
 
-P = "ch03"  # widget key prefix
+P = get_chapter("ch03_deployment_challenges").prefix  # widget key prefix, from the chapter
 CHAPTER = "03_deployment_challenges"
 
 
-@st.cache_resource(show_spinner=False)
-def _course_pipeline(path: str, mtime: float):
-    """The course pipeline (logistic regression) fitted on the course data, shared by every session."""
-    from workbench.core.data import load_course_data, split_features_target
+@dataclass(frozen=True)
+class RobustnessTrial:
+    """The learner's last application, as the raw model and the validating service answered it."""
+
+    raw: Any  # lab.Outcome
+    checked: Any  # lab.Outcome
+
+
+def _fit_course_pipeline(data):
+    """The course pipeline (logistic regression) fitted on the course data."""
+    from workbench.core.data import split_features_target
     from workbench.core.modeling import build_pipeline
 
-    X, y = split_features_target(load_course_data(path))
+    X, y = split_features_target(data)
     return build_pipeline("logistic_regression").fit(X, y)
 
 
 def _pipeline():
-    path = get_settings().data_path
     try:
-        return _course_pipeline(str(path), path.stat().st_mtime if path.exists() else 0.0)
+        return trained_on_course_data("challenges_course_pipeline", _fit_course_pipeline)
     except (OSError, ValueError) as exc:
         st.error(t("challenges.data_error", error=error_text(exc)))
         return None
@@ -145,11 +156,11 @@ def robustness_tab() -> None:
         raw = ch.raw_model_outcome(pipeline, form)
         checked = ch.validated_outcome(pipeline, form, lang)
         ch.record_trial(get_settings(), current_learner(), form, raw, checked)
-        st.session_state[f"{P}_robust_result"] = (raw, checked)
+        st.session_state[f"{P}_robust_result"] = RobustnessTrial(raw, checked)
         forget_check_results(CHAPTER)
-    outcome = st.session_state.get(f"{P}_robust_result")
+    outcome: RobustnessTrial | None = st.session_state.get(f"{P}_robust_result")
     if outcome is not None:
-        raw, checked = outcome
+        raw, checked = outcome.raw, outcome.checked
         left, right = st.columns(2)
         with left:
             st.subheader(t("challenges.raw_title"))

@@ -7,14 +7,16 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
+from workbench.chapters import get_chapter
 from workbench.core import formatting as fmt
 from workbench.core.i18n import translate
 from workbench.core.settings import get_settings
 from workbench.ui.context import current_lang, current_learner, error_text, t
-from workbench.ui.model_widgets import course_data, model_form
+from workbench.ui.model_widgets import model_form
+from workbench.ui.resources import course_data
 from workbench.ui.widgets import dataframe, live_log, number_field, show_code
 
-P = "ch04"  # widget key prefix
+P = get_chapter("ch04_packaging").prefix  # widget key prefix, from the chapter
 
 
 def _localised(table: pd.DataFrame) -> pd.DataFrame:

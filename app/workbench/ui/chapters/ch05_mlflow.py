@@ -3,19 +3,30 @@
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass, field
 
 import pandas as pd
 import streamlit as st
 
+from workbench.chapters import get_chapter
 from workbench.core import formatting as fmt
 from workbench.core.i18n import translate
 from workbench.core.settings import get_settings
 from workbench.ui.context import current_lang, current_learner, error_text, t
 from workbench.ui.exercise_panel import forget_check_results
-from workbench.ui.model_widgets import course_data, model_form
+from workbench.ui.model_widgets import model_form
+from workbench.ui.resources import course_data
 from workbench.ui.widgets import dataframe, decimal_slider, live_log, number_field, show_code
 
-P = "ch05"  # widget key prefix
+P = get_chapter("ch05_mlflow").prefix  # widget key prefix, from the chapter
+
+
+@dataclass(frozen=True)
+class RegistryCode:
+    """The registry action whose code the page shows (the learner's last one), with its values."""
+
+    action: str = "load"
+    values: dict = field(default_factory=dict)
 
 
 def store_caption() -> None:
@@ -372,7 +383,9 @@ def registry_tab(all_runs: pd.DataFrame) -> None:
                 st.session_state[f"{P}_registry_feedback"] = t(
                     "mlflow.registered", version=version.version, name=settings.model_name
                 )
-                st.session_state[f"{P}_last_code"] = ("register", {"run_id": run_id, "description": description})
+                st.session_state[f"{P}_last_code"] = RegistryCode(
+                    "register", {"run_id": run_id, "description": description}
+                )
                 st.rerun()
 
     st.subheader(t("mlflow.versions_title"))
@@ -439,7 +452,7 @@ def registry_tab(all_runs: pd.DataFrame) -> None:
                 message = t(message, version=result)
                 values = {"version": result}
             st.session_state[f"{P}_registry_feedback"] = message
-            st.session_state[f"{P}_last_code"] = (name, values)
+            st.session_state[f"{P}_last_code"] = RegistryCode(name, values)
             st.rerun()
 
     with st.expander(t("mlflow.edit_description"), icon=":material/edit:"):
@@ -467,9 +480,9 @@ def registry_tab(all_runs: pd.DataFrame) -> None:
                     if c in table
                 },
             )
-    name, values = st.session_state.get(f"{P}_last_code", ("load", {}))
-    show_code(tracking_code.registry_code(name, **values))
-    if name != "load":
+    last: RegistryCode = st.session_state.get(f"{P}_last_code", RegistryCode())
+    show_code(tracking_code.registry_code(last.action, **last.values))
+    if last.action != "load":
         show_code(tracking_code.registry_code("load"), title=f"{t('common.show_code')} — models:/…@production")
 
 

@@ -4,17 +4,28 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import pandas as pd
 import streamlit as st
 
+from workbench.chapters import get_chapter
 from workbench.core.i18n import pick
 from workbench.core.settings import get_settings
 from workbench.ui.context import current_lang, current_learner, error_text, t
 from workbench.ui.exercise_panel import forget_check_results
 from workbench.ui.widgets import inline_code, monospace_editor, show_code
 
-P = "ch06"
+P = get_chapter("ch06_docker").prefix  # widget key prefix, from the chapter
 CHAPTER = "06_docker"
+
+
+@dataclass(frozen=True)
+class LintedDockerfile:
+    """A Dockerfile the learner analysed and the problems found in it."""
+
+    text: str
+    problems: list[str]
 
 
 def annotated_file(name: str, kind: str, language: str) -> None:
@@ -179,17 +190,19 @@ def yours_tab() -> None:
     settings = get_settings()
     learner = current_learner()
     st.markdown(t("docker.yours_intro"))
-    path = deployfiles.learner_dockerfile_path(settings, learner)
     key = f"{P}_your_dockerfile"
     if key not in st.session_state:
-        st.session_state[key] = path.read_text(encoding="utf-8") if path.exists() else deployfiles.STARTER_DOCKERFILE
+        saved = deployfiles.load_learner_dockerfile(settings, learner)
+        st.session_state[key] = deployfiles.STARTER_DOCKERFILE if saved is None else saved
     monospace_editor(key)
     text = st.text_area(t("docker.yours_label"), key=key, height=360)
     save_col, reset_col = st.columns(2)
     if save_col.button(t("docker.yours_lint"), key=f"{P}_lint", type="primary", icon=":material/fact_check:"):
         try:
             deployfiles.save_learner_dockerfile(settings, learner, text)
-            st.session_state[f"{P}_problems"] = (text, deployfiles.dockerfile_problems(text, current_lang()))
+            st.session_state[f"{P}_problems"] = LintedDockerfile(
+                text, deployfiles.dockerfile_problems(text, current_lang())
+            )
             forget_check_results(CHAPTER)
         except deployfiles.DockerError as exc:  # too big, or hadolint cannot run
             st.error(error_text(exc))
@@ -198,12 +211,12 @@ def yours_tab() -> None:
     if reset_col.button(t("docker.yours_reset"), key=f"{P}_reset_file", icon=":material/restart_alt:"):
         del st.session_state[key]
         st.session_state.pop(f"{P}_problems", None)
-        path.unlink(missing_ok=True)
+        deployfiles.delete_learner_dockerfile(settings, learner)
         forget_check_results(CHAPTER)
         st.rerun()
-    analysed = st.session_state.get(f"{P}_problems")
+    analysed: LintedDockerfile | None = st.session_state.get(f"{P}_problems")
     if analysed is not None:
-        analysed_text, problems = analysed
+        analysed_text, problems = analysed.text, analysed.problems
         if analysed_text != text:  # edited since: the old list would describe a file that no longer exists
             st.caption(t("docker.yours_edited"))
         elif problems:

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from dataclasses import dataclass
 
 import pandas as pd
 import streamlit as st
 
+from workbench.chapters import get_chapter
 from workbench.core import api_client
 from workbench.core import formatting as fmt
 from workbench.core.i18n import translate
@@ -16,7 +18,15 @@ from workbench.core.settings import get_settings
 from workbench.ui.context import current_lang, current_learner, error_text, t
 from workbench.ui.widgets import dataframe, number_field, show_code
 
-P = "ch07"
+P = get_chapter("ch07_web_apps_api").prefix  # widget key prefix, from the chapter
+
+
+@dataclass(frozen=True)
+class SentBatch:
+    """A CSV the learner sent to /predict_batch and the API's answer."""
+
+    result: api_client.CallResult
+    content: bytes
 
 
 def _api_is_up() -> bool:
@@ -254,17 +264,17 @@ def batch_tab() -> None:
             if upload is not None:
                 content, name = upload.getvalue(), upload.name
             else:
-                from workbench.ui.model_widgets import course_data
+                from workbench.ui.resources import course_data
 
                 content, name = (
                     course_data().head(rows).drop(columns=["Loan_Status"]).to_csv(index=False).encode(),
                     "sample.csv",
                 )
-            st.session_state[f"{P}_batch"] = (api_client.predict_csv(content, name), content)
-    stored = st.session_state.get(f"{P}_batch")
+            st.session_state[f"{P}_batch"] = SentBatch(api_client.predict_csv(content, name), content)
+    stored: SentBatch | None = st.session_state.get(f"{P}_batch")
     if stored is None:
         return
-    result, content = stored
+    result, content = stored.result, stored.content
     if not result.ok:
         _show_exchange(result)
         errors = api_client.validation_errors(result)

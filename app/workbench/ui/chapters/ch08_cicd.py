@@ -5,6 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
+from workbench.chapters import get_chapter
 from workbench.core import formatting as fmt
 from workbench.core.i18n import pick, translate
 from workbench.core.settings import get_settings
@@ -12,7 +13,7 @@ from workbench.ui.context import current_lang, current_learner, error_text, t
 from workbench.ui.model_widgets import model_form
 from workbench.ui.widgets import dataframe, decimal_slider, inline_code, live_log, show_code
 
-P = "ch08"  # widget key prefix
+P = get_chapter("ch08_cicd").prefix  # widget key prefix, from the chapter
 RUN_KEY = f"{P}_run"
 
 

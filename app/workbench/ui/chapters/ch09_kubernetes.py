@@ -5,13 +5,14 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
+from workbench.chapters import get_chapter
 from workbench.core import formatting as fmt
 from workbench.core.i18n import pick
 from workbench.core.settings import get_settings
 from workbench.ui.context import current_lang, current_learner, t
 from workbench.ui.widgets import dataframe, monospace_editor, number_field, show_code
 
-P = "ch09"  # widget key prefix
+P = get_chapter("ch09_kubernetes").prefix  # widget key prefix, from the chapter
 
 
 def _report(report) -> None:
@@ -227,7 +228,7 @@ def broken_tab() -> None:
     )
     report = st.session_state.get(f"{P}_broken_report")
     if report is not None:
-        st.caption(t("k8s.broken_saved", path=str(k8s.manifest_path(settings, learner))))
+        st.caption(t("k8s.broken_saved", path=k8s.manifest_location(settings, learner)))
         _report(report)
     with st.expander(t("k8s.broken_hints"), icon=":material/lightbulb:"):
         st.markdown(t("k8s.broken_hints_text"))

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import time
+from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
 import streamlit as st
 
+from workbench.chapters import get_chapter
 from workbench.chapters.ch10_monitoring import drift
 from workbench.core import formatting as fmt
 from workbench.core.data import FEATURES
@@ -15,34 +18,48 @@ from workbench.core.i18n import translate
 from workbench.core.settings import get_settings
 from workbench.ui.context import current_lang, current_learner, error_text, t
 from workbench.ui.exercise_panel import forget_check_results
-from workbench.ui.model_widgets import course_data
+from workbench.ui.resources import course_data, course_fingerprint, trained_on_course_data
 from workbench.ui.widgets import dataframe, decimal_slider, number_field, plotly_chart, show_code
 
-P = "ch10"  # widget key prefix
+P = get_chapter("ch10_monitoring").prefix  # widget key prefix, from the chapter
 CHAPTER = "10_monitoring"
 BURST = 50
 LIVE_SECONDS = 3
 HISTORY = 40
 
 
-@st.cache_resource(show_spinner=False)
-def _reference_model(n_rows: int, fingerprint: str):
-    """The model trained on the course data (the one whose predictions we watch)."""
-    return drift.fit_model(course_data())
+@dataclass(frozen=True)
+class EvidentlyRun:
+    """Evidently's report on a scenario, our own comparison of the same batch, and the scenario."""
+
+    result: Any  # drift.EvidentlyResult
+    ours: Any  # drift.DriftReport
+    same: bool  # Evidently was configured with our tests and thresholds
+    scenario: tuple[str, float, str | None]  # kind, strength, feature
+
+
+@dataclass(frozen=True)
+class TimelineRun:
+    """A simulated year of drift: its control chart, the retraining strategies, and the code's arguments."""
+
+    chart: Any  # drift.ControlChart
+    result: Any  # drift.RetrainingResult
+    start_week: int
+    code_args: tuple  # kind, strength, start week, label delay, margin, seed (drift.retraining_code)
 
 
 def _model():
-    data = course_data()
-    return _reference_model(len(data), str(data.index[-1]) + str(data.iloc[-1].to_dict()))
+    """The model trained on the course data (the one whose predictions we watch), shared by every session."""
+    return trained_on_course_data("drift_reference_model", drift.fit_model)
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
-def _mystery_batch(learner: str, n_rows: int) -> pd.DataFrame:
+def _mystery_batch(learner: str, dataset: str) -> pd.DataFrame:
     return drift.mystery_batch(learner, course_data())
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
-def _threshold_psi(learner: str, n_rows: int) -> np.ndarray:
+def _threshold_psi(learner: str, dataset: str) -> np.ndarray:
     return drift.threshold_psi(learner, course_data())
 
 
@@ -121,7 +138,7 @@ def drift_tab() -> None:
     seed = 0
     if source == "mystery":
         st.info(t("drift.mystery_intro", learner=current_learner()), icon=":material/search:")
-        current = _mystery_batch(current_learner(), len(reference))
+        current = _mystery_batch(current_learner(), course_fingerprint())
         kind, strength, feature = "mystery", 0.0, None
     else:
         kind, strength, feature = _scenario_form(f"{P}_lab")
@@ -265,13 +282,13 @@ def evidently_tab() -> None:
                 status.update(label=t("drift.ev_failed", error=error_text(exc)), state="error")
                 return
             status.update(label=t("drift.ev_done", seconds=result.seconds), state="complete", expanded=False)
-        st.session_state[f"{P}_ev_result"] = (result, ours, same, (kind, strength, feature))
-    stored = st.session_state.get(f"{P}_ev_result")
+        st.session_state[f"{P}_ev_result"] = EvidentlyRun(result, ours, same, (kind, strength, feature))
+    stored: EvidentlyRun | None = st.session_state.get(f"{P}_ev_result")
     if stored is None:
         st.info(t("drift.ev_none"), icon=":material/info:")
         show_code(drift.evidently_code(kind, strength, feature, 1))
         return
-    result, ours, same, scenario = stored
+    result, ours, same, scenario = stored.result, stored.ours, stored.same, stored.scenario
     cols = st.columns(3)
     lang = current_lang()
     cols[0].metric(t("drift.ev_share"), fmt.percent(result.share_drifted, lang, 0))
@@ -369,10 +386,13 @@ def timeline_tab() -> None:
 
         result = drift.simulate_retraining(timeline, reference, label_delay=delay, margin=margin, progress=progress)
         bar.empty()
-        st.session_state[f"{P}_tl_result"] = (chart, result, start, (kind, strength, start, delay, margin, int(seed)))
-    stored = st.session_state.get(f"{P}_tl_result")
-    if stored is not None:
-        chart, result, start_week, code_args = stored
+        st.session_state[f"{P}_tl_result"] = TimelineRun(
+            chart, result, start, (kind, strength, start, delay, margin, int(seed))
+        )
+    timeline_run: TimelineRun | None = st.session_state.get(f"{P}_tl_result")
+    if timeline_run is not None:
+        chart, result = timeline_run.chart, timeline_run.result
+        start_week, code_args = timeline_run.start_week, timeline_run.code_args
         st.plotly_chart(drift.control_chart_figure(chart, lang, start_week), key=f"{P}_tl_chart")
         st.caption(t("drift.tl_chart_caption", weeks=drift.CHART_BASELINE_WEEKS))
         if chart.first_signal is None:
@@ -393,7 +413,7 @@ def _threshold_exercise(lang: str) -> None:
     st.subheader(t("drift.thr_title"))
     st.markdown(t("drift.thr_task", feature=drift.THRESHOLD_FEATURE))
     settings, learner = get_settings(), current_learner()
-    values = _threshold_psi(learner, len(course_data()))
+    values = _threshold_psi(learner, course_fingerprint())
     saved = drift.load_answers(settings, learner).get("psi_threshold")
     threshold = decimal_slider(
         t("drift.thr_slider"),

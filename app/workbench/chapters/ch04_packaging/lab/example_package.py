@@ -22,6 +22,7 @@ import pandas as pd
 from workbench.chapters.ch04_packaging.lab.serialization import COPY_IGNORE, PACKAGE_DIR, PackagingError
 from workbench.core.exercises import CheckContext, CheckResult, failed, passed
 from workbench.core.i18n import translate
+from workbench.core.records import records_for
 from workbench.core.settings import Settings, get_settings
 
 # --------------------------------------------------------------------------------------------
@@ -36,7 +37,7 @@ def package_source(settings: Settings | None = None) -> Path:
 
 def package_dir(settings: Settings, learner: str) -> Path:
     """The learner's build folder: source/, dist/, site/, reports/ (not created here)."""
-    return settings.learner_dir(learner) / "package"
+    return records_for(settings, learner).workspace("package")
 
 
 def package_files(source: Path) -> pd.DataFrame:

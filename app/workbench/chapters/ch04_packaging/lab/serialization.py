@@ -15,7 +15,8 @@ import pandas as pd
 
 from workbench.core.exercises import CheckContext, CheckResult, failed, passed
 from workbench.core.i18n import LocalizedError, translate
-from workbench.core.learner_files import read_json, write_json
+from workbench.core.learner_files import write_json
+from workbench.core.records import records_for
 from workbench.core.settings import Settings
 
 PACKAGE_DIR = Path("examples") / "loan_model_package"
@@ -38,7 +39,7 @@ class PackagingError(LocalizedError, RuntimeError):
 
 def serialization_dir(settings: Settings, learner: str) -> Path:
     """The learner's folder of saved models (not created here)."""
-    return settings.learner_dir(learner) / "serialization"
+    return records_for(settings, learner).workspace("serialization")
 
 
 def model_file(folder: Path, fmt: str) -> Path:
@@ -288,14 +289,12 @@ sio.loads(data)                            # UntrustedTypesFoundException: nothi
 """
 
 
-def ratio_answer_path(settings: Settings, learner: str) -> Path:
-    """Where the learner's reported compression ratio is saved."""
-    return serialization_dir(settings, learner) / "compression_answer.json"
+RATIO_ANSWER_KEY = "ch04_packaging/compression_answer.json"  # the compression ratio the learner reported
 
 
 def save_ratio_answer(settings: Settings, learner: str, percent: float) -> None:
     """Save the size ratio (joblib compress=9 / compress=0, in %) the learner read from the table."""
-    write_json(ratio_answer_path(settings, learner), {"percent": float(percent), "at": time.time()})
+    records_for(settings, learner).put_json(RATIO_ANSWER_KEY, {"percent": float(percent), "at": time.time()})
 
 
 def compression_ratio(folder: Path) -> float | None:
@@ -312,7 +311,7 @@ def check_compression_ratio(ctx: CheckContext, tolerance: float = 1.0) -> CheckR
     actual = compression_ratio(folder)
     if actual is None:
         return failed(translate("packaging.check_no_files", ctx.lang))
-    answer = read_json(ratio_answer_path(ctx.settings, ctx.learner))
+    answer = records_for(ctx.settings, ctx.learner).get_json(RATIO_ANSWER_KEY)
     if not isinstance(answer, dict) or not isinstance(answer.get("percent"), int | float):
         return failed(translate("packaging.check_no_ratio", ctx.lang))
     given = float(answer["percent"])

@@ -3,7 +3,7 @@
 commit → build → test → train → gate → staging → production:
 
 - **commit**: a real `git commit` in the learner's copy of `examples/loan_model_package`
-  (`settings.learner_dir(learner)/cicd/repo`, a git repository of its own, see workbench.chapters.ch02_fundamentals.git_sandbox);
+  (the `cicd/repo` workspace, a git repository of its own, see workbench.chapters.ch02_fundamentals.git_sandbox);
 - **build**: `python -m build` on that commit (workbench.chapters.ch04_packaging.lab), skipped when the wheel's inputs
   (`src/`, `pyproject.toml`, `MANIFEST.in`, `README.md`) have the same git tree hashes as the last
   build — a build cache, as real CI systems keep one;
@@ -67,6 +67,7 @@ from workbench.chapters.ch08_cicd.delivery.state import (
     EVAL_SEED,
     GATE_METRICS,
     GITIGNORE,
+    HISTORY_KEY,
     INJECTED_TEST,
     INJECTED_TEST_CODE,
     INJECTIONS,
@@ -81,14 +82,15 @@ from workbench.chapters.ch08_cicd.delivery.state import (
     WEAK_MODEL,
     WORSE_MODEL_INJECTIONS,
     GateDecision,
+    Outcome,
     PipelineConfig,
     PipelineError,
     PipelineRun,
     StepState,
+    StepStatus,
     _localised,
     build_dir,
     cicd_dir,
-    history_path,
     load_history,
     record,
     reset_sandbox,
@@ -143,10 +145,12 @@ __all__ = [
     "NEW_DATA_SEED",
     "NOISE_RATE",
     "OUTCOMES",
+    "Outcome",
     "PipelineConfig",
     "PipelineError",
     "PipelineRun",
     "STATUSES",
+    "StepStatus",
     "STATUS_COLORS",
     "STATUS_SYMBOLS",
     "STEPS",
@@ -175,7 +179,7 @@ __all__ = [
     "gate_code",
     "gate_log",
     "gate_run",
-    "history_path",
+    "HISTORY_KEY",
     "history_table",
     "jenkins_stages",
     "jenkinsfile_blocks",

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import shutil
 from dataclasses import dataclass, field
+from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
 from workbench.core.i18n import LocalizedError, translate
-from workbench.core.learner_files import read_json, write_json
+from workbench.core.records import records_for
 from workbench.core.settings import Settings
 
 STEPS: tuple[str, ...] = ("commit", "build", "test", "train", "gate", "staging", "production")
@@ -16,8 +17,30 @@ MODES: tuple[str, ...] = ("delivery", "deployment")
 INJECTIONS: tuple[str, ...] = ("none", "failing_test", "noisy_labels", "weak_params")
 WORSE_MODEL_INJECTIONS: tuple[str, ...] = ("noisy_labels", "weak_params")
 GATE_METRICS: tuple[str, ...] = ("accuracy", "f1", "roc_auc")
-STATUSES: tuple[str, ...] = ("pending", "passed", "failed", "waiting", "skipped")
-OUTCOMES: tuple[str, ...] = ("running", "waiting", "production", "failed", "rejected")
+
+
+class StepStatus(StrEnum):
+    """Where a pipeline step stands (a str: stored as is in the history)."""
+
+    PENDING = "pending"
+    PASSED = "passed"
+    FAILED = "failed"
+    WAITING = "waiting"  # for a person's approval
+    SKIPPED = "skipped"
+
+
+class Outcome(StrEnum):
+    """Where a whole pipeline run stands."""
+
+    RUNNING = "running"
+    WAITING = "waiting"
+    PRODUCTION = "production"
+    FAILED = "failed"
+    REJECTED = "rejected"
+
+
+STATUSES: tuple[str, ...] = tuple(StepStatus)
+OUTCOMES: tuple[str, ...] = tuple(Outcome)
 
 EVAL_ROWS = 400
 EVAL_SEED = 8080  # the fixed evaluation set: never used for training
@@ -81,7 +104,7 @@ class StepState:
     """One step: its status, duration, raw log, and a message (translation key + values) for the learner."""
 
     name: str
-    status: str = "pending"
+    status: StepStatus = StepStatus.PENDING
     seconds: float = 0.0
     log: str = ""
     message: tuple[str, dict] | None = None
@@ -172,27 +195,27 @@ class PipelineRun:
     @property
     def next_step(self) -> StepState | None:
         """The step that runs next (None when the pipeline is over or waits for an approval)."""
-        if self.finished is not None or any(s.status == "waiting" for s in self.steps):
+        if self.finished is not None or any(s.status == StepStatus.WAITING for s in self.steps):
             return None
-        return next((s for s in self.steps if s.status == "pending"), None)
+        return next((s for s in self.steps if s.status == StepStatus.PENDING), None)
 
     @property
     def failed_step(self) -> str | None:
         """The name of the step that failed, if any."""
-        return next((s.name for s in self.steps if s.status == "failed"), None)
+        return next((s.name for s in self.steps if s.status == StepStatus.FAILED), None)
 
     @property
-    def outcome(self) -> str:
+    def outcome(self) -> Outcome:
         """running, waiting (for approval), production, failed or rejected."""
         if self.failed_step:
-            return "failed"
+            return Outcome.FAILED
         if self.rejected:
-            return "rejected"
-        if self.step("production").status == "passed":
-            return "production"
-        if self.step("production").status == "waiting":
-            return "waiting"
-        return "running"
+            return Outcome.REJECTED
+        if self.step("production").status == StepStatus.PASSED:
+            return Outcome.PRODUCTION
+        if self.step("production").status == StepStatus.WAITING:
+            return Outcome.WAITING
+        return Outcome.RUNNING
 
     @property
     def seconds(self) -> float:
@@ -206,8 +229,8 @@ class PipelineRun:
 
 
 def cicd_dir(settings: Settings, learner: str) -> Path:
-    """The learner's CI/CD folder: repo/ (git sandbox), build/ (dist, site, reports), history.json."""
-    return settings.learner_dir(learner) / "cicd"
+    """The learner's CI/CD workspace: repo/ (git sandbox), build/ (dist, site, reports), artifacts/."""
+    return records_for(settings, learner).workspace("cicd")
 
 
 def sandbox_dir(settings: Settings, learner: str) -> Path:
@@ -220,14 +243,12 @@ def build_dir(settings: Settings, learner: str) -> Path:
     return cicd_dir(settings, learner) / "build"
 
 
-def history_path(settings: Settings, learner: str) -> Path:
-    """The learner's pipeline history (JSON)."""
-    return cicd_dir(settings, learner) / "history.json"
+HISTORY_KEY = "ch08_cicd/history.json"  # the learner's pipeline history (a record, not in the workspace)
 
 
 def load_history(settings: Settings, learner: str) -> list[dict]:
     """Every pipeline the learner ran, oldest first (empty if none or unreadable)."""
-    data = read_json(history_path(settings, learner), [])
+    data = records_for(settings, learner).get_json(HISTORY_KEY, [])
     return data if isinstance(data, list) else []
 
 
@@ -276,7 +297,7 @@ def record(settings: Settings, run: PipelineRun) -> list[dict]:
     history = [h for h in load_history(settings, run.learner) if h.get("id") != run.id]
     history = [*history, summary(run)][-MAX_HISTORY:]
     history.sort(key=lambda h: h.get("number", 0))
-    write_json(history_path(settings, run.learner), history)
+    records_for(settings, run.learner).put_json(HISTORY_KEY, history)
     return history
 
 

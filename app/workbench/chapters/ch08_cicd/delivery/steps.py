@@ -33,6 +33,7 @@ from workbench.chapters.ch08_cicd.delivery.state import (
     PipelineError,
     PipelineRun,
     StepState,
+    StepStatus,
     build_dir,
     cicd_dir,
     load_history,
@@ -109,7 +110,7 @@ def run_next_step(
     if step is None:
         return None
     if step.name == "production" and run.config.mode == "delivery":
-        step.status = "waiting"
+        step.status = StepStatus.WAITING
         step.message = ("production_waiting", {"version": run.version})
         record(settings, run)
         return step
@@ -130,11 +131,11 @@ def _execute(run: PipelineRun, step: StepState, settings: Settings, on_line: Cal
             ("step_error", {"error": f"{type(exc).__name__}: {exc}"}),
         )
     step.seconds = time.perf_counter() - start
-    step.status = "passed" if passed else "failed"
+    step.status = StepStatus.PASSED if passed else StepStatus.FAILED
     step.log, step.message = log, message
     if not passed:
         for later in run.steps[run.steps.index(step) + 1 :]:
-            later.status = "skipped"
+            later.status = StepStatus.SKIPPED
         run.finished = time.time()
     elif step.name == "production":
         run.finished = time.time()
@@ -182,7 +183,7 @@ def reject(run: PipelineRun, settings: Settings) -> StepState:
     step = run.step("production")
     if step.status != "waiting":
         raise PipelineError("error_not_waiting")
-    step.status = "skipped"
+    step.status = StepStatus.SKIPPED
     step.message = ("production_rejected", {"version": run.version})
     run.rejected = True
     run.finished = time.time()

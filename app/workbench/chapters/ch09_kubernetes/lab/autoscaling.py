@@ -7,17 +7,15 @@ import time
 from collections import deque
 from dataclasses import dataclass
 from functools import lru_cache
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from workbench.chapters.ch09_kubernetes.lab.manifests import ApiSpec, K8sError, generate_manifests, to_yaml
-from workbench.chapters.ch09_kubernetes.lab.validation import learner_k8s_dir
 from workbench.core.exercises import CheckContext, CheckResult, failed, passed
 from workbench.core.formatting import localize_figure
 from workbench.core.i18n import translate
-from workbench.core.learner_files import read_json, write_json
+from workbench.core.records import records_for
 from workbench.core.settings import Settings
 
 # --------------------------------------------------------------------------------------------
@@ -337,9 +335,7 @@ def cheapest_sizing(peak_rps: float, slo_ms: float, min_replicas: int = 2) -> tu
     return best
 
 
-def sizing_path(settings: Settings, learner: str) -> Path:
-    """Where the learner's HPA sizing is saved."""
-    return learner_k8s_dir(settings, learner) / "hpa_sizing.json"
+SIZING_KEY = "ch09_kubernetes/hpa_sizing.json"  # the learner's HPA sizing
 
 
 def save_sizing(settings: Settings, learner: str, config: HpaConfig) -> None:
@@ -350,7 +346,7 @@ def save_sizing(settings: Settings, learner: str, config: HpaConfig) -> None:
         "target_cpu": config.target_cpu,
         "at": time.time(),
     }
-    write_json(sizing_path(settings, learner), data)
+    records_for(settings, learner).put_json(SIZING_KEY, data)
 
 
 def check_hpa_sizing(
@@ -358,7 +354,7 @@ def check_hpa_sizing(
 ) -> CheckResult:
     """Passed when the saved HPA keeps the worst p95 under `slo_ms` on the exercise's day, at most
     `tolerance` above the cheapest setting that does, with at least 2 replicas."""
-    saved = read_json(sizing_path(ctx.settings, ctx.learner), None)
+    saved = records_for(ctx.settings, ctx.learner).get_json(SIZING_KEY)
     try:
         config = HpaConfig(int(saved["min_replicas"]), int(saved["max_replicas"]), int(saved["target_cpu"]))
     except (KeyError, TypeError, ValueError):

@@ -6,7 +6,6 @@ import difflib
 import re
 from dataclasses import dataclass, field
 from functools import lru_cache
-from pathlib import Path
 from typing import Any
 
 import pandas as pd
@@ -14,7 +13,7 @@ import pandas as pd
 from workbench.chapters.ch09_kubernetes.lab.manifests import K8S_VERSION, MAX_MANIFEST_BYTES, WORKLOAD_KINDS, K8sError
 from workbench.core.exercises import CheckContext, CheckResult, failed, passed
 from workbench.core.i18n import translate
-from workbench.core.learner_files import write_text
+from workbench.core.records import records_for
 from workbench.core.settings import Settings
 
 # --------------------------------------------------------------------------------------------
@@ -447,14 +446,12 @@ spec:
 REQUIRED_KINDS: tuple[str, ...] = ("Deployment", "Service", "HorizontalPodAutoscaler")
 
 
-def learner_k8s_dir(settings: Settings, learner: str) -> Path:
-    """The learner's chapter IX folder (not created here)."""
-    return settings.learner_dir(learner) / "k8s"
+MANIFEST_KEY = "ch09_kubernetes/manifest.yaml"  # the learner's edited manifest
 
 
-def manifest_path(settings: Settings, learner: str) -> Path:
-    """Where the learner's edited manifest is saved."""
-    return learner_k8s_dir(settings, learner) / "manifest.yaml"
+def manifest_location(settings: Settings, learner: str) -> str:
+    """Where the learner's edited manifest is kept, to show them (a file in solo mode)."""
+    return records_for(settings, learner).where(MANIFEST_KEY)
 
 
 def save_manifest(settings: Settings, learner: str, text: str) -> ManifestReport:
@@ -465,16 +462,13 @@ def save_manifest(settings: Settings, learner: str, text: str) -> ManifestReport
     """
     if len(text.encode("utf-8")) > MAX_MANIFEST_BYTES:
         raise K8sError("error_too_big", max=MAX_MANIFEST_BYTES)
-    write_text(manifest_path(settings, learner), text)
+    records_for(settings, learner).put_text(MANIFEST_KEY, text)
     return validate_text(text)
 
 
 def load_manifest(settings: Settings, learner: str) -> str | None:
     """The learner's saved manifest (None when there is none)."""
-    try:
-        return manifest_path(settings, learner).read_text(encoding="utf-8")
-    except FileNotFoundError:
-        return None
+    return records_for(settings, learner).get_text(MANIFEST_KEY)
 
 
 def check_fixed_manifest(ctx: CheckContext) -> CheckResult:

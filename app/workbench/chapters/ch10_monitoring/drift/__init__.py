@@ -27,7 +27,7 @@ while the inputs stay the same).
 Split by concern: statistics, simulation, control_charts, retraining, reports, checks."""
 
 from workbench.chapters.ch10_monitoring.drift.checks import (
-    ANSWERS_FILE,
+    ANSWERS_KEY,
     CATEGORICAL_TEST_CHOICES,
     MYSTERY_ROWS,
     RIGHT_CATEGORICAL_TEST,
@@ -36,7 +36,6 @@ from workbench.chapters.ch10_monitoring.drift.checks import (
     THRESHOLD_STRENGTH,
     _reference,
     alarm_weeks,
-    answers_path,
     check_alert_threshold,
     check_categorical_test,
     check_mystery_feature,
@@ -131,7 +130,7 @@ from workbench.chapters.ch10_monitoring.drift.statistics import (
 )
 
 __all__ = [
-    "ANSWERS_FILE",
+    "ANSWERS_KEY",
     "APPLIES",
     "CATEGORICAL_TEST_CHOICES",
     "CHART_BASELINE_WEEKS",
@@ -168,7 +167,6 @@ __all__ = [
     "Timeline",
     "_reference",
     "alarm_weeks",
-    "answers_path",
     "apply_drift",
     "batch_statistic",
     "binned_counts",

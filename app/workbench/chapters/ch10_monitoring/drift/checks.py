@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 import pandas as pd
 
@@ -23,32 +21,27 @@ from workbench.core.data import (
 )
 from workbench.core.exercises import CheckContext, CheckResult, failed, passed
 from workbench.core.i18n import translate
-from workbench.core.learner_files import read_json, update_json
+from workbench.core.records import records_for
 from workbench.core.settings import Settings
 
 # ----------------------------------------------------------------------------------------------
 # Hands-on exercises: answers saved per learner, checks that recompute
 # ----------------------------------------------------------------------------------------------
 
-ANSWERS_FILE = "drift_answers.json"
+ANSWERS_KEY = "ch10_monitoring/drift_answers.json"  # the learner's chapter-X answers
 CATEGORICAL_TEST_CHOICES: tuple[str, ...] = ("ks", "chi2", "wasserstein", "t_test")
 RIGHT_CATEGORICAL_TEST = "chi2"
 
 
-def answers_path(settings: Settings, learner: str) -> Path:
-    """Where a learner's chapter-X answers are saved."""
-    return settings.learner_dir(learner) / ANSWERS_FILE
-
-
 def load_answers(settings: Settings, learner: str) -> dict:
     """The learner's saved answers (empty if none or unreadable)."""
-    data = read_json(answers_path(settings, learner), {})
+    data = records_for(settings, learner).get_json(ANSWERS_KEY, {})
     return data if isinstance(data, dict) else {}
 
 
 def save_answer(settings: Settings, learner: str, key: str, value: object) -> dict:
-    """Save one answer (atomically replacing the file); returns every saved answer."""
-    return update_json(answers_path(settings, learner), {key: value})
+    """Save one answer (atomically replacing the record); returns every saved answer."""
+    return records_for(settings, learner).update_json(ANSWERS_KEY, {key: value})
 
 
 MYSTERY_ROWS = 614

@@ -9,7 +9,6 @@ application would repay (Y) or default (N).
 Split by concern: ab_test, bandits, business, figures, snippets, checks."""
 
 from workbench.chapters.ch11_post_production.ab_tests.ab_test import (
-    ANSWERS_FILE,
     DEFAULT_SEED,
     ABAnalysis,
     ABModel,
@@ -46,8 +45,8 @@ from workbench.chapters.ch11_post_production.ab_tests.business import (
     risk_bands,
 )
 from workbench.chapters.ch11_post_production.ab_tests.checks import (
+    ANSWERS_KEY,
     _result,
-    answers_path,
     check_lowest_regret,
     check_profit_threshold,
     check_sample_size,
@@ -81,7 +80,7 @@ __all__ = [
     "ABAnalysis",
     "ABModel",
     "ABSimulation",
-    "ANSWERS_FILE",
+    "ANSWERS_KEY",
     "BAND_EDGES",
     "BAND_NAMES",
     "BanditResult",
@@ -99,7 +98,6 @@ __all__ = [
     "ab_figure",
     "analyse_ab",
     "analysis_code",
-    "answers_path",
     "bandit_code",
     "bands_figure",
     "best_threshold",

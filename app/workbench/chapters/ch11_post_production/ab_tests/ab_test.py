@@ -15,7 +15,6 @@ from workbench.core.data import FEATURES, TARGET, generate_loan_data
 from workbench.core.i18n import LocalizedError
 from workbench.core.settings import Settings
 
-ANSWERS_FILE = "ch11_answers.json"
 DEFAULT_SEED = 11
 
 

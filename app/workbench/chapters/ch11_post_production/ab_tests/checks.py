@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import math
 import time
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from workbench.chapters.ch11_post_production.ab_tests.ab_test import ANSWERS_FILE, sample_size
+from workbench.chapters.ch11_post_production.ab_tests.ab_test import sample_size
 from workbench.chapters.ch11_post_production.ab_tests.bandits import (
     DEFAULT_EPSILON,
     DEFAULT_HORIZON,
@@ -21,7 +20,7 @@ from workbench.chapters.ch11_post_production.ab_tests.bandits import (
 from workbench.chapters.ch11_post_production.ab_tests.business import best_threshold, build_portfolio, profit_curve
 from workbench.core.exercises import CheckContext, CheckResult, failed, passed
 from workbench.core.i18n import translate
-from workbench.core.learner_files import read_json, update_json
+from workbench.core.records import records_for
 from workbench.core.settings import Settings
 
 # --------------------------------------------------------------------------------------------
@@ -29,20 +28,18 @@ from workbench.core.settings import Settings
 # --------------------------------------------------------------------------------------------
 
 
-def answers_path(settings: Settings, learner: str) -> Path:
-    """Where the learner's chapter XI answers are saved."""
-    return settings.learner_dir(learner) / ANSWERS_FILE
+ANSWERS_KEY = "ch11_post_production/ab_answers.json"  # the learner's A/B test, bandit and threshold answers
 
 
 def load_answers(settings: Settings, learner: str) -> dict:
     """The learner's saved answers (empty when none or unreadable)."""
-    data = read_json(answers_path(settings, learner), {})
+    data = records_for(settings, learner).get_json(ANSWERS_KEY, {})
     return data if isinstance(data, dict) else {}
 
 
 def save_answer(settings: Settings, learner: str, key: str, value: Any) -> dict:
     """Save one answer (`sample_size`, `bandit_choice`, `threshold`), atomically."""
-    return update_json(answers_path(settings, learner), {key: value, f"{key}_at": time.time()})
+    return records_for(settings, learner).update_json(ANSWERS_KEY, {key: value, f"{key}_at": time.time()})
 
 
 def _result(ok: bool, ctx: CheckContext, key: str, score: float | None = None, **values: Any) -> CheckResult:

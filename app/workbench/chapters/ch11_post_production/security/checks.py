@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from workbench.chapters.ch11_post_production.security.figures import _differs
 from workbench.chapters.ch11_post_production.security.victim import (
-    FLIP_FILE,
+    FLIP_KEY,
     SecurityError,
     Victim,
     application_problems,
@@ -25,7 +24,7 @@ from workbench.core.data import (
 )
 from workbench.core.exercises import CheckContext, CheckResult, failed, passed
 from workbench.core.i18n import translate
-from workbench.core.learner_files import read_json, write_json
+from workbench.core.records import records_for
 from workbench.core.settings import Settings
 
 # --------------------------------------------------------------------------------------------
@@ -97,23 +96,16 @@ def judge_flip(victim: Victim, original: dict, edited: dict) -> FlipVerdict:
     return FlipVerdict(bool(flipped), float(before), float(after), cost, 1.0 / (1.0 + cost), problems)
 
 
-def flip_path(settings: Settings, learner: str) -> Path:
-    """Where the learner's edited application is saved."""
-    return settings.learner_dir(learner) / FLIP_FILE
-
-
-def save_flip_attempt(settings: Settings, learner: str, original: dict, edited: dict) -> Path:
+def save_flip_attempt(settings: Settings, learner: str, original: dict, edited: dict) -> None:
     """Save the learner's edit (the check verifies it again with the model)."""
-    path = flip_path(settings, learner)
-    write_json(path, {"original": original, "edited": edited, "at": time.time()})
-    return path
+    records_for(settings, learner).put_json(FLIP_KEY, {"original": original, "edited": edited, "at": time.time()})
 
 
 def check_flip_decision(ctx: CheckContext, max_cost: float | None = None) -> CheckResult:
     """Passed when the learner's saved edit flips the course model's decision (score: smaller is better)."""
     from workbench.core.data import load_course_data
 
-    saved = read_json(flip_path(ctx.settings, ctx.learner), None)
+    saved = records_for(ctx.settings, ctx.learner).get_json(FLIP_KEY)
     try:
         original, edited = dict(saved["original"]), dict(saved["edited"])
     except (KeyError, TypeError, ValueError):

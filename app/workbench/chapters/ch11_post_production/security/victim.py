@@ -28,7 +28,7 @@ DEFAULT_SEED = 42
 INTEGER_FEATURES = ("ApplicantIncome", "CoapplicantIncome", "LoanAmount", "Loan_Amount_Term")
 #: Features an applicant can plausibly tweak when trying to get a loan through the API.
 DEFAULT_API_FEATURES = ("ApplicantIncome", "CoapplicantIncome", "LoanAmount", "Loan_Amount_Term")
-FLIP_FILE = "ch11_flip.json"
+FLIP_KEY = "ch11_post_production/flip.json"  # the learner's edited application
 #: `Column.problems` codes → the strings that explain them to the learner
 PROBLEM_KEYS = {
     "category": "problem_category",

@@ -6,15 +6,16 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
+from workbench.chapters import get_chapter
 from workbench.core import formatting as fmt
 from workbench.core.i18n import translate
 from workbench.core.settings import get_settings
 from workbench.ui.context import current_lang, current_learner, error_text, t
 from workbench.ui.exercise_panel import forget_check_results
-from workbench.ui.model_widgets import course_data
+from workbench.ui.resources import course_fingerprint, trained_on_course_data
 from workbench.ui.widgets import dataframe, decimal_slider, number_field, show_code
 
-P = "ch11"
+P = get_chapter("ch11_post_production").prefix  # widget key prefix, from the chapter
 CHAPTER = "11_post_production"
 
 
@@ -118,15 +119,21 @@ def _designer() -> None:
 
 
 @st.cache_resource(show_spinner=False, max_entries=4)
-def _ab_models(source: str, model_a: str, model_b: str, path: str, mtime: float, registry_key: str):
+def _registry_ab_models(registry_key: str, dataset: str):
     from workbench.chapters.ch11_post_production import ab_tests as experiments
-    from workbench.core.data import load_course_data
+
+    return experiments.registry_ab_models(get_settings())
+
+
+def _ab_models(source: str, model_a: str, model_b: str, registry_key: str):
+    """The two models of the A/B test: the registry's (when asked and present), else trained on the course data."""
+    from workbench.chapters.ch11_post_production import ab_tests as experiments
 
     if source == "registry":
-        models = experiments.registry_ab_models(get_settings())
+        models = _registry_ab_models(registry_key, course_fingerprint())
         if models is not None:
             return models
-    return experiments.trained_ab_models(load_course_data(path), model_a, model_b)
+    return trained_on_course_data("ab_models", experiments.trained_ab_models, model_a, model_b)
 
 
 def _simulator() -> None:
@@ -170,17 +177,9 @@ def _simulator() -> None:
     )
     days = cols[2].slider(t("experiments.days"), 5, 60, 20, key=f"{P}_ab_days")
     if st.button(t("experiments.run_ab"), key=f"{P}_ab_run", type="primary", icon=":material/science:"):
-        path = get_settings().data_path
         with st.spinner(t("experiments.preparing_models")):
             try:
-                models = _ab_models(
-                    source,
-                    model_a,
-                    model_b,
-                    str(path),
-                    path.stat().st_mtime if path.exists() else 0.0,
-                    get_settings().mlflow_tracking_uri,
-                )
+                models = _ab_models(source, model_a, model_b, get_settings().mlflow_tracking_uri)
                 st.session_state[f"{P}_ab_result"] = experiments.simulate_ab(models, n, split, days)
                 fallback = source == "registry" and all(m.source == "trained" for m in models.values())
                 st.session_state[f"{P}_ab_fallback"] = fallback
@@ -396,12 +395,10 @@ def bandits_tab() -> None:
 # ----------------------------------------------------------------------------------------------
 
 
-@st.cache_resource(show_spinner=False, max_entries=2)
-def _portfolio(path: str, mtime: float):
+def _portfolio():
     from workbench.chapters.ch11_post_production.ab_tests import build_portfolio
-    from workbench.core.data import load_course_data
 
-    return build_portfolio(load_course_data(path))
+    return trained_on_course_data("business_portfolio", build_portfolio)
 
 
 def business_tab() -> None:
@@ -421,11 +418,9 @@ def business_tab() -> None:
     if gain is None or loss is None:
         return
     if st.button(t("experiments.run_portfolio"), key=f"{P}_portfolio_run", type="primary", icon=":material/payments:"):
-        path = get_settings().data_path
         with st.spinner(t("experiments.training_models")):
             try:
-                course_data()
-                st.session_state[f"{P}_portfolio"] = _portfolio(str(path), path.stat().st_mtime)
+                st.session_state[f"{P}_portfolio"] = _portfolio()
             except (OSError, ValueError) as exc:
                 _error(exc)
     portfolio = st.session_state.get(f"{P}_portfolio")

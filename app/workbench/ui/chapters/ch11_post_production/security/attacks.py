@@ -8,7 +8,9 @@ import streamlit as st
 from workbench.core.i18n import translate
 from workbench.core.settings import get_settings
 from workbench.ui.chapters.ch11_post_production.security.common import (
+    HoldoutAnswers,
     P,
+    RateLimit,
     _budget,
     _data_path,
     _error,
@@ -19,7 +21,7 @@ from workbench.ui.chapters.ch11_post_production.security.common import (
 )
 from workbench.ui.chapters.ch11_post_production.security.evasion import _api_status, _start_api_button
 from workbench.ui.context import current_lang, t
-from workbench.ui.model_widgets import course_data
+from workbench.ui.resources import course_data
 from workbench.ui.widgets import dataframe, decimal_slider, number_field, show_code
 
 # ----------------------------------------------------------------------------------------------
@@ -186,7 +188,7 @@ def _restart(rate: float, burst: int) -> None:
         except (RuntimeError, security.SecurityError) as exc:
             _error(exc)
             return
-    st.session_state[f"{P}_api_limit"] = (rate, burst) if rate > 0 else None
+    st.session_state[f"{P}_api_limit"] = RateLimit(rate, burst) if rate > 0 else None
     st.rerun()
 
 
@@ -203,11 +205,11 @@ def _holdout_probabilities() -> tuple[list[dict], list[float]]:
     holdout = security.synthetic_applications(200, seed=8)
     info = api_client.call("GET", "/model", settings=settings)
     version = info.body.get("version") if info.ok and isinstance(info.body, dict) else None
-    cached = st.session_state.get(f"{P}_holdout")
-    if cached is not None and cached[0] == version:
-        return holdout, cached[1]
+    cached: HoldoutAnswers | None = st.session_state.get(f"{P}_holdout")
+    if cached is not None and cached.version == version:
+        return holdout, cached.probabilities
     probabilities = security.batch_probabilities(holdout, settings)
-    st.session_state[f"{P}_holdout"] = (version, probabilities)
+    st.session_state[f"{P}_holdout"] = HoldoutAnswers(version, probabilities)
     return holdout, probabilities
 
 

@@ -2,28 +2,44 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import streamlit as st
 
+from workbench.chapters import get_chapter
 from workbench.core import formatting as fmt
 from workbench.core.settings import get_settings
 from workbench.ui.context import current_lang, error_text, t
+from workbench.ui.resources import trained_on_course_data
 
-P = "ch11"
+P = get_chapter("ch11_post_production").prefix  # widget key prefix, from the chapter
 
 
-@st.cache_resource(show_spinner=False, max_entries=8)
-def _victim(model_name: str, params_key: tuple, path: str, mtime: float):
+@dataclass(frozen=True)
+class RateLimit:
+    """The rate limit the learner restarted the API with (requests per second, burst)."""
+
+    rate: float
+    burst: int
+
+
+@dataclass(frozen=True)
+class HoldoutAnswers:
+    """The served model's probabilities for the held-out applications, measured once per model version."""
+
+    version: str | None
+    probabilities: list[float]
+
+
+def _train_victim(data, model_name: str, params_key: tuple):
     from workbench.chapters.ch11_post_production.security import train_victim
-    from workbench.core.data import load_course_data
 
-    return train_victim(load_course_data(path), model_name, dict(params_key))
+    return train_victim(data, model_name, dict(params_key))
 
 
 def victim(model_name: str, params: dict | None = None):
-    """The attacked model trained on the course data (cached per model and data file)."""
-    path = get_settings().data_path
-    mtime = path.stat().st_mtime if path.exists() else 0.0
-    return _victim(model_name, tuple(sorted((params or {}).items())), str(path), mtime)
+    """The attacked model trained on the course data (cached per model and dataset fingerprint)."""
+    return trained_on_course_data("security_victim", _train_victim, model_name, tuple(sorted((params or {}).items())))
 
 
 def _progress(text: str):

@@ -9,6 +9,7 @@ from workbench.core.i18n import translate
 from workbench.core.settings import get_settings
 from workbench.ui.chapters.ch11_post_production.security.common import (
     P,
+    RateLimit,
     _budget,
     _data_path,
     _error,
@@ -156,9 +157,9 @@ def _api_status() -> bool:
     settings = get_settings()
     status = api_client.status(settings)
     if status.healthy:
-        limit = st.session_state.get(f"{P}_api_limit")
+        limit: RateLimit | None = st.session_state.get(f"{P}_api_limit")
         text = (
-            t("security.api_up_limited", url=api_client.api_url(settings), rate=limit[0], burst=limit[1])
+            t("security.api_up_limited", url=api_client.api_url(settings), rate=limit.rate, burst=limit.burst)
             if limit
             else t("security.api_up", url=api_client.api_url(settings))
         )

@@ -14,7 +14,7 @@ from workbench.ui.chapters.ch11_post_production.security.common import P, _error
 from workbench.ui.chapters.ch11_post_production.security.defenses import defenses_section
 from workbench.ui.chapters.ch11_post_production.security.evasion import evasion_section
 from workbench.ui.context import t
-from workbench.ui.model_widgets import course_data
+from workbench.ui.resources import course_data
 
 
 def security_tab() -> None:
