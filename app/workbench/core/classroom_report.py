@@ -148,7 +148,7 @@ def progress_heatmap_figure(snapshot: ClassSnapshot, lang: str, labels: dict[str
     """
     import plotly.graph_objects as go
 
-    from workbench.core.formatting import localize_figure
+    from workbench.core.formatting import localize_figure, percent
     from workbench.core.lessons import load_lesson
 
     matrix = progress_matrix(snapshot)
@@ -160,6 +160,11 @@ def progress_heatmap_figure(snapshot: ClassSnapshot, lang: str, labels: dict[str
         ["" if total == 0 else f"{round(value * total)}/{total}" for value, total in zip(row, totals, strict=True)]
         for row in matrix.to_numpy()
     ]
+    hover = [
+        [[title, percent(value, lang, 0)] for title, value in zip(titles, row, strict=True)]
+        for row in matrix.to_numpy()
+    ]
+    ticks = [0, 0.25, 0.5, 0.75, 1]
     figure = go.Figure(
         go.Heatmap(
             z=matrix.to_numpy(),
@@ -167,16 +172,21 @@ def progress_heatmap_figure(snapshot: ClassSnapshot, lang: str, labels: dict[str
             y=list(matrix.index),
             text=text,
             texttemplate="%{text}",
-            customdata=[titles] * len(matrix.index),
+            customdata=hover,
             zmin=0,
             zmax=1,
             colorscale="Greens",
             xgap=2,
             ygap=2,
-            colorbar={"title": {"text": labels["done"]}, "tickformat": ".0%"},
+            colorbar={
+                "title": {"text": labels["done"]},
+                "tickmode": "array",
+                "tickvals": ticks,
+                "ticktext": [percent(v, lang, 0) for v in ticks],
+            },
             hovertemplate=(
-                f"{labels['learner']}: %{{y}}<br>{labels['chapter']} %{{x}}. %{{customdata}}<br>"
-                f"{labels['done']}: %{{z:.0%}} (%{{text}})<extra></extra>"
+                f"{labels['learner']}: %{{y}}<br>{labels['chapter']} %{{x}}. %{{customdata[0]}}<br>"
+                f"{labels['done']}: %{{customdata[1]}} (%{{text}})<extra></extra>"
             ),
         )
     )
