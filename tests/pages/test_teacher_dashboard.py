@@ -96,6 +96,7 @@ def test_the_teacher_sees_the_class(lang: str, class_store: ProgressStore) -> No
     assert questions.iloc[0, 1] == QUESTION.prompt[lang] and questions.iloc[0, 3] == 2
     live = _table(at, "Apprenant" if fr else "Learner", "Présent" if fr else "Here")
     assert set(live.iloc[:, 0]) == {"ana", "bob", "carl"}
+    assert set(live.iloc[:, 1]) == ({"oui"} if fr else {"yes"})  # all three were just seen
     assert at.selectbox(key="teacher_learner").options == ["ana", "bob", "carl"]
     detail = _table(
         at,

@@ -179,7 +179,9 @@ def _live_view(store: ProgressStore, learners: list[str]) -> None:
     table = pd.DataFrame(
         {
             t("teacher.col_learner"): [p.learner for p in presence],
-            t("teacher.col_present"): [t("teacher.yes") if p.present else t("teacher.no") for p in presence],
+            t("teacher.col_present"): [
+                t("teacher.answer_yes") if p.present else t("teacher.answer_no") for p in presence
+            ],
             t("teacher.col_now_on"): [chapter_label(p.chapter) for p in presence],
             t("teacher.col_last_seen"): [
                 fmt.date_time(p.last_seen, lang, short=True) if p.last_seen else t("teacher.never") for p in presence
@@ -200,7 +202,7 @@ def _learner_tab(snapshot: cr.ClassSnapshot, store: ProgressStore) -> None:
     if detail.empty:
         st.info(t("teacher.learner_none"), icon=":material/hourglass_empty:")
     else:
-        yes_no = {True: t("teacher.yes"), False: t("teacher.no")}
+        yes_no = {True: t("teacher.answer_yes"), False: t("teacher.answer_no")}
         table = pd.DataFrame(
             {
                 t("teacher.col_chapter"): detail["chapter"].map(chapter_label),
