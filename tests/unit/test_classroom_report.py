@@ -70,17 +70,19 @@ def store(tmp_path: Path, clock: Clock) -> ProgressStore:
     s.record_visit("L05", "05_mlflow")
     clock.now = NOW - 2 * MINUTE  # L06 succeeded recently
     s.record_attempt("L06", "05_mlflow", MLFLOW_QUIZ[6], "quiz", True, answer=[1])
+    clock.now = NOW - 3 * MINUTE  # Late: arrived 3 minutes ago, nothing done yet (not stuck: just arrived)
+    s.record_visit("Late", "01_introduction")
     return s
 
 
 @pytest.fixture
 def snapshot(store: ProgressStore) -> cr.ClassSnapshot:
-    return cr.load_class(store, [*LEARNERS, "Newcomer"], now=NOW)
+    return cr.load_class(store, [*LEARNERS, "Late", "Newcomer"], now=NOW)
 
 
 def test_matrix_has_one_row_per_learner_and_the_share_done(snapshot: cr.ClassSnapshot) -> None:
     matrix = cr.progress_matrix(snapshot)
-    assert matrix.shape == (31, len(CHAPTERS))
+    assert matrix.shape == (32, len(CHAPTERS))
     total = len(load_exercises("05_mlflow").item_ids)
     for i, name in enumerate(LEARNERS):
         extra = (name == "L04") + (name in ("L05", "L06"))
@@ -89,7 +91,7 @@ def test_matrix_has_one_row_per_learner_and_the_share_done(snapshot: cr.ClassSna
     assert (matrix.loc["Newcomer"] == 0).all()
     figure = cr.progress_heatmap_figure(snapshot, "fr", {"learner": "Apprenant", "chapter": "Chapitre", "done": "Fait"})
     heat = figure.data[0]
-    assert list(heat.x) == [c.roman for c in CHAPTERS] and len(heat.y) == 31
+    assert list(heat.x) == [c.roman for c in CHAPTERS] and len(heat.y) == 32
     assert heat.text[5][CHAPTERS.index(next(c for c in CHAPTERS if c.key == "05_mlflow"))] == f"6/{total}"
     assert figure.layout.separators.startswith(",")  # French numbers
     assert list(heat.colorbar.ticktext) == ["0\xa0%", "25\xa0%", "50\xa0%", "75\xa0%", "100\xa0%"]
@@ -98,14 +100,14 @@ def test_matrix_has_one_row_per_learner_and_the_share_done(snapshot: cr.ClassSna
 
 def test_report_rows_and_csv(snapshot: cr.ClassSnapshot, store: ProgressStore) -> None:
     rows = cr.report_rows(snapshot)
-    assert len(rows) == 31 * len(CHAPTERS)
+    assert len(rows) == 32 * len(CHAPTERS)
     assert [r.chapter for r in rows[: len(CHAPTERS)]] == [c.key for c in CHAPTERS]
     l03 = {r.chapter: r for r in rows if r.learner == "L03"}
     assert (l03["05_mlflow"].done, l03["05_mlflow"].total) == (3, len(load_exercises("05_mlflow").item_ids))
     assert l03["05_mlflow"].last_activity == pytest.approx(NOW - 20 * MINUTE + 3)  # its last failed check
     assert l03["02_fundamentals"].last_activity is None and l03["02_fundamentals"].done == 0
     assert all(r.done == 0 and r.last_activity is None for r in rows if r.learner == "Newcomer")
-    assert cr.classroom_report_rows(store, [*LEARNERS, "Newcomer"]) == rows
+    assert cr.classroom_report_rows(store, [*LEARNERS, "Late", "Newcomer"]) == rows
     parsed = list(csv.DictReader(io.StringIO(cr.report_csv(rows))))
     assert tuple(parsed[0]) == cr.REPORT_COLUMNS and len(parsed) == len(rows)
     first = next(p for p in parsed if p["learner"] == "L03" and p["chapter"] == "05_mlflow")
@@ -131,7 +133,7 @@ def test_stuck_list_names_failed_checks_and_stalled_learners(snapshot: cr.ClassS
     assert failed["L02"].attempts == 4 and failed["L02"].item == CHECK.id
     assert failed["L02"].text == CHECK.title["fr"] and failed["L02"].last_answer == "runs: 4"
     idle = [s for s in stuck if s.reason == "no_progress"]
-    assert [s.learner for s in idle] == ["L05"]  # L06 succeeded 2 minutes ago; the others are not here
+    assert [s.learner for s in idle] == ["L05"]  # L06 succeeded 2 minutes ago, Late just came; others are away
     assert idle[0].minutes == 40 and idle[0].chapter == "05_mlflow"
     assert cr.stuck_learners(snapshot, "fr", idle_minutes=45) == [s for s in stuck if s.reason != "no_progress"]
 
@@ -139,7 +141,7 @@ def test_stuck_list_names_failed_checks_and_stalled_learners(snapshot: cr.ClassS
 def test_live_view_puts_present_learners_first(snapshot: cr.ClassSnapshot) -> None:
     live = cr.live_view(snapshot, present_minutes=5)
     present = [p.learner for p in live if p.present]
-    assert present == ["L05", "L06"]
+    assert present == ["L05", "L06", "Late"]
     assert live[0].chapter == "05_mlflow" and live[0].last_seen == pytest.approx(NOW - MINUTE)
     assert live[-1].learner == "Newcomer" and live[-1].chapter is None and live[-1].last_seen is None
 
