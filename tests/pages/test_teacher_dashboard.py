@@ -24,6 +24,8 @@ def class_store() -> ProgressStore:
     """Three learners: ana stuck on a chapter V question (3 wrong tries), bob done with it, carl only visited."""
     store = ProgressStore(get_settings().progress_db)
     wrong = [next(i for i in range(len(QUESTION.options)) if i not in QUESTION.answer)]
+    store.record_visit("ana", "05_mlflow")
+    store.record_visit("bob", "05_mlflow")
     for _ in range(3):
         store.record_attempt("ana", "05_mlflow", QUESTION.id, "quiz", False, answer=wrong)
     store.record_attempt("bob", "05_mlflow", QUESTION.id, "quiz", True, answer=sorted(QUESTION.answer))
@@ -97,6 +99,8 @@ def test_the_teacher_sees_the_class(lang: str, class_store: ProgressStore) -> No
     live = _table(at, "Apprenant" if fr else "Learner", "Présent" if fr else "Here")
     assert set(live.iloc[:, 0]) == {"ana", "bob", "carl"}
     assert set(live.iloc[:, 1]) == ({"oui"} if fr else {"yes"})  # all three were just seen
+    here = "3 apprenants présents — **V. MLflow**\u00a0: 2" if fr else "3 learners here — **V. MLflow**: 2"
+    assert any(m.value.startswith(here) for m in at.markdown)
     assert at.selectbox(key="teacher_learner").options == ["ana", "bob", "carl"]
     detail = _table(
         at,

@@ -173,8 +173,8 @@ def _live_view(store: ProgressStore, learners: list[str]) -> None:
     here = [p for p in presence if p.present]
     st.caption(t("teacher.live_caption", minutes=cr.PRESENT_MINUTES))
     counts = pd.Series([p.chapter for p in here], dtype=object).value_counts()
-    line = " · ".join(f"**{chapter_label(key)}** : {n}" if lang == "fr" else f"**{chapter_label(key)}**: {n}"
-                      for key, n in counts.items())  # fmt: skip
+    colon = "\u00a0: " if lang == "fr" else ": "  # French puts a (non-breaking) space before a colon
+    line = " · ".join(f"**{chapter_label(key)}**{colon}{n}" for key, n in counts.items())
     st.markdown(t("teacher.live_count", n=len(here)) + (f" — {line}" if line else ""))
     table = pd.DataFrame(
         {
