@@ -225,6 +225,9 @@ def main() -> int:
     print(f"MLflow store: {settings.mlflow_tracking_uri.split('@')[-1]}; SQL connection pool per process: {pool}")
     if settings.database_url:
         print("note: this branch's ProgressStore is SQLite only; WORKBENCH_DATABASE_URL is used once issue-15-db lands")
+    from workbench.core import tracking
+
+    tracking.client(settings)  # MLflow creates or migrates its tables once, before the API and the app processes
     api_url = args.api_url.rstrip("/")
     started = False
     if not api_url:
