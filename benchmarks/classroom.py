@@ -234,6 +234,11 @@ def main() -> int:
         api_client.start(settings)
         api_url, started = api_client.api_url(settings), True
     print(f"API: {api_url} ({'solo API started here' if started else 'given'}); {args.processes} app processes")
+    if settings.class_mode and started:
+        print(
+            "note: the solo API serves one model (its fallback when nobody promotes the shared name); "
+            "each learner's own @production needs the class's shared API: pass --api-url"
+        )
     try:
         alone, _ = _run(["anchor-learner"], 1, api_url)
         names = [f"learner-{i:02d}" for i in range(args.learners)]
