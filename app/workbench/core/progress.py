@@ -192,6 +192,12 @@ class ProgressStore:
             conn.execute("COMMIT")
         return erased
 
+    def visited_chapters(self, learner: str) -> dict[str, float]:
+        """Chapter key → when the learner last opened it (seconds since the epoch); the teacher's live view."""
+        with self._connect() as conn:
+            rows = conn.execute("SELECT chapter, visited_at FROM visits WHERE learner = ?", (learner,)).fetchall()
+        return {chapter: visited_at for chapter, visited_at in rows}
+
 
 @dataclass(frozen=True)
 class ChapterProgress:

@@ -11,8 +11,13 @@ from workbench.core.lessons import load_lesson
 from workbench.core.settings import get_settings
 from workbench.ui.context import current_lang, error_text, t
 from workbench.ui.home import render_home
+from workbench.ui.identity import current_person
 
 log = logging.getLogger(__name__)
+
+#: The teacher's dashboard (a file page, so a test can open it), and its address (`/teacher`).
+TEACHER_PAGE = "../pages/teacher.py"
+TEACHER_URL = "teacher"
 
 
 def build_pages() -> dict[str, list]:
@@ -28,6 +33,20 @@ def build_pages() -> dict[str, list]:
             for c in CHAPTERS
             if c.section == section
         ]
+    # Teachers see their dashboard in the navigation; for everyone else it is hidden, and its address
+    # answers with a refusal (the page checks the role again) rather than a "page not found".
+    teacher = current_person().is_teacher
+    dashboard = st.Page(
+        TEACHER_PAGE,
+        title=t("teacher.nav_title"),
+        icon=":material/school:",
+        url_path=TEACHER_URL,
+        visibility="visible" if teacher else "hidden",
+    )
+    if teacher:
+        pages[t("teacher.nav_section")] = [dashboard]
+    else:
+        pages[t("nav.section_start")].append(dashboard)
     return pages
 
 

@@ -1,0 +1,157 @@
+"""AppTest: the teacher's dashboard for a teacher (FR, EN), refused to a learner and absent from their navigation."""
+
+from __future__ import annotations
+
+import csv
+import io
+
+import pytest
+from streamlit.testing.v1 import AppTest
+from workbench.core.exercises import load_exercises
+from workbench.core.people import Person, Role
+from workbench.core.progress import ProgressStore
+from workbench.core.settings import get_settings
+from workbench.ui.identity import PERSON_KEY
+
+from tests.pages.conftest import HOME, assert_no_exception
+
+TEACHER = Person("Mme Lefort", Role.TEACHER)
+QUESTION = load_exercises("05_mlflow").quiz[0]
+
+
+@pytest.fixture
+def class_store() -> ProgressStore:
+    """Three learners: ana stuck on a chapter V question (3 wrong tries), bob done with it, carl only visited."""
+    store = ProgressStore(get_settings().progress_db)
+    wrong = [next(i for i in range(len(QUESTION.options)) if i not in QUESTION.answer)]
+    store.record_visit("ana", "05_mlflow")
+    store.record_visit("bob", "05_mlflow")
+    for _ in range(3):
+        store.record_attempt("ana", "05_mlflow", QUESTION.id, "quiz", False, answer=wrong)
+    store.record_attempt("bob", "05_mlflow", QUESTION.id, "quiz", True, answer=sorted(QUESTION.answer))
+    store.record_visit("carl", "07_web_apps_api")
+    return store
+
+
+def _open(lang: str, person: Person | None) -> AppTest:
+    at = AppTest.from_file(HOME, default_timeout=60)
+    at.session_state["lang"] = lang
+    if person is not None:
+        at.session_state[PERSON_KEY] = person
+    at.run()
+    at.switch_page("../pages/teacher.py").run()
+    return at
+
+
+def _table(at: AppTest, *headers: str):
+    """The table whose first columns are `headers` (AppTest does not expose a dataframe's key)."""
+    return next(df.value for df in at.dataframe if tuple(df.value.columns[: len(headers)]) == headers)
+
+
+def _nav_titles(person: Person | None, monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Titles of the pages Home's navigation shows to `person` (None: solo mode), as given to `st.navigation`."""
+    import streamlit as st
+
+    given: list = []
+    real = st.navigation
+
+    def watched(pages, **kwargs):
+        given.append(pages)
+        return real(pages, **kwargs)
+
+    monkeypatch.setattr(st, "navigation", watched)
+    at = AppTest.from_file(HOME, default_timeout=60)
+    if person is not None:
+        at.session_state[PERSON_KEY] = person
+    at.run()
+    assert_no_exception(at)
+    monkeypatch.setattr(st, "navigation", real)
+    return [page.title for pages in given[-1].values() for page in pages if page.visibility == "visible"]
+
+
+@pytest.mark.parametrize("lang", ["fr", "en"])
+def test_the_teacher_sees_the_class(lang: str, class_store: ProgressStore) -> None:
+    at = _open(lang, TEACHER)
+    assert_no_exception(at)
+    assert at.title[0].value == ("Tableau de bord de la classe" if lang == "fr" else "Class dashboard")
+    assert [tab.label for tab in at.tabs] == (
+        ["Progression", "Questions", "Qui bloque", "En direct", "Un apprenant"]
+        if lang == "fr"
+        else ["Progress", "Questions", "Who is stuck", "Live", "One learner"]
+    )
+    caption = at.caption[0].value
+    assert caption.startswith("3 apprenants" if lang == "fr" else "3 learners")
+    heatmap = at.get("plotly_chart")[0].proto.spec
+    assert '"type":"heatmap"' in heatmap.replace(" ", "") and "ana" in heatmap and "carl" in heatmap
+    fr = lang == "fr"
+    stuck = _table(at, "Apprenant" if fr else "Learner", "Pourquoi" if fr else "Why")
+    assert list(stuck.iloc[:, 0]) == ["ana"]
+    assert ("3 essais ratés" if lang == "fr" else "3 failed attempts") in stuck.iloc[0, 1]
+    assert stuck.iloc[0, 3] == QUESTION.prompt[lang]
+    assert stuck.iloc[0, 4] == next(o[lang] for i, o in enumerate(QUESTION.options) if i not in QUESTION.answer)
+    questions = _table(
+        at,
+        "Chapitre" if fr else "Chapter",
+        "Question ou exercice" if fr else "Question or exercise",
+        "Type" if fr else "Kind",
+    )
+    assert questions.iloc[0, 1] == QUESTION.prompt[lang] and questions.iloc[0, 3] == 2
+    live = _table(at, "Apprenant" if fr else "Learner", "Présent" if fr else "Here")
+    assert set(live.iloc[:, 0]) == {"ana", "bob", "carl"}
+    assert set(live.iloc[:, 1]) == ({"oui"} if fr else {"yes"})  # all three were just seen
+    here = "3 apprenants présents — **V. MLflow**\u00a0: 2" if fr else "3 learners here — **V. MLflow**: 2"
+    assert any(m.value.startswith(here) for m in at.markdown)
+    assert at.selectbox(key="teacher_learner").options == ["ana", "bob", "carl"]
+    detail = _table(
+        at,
+        "Chapitre" if fr else "Chapter",
+        "Question ou exercice" if fr else "Question or exercise",
+        "Essais" if fr else "Attempts",
+    )
+    assert detail.iloc[0, 2] == 3  # ana's attempts
+    csv_button = at.get("download_button")[0]
+    assert csv_button.proto.label == ("Exporter en CSV" if lang == "fr" else "Export as CSV")
+
+
+def test_the_csv_has_the_report_rows(class_store: ProgressStore) -> None:
+    from workbench.core.classroom_report import REPORT_COLUMNS, classroom_report_rows, report_csv
+
+    at = _open("en", TEACHER)
+    assert_no_exception(at)
+    rows = classroom_report_rows(class_store, ["ana", "bob", "carl"])
+    parsed = list(csv.DictReader(io.StringIO(report_csv(rows))))
+    assert tuple(parsed[0]) == REPORT_COLUMNS and len(parsed) == 3 * 11
+    bob = next(r for r in parsed if r["learner"] == "bob" and r["chapter"] == "05_mlflow")
+    assert bob["done"] == "1" and bob["last_activity"]
+    # the page offers the same file (Streamlit serves it from its media store; its URL is in the element)
+    assert at.get("download_button")[0].proto.url
+
+
+def test_the_teacher_resets_a_learner_s_chapter_after_confirming(class_store: ProgressStore) -> None:
+    at = _open("en", TEACHER)
+    assert at.button(key="teacher_reset").disabled
+    at.selectbox(key="teacher_reset_chapter").set_value("05_mlflow").run()
+    at.checkbox(key="teacher_reset_confirm").check().run()
+    at.button(key="teacher_reset").click().run()
+    assert_no_exception(at)
+    assert class_store.chapter_items("ana", "05_mlflow") == {}
+    assert class_store.chapter_items("bob", "05_mlflow")  # only ana's chapter
+    assert any("1 answer of ana erased in chapter V" in s.value for s in at.success)
+    assert not at.checkbox(key="teacher_reset_confirm").value  # the next reset needs a new confirmation
+    assert any("Nobody is stuck" in s.value for s in at.success)  # ana's three wrong tries are gone
+
+
+@pytest.mark.parametrize("person", [None, Person("ana")], ids=["solo", "class-learner"])
+def test_a_learner_is_refused_and_does_not_see_the_page(
+    person, class_store: ProgressStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    at = _open("fr", person)
+    assert_no_exception(at)
+    assert any("réservée aux enseignants" in e.value for e in at.error)
+    assert not at.tabs and not at.get("plotly_chart") and not at.get("download_button")
+    titles = _nav_titles(person, monkeypatch)
+    assert len(titles) == 12 and "Tableau de bord de la classe" not in titles  # home and the 11 chapters
+
+
+def test_the_teacher_has_the_page_in_the_navigation(monkeypatch: pytest.MonkeyPatch) -> None:
+    assert _nav_titles(TEACHER, monkeypatch)[-1] == "Tableau de bord de la classe"
