@@ -35,8 +35,8 @@ def widget_key(chapter_key: str, item_id: str, suffix: str) -> str:
 
 
 def quiz_section(chapter_key: str, exercises: ChapterExercises, items: dict[str, ItemProgress]) -> None:
-    """The chapter's checkpoint, then its practice questions, each in a tab."""
-    checkpoint_tab, practice_tab = st.tabs([t("checkpoint.title"), t("quiz.practice")])
+    """The chapter's practice questions, then its checkpoint, each in a tab."""
+    practice_tab, checkpoint_tab = st.tabs([t("quiz.practice"), t("checkpoint.title")])
     with checkpoint_tab:
         checkpoint_panel(chapter_key, exercises, items.get(CHECKPOINT_ID))
     with practice_tab:
