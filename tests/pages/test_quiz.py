@@ -167,3 +167,17 @@ def test_a_checkpoint_is_scored_recorded_and_retaken_with_a_fresh_draw() -> None
     again = open_app("fr", CHAPTER)  # a reload shows the last result, not a new form
     assert any(m.label == "Score" and m.value == percent(1, "fr", 0) for m in again.metric)
     assert any("déjà réussi" in s.value for s in again.success)
+
+
+@pytest.mark.parametrize("lang", ["fr", "en"])
+def test_a_chapter_suggests_its_unfinished_prerequisite_without_locking(lang) -> None:
+    at = open_app(lang, "07_web_apps_api")
+    assert_no_exception(at)
+    text = "Ce chapitre s'appuie sur le travail du chapitre V" if lang == "fr" else "builds on the work of chapter V"
+    assert any(text in i.value for i in at.info)
+    assert at.tabs  # the lab is still there: a suggestion, not a lock
+    store, learner = _store(), get_settings().learner
+    for item in load_exercises(CHAPTER).item_ids:
+        store.record_attempt(learner, CHAPTER, item, "hands_on", True)
+    at = open_app(lang, "07_web_apps_api")
+    assert not any(text in i.value for i in at.info)
