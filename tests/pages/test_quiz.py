@@ -181,3 +181,21 @@ def test_a_chapter_suggests_its_unfinished_prerequisite_without_locking(lang) ->
         store.record_attempt(learner, CHAPTER, item, "hands_on", True)
     at = open_app(lang, "07_web_apps_api")
     assert not any(text in i.value for i in at.info)
+
+
+def test_a_worked_solution_waits_for_tries_and_is_open_to_teachers() -> None:
+    from workbench.core.people import Person, Role
+    from workbench.ui.identity import PERSON_KEY
+
+    at = open_app("en", "06_docker")
+    assert any("opens once the exercise is completed, or after 3 more tries" in c.value for c in at.caption)
+    assert not any(e.label == "Worked solution" for e in at.expander)
+    for _ in range(3):  # three honest tries (nothing saved yet: each one fails)
+        at.button(key="ch06_entrypoint_cmd_check").click().run()
+    assert_no_exception(at)
+    assert any(e.label == "Worked solution" for e in at.expander)
+
+    teacher = open_app("fr", "06_docker")
+    teacher.session_state[PERSON_KEY] = Person("prof", Role.TEACHER)
+    teacher.run()
+    assert sum(e.label == "Solution commentée (vue enseignant)" for e in teacher.expander) == 2  # both walkthroughs

@@ -164,3 +164,15 @@ def test_no_exercise_may_take_the_checkpoint_id() -> None:
     question = {"id": CHECKPOINT_ID, "prompt": TEXT, "options": [TEXT, TEXT], "answer": [0], "explanation": TEXT}
     with pytest.raises(ExerciseError, match="unique"):
         parse_exercises({"quiz": [question]}, "x")
+
+
+def test_a_walkthrough_opens_for_teachers_and_after_a_pass_or_a_few_tries() -> None:
+    from workbench.core.exercises import SOLUTION_AFTER_TRIES, solution_visible
+
+    exercise = next(h for h in load_exercises("06_docker").hands_on if h.id == "entrypoint-cmd")
+    assert exercise.solution and "ENTRYPOINT" in exercise.solution["fr"]
+    assert not solution_visible(exercise, teacher=False, completed=False, attempts=0)
+    assert not solution_visible(exercise, teacher=False, completed=False, attempts=SOLUTION_AFTER_TRIES - 1)
+    assert solution_visible(exercise, teacher=False, completed=False, attempts=SOLUTION_AFTER_TRIES)
+    assert solution_visible(exercise, teacher=False, completed=True, attempts=1)
+    assert solution_visible(exercise, teacher=True, completed=False, attempts=0)

@@ -69,6 +69,7 @@ class HandsOn:
     params: dict
     title: dict[str, str]
     instructions: dict[str, str]
+    solution: dict[str, str] | None = None  # a walkthrough, shown to teachers, and to a learner who passed or tried
 
 
 @dataclass(frozen=True)
@@ -191,6 +192,7 @@ def parse_exercises(data: dict, chapter_key: str) -> ChapterExercises:
                 params=dict(raw.get("params") or {}),
                 title=_bilingual(raw.get("title"), f"{at} title"),
                 instructions=_bilingual(raw.get("instructions"), f"{at} instructions"),
+                solution=_bilingual(raw["solution"], f"{at} solution") if raw.get("solution") else None,
             )
         )
     return ChapterExercises(chapter_key, tuple(quiz), tuple(hands_on), _checkpoint_rules(data.get("checkpoint"), where))
@@ -225,6 +227,17 @@ def load_exercises(chapter_key: str, lessons_dir: Path | None = None) -> Chapter
     if not path.is_file():
         return ChapterExercises(chapter_key)
     return _load_cached(path, path.stat().st_mtime, chapter_key)
+
+
+SOLUTION_AFTER_TRIES = 3  # a learner who tried this many times without passing may open the walkthrough
+
+
+def solution_visible(exercise: HandsOn, *, teacher: bool, completed: bool, attempts: int) -> bool:
+    """Whether the walkthrough may be shown: always to a teacher; to a learner once passed or after
+    `SOLUTION_AFTER_TRIES` honest tries (the answer is never the first thing a learner sees)."""
+    if exercise.solution is None:
+        return False
+    return teacher or completed or attempts >= SOLUTION_AFTER_TRIES
 
 
 def grade_quiz(question: QuizQuestion, selected: Iterable[int]) -> bool:

@@ -7,16 +7,20 @@ import logging
 import streamlit as st
 
 from workbench.core.exercises import (
+    SOLUTION_AFTER_TRIES,
     CheckContext,
     CheckResult,
     HandsOn,
     load_exercises,
     run_check,
+    solution_visible,
 )
 from workbench.core.i18n import pick
+from workbench.core.people import Role
 from workbench.core.progress import ItemProgress
 from workbench.core.settings import get_settings
 from workbench.ui.context import current_lang, current_learner, progress_store, t
+from workbench.ui.identity import current_person
 from workbench.ui.quiz_panel import quiz_section, widget_key
 
 log = logging.getLogger(__name__)
@@ -83,6 +87,21 @@ def _hands_on(chapter_key: str, exercise: HandsOn, progress: ItemProgress | None
             else:
                 st.warning(t("exercises.not_yet"), icon=":material/pending:")
                 st.markdown("\n".join(f"- {m}" for m in result.missing))
+        _solution(exercise, progress)
+
+
+def _solution(exercise: HandsOn, progress: ItemProgress | None) -> None:
+    """The walkthrough: open to teachers, and to a learner once passed or after a few tries."""
+    if exercise.solution is None:
+        return
+    teacher = current_person().role == Role.TEACHER
+    completed, attempts = (progress.completed, progress.attempts) if progress else (False, 0)
+    if solution_visible(exercise, teacher=teacher, completed=completed, attempts=attempts):
+        label = t("exercises.solution_teacher" if teacher and not completed else "exercises.solution")
+        with st.expander(label, icon=":material/menu_book:"):
+            st.markdown(pick(exercise.solution, current_lang()))
+    else:
+        st.caption(t("exercises.solution_later", n=SOLUTION_AFTER_TRIES - attempts))
 
 
 def forget_check_results(chapter_key: str) -> None:
