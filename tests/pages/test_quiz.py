@@ -199,3 +199,20 @@ def test_a_worked_solution_waits_for_tries_and_is_open_to_teachers() -> None:
     teacher.session_state[PERSON_KEY] = Person("prof", Role.TEACHER)
     teacher.run()
     assert sum(e.label == "Solution commentée (vue enseignant)" for e in teacher.expander) == 2  # both walkthroughs
+
+
+def test_home_offers_the_certificate_only_when_every_chapter_is_done() -> None:
+    from workbench.chapters import CHAPTERS
+
+    at = open_app("fr")
+    assert_no_exception(at)
+    assert any(f"Certificat : 0 chapitre sur {len(CHAPTERS)} terminé" in c.value for c in at.caption)
+    assert not at.get("download_button")
+    store, learner = _store(), get_settings().learner
+    for chapter in CHAPTERS:
+        for item in load_exercises(chapter.key).item_ids:
+            store.record_attempt(learner, chapter.key, item, "hands_on", True, score=1.0)
+    at = open_app("en")
+    assert_no_exception(at)
+    buttons = at.get("download_button")
+    assert len(buttons) == 1 and "certificate" in buttons[0].proto.label

@@ -34,6 +34,8 @@ def render_home() -> None:
             icon=":material/play_arrow:",
         )
 
+    _certificate(learner, lang)
+
     st.header(t("home.map"))
     for section in SECTIONS:
         chapters = [c for c in CHAPTERS if c.section == section]
@@ -47,6 +49,27 @@ def render_home() -> None:
     st.header(t("home.glossary"))
     _glossary(lang)
     _reset_all(learner)
+
+
+def _certificate(learner: str, lang: str) -> None:
+    """The certificate to download once every chapter is done and understood, else how far it is."""
+    from workbench.core.certificate import build_certificate, certificate_html
+
+    store = progress_store()
+    certificate = build_certificate(learner, {c.key: store.chapter_items(learner, c.key) for c in CHAPTERS}, lang)
+    if certificate.complete:
+        st.download_button(
+            t("certificate.download"),
+            certificate_html(certificate, lang),
+            file_name=f"certificate-{lang}.html",
+            mime="text/html",
+            icon=":material/workspace_premium:",
+            key="home_certificate",
+            type="primary",
+        )
+    else:
+        done = sum(c.done for c in certificate.chapters)
+        st.caption(t("certificate.not_yet", n=done, total=len(certificate.chapters)))
 
 
 def _chapter_card(chapter_key: str, lang: str, progress) -> None:

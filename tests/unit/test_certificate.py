@@ -1,0 +1,48 @@
+"""The certificate: only when every chapter is done and understood; escaped and self-contained."""
+
+from __future__ import annotations
+
+import pytest
+from workbench.chapters import CHAPTERS
+from workbench.core.certificate import build_certificate, certificate_html
+from workbench.core.exercises import CHECKPOINT_ID, load_exercises
+from workbench.core.progress import ProgressStore
+
+NAME = "<script>alert('x')</script> Zoé"
+
+
+def _finish(store: ProgressStore, learner: str, skip: str | None = None) -> None:
+    for chapter in CHAPTERS:
+        for item in load_exercises(chapter.key).item_ids:
+            if item != skip:
+                store.record_attempt(learner, chapter.key, item, "hands_on", True, score=0.9)
+
+
+def _items(store: ProgressStore, learner: str) -> dict:
+    return {c.key: store.chapter_items(learner, c.key) for c in CHAPTERS}
+
+
+def test_no_certificate_while_one_checkpoint_is_missing(tmp_path) -> None:
+    store = ProgressStore(tmp_path / "p.db")
+    _finish(store, NAME, skip=CHECKPOINT_ID)
+    for chapter in CHAPTERS:  # every practice question right does not replace a checkpoint
+        for question in load_exercises(chapter.key).quiz:
+            store.record_attempt(NAME, chapter.key, question.id, "quiz", True)
+    certificate = build_certificate(NAME, _items(store, NAME), "fr")
+    assert not certificate.complete and not any(c.done for c in certificate.chapters)
+    with pytest.raises(ValueError, match="not complete"):
+        certificate_html(certificate, "fr")
+
+
+@pytest.mark.parametrize("lang", ["fr", "en"])
+def test_a_complete_course_gives_an_escaped_self_contained_certificate(tmp_path, lang) -> None:
+    store = ProgressStore(tmp_path / "p.db")
+    _finish(store, NAME)
+    certificate = build_certificate(NAME, _items(store, NAME), lang)
+    assert certificate.complete
+    page = certificate_html(certificate, lang)
+    assert "<script>" not in page and "&lt;script&gt;" in page and "Zoé" in page
+    assert "http" not in page and "<link" not in page  # nothing fetched from anywhere
+    assert page.count("<tr><td>") == len(CHAPTERS)
+    assert ("90 %" if lang == "fr" else "90%") in page.replace("\u202f", " ").replace("\xa0", " ")
+    assert ("Certificat de réussite" if lang == "fr" else "Certificate of completion") in page
