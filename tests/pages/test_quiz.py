@@ -208,11 +208,22 @@ def test_home_offers_the_certificate_only_when_every_chapter_is_done() -> None:
     assert_no_exception(at)
     assert any(f"Certificat : 0 chapitre sur {len(CHAPTERS)} terminé" in c.value for c in at.caption)
     assert not at.get("download_button")
+    assert any(p.text == "0 critère sur 6 vérifié" for p in at.progress)  # the capstone's rubric
     store, learner = _store(), get_settings().learner
-    for chapter in CHAPTERS:
-        for item in load_exercises(chapter.key).item_ids:
-            store.record_attempt(learner, chapter.key, item, "hands_on", True, score=1.0)
+    for key in [*(c.key for c in CHAPTERS), "capstone"]:
+        for item in load_exercises(key).item_ids:
+            store.record_attempt(learner, key, item, "hands_on", True, score=1.0)
     at = open_app("en")
     assert_no_exception(at)
     buttons = at.get("download_button")
     assert len(buttons) == 1 and "certificate" in buttons[0].proto.label
+
+
+def test_the_capstone_rubric_checks_real_state_from_home() -> None:
+    at = open_app("en")
+    assert any(e.label == "Project rubric and checks" for e in at.expander)
+    at.button(key="chca_capstone_drift_decision_check").click().run()
+    assert_no_exception(at)
+    assert any("Not yet" in w.value for w in at.warning)  # nothing done: the criterion is not met
+    item = _store().chapter_items(get_settings().learner, "capstone")["capstone-drift-decision"]
+    assert item.attempts == 1 and not item.completed

@@ -5,21 +5,29 @@ from __future__ import annotations
 import pytest
 from workbench.chapters import CHAPTERS
 from workbench.core.certificate import build_certificate, certificate_html
-from workbench.core.exercises import CHECKPOINT_ID, load_exercises
+from workbench.core.exercises import CAPSTONE_KEY, CHECKPOINT_ID, load_exercises
 from workbench.core.progress import ProgressStore
 
 NAME = "<script>alert('x')</script> Zoé"
 
 
 def _finish(store: ProgressStore, learner: str, skip: str | None = None) -> None:
-    for chapter in CHAPTERS:
-        for item in load_exercises(chapter.key).item_ids:
+    for key in [*(c.key for c in CHAPTERS), CAPSTONE_KEY]:
+        for item in load_exercises(key).item_ids:
             if item != skip:
-                store.record_attempt(learner, chapter.key, item, "hands_on", True, score=0.9)
+                store.record_attempt(learner, key, item, "hands_on", True, score=0.9)
 
 
 def _items(store: ProgressStore, learner: str) -> dict:
-    return {c.key: store.chapter_items(learner, c.key) for c in CHAPTERS}
+    return {key: store.chapter_items(learner, key) for key in [*(c.key for c in CHAPTERS), CAPSTONE_KEY]}
+
+
+def test_no_certificate_without_the_capstone(tmp_path) -> None:
+    store = ProgressStore(tmp_path / "p.db")
+    _finish(store, NAME, skip="capstone-api")
+    certificate = build_certificate(NAME, _items(store, NAME), "en")
+    assert all(c.done for c in certificate.chapters) and not certificate.complete
+    assert (certificate.capstone_done, certificate.capstone_total) == (5, 6)
 
 
 def test_no_certificate_while_one_checkpoint_is_missing(tmp_path) -> None:

@@ -14,7 +14,7 @@ from datetime import datetime
 from pathlib import Path
 
 from workbench.chapters import CHAPTERS
-from workbench.core.exercises import CHECKPOINT_ID, load_exercises
+from workbench.core.exercises import CAPSTONE_KEY, CHECKPOINT_ID, load_exercises
 from workbench.core.formatting import date, percent
 from workbench.core.i18n import translate
 from workbench.core.lessons import load_lesson
@@ -39,11 +39,13 @@ class Certificate:
 
     learner: str
     chapters: tuple[ChapterRecord, ...]
+    capstone_done: int = 0
+    capstone_total: int = 0
 
     @property
     def complete(self) -> bool:
-        """True when every chapter is done (hands-on checks and checkpoint passed)."""
-        return all(c.done for c in self.chapters)
+        """True when every chapter is done (hands-on checks and checkpoint passed) and the capstone passes."""
+        return all(c.done for c in self.chapters) and self.capstone_done == self.capstone_total
 
     @property
     def finished_at(self) -> float | None:
@@ -55,7 +57,7 @@ class Certificate:
 def build_certificate(
     learner: str, items: dict[str, dict[str, ItemProgress]], lang: str, lessons_dir: Path | None = None
 ) -> Certificate:
-    """The learner's record from their progress (`items`: chapter key → item id → progress)."""
+    """The learner's record from their progress (`items`: chapter key, or `CAPSTONE_KEY` → item id → progress)."""
     records = []
     for chapter in CHAPTERS:
         exercises = load_exercises(chapter.key, lessons_dir)
@@ -73,7 +75,10 @@ def build_certificate(
                 finished_at=max((mine[i].updated_at for i in needed if i in mine), default=None) if done else None,
             )
         )
-    return Certificate(learner, tuple(records))
+    capstone = load_exercises(CAPSTONE_KEY, lessons_dir).item_ids
+    mine = items.get(CAPSTONE_KEY, {})
+    passed = sum(1 for i in capstone if i in mine and mine[i].completed)
+    return Certificate(learner, tuple(records), passed, len(capstone))
 
 
 CSS = """
@@ -115,6 +120,7 @@ def certificate_html(certificate: Certificate, lang: str) -> str:
 <p class="sub">{tr("course")}</p>
 <p class="name">{html.escape(certificate.learner)}</p>
 <p class="sub">{tr("statement", n=len(certificate.chapters))}</p>
+<p class="sub">{tr("capstone", n=certificate.capstone_total)}</p>
 <table><thead><tr><th>{tr("chapter")}</th><th>{tr("checkpoint")}</th><th>{tr("hands_on")}</th></tr></thead>
 <tbody>
 {rows}

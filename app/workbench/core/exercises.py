@@ -35,6 +35,7 @@ import yaml
 from workbench.core.settings import LANGUAGES, Settings, get_settings
 
 QUIZ_KINDS = ("single", "multiple")
+CAPSTONE_KEY = "capstone"  # lessons/exercises/capstone.yaml: the final project's checks (progress "chapter")
 CHECKPOINT_ID = "checkpoint"  # the progress item of a chapter's checkpoint (see core/quiz.py)
 
 

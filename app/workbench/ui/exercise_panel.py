@@ -7,6 +7,7 @@ import logging
 import streamlit as st
 
 from workbench.core.exercises import (
+    CAPSTONE_KEY,
     SOLUTION_AFTER_TRIES,
     CheckContext,
     CheckResult,
@@ -47,6 +48,21 @@ def exercise_panel(chapter_key: str) -> None:
         st.subheader(t("exercises.quiz"))
         quiz_section(chapter_key, exercises, items)
     _reset_chapter(chapter_key, learner)
+
+
+def capstone_panel() -> None:
+    """The final project: its rubric (one check per criterion, over the learner's real state)."""
+    exercises = load_exercises(CAPSTONE_KEY)
+    if not exercises.hands_on:
+        return
+    items = progress_store().chapter_items(current_learner(), CAPSTONE_KEY)
+    done = sum(1 for i in exercises.item_ids if i in items and items[i].completed)
+    st.header(t("capstone.title"), anchor="capstone")
+    st.markdown(t("capstone.intro"))
+    st.progress(done / len(exercises.item_ids), text=t("capstone.progress", n=done, total=len(exercises.item_ids)))
+    with st.expander(t("capstone.rubric"), icon=":material/checklist:"):
+        for exercise in exercises.hands_on:
+            _hands_on(CAPSTONE_KEY, exercise, items.get(exercise.id))
 
 
 def _status_badge(progress: ItemProgress | None) -> None:
