@@ -102,8 +102,8 @@ def test_course_progress_and_continue(store: ProgressStore) -> None:
     assert overall_fraction(progress) == 0
     assert continue_chapter(store, learner, progress) == "01_introduction"
 
-    first = load_exercises("02_fundamentals").quiz[0].id
-    store.record_attempt(learner, "02_fundamentals", first, "quiz", True)
+    first = load_exercises("02_fundamentals").item_ids[0]
+    store.record_attempt(learner, "02_fundamentals", first, "hands_on", True)
     store.record_attempt(learner, "02_fundamentals", "deleted-question", "quiz", True)
     store.record_visit(learner, "02_fundamentals")
     progress = course_progress(store, learner)

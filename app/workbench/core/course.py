@@ -29,6 +29,7 @@ class Chapter:
     icon: str
     tabs: tuple[Tab, ...] = ()
     checks: tuple[str, ...] = ()  # the hands-on checks, `module:function`
+    prerequisites: tuple[str, ...] = ()  # keys of the chapters whose work this one builds on (suggested, never locked)
 
     @property
     def key(self) -> str:

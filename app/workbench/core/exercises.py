@@ -35,6 +35,8 @@ import yaml
 from workbench.core.settings import LANGUAGES, Settings, get_settings
 
 QUIZ_KINDS = ("single", "multiple")
+CAPSTONE_KEY = "capstone"  # lessons/exercises/capstone.yaml: the final project's checks (progress "chapter")
+CHECKPOINT_ID = "checkpoint"  # the progress item of a chapter's checkpoint (see core/quiz.py)
 
 
 class ExerciseError(ValueError):
@@ -51,6 +53,12 @@ class QuizQuestion:
     options: tuple[dict[str, str], ...]
     answer: frozenset[int]
     explanation: dict[str, str]
+    why: tuple[dict[str, str] | None, ...] = ()  # per option: why it is right or wrong (multiple choice)
+    tests: tuple[str, ...] = ()  # the objectives and points it tests (`objective:id`, `point:id`)
+
+    def option_why(self, index: int) -> dict[str, str] | None:
+        """Why option `index` is right or wrong, when the question says."""
+        return self.why[index] if index < len(self.why) else None
 
 
 @dataclass(frozen=True)
@@ -62,6 +70,15 @@ class HandsOn:
     params: dict
     title: dict[str, str]
     instructions: dict[str, str]
+    solution: dict[str, str] | None = None  # a walkthrough, shown to teachers, and to a learner who passed or tried
+
+
+@dataclass(frozen=True)
+class CheckpointRules:
+    """A chapter's checkpoint: how many questions are drawn, and the mean score that passes (0–1)."""
+
+    size: int = 6
+    pass_mark: float = 0.75
 
 
 @dataclass(frozen=True)
@@ -71,11 +88,13 @@ class ChapterExercises:
     chapter_key: str
     quiz: tuple[QuizQuestion, ...] = ()
     hands_on: tuple[HandsOn, ...] = ()
+    checkpoint: CheckpointRules = CheckpointRules()
 
     @property
     def item_ids(self) -> tuple[str, ...]:
-        """Ids of every item that counts towards the chapter's completion."""
-        return tuple(q.id for q in self.quiz) + tuple(h.id for h in self.hands_on)
+        """Ids of every item that counts towards the chapter's completion: "done" means understood, so the
+        hands-on checks and the checkpoint count; practice questions (retries, answers revealed) do not."""
+        return tuple(h.id for h in self.hands_on) + ((CHECKPOINT_ID,) if self.quiz else ())
 
 
 @dataclass(frozen=True)
@@ -126,13 +145,18 @@ def parse_exercises(data: dict, chapter_key: str) -> ChapterExercises:
     for raw in data.get("quiz") or []:
         qid = str(raw.get("id", "")).strip()
         at = f"{where} [{qid or '?'}]"
-        if not qid or qid in seen:
+        if not qid or qid in seen or qid == CHECKPOINT_ID:
             raise ExerciseError(f"{at}: each question needs a unique 'id'")
         seen.add(qid)
         kind = raw.get("kind", "single")
         if kind not in QUIZ_KINDS:
             raise ExerciseError(f"{at}: 'kind' must be one of {QUIZ_KINDS}")
-        options = tuple(_bilingual(o, f"{at} option") for o in raw.get("options") or [])
+        raw_options = raw.get("options") or []
+        options = tuple(_bilingual(o, f"{at} option") for o in raw_options)
+        why = tuple(
+            _bilingual(o["why"], f"{at} option why") if isinstance(o, dict) and "why" in o else None
+            for o in raw_options
+        )
         if len(options) < 2:
             raise ExerciseError(f"{at}: at least two options")
         answer = frozenset(int(i) for i in raw.get("answer") or [])
@@ -148,13 +172,15 @@ def parse_exercises(data: dict, chapter_key: str) -> ChapterExercises:
                 options=options,
                 answer=answer,
                 explanation=_bilingual(raw.get("explanation"), f"{at} explanation"),
+                why=why if any(why) else (),
+                tests=tuple(str(x) for x in raw.get("tests") or []),
             )
         )
     hands_on = []
     for raw in data.get("hands_on") or []:
         hid = str(raw.get("id", "")).strip()
         at = f"{where} [{hid or '?'}]"
-        if not hid or hid in seen:
+        if not hid or hid in seen or hid == CHECKPOINT_ID:
             raise ExerciseError(f"{at}: each exercise needs a unique 'id'")
         seen.add(hid)
         check = str(raw.get("check", ""))
@@ -167,9 +193,26 @@ def parse_exercises(data: dict, chapter_key: str) -> ChapterExercises:
                 params=dict(raw.get("params") or {}),
                 title=_bilingual(raw.get("title"), f"{at} title"),
                 instructions=_bilingual(raw.get("instructions"), f"{at} instructions"),
+                solution=_bilingual(raw["solution"], f"{at} solution") if raw.get("solution") else None,
             )
         )
-    return ChapterExercises(chapter_key, tuple(quiz), tuple(hands_on))
+    return ChapterExercises(chapter_key, tuple(quiz), tuple(hands_on), _checkpoint_rules(data.get("checkpoint"), where))
+
+
+def _checkpoint_rules(raw: object, where: str) -> CheckpointRules:
+    """The `checkpoint: {size: 6, pass_mark: 0.75}` block (both optional)."""
+    if raw is None:
+        return CheckpointRules()
+    if not isinstance(raw, dict):
+        raise ExerciseError(f"{where} [checkpoint]: expected 'size' and 'pass_mark'")
+    default = CheckpointRules()
+    try:
+        size, mark = int(raw.get("size", default.size)), float(raw.get("pass_mark", default.pass_mark))
+    except (TypeError, ValueError) as exc:
+        raise ExerciseError(f"{where} [checkpoint]: 'size' is a whole number, 'pass_mark' a number") from exc
+    if size < 1 or not 0 < mark <= 1:
+        raise ExerciseError(f"{where} [checkpoint]: 'size' ≥ 1 and 0 < 'pass_mark' ≤ 1")
+    return CheckpointRules(size, mark)
 
 
 @lru_cache(maxsize=64)
@@ -185,6 +228,17 @@ def load_exercises(chapter_key: str, lessons_dir: Path | None = None) -> Chapter
     if not path.is_file():
         return ChapterExercises(chapter_key)
     return _load_cached(path, path.stat().st_mtime, chapter_key)
+
+
+SOLUTION_AFTER_TRIES = 3  # a learner who tried this many times without passing may open the walkthrough
+
+
+def solution_visible(exercise: HandsOn, *, teacher: bool, completed: bool, attempts: int) -> bool:
+    """Whether the walkthrough may be shown: always to a teacher; to a learner once passed or after
+    `SOLUTION_AFTER_TRIES` honest tries (the answer is never the first thing a learner sees)."""
+    if exercise.solution is None:
+        return False
+    return teacher or completed or attempts >= SOLUTION_AFTER_TRIES
 
 
 def grade_quiz(question: QuizQuestion, selected: Iterable[int]) -> bool:

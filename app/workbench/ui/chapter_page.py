@@ -7,7 +7,8 @@ import importlib
 import streamlit as st
 
 from workbench.chapters import Chapter, Tab, get_chapter
-from workbench.ui.context import t
+from workbench.core.pacing import unfinished_prerequisites
+from workbench.ui.context import current_learner, progress_store, t
 from workbench.ui.exercise_panel import exercise_panel
 from workbench.ui.lesson_panel import lesson_panel
 
@@ -15,6 +16,7 @@ from workbench.ui.lesson_panel import lesson_panel
 def render_chapter(key: str) -> None:
     """Render chapter `key` (`08_cicd`): lesson panel, lab tabs, exercise panel."""
     chapter = get_chapter(key)
+    prerequisites_note(chapter)
     lesson_panel(chapter.key)
     module = importlib.import_module(f"workbench.ui.chapters.{chapter.package}")
     if chapter.tabs or hasattr(module, "render_lab"):
@@ -24,6 +26,20 @@ def render_chapter(key: str) -> None:
     else:
         render_tabs(chapter)
     exercise_panel(chapter.key)
+
+
+def prerequisites_note(chapter: Chapter) -> None:
+    """Suggest the earlier chapters this one builds on while the learner has not finished them (no lock)."""
+    if not chapter.prerequisites:
+        return
+    missing = unfinished_prerequisites(chapter.prerequisites, progress_store().completed_items(current_learner()))
+    if not missing:
+        return
+    chapters = [get_chapter(key) for key in missing]
+    names = ", ".join(t("exercises.chapter_name", roman=c.roman) for c in chapters)
+    st.info(t("exercises.prerequisites", chapters=names), icon=":material/route:")
+    for prerequisite in chapters:
+        st.page_link(prerequisite.page_path, label=t("exercises.prerequisite_link", roman=prerequisite.roman))
 
 
 def render_tabs(chapter: Chapter, tabs: tuple[Tab, ...] | None = None) -> None:

@@ -7,25 +7,25 @@ import logging
 import streamlit as st
 
 from workbench.core.exercises import (
+    CAPSTONE_KEY,
+    SOLUTION_AFTER_TRIES,
     CheckContext,
     CheckResult,
     HandsOn,
-    QuizQuestion,
     failed,
-    grade_quiz,
     load_exercises,
     run_check,
+    solution_visible,
 )
 from workbench.core.i18n import pick
+from workbench.core.people import Role
 from workbench.core.progress import ItemProgress
 from workbench.core.settings import get_settings
 from workbench.ui.context import current_lang, current_learner, error_text, progress_store, t
+from workbench.ui.identity import current_person
+from workbench.ui.quiz_panel import quiz_section, widget_key
 
 log = logging.getLogger(__name__)
-
-
-def _widget_key(chapter_key: str, item_id: str, suffix: str) -> str:
-    return f"ch{chapter_key[:2]}_{item_id.replace('-', '_')}_{suffix}"
 
 
 def exercise_panel(chapter_key: str) -> None:
@@ -47,9 +47,23 @@ def exercise_panel(chapter_key: str) -> None:
             _hands_on(chapter_key, exercise, items.get(exercise.id))
     if exercises.quiz:
         st.subheader(t("exercises.quiz"))
-        for number, question in enumerate(exercises.quiz, start=1):
-            _quiz_question(chapter_key, number, question, items.get(question.id))
+        quiz_section(chapter_key, exercises, items)
     _reset_chapter(chapter_key, learner)
+
+
+def capstone_panel() -> None:
+    """The final project: its rubric (one check per criterion, over the learner's real state)."""
+    exercises = load_exercises(CAPSTONE_KEY)
+    if not exercises.hands_on:
+        return
+    items = progress_store().chapter_items(current_learner(), CAPSTONE_KEY)
+    done = sum(1 for i in exercises.item_ids if i in items and items[i].completed)
+    st.header(t("capstone.title"), anchor="capstone")
+    st.markdown(t("capstone.intro"))
+    st.progress(done / len(exercises.item_ids), text=t("capstone.progress", n=done, total=len(exercises.item_ids)))
+    with st.expander(t("capstone.rubric"), icon=":material/checklist:"):
+        for exercise in exercises.hands_on:
+            _hands_on(CAPSTONE_KEY, exercise, items.get(exercise.id))
 
 
 def _status_badge(progress: ItemProgress | None) -> None:
@@ -57,65 +71,15 @@ def _status_badge(progress: ItemProgress | None) -> None:
         st.badge(t("exercises.done"), icon=":material/check_circle:", color="green")
 
 
-def _quiz_question(chapter_key: str, number: int, question: QuizQuestion, progress: ItemProgress | None) -> None:
-    lang = current_lang()
-    key = _widget_key(chapter_key, question.id, "answer")
-    options = list(range(len(question.options)))
-    result_key = _widget_key(chapter_key, question.id, "result")
-    if progress is not None and result_key not in st.session_state:
-        _restore_answer(key, question, progress, result_key)
-    with st.container(border=True):
-        _status_badge(progress)
-        st.markdown(f"**{number}.** {pick(question.prompt, lang)}")
-        if question.kind == "single":
-            choice = st.radio(
-                t("quiz.choose_one"),
-                options,
-                index=None,
-                key=key,
-                format_func=lambda i: pick(question.options[i], lang),
-                label_visibility="collapsed",
-            )
-            selected = [] if choice is None else [choice]
-        else:
-            st.caption(t("quiz.choose_all"))
-            selected = [i for i in options if st.checkbox(pick(question.options[i], lang), key=f"{key}_{i}")]
-        if st.button(t("quiz.submit"), key=_widget_key(chapter_key, question.id, "submit"), disabled=not selected):
-            correct = grade_quiz(question, selected)
-            progress_store().record_attempt(
-                current_learner(), chapter_key, question.id, "quiz", correct, answer=sorted(selected)
-            )
-            st.session_state[result_key] = correct
-            st.rerun()  # so the chapter and sidebar progress bars count this answer
-        if result_key in st.session_state:
-            if st.session_state[result_key]:
-                st.success(t("quiz.correct"), icon=":material/check:")
-            else:
-                right = ", ".join(pick(question.options[i], lang) for i in sorted(question.answer))
-                st.error(t("quiz.incorrect", answer=right), icon=":material/close:")
-            st.info(pick(question.explanation, lang), icon=":material/lightbulb:")
-
-
-def _restore_answer(key: str, question: QuizQuestion, progress: ItemProgress, result_key: str) -> None:
-    """Show a saved answer again after a restart (the widgets start from it)."""
-    saved = [i for i in (progress.answer or []) if isinstance(i, int) and 0 <= i < len(question.options)]
-    if question.kind == "single" and saved:
-        st.session_state[key] = saved[0]
-    else:
-        for i in saved:
-            st.session_state[f"{key}_{i}"] = True
-    st.session_state[result_key] = progress.last_correct
-
-
 def _hands_on(chapter_key: str, exercise: HandsOn, progress: ItemProgress | None) -> None:
     lang = current_lang()
-    result_key = _widget_key(chapter_key, exercise.id, "check_result")
+    result_key = widget_key(chapter_key, exercise.id, "check_result")
     with st.container(border=True):
         _status_badge(progress)
         st.markdown(f"**{pick(exercise.title, lang)}**")
         st.markdown(pick(exercise.instructions, lang))
         if st.button(
-            t("exercises.check"), key=_widget_key(chapter_key, exercise.id, "check"), icon=":material/fact_check:"
+            t("exercises.check"), key=widget_key(chapter_key, exercise.id, "check"), icon=":material/fact_check:"
         ):
             with st.spinner(t("exercises.checking")):
                 result = _run_check_safely(exercise, lang)
@@ -140,6 +104,21 @@ def _hands_on(chapter_key: str, exercise: HandsOn, progress: ItemProgress | None
             else:
                 st.warning(t("exercises.not_yet"), icon=":material/pending:")
                 st.markdown("\n".join(f"- {m}" for m in result.missing))
+        _solution(exercise, progress)
+
+
+def _solution(exercise: HandsOn, progress: ItemProgress | None) -> None:
+    """The walkthrough: open to teachers, and to a learner once passed or after a few tries."""
+    if exercise.solution is None:
+        return
+    teacher = current_person().role == Role.TEACHER
+    completed, attempts = (progress.completed, progress.attempts) if progress else (False, 0)
+    if solution_visible(exercise, teacher=teacher, completed=completed, attempts=attempts):
+        label = t("exercises.solution_teacher" if teacher and not completed else "exercises.solution")
+        with st.expander(label, icon=":material/menu_book:"):
+            st.markdown(pick(exercise.solution, current_lang()))
+    else:
+        st.caption(t("exercises.solution_later", n=SOLUTION_AFTER_TRIES - attempts))
 
 
 def forget_check_results(chapter_key: str) -> None:

@@ -8,6 +8,7 @@ from workbench.chapters import CHAPTERS, SECTIONS, get_chapter
 from workbench.core.lessons import GlossaryEntry, LessonError, build_glossary, load_lesson, search_glossary
 from workbench.core.progress import continue_chapter, course_progress, overall_fraction
 from workbench.ui.context import current_lang, current_learner, error_text, progress_store, t
+from workbench.ui.exercise_panel import capstone_panel
 
 CARDS_PER_ROW = 3
 
@@ -34,6 +35,8 @@ def render_home() -> None:
             icon=":material/play_arrow:",
         )
 
+    _certificate(learner, lang)
+
     st.header(t("home.map"))
     for section in SECTIONS:
         chapters = [c for c in CHAPTERS if c.section == section]
@@ -44,9 +47,35 @@ def render_home() -> None:
                 with column:
                     _chapter_card(chapter.key, lang, by_key[chapter.key])
 
+    capstone_panel()
+
     st.header(t("home.glossary"))
     _glossary(lang)
     _reset_all(learner)
+
+
+def _certificate(learner: str, lang: str) -> None:
+    """The certificate to download once every chapter is done and understood, else how far it is."""
+    from workbench.core.certificate import build_certificate, certificate_html
+    from workbench.core.exercises import CAPSTONE_KEY
+
+    store = progress_store()
+    keys = [*(c.key for c in CHAPTERS), CAPSTONE_KEY]
+    certificate = build_certificate(learner, {key: store.chapter_items(learner, key) for key in keys}, lang)
+    if certificate.complete:
+        st.download_button(
+            t("certificate.download"),
+            certificate_html(certificate, lang),
+            file_name=f"certificate-{lang}.html",
+            mime="text/html",
+            icon=":material/workspace_premium:",
+            key="home_certificate",
+            type="primary",
+        )
+    else:
+        done = sum(c.done for c in certificate.chapters)
+        st.caption(t("certificate.not_yet", n=done, total=len(certificate.chapters)))
+        st.caption(t("certificate.capstone_progress", n=certificate.capstone_done, total=certificate.capstone_total))
 
 
 def _chapter_card(chapter_key: str, lang: str, progress) -> None:

@@ -19,5 +19,6 @@ CHAPTER = Chapter(
         "workbench.core.tracking:check_compared_runs",
         "workbench.core.tracking:check_production_alias",
         "workbench.core.tracking:check_rolled_back",
+        "workbench.chapters.ch05_mlflow.own_runs:check_own_nested_runs",
     ),
 )

@@ -13,5 +13,9 @@ CHAPTER = Chapter(
         Tab("docker.tab_compose", "compose_tab"),
         Tab("docker.tab_yours", "yours_tab"),
     ),
-    checks=("workbench.chapters.ch06_docker.deployfiles:check_learner_dockerfile",),
+    checks=(
+        "workbench.chapters.ch06_docker.deployfiles:check_learner_dockerfile",
+        "workbench.chapters.ch06_docker.run_semantics:check_entrypoint_cmd",
+        "workbench.chapters.ch06_docker.run_semantics:check_expose_publish",
+    ),
 )

@@ -20,4 +20,5 @@ CHAPTER = Chapter(
         "workbench.chapters.ch07_web_apps_api.lab:check_read_422",
         "workbench.chapters.ch07_web_apps_api.lab:check_p95",
     ),
+    prerequisites=("05_mlflow",),  # serves, gates or watches the model put at @production in chapter V
 )

@@ -16,4 +16,5 @@ CHAPTER = Chapter(
         "workbench.chapters.ch08_cicd.delivery:check_gate_rejected_worse_model",
         "workbench.chapters.ch08_cicd.delivery:check_pipeline_reached_production",
     ),
+    prerequisites=("05_mlflow",),  # serves, gates or watches the model put at @production in chapter V
 )

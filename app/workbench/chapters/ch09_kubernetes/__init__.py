@@ -16,5 +16,6 @@ CHAPTER = Chapter(
     checks=(
         "workbench.chapters.ch09_kubernetes.lab:check_fixed_manifest",
         "workbench.chapters.ch09_kubernetes.lab:check_hpa_sizing",
+        "workbench.chapters.ch09_kubernetes.lab.sharing:check_configmap_namespace",
     ),
 )

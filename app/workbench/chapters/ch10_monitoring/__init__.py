@@ -18,4 +18,5 @@ CHAPTER = Chapter(
         "workbench.chapters.ch10_monitoring.drift:check_categorical_test",
         "workbench.chapters.ch10_monitoring.drift:check_alert_threshold",
     ),
+    prerequisites=("05_mlflow",),  # serves, gates or watches the model put at @production in chapter V
 )

@@ -1,0 +1,229 @@
+"""AppTest: practice questions (shuffled per learner, first try, per-option feedback) and the checkpoint."""
+
+from __future__ import annotations
+
+import pytest
+from workbench.core.exercises import CHECKPOINT_ID, load_exercises
+from workbench.core.formatting import percent
+from workbench.core.i18n import pick
+from workbench.core.progress import ProgressStore
+from workbench.core.quiz import checkpoint_attempts, draw_checkpoint, option_order
+from workbench.core.settings import get_settings
+
+from tests.pages.conftest import assert_no_exception, open_app
+
+CHAPTER = "05_mlflow"
+
+
+def _key(question, suffix: str) -> str:
+    return f"ch05_{question.id.replace('-', '_')}_{suffix}"
+
+
+def _store() -> ProgressStore:
+    return ProgressStore(get_settings().progress_db)
+
+
+def _markdown(at) -> str:
+    return "\n".join(m.value for m in at.markdown)
+
+
+@pytest.mark.parametrize("lang", ["fr", "en"])
+def test_practice_options_are_shuffled_per_learner_and_stable(lang) -> None:
+    question = next(q for q in load_exercises(CHAPTER).quiz if q.kind == "single")
+    at = open_app(lang, CHAPTER)
+    learner = get_settings().learner
+    shown = list(at.radio(key=_key(question, "answer")).options)
+    expected = [pick(question.options[i], lang) for i in option_order(learner, CHAPTER, question)]
+    assert shown == expected
+    at.run()
+    assert list(at.radio(key=_key(question, "answer")).options) == shown  # a rerun
+    assert list(open_app(lang, CHAPTER).radio(key=_key(question, "answer")).options) == shown  # a reload
+    at.text_input(key="learner").input("zoe").run()
+    zoe = [pick(question.options[i], lang) for i in option_order("zoe", CHAPTER, question)]
+    assert list(at.radio(key=_key(question, "answer")).options) == zoe
+
+
+def test_first_try_is_shown_apart_from_a_later_success() -> None:
+    quiz = [q for q in load_exercises(CHAPTER).quiz if q.kind == "single"]
+    first, second = quiz[0], quiz[1]
+    at = open_app("en", CHAPTER)
+    at.radio(key=_key(first, "answer")).set_value(sorted(first.answer)[0]).run()
+    at.button(key=_key(first, "submit")).click().run()
+    wrong = next(i for i in range(len(second.options)) if i not in second.answer)
+    at.radio(key=_key(second, "answer")).set_value(wrong).run()
+    at.button(key=_key(second, "submit")).click().run()
+    assert any("Not quite" in e.value for e in at.error)
+    at.radio(key=_key(second, "answer")).set_value(sorted(second.answer)[0]).run()
+    at.button(key=_key(second, "submit")).click().run()
+    assert_no_exception(at)
+    text = _markdown(at)
+    assert text.count("Right at the first try") == 1 and text.count("Right after several tries") == 1
+    items = _store().chapter_items(get_settings().learner, CHAPTER)
+    assert items[first.id].first_correct is True
+    assert items[second.id].first_correct is False and items[second.id].completed
+
+
+@pytest.mark.parametrize("lang", ["fr", "en"])
+def test_a_partly_right_multiple_choice_answer_earns_partial_credit_with_every_why(lang) -> None:
+    question = next(q for q in load_exercises(CHAPTER).quiz if q.kind == "multiple" and len(q.answer) >= 2)
+    right = sorted(question.answer)
+    wrong = next(i for i in range(len(question.options)) if i not in question.answer)
+    at = open_app(lang, CHAPTER)
+    for i in (right[0], wrong):
+        at.checkbox(key=f"{_key(question, 'answer')}_{i}").check().run()
+    at.button(key=_key(question, "submit")).click().run()
+    assert_no_exception(at)
+    expected = max(0.0, (1 - 1) / len(question.answer))
+    warnings = [w.value for w in at.warning] + [e.value for e in at.error]
+    assert any(
+        ("en partie" if lang == "fr" else "Partly") in w or ("Pas tout" if lang == "fr" else "Not quite") in w
+        for w in warnings
+    )
+    text = _markdown(at)
+    for i in range(len(question.options)):  # every option explained: what was right, wrong, missed
+        assert pick(question.option_why(i), lang) in text
+    labels = ("Bien vu", "En trop", "Oubliée") if lang == "fr" else ("Right", "Not this one", "Missed")
+    assert all(label in text for label in labels)
+    item = _store().chapter_items(get_settings().learner, CHAPTER)[question.id]
+    assert item.score == pytest.approx(expected) and not item.completed
+
+
+def _checkpoint_widgets(at, questions, attempt: int, right: bool = True, skip: int | None = None) -> None:
+    for n, question in enumerate(questions):
+        if n == skip:
+            continue
+        key = _key(question, f"cp{attempt}")
+        choice = (
+            sorted(question.answer)
+            if right
+            else [next(i for i in range(len(question.options)) if i not in question.answer)]
+        )
+        if question.kind == "single":
+            at.radio(key=key).set_value(choice[0])
+        else:
+            for i in choice:
+                at.checkbox(key=f"{key}_{i}").check()
+
+
+def _submit_checkpoint(at, lang: str) -> None:
+    label = "Valider le point d'étape" if lang == "fr" else "Submit the checkpoint"
+    next(b for b in at.button if b.label == label).click().run()
+
+
+@pytest.mark.parametrize("lang", ["fr", "en"])
+def test_the_checkpoint_reveals_nothing_before_it_is_submitted(lang) -> None:
+    exercises = load_exercises(CHAPTER)
+    learner = get_settings().learner
+    questions = draw_checkpoint(exercises, learner, 1)
+    at = open_app(lang, CHAPTER)
+    for question in questions:  # the learner's draw, and only it, is in the form
+        assert (
+            at.radio(key=_key(question, "cp1"))
+            if question.kind == "single"
+            else at.checkbox(key=f"{_key(question, 'cp1')}_0")
+        )
+    shown = "\n".join(
+        [*(s.value for s in at.success), *(e.value for e in at.error), *(i.value for i in at.info), _markdown(at)]
+    )
+    for question in questions:
+        assert pick(question.explanation, lang) not in shown
+    _checkpoint_widgets(at, questions, 1, right=True, skip=len(questions) - 1)  # (pending in the form until submitted)
+    _submit_checkpoint(at, lang)
+    assert_no_exception(at)
+    assert any(("il en reste 1" if lang == "fr" else "1 is left") in w.value for w in at.warning)
+    assert CHECKPOINT_ID not in _store().chapter_items(learner, CHAPTER)  # nothing recorded, nothing revealed
+    for question in questions:
+        assert all(pick(question.explanation, lang) not in i.value for i in at.info)
+
+
+def test_a_checkpoint_is_scored_recorded_and_retaken_with_a_fresh_draw() -> None:
+    exercises = load_exercises(CHAPTER)
+    learner = get_settings().learner
+    first = draw_checkpoint(exercises, learner, 1)
+    at = open_app("fr", CHAPTER)
+    _checkpoint_widgets(at, first, 1, right=False)
+    _submit_checkpoint(at, "fr")
+    assert_no_exception(at)
+    assert any(m.label == "Score" and m.value == percent(0, "fr", 0) for m in at.metric)
+    assert any("Pas encore : il faut " + percent(0.75, "fr", 0) in w.value for w in at.warning)
+    assert any(pick(q.explanation, "fr") in i.value for q in first for i in at.info)  # revealed after submission
+    item = _store().chapter_items(learner, CHAPTER)[CHECKPOINT_ID]
+    assert not item.completed and item.score == 0
+
+    next(b for b in at.button if b.label == "Repasser (nouveau tirage)").click().run()
+    second = draw_checkpoint(exercises, learner, 2)
+    assert second != first
+    _checkpoint_widgets(at, second, 2, right=True)
+    _submit_checkpoint(at, "fr")
+    assert_no_exception(at)
+    assert any(m.label == "Score" and m.value == percent(1, "fr", 0) for m in at.metric)
+    assert any("Point d'étape réussi" in s.value for s in at.success)
+    item = _store().chapter_items(learner, CHAPTER)[CHECKPOINT_ID]
+    assert item.completed and item.score == 1 and item.first_correct is False
+    assert [a["passed"] for a in checkpoint_attempts(item.answer)] == [False, True]  # each attempt kept
+    total = len(exercises.item_ids)
+    assert any(p.text == f"1 sur {total} exercices réussis" for p in at.progress)  # the checkpoint counts
+
+    again = open_app("fr", CHAPTER)  # a reload shows the last result, not a new form
+    assert any(m.label == "Score" and m.value == percent(1, "fr", 0) for m in again.metric)
+    assert any("déjà réussi" in s.value for s in again.success)
+
+
+@pytest.mark.parametrize("lang", ["fr", "en"])
+def test_a_chapter_suggests_its_unfinished_prerequisite_without_locking(lang) -> None:
+    at = open_app(lang, "07_web_apps_api")
+    assert_no_exception(at)
+    text = "Ce chapitre s'appuie sur le travail du chapitre V" if lang == "fr" else "builds on the work of chapter V"
+    assert any(text in i.value for i in at.info)
+    assert at.tabs  # the lab is still there: a suggestion, not a lock
+    store, learner = _store(), get_settings().learner
+    for item in load_exercises(CHAPTER).item_ids:
+        store.record_attempt(learner, CHAPTER, item, "hands_on", True)
+    at = open_app(lang, "07_web_apps_api")
+    assert not any(text in i.value for i in at.info)
+
+
+def test_a_worked_solution_waits_for_tries_and_is_open_to_teachers() -> None:
+    from workbench.core.people import Person, Role
+    from workbench.ui.identity import PERSON_KEY
+
+    at = open_app("en", "06_docker")
+    assert any("opens once the exercise is completed, or after 3 more tries" in c.value for c in at.caption)
+    assert not any(e.label == "Worked solution" for e in at.expander)
+    for _ in range(3):  # three honest tries (nothing saved yet: each one fails)
+        at.button(key="ch06_entrypoint_cmd_check").click().run()
+    assert_no_exception(at)
+    assert any(e.label == "Worked solution" for e in at.expander)
+
+    teacher = open_app("fr", "06_docker")
+    teacher.session_state[PERSON_KEY] = Person("prof", Role.TEACHER)
+    teacher.run()
+    assert sum(e.label == "Solution commentée (vue enseignant)" for e in teacher.expander) == 2  # both walkthroughs
+
+
+def test_home_offers_the_certificate_only_when_every_chapter_is_done() -> None:
+    from workbench.chapters import CHAPTERS
+
+    at = open_app("fr")
+    assert_no_exception(at)
+    assert any(f"Certificat : 0 chapitre sur {len(CHAPTERS)} terminé" in c.value for c in at.caption)
+    assert not at.get("download_button")
+    assert any(p.text == "0 critère sur 6 vérifié" for p in at.progress)  # the capstone's rubric
+    store, learner = _store(), get_settings().learner
+    for key in [*(c.key for c in CHAPTERS), "capstone"]:
+        for item in load_exercises(key).item_ids:
+            store.record_attempt(learner, key, item, "hands_on", True, score=1.0)
+    at = open_app("en")
+    assert_no_exception(at)
+    buttons = at.get("download_button")
+    assert len(buttons) == 1 and "certificate" in buttons[0].proto.label
+
+
+def test_the_capstone_rubric_checks_real_state_from_home() -> None:
+    at = open_app("en")
+    assert any(e.label == "Project rubric and checks" for e in at.expander)
+    at.button(key="chca_capstone_drift_decision_check").click().run()
+    assert_no_exception(at)
+    assert any("Not yet" in w.value for w in at.warning)  # nothing done: the criterion is not met
+    item = _store().chapter_items(get_settings().learner, "capstone")["capstone-drift-decision"]
+    assert item.attempts == 1 and not item.completed
