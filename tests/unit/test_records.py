@@ -8,6 +8,7 @@ import os
 import pytest
 from workbench.core.records import (
     LEGACY_FILES,
+    MIGRATED_MARKER,
     FileRecordStorage,
     LearnerRecords,
     RecordKeyError,
@@ -153,6 +154,7 @@ def test_an_existing_learner_finds_every_old_file_and_nothing_is_lost() -> None:
         assert (base / f"{old}.migrated").read_bytes() in contents.values()
         assert not (base / old).exists()
     assert not [p for p in base.rglob(".*migrating*")]
+    assert (base / MIGRATED_MARKER).is_file()  # later calls skip the search
     records.reset_chapter("ch02_fundamentals")  # a reset stays a reset: the old file does not come back
     assert records_for(settings, "old-timer").get_json("ch02_fundamentals/answers.json") is None
 
@@ -181,6 +183,7 @@ def test_an_old_file_claimed_by_another_session_is_left_to_it(monkeypatch) -> No
     monkeypatch.setattr("pathlib.Path.rename", lambda self, target: racing_rename(self, target))
     assert records_for(settings, "ana").get_json("ch07_web_apps_api/api_lab.json") is None
     assert old.read_text() == '{"old": true}'
+    assert not (old.parent / MIGRATED_MARKER).exists()  # still to be moved: the next call looks again
 
 
 def test_learner_records_work_on_any_record_storage() -> None:

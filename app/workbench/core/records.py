@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import os
+import stat
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Any, Protocol
@@ -111,10 +112,16 @@ class FileRecordStorage:
         Raises:
             RecordKeyError: the key is invalid or resolves outside the folder.
         """
-        root = self.root(learner)
-        path = root / check_key(key)
-        if not path.resolve().is_relative_to(root.resolve()):
-            raise RecordKeyError(f"record key leaves the learner's folder: {key!r}")
+        here = str(self.root(learner))
+        path = Path(here, check_key(key))
+        for part in ("", *key.split("/")):  # no symbolic link from the records folder down to the file
+            here = os.path.join(here, part) if part else here
+            try:
+                link = stat.S_ISLNK(os.lstat(here).st_mode)
+            except (FileNotFoundError, NotADirectoryError):
+                break  # the rest does not exist yet: writing creates real folders
+            if link:
+                raise RecordKeyError(f"record key leaves the learner's folder: {key!r}")
         return path
 
     def read(self, learner: str, key: str) -> bytes | None:
@@ -289,9 +296,16 @@ def migrate_legacy_files(settings: Settings, learner: str, store: RecordStorage)
     return moved
 
 
+#: Left in a learner's folder once its loose files have been looked for: later calls skip the search.
+MIGRATED_MARKER = ".records-migrated"
+
+
 def records_for(settings: Settings, learner: str) -> LearnerRecords:
-    """The records of `learner`, in the storage the settings choose (older loose files moved in first)."""
+    """The records of `learner`, in the storage the settings choose (older loose files moved in first, once)."""
     store = storage(settings)
-    if settings.learner_dir(learner).is_dir():
+    base = settings.learner_dir(learner)
+    if base.is_dir() and not (base / MIGRATED_MARKER).exists():
         migrate_legacy_files(settings, learner, store)
+        if not any((base / old).is_file() for old in LEGACY_FILES.values()):  # none left to another session
+            (base / MIGRATED_MARKER).touch()
     return LearnerRecords(settings, learner, store)
