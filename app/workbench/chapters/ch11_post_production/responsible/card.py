@@ -103,7 +103,13 @@ def model_card(
         headers = [t("group"), t("count"), t("approval"), t("tpr"), t("fpr"), t("compared")]
         lines += _table(headers, rows) + [""]
         lines += [
-            "- " + t("dp_line", value=fmt.points(report.dp_difference, lang, sign=False)),
+            "- "
+            + t(
+                "dp_line",
+                value=fmt.points(report.dp_difference, lang, sign=False),
+                low=_pts(report.dp_interval[0], lang),
+                high=_pts(report.dp_interval[1], lang),
+            ),
             "- " + t("eo_line", value=_eo(report, lang)),
         ]
         if report.left_out:
@@ -115,6 +121,10 @@ def model_card(
         lines += _table([t("feature"), t("auc_drop"), t("spread")], rows) + [""]
     lines += [f"## {t('limits')}", "", t("limits_text"), "", f"## {t('oversight')}", "", t("oversight_text"), ""]
     return "\n".join(lines)
+
+
+def _pts(value: float, lang: str) -> str:
+    return "—" if math.isnan(value) else fmt.points(value, lang, sign=False)
 
 
 def _eo(report: FairnessReport, lang: str) -> str:

@@ -43,6 +43,26 @@ class FairnessReport:
     approval_rate: float
     left_out: list[str] = field(default_factory=list)  # groups shown but not compared (too small / missing)
     excluded_missing: bool = False
+    dp_interval: tuple[float, float] = (float("nan"), float("nan"))  # 95 % bootstrap interval of dp_difference
+
+
+def dp_bootstrap(
+    y_pred: np.ndarray, groups: np.ndarray, compared: list[str], n_boot: int = 400, seed: int = 0
+) -> tuple[float, float]:
+    """95 % percentile interval of the demographic-parity difference, resampling the rows (how much of the
+    gap could be chance on so few applications)."""
+    rng = np.random.default_rng(seed)
+    rows = np.flatnonzero(np.isin(groups, compared))
+    gaps = []
+    for _ in range(n_boot):
+        sample = rows[rng.integers(0, len(rows), len(rows))]
+        rates = [y_pred[sample][groups[sample] == g].mean() for g in compared if (groups[sample] == g).any()]
+        if len(rates) == len(compared):
+            gaps.append(max(rates) - min(rates))
+    if not gaps:
+        return float("nan"), float("nan")
+    low, high = np.percentile(gaps, [2.5, 97.5])
+    return float(low), float(high)
 
 
 def _keep(groups: pd.Series, exclude_missing: bool) -> np.ndarray:
@@ -109,6 +129,7 @@ def compute_fairness(
         approval_rate=float(y_pred.mean()),
         left_out=[str(g) for g in table.loc[~table["compared"], "group"]],
         excluded_missing=exclude_missing,
+        dp_interval=dp_bootstrap(y_pred, sf, [str(g) for g in compared["group"]]),
     )
 
 
@@ -147,6 +168,7 @@ class Mitigation:
     profit_before: float
     profit_after: float
     thresholds: dict[str, str]  # group → the rule the optimizer chose, in words (from fairlearn)
+    dropped: list[str] = field(default_factory=list)  # groups left out: one outcome only in training
 
 
 def mitigate(
@@ -173,7 +195,12 @@ def mitigate(
     train_groups = group_labels(subject.X_train, attribute)
     test_groups = group_labels(subject.X_test, attribute)
     keep_train = _keep(train_groups, exclude_missing)
-    keep_test = _keep(test_groups, exclude_missing)
+    # a group whose training rows all share one outcome has no threshold trade-off (fairlearn refuses it):
+    # its rows are left out of the mitigation, and the learner is told which
+    outcomes = subject.y_train[keep_train].groupby(train_groups[keep_train].to_numpy()).nunique()
+    degenerate = sorted(str(g) for g in outcomes.index[outcomes < 2])
+    keep_train &= ~train_groups.isin(degenerate).to_numpy()
+    keep_test = _keep(test_groups, exclude_missing) & ~test_groups.isin(degenerate).to_numpy()
     X_train, y_train = subject.X_train[keep_train], subject.y_train[keep_train]
     X_test, y_test = subject.X_test[keep_test], subject.y_test[keep_test]
     unseen = set(test_groups[keep_test]) - set(train_groups[keep_train])
@@ -199,4 +226,5 @@ def mitigate(
         profit_before=profit(y_test.to_numpy(), before, gain, loss),
         profit_after=profit(y_test.to_numpy(), after, gain, loss),
         thresholds=rules,
+        dropped=degenerate,
     )

@@ -95,7 +95,9 @@ def _fairness(subject) -> None:
         _error(exc)
         return
     cols = st.columns(4)
+    low, high = report.dp_interval
     cols[0].metric(t("responsible.dp"), _points(report.dp_difference), help=t("responsible.dp_help"))
+    cols[0].caption(t("responsible.dp_interval", low=_points(low), high=_points(high)))
     cols[1].metric(t("responsible.eo"), _points(report.eo_difference), help=t("responsible.eo_help"))
     cols[2].metric(t("responsible.accuracy"), fmt.percent(report.accuracy, current_lang()))
     cols[3].metric(t("responsible.approval"), fmt.percent(report.approval_rate, current_lang()))
@@ -179,6 +181,8 @@ def _mitigation(subject, attribute: str, min_group: int, exclude: bool) -> None:
         ).set_index(t("responsible.measure"))
     )
     _group_table(a)
+    if result.dropped:
+        st.caption(t("responsible.dropped_note", groups=", ".join(_group(g) for g in result.dropped)))
     st.caption(t("responsible.profit_note"))
     st.warning(t("responsible.mitigate_law"), icon=":material/gavel:")
 
