@@ -147,7 +147,7 @@ def _mitigation(subject, attribute: str, min_group: int, exclude: bool) -> None:
     constraint = st.radio(
         t("responsible.constraint"),
         rai.CONSTRAINTS,
-        format_func=lambda c: t(f"responsible.constraint_{c}"),
+        format_func={c: t(f"responsible.constraint_{c}") for c in rai.CONSTRAINTS}.__getitem__,
         key=f"{P}_constraint",
         horizontal=True,
     )
@@ -230,9 +230,10 @@ def _explanations(subject) -> None:
     choice = st.selectbox(
         t("responsible.applicant"),
         list(refused.index),
-        format_func=lambda i: t(
-            "responsible.applicant_label", row=i, p=fmt.percent(refused.loc[i, "probability"], lang)
-        ),
+        format_func={
+            i: t("responsible.applicant_label", row=i, p=fmt.percent(p, lang))
+            for i, p in refused["probability"].items()
+        }.__getitem__,
         key=f"{P}_applicant",
     )
     application = refused.loc[choice].drop("probability").to_dict()
