@@ -9,6 +9,7 @@ changing one byte of one file, or adding or removing a file, makes verification 
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import tempfile
 from dataclasses import dataclass
@@ -127,7 +128,8 @@ def verify_folder(folder: Path, public_key: Path, signature: Path) -> Verificati
     try:
         model_signing.verifying.Config().use_elliptic_key_verifier(public_key=public_key).verify(folder, signature)
     except Exception as exc:  # model-signing raises ValueError (mismatch) or crypto errors (wrong key, bad file)
-        return Verification(False, f"{type(exc).__name__}: {str(exc)[:300]}")
+        mismatched = re.findall(r"Hash mismatch for '[^']+'", str(exc))  # the digests themselves are noise
+        return Verification(False, "; ".join(mismatched) or f"{type(exc).__name__}: {str(exc)[:300]}")
     return Verification(True)
 
 

@@ -128,7 +128,7 @@ def course_subject(data: pd.DataFrame, model_name: str = COURSE_MODEL) -> Subjec
     return Subject(
         model=pipeline,
         source="course",
-        label=f"{model_name} (course pipeline)",
+        label=model_name,
         X_train=X_train,
         y_train=y_train,
         X_test=X_test,

@@ -243,6 +243,8 @@ def _explanations(subject) -> None:
     cols[1].metric(t("responsible.typical"), fmt.percent(explanation.reference_probability, lang))
     table = explanation.contributions.copy()
     table["contribution"] = table["contribution"].map(lambda v: fmt.points(v, lang))
+    table["value"] = table["value"].map(_value)
+    table["reference"] = table["reference"].map(_value)
     table = table.rename(columns={c: t(f"responsible.col_{c}") for c in table.columns})
     dataframe(table.astype(str))
     letter = [
@@ -263,7 +265,7 @@ def _explanations(subject) -> None:
 def _value(value: object) -> str:
     if value is None:
         return t("responsible.missing_value")
-    if isinstance(value, float):
+    if isinstance(value, int | float):
         return fmt.number_auto(value, current_lang())
     return str(value)
 
