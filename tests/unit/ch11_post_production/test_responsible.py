@@ -176,6 +176,7 @@ def test_a_learners_plain_sklearn_model_is_reviewed_carded_and_signed(mlflow_sto
     card = rai.model_card(subject, "en", [report], rai.permutation_importances(subject, n_repeats=2))
     assert f"| Version | {version} |" in card and "## Fairness by Gender" in card and "Annex III" in card
     assert f"| Fingerprint of the reviewed data | {subject.data_hash} |" in card
+    assert "may have seen some test applications" in card  # a learner's own run logged no split
     card_fr = rai.model_card(subject, "fr", [report])
     assert "Équité par Gender" in card_fr and "pts" in card_fr
 

@@ -78,6 +78,8 @@ def model_card(
         [t("rows"), f"{len(subject.X_train)} / {len(subject.X_test)}"],
     ]
     lines += _table([t("field"), t("value")], data_rows) + [""]
+    if subject.source == "registry" and not {"seed", "test_size"} <= set(subject.params):
+        lines += [f"> {t('heldout_unknown')}", ""]
     if logged_hash and logged_hash != subject.data_hash:
         lines += [f"> {t('data_differs')}", ""]
     if subject.params:
