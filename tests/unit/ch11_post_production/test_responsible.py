@@ -217,3 +217,16 @@ def test_fairness_check_replays_the_saved_choice(mlflow_store) -> None:
     assert verdict.evidence["before"] == pytest.approx(replay.before.dp_difference)
     rai.save_choice(settings, settings.learner, "Religion", "demographic_parity", False)
     assert not rai.check_fairness_mitigation(_ctx()).passed
+
+
+def test_a_group_with_one_outcome_in_training_is_left_out_of_the_mitigation(course) -> None:
+    # as in the real course file: the few applications with no `Married` value were all approved
+    X_train, X_test = course.X_train.copy(), course.X_test.copy()
+    approved = course.y_train.to_numpy() == 1
+    X_train.loc[X_train.index[approved][:3], "Married"] = None
+    X_train.loc[X_train.index[~approved], "Married"] = X_train.loc[X_train.index[~approved], "Married"].fillna("No")
+    X_test.loc[X_test.index[:2], "Married"] = None
+    subject = rai.Subject(**{**course.__dict__, "X_train": X_train, "X_test": X_test})
+    result = rai.mitigate(subject, "Married", "demographic_parity")
+    assert result.dropped == [rai.MISSING]
+    assert rai.MISSING not in set(result.after.by_group["group"])
