@@ -1,4 +1,4 @@
-"""Chapter 11: Post-production: model security, A/B tests, bandits, business value."""
+"""Chapter 11: Post-production: model security, A/B tests, bandits, business value, responsible AI."""
 
 from workbench.core.course import Chapter, Tab
 
@@ -12,11 +12,14 @@ CHAPTER = Chapter(
         Tab("experiments.tab_ab", "ab_tests.ab_tab"),
         Tab("experiments.tab_bandits", "ab_tests.bandits_tab"),
         Tab("experiments.tab_business", "ab_tests.business_tab"),
+        Tab("responsible.tab", "responsible.responsible_tab"),
     ),
     checks=(
         "workbench.chapters.ch11_post_production.security:check_flip_decision",
         "workbench.chapters.ch11_post_production.ab_tests:check_sample_size",
         "workbench.chapters.ch11_post_production.ab_tests:check_lowest_regret",
         "workbench.chapters.ch11_post_production.ab_tests:check_profit_threshold",
+        "workbench.chapters.ch11_post_production.responsible:check_fairness_mitigation",
+        "workbench.chapters.ch11_post_production.responsible:check_signed_model",
     ),
 )
