@@ -50,5 +50,5 @@ def test_responsible_ai_tab(mlflow_store, lang: str, tab: str, dp: str, signed: 
 
     ctx = CheckContext(get_settings().learner, lang, get_settings())
     assert rai.check_signed_model(ctx).passed
-    saved = rai.checks.choice_path(get_settings(), get_settings().learner)
-    assert saved.is_file() and '"Married"' in saved.read_text()
+    saved = rai.checks.load_choice(get_settings(), get_settings().learner)
+    assert isinstance(saved, dict) and saved["attribute"] == "Married"

@@ -4,7 +4,6 @@ model under review, and the signed model folder is verified with the learner's p
 from __future__ import annotations
 
 import math
-from pathlib import Path
 
 from workbench.chapters.ch11_post_production.responsible.fairness import ATTRIBUTES, CONSTRAINTS, mitigate
 from workbench.chapters.ch11_post_production.responsible.signing import signing_paths, verify_folder
@@ -12,21 +11,22 @@ from workbench.chapters.ch11_post_production.responsible.subject import Responsi
 from workbench.core import formatting as fmt
 from workbench.core.exercises import CheckContext, CheckResult, failed, passed
 from workbench.core.i18n import translate
-from workbench.core.learner_files import read_json, write_json
+from workbench.core.records import records_for
 from workbench.core.settings import Settings
 
-CHOICE_FILE = "ch11_fairness.json"
+#: The learner's last mitigation choice (a record: the check replays it).
+CHOICE_KEY = "ch11_post_production/fairness.json"
 
 
-def choice_path(settings: Settings, learner: str) -> Path:
-    """Where the learner's last mitigation choice is saved."""
-    return settings.learner_dir(learner) / CHOICE_FILE
+def load_choice(settings: Settings, learner: str) -> object:
+    """The learner's last saved mitigation choice (None when there is none)."""
+    return records_for(settings, learner).get_json(CHOICE_KEY)
 
 
 def save_choice(settings: Settings, learner: str, attribute: str, constraint: str, exclude_missing: bool) -> None:
     """Remember the mitigation the learner ran (the check replays it)."""
-    write_json(
-        choice_path(settings, learner),
+    records_for(settings, learner).put_json(
+        CHOICE_KEY,
         {"attribute": attribute, "constraint": constraint, "exclude_missing": bool(exclude_missing)},
     )
 
@@ -40,7 +40,7 @@ def check_fairness_mitigation(ctx: CheckContext, min_reduction: float = 0.0) -> 
     its constraint targets (demographic parity or equal opportunity) by more than `min_reduction`."""
     from workbench.core.data import load_course_data
 
-    saved = read_json(choice_path(ctx.settings, ctx.learner), None)
+    saved = load_choice(ctx.settings, ctx.learner)
     if (
         not isinstance(saved, dict)
         or saved.get("attribute") not in ATTRIBUTES

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from workbench.chapters.ch11_post_production.responsible.subject import ResponsibleError, Subject
+from workbench.core.records import records_for
 from workbench.core.settings import Settings
 
 FOLDER = "ch11_signing"
@@ -50,7 +51,7 @@ class SigningPaths:
 
 def signing_paths(settings: Settings, learner: str) -> SigningPaths:
     """The learner's signing folder (not created here)."""
-    return SigningPaths(settings.learner_dir(learner) / FOLDER)
+    return SigningPaths(records_for(settings, learner).workspace(FOLDER))
 
 
 def export_model(subject: Subject, settings: Settings, dest: Path) -> Path:
