@@ -118,12 +118,13 @@ def _designer() -> None:
 
 
 @st.cache_resource(show_spinner=False, max_entries=4)
-def _ab_models(source: str, model_a: str, model_b: str, path: str, mtime: float, registry_key: str):
+def _ab_models(source: str, model_a: str, model_b: str, path: str, mtime: float, registry_key: str, learner: str):
+    """The pair of models (cached for every session: `learner` is part of the key, each has their own registry)."""
     from workbench.chapters.ch11_post_production import ab_tests as experiments
     from workbench.core.data import load_course_data
 
     if source == "registry":
-        models = experiments.registry_ab_models(get_settings())
+        models = experiments.registry_ab_models(get_settings(), learner)
         if models is not None:
             return models
     return experiments.trained_ab_models(load_course_data(path), model_a, model_b)
@@ -180,6 +181,7 @@ def _simulator() -> None:
                     str(path),
                     path.stat().st_mtime if path.exists() else 0.0,
                     get_settings().mlflow_tracking_uri,
+                    current_learner(),
                 )
                 st.session_state[f"{P}_ab_result"] = experiments.simulate_ab(models, n, split, days)
                 fallback = source == "registry" and all(m.source == "trained" for m in models.values())
