@@ -182,3 +182,38 @@ def test_mlflow_ui_on_a_taken_port_says_why_it_did_not_start() -> None:
     at.segmented_control(key="lang").set_value("en").run()
     assert f"Could not start the MLflow UI: port {port} on 127.0.0.1 is already in use" in _texts(at.error)
     assert "The MLflow UI is stopped." in _texts(at.info)
+
+
+def test_class_mode_shows_the_signed_in_learner_only_their_runs_and_their_model(monkeypatch) -> None:
+    from streamlit.testing.v1 import AppTest
+    from workbench.core.people import Person
+    from workbench.ui.identity import PERSON_KEY
+
+    from tests.pages.conftest import HOME
+
+    monkeypatch.setenv("WORKBENCH_MODE", "class")
+    get_settings.cache_clear()
+    data = generate_loan_data()
+    ana = tracking.train_and_log(data, "decision_tree", {"max_depth": 2}, "Ana")
+    bob = tracking.train_and_log(data, "decision_tree", {"max_depth": 3}, "Bob")
+    tracking.register_run_model(bob.run_id, "Bob")
+    at = AppTest.from_file(HOME, default_timeout=60)
+    at.session_state["lang"] = "en"
+    at.session_state[PERSON_KEY] = Person("Ana")
+    at.run()
+    at.switch_page(f"../pages/{PAGE}.py").run()
+    assert_no_exception(at)
+    assert at.selectbox(key="ch05_filter_who").options == ["me (Ana)"]  # no "everyone" in a class
+    tables = [frame.value for frame in at.dataframe]
+    assert set(tables[0]["run_id"]) == {ana.run_id}  # the runs table: Bob's run is not there
+    assert len(at.selectbox(key="ch05_register_run").options) == 1
+    model = get_settings().learner_model_name("Ana")
+    assert f"of model `{model}`" in _texts(at.markdown) and "of model `loan-approval`" not in _texts(at.markdown)
+    assert "No version registered yet" in _texts(at.info)  # Bob's version is not Ana's
+    at.button(key="ch05_register").click().run()
+    assert_no_exception(at)
+    assert f"Version 1 of `{model}` created." in _texts(at.success)
+    assert [v.run_id for v in tracking.list_versions(learner="Ana")] == [ana.run_id]
+    assert [v.run_id for v in tracking.list_versions(learner="Bob")] == [bob.run_id]
+    assert "is not started from the workbench" in _texts(at.info)
+    assert not any(b.key == "ch05_ui_start" for b in at.button)

@@ -109,7 +109,12 @@ def test_gke_tab_validates_the_project_manifests_and_explains_cloud_build() -> N
     at = open_app("fr", PAGE)
     assert_no_exception(at)
     assert "Rien ici n'appelle Google Cloud" in _texts(at.info)
-    assert "14 ressources dans 3 fichiers, toutes valides pour Kubernetes 1.37" in _texts(at.success)
+    assert "18 ressources dans 5 fichiers, toutes valides pour Kubernetes 1.37" in _texts(at.success)
+    # gateway.yaml: valid, with the note that Gateway API kinds are CRDs kubernetes-validate has no schema for
+    assert "Valide pour Kubernetes 1.37, avec 2 avertissement(s) à lire." in _texts(at.warning)
+    assert "**HTTPRoute/workbench-app** — `HTTPRoute` (`gateway.networking.k8s.io/v1`) vient des CRD" in _texts(
+        at.markdown
+    )
     assert "gcloud container clusters create-auto mlops-cluster --region=europe-west1" in _texts(at.code)
     assert "cloud builder `kubectl`" in _texts(at.markdown)
     kinds = _table(at, "Type")

@@ -273,3 +273,71 @@ def test_dl3025_on_a_shell_form_healthcheck_is_explained() -> None:
 
 
 STARTER_CMD_ONLY = 'FROM python:3.11-slim\nUSER 1000:1000\nHEALTHCHECK CMD ["true"]\nCMD python -m workbench.api\n'
+
+
+CLASS_COMPOSE = yaml.safe_load((REPO_ROOT / "docker-compose.class.yml").read_text())
+
+
+def test_class_compose_runs_the_workbench_in_class_mode_on_postgresql() -> None:
+    services = CLASS_COMPOSE["services"]
+    assert set(services) == {"app", "api", "mlflow", "postgres", "prometheus", "grafana"}  # no MinIO
+    app, api, mlflow, postgres = (services[n] for n in ("app", "api", "mlflow", "postgres"))
+    assert app["environment"]["WORKBENCH_MODE"] == api["environment"]["WORKBENCH_MODE"] == "class"
+    user, database = postgres["environment"]["POSTGRES_USER"], postgres["environment"]["POSTGRES_DB"]
+    password = postgres["environment"]["POSTGRES_PASSWORD"]
+    assert app["environment"]["WORKBENCH_DATABASE_URL"] == (
+        f"postgresql+psycopg://{user}:{password}@postgres:5432/workbench"
+    )
+    command = mlflow["command"]
+    assert command[command.index("--backend-store-uri") + 1] == (
+        f"postgresql+psycopg://{user}:{password}@postgres:5432/{database}"
+    )
+    assert (
+        "--serve-artifacts" in command and command[command.index("--artifacts-destination") + 1] == "/mlflow/artifacts"
+    )
+    assert "ports" not in mlflow  # MLflow's UI shows every learner's runs: not published
+    assert mlflow["depends_on"]["postgres"]["condition"] == "service_healthy"
+    assert app["depends_on"]["postgres"]["condition"] == "service_healthy"
+    assert "-h 127.0.0.1" in postgres["healthcheck"]["test"][1]  # TCP opens only once the init script has run
+    init = next(v for v in postgres["volumes"] if "docker-entrypoint-initdb.d" in v)
+    assert "CREATE DATABASE workbench" in (REPO_ROOT / init.split(":")[0]).read_text()
+    for name in ("app", "api"):
+        assert services[name]["environment"]["MLFLOW_TRACKING_URI"] == "http://mlflow:5000"
+
+
+def test_class_compose_shares_the_images_ports_and_monitoring_of_the_solo_file() -> None:
+    solo, class_ = COMPOSE["services"], CLASS_COMPOSE["services"]
+    for name in ("app", "api", "prometheus", "grafana"):
+        assert class_[name]["image"] == solo[name]["image"] and class_[name]["ports"] == solo[name]["ports"]
+        assert class_[name].get("build") == solo[name].get("build")
+    assert class_["prometheus"]["volumes"] == solo["prometheus"]["volumes"]
+    assert class_["mlflow"]["image"] == class_["api"]["image"]  # the API image carries MLflow and psycopg
+    requirements = (REPO_ROOT / "requirements-api.txt").read_text().split()
+    assert "psycopg" in requirements and "psycopg-binary" in requirements
+    declared, used = set(CLASS_COMPOSE["volumes"]), set()
+    for spec in class_.values():
+        for volume in spec.get("volumes", []):
+            source = volume.split(":", 1)[0]
+            if source.startswith("./"):
+                assert (REPO_ROOT / source).exists(), source
+            else:
+                used.add(source)
+        assert spec["networks"] == ["workbench"]
+    assert used == declared
+
+
+def test_class_compose_file_passes_docker_compose_config() -> None:
+    import shutil
+    import subprocess
+
+    compose = shutil.which("docker-compose")
+    if compose is None:
+        pytest.skip("docker-compose is not installed (the structure tests above still run)")
+    run = subprocess.run(
+        [compose, "-f", "docker-compose.class.yml", "-p", "mlops-workbench", "config", "-q"],
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert run.returncode == 0, run.stderr

@@ -418,13 +418,21 @@ def test_no_sizing_meets_an_impossible_objective() -> None:
 
 def test_shipped_manifests_validate_and_agree() -> None:
     reports = k8s.validate_shipped(get_settings())
-    assert set(reports) == {"api.yaml", "app.yaml", "mlflow.yaml", "*"}
+    assert set(reports) == {"api.yaml", "app.yaml", "gateway.yaml", "mlflow.yaml", "postgres.yaml", "*"}
     for name, report in reports.items():
-        assert report.problems == (), (name, [p.message("en") for p in report.problems])
+        # Gateway API kinds are CRDs: no schema in kubernetes-validate, said as a warning; nothing else at all
+        problems = [p for p in report.problems if p.key != "crd_kind"]
+        assert problems == [], (name, [p.message("en") for p in problems])
+        assert report.ok
+    assert sorted(p.resource for p in reports["gateway.yaml"].problems) == [
+        "Gateway/workbench",
+        "HTTPRoute/workbench-app",
+    ]
     kinds = reports["*"].kinds()
     for expected in (
         "Deployment/workbench-app",
         "Service/workbench-app",
+        "Secret/workbench-app",
         "Deployment/workbench-api",
         "Service/workbench-api",
         "HorizontalPodAutoscaler/workbench-api",
@@ -432,11 +440,85 @@ def test_shipped_manifests_validate_and_agree() -> None:
         "Deployment/mlflow",
         "Service/mlflow",
         "PersistentVolumeClaim/mlflow-artifacts",
-        "Secret/mlflow-db",
+        "Secret/postgres",
+        "Secret/workbench-db",
+        "ConfigMap/postgres-init",
         "StatefulSet/postgres",
         "Service/postgres",
+        "Gateway/workbench",
+        "HTTPRoute/workbench-app",
     ):
         assert expected in kinds
+    assert "Ingress" not in {k.split("/")[0] for k in kinds}  # routing is the Gateway API's (ingress-nginx is retired)
+
+
+def test_shipped_class_deployment_scales_past_one_pod() -> None:
+    docs = _documents()
+    placeholders = {k for k, d in docs.items() if d["metadata"]["labels"].get("mlops-workbench/placeholder") == "true"}
+    # every Secret is a placeholder that the real deployment (README, cloudbuild.yaml) leaves out, and only those
+    assert placeholders == {k for k in docs if k.startswith("Secret/")} and len(placeholders) == 4
+    app = docs["Deployment/workbench-app"]
+    assert app["spec"]["replicas"] >= 2 and app["spec"]["strategy"]["type"] == "RollingUpdate"
+    pod = app["spec"]["template"]["spec"]
+    assert all("persistentVolumeClaim" not in v for v in pod["volumes"])  # no per-pod state that matters
+    env = {e["name"]: e for e in pod["containers"][0]["env"]}
+    assert env["WORKBENCH_MODE"]["value"] == "class"
+    assert env["WORKBENCH_DATABASE_URL"]["valueFrom"]["secretKeyRef"] == {"name": "workbench-db", "key": "url"}
+    assert env["STREAMLIT_SERVER_COOKIE_SECRET"]["valueFrom"]["secretKeyRef"]["name"] == "workbench-app"
+    url = docs["Secret/workbench-db"]["stringData"]["url"]
+    assert url.startswith("postgresql+psycopg://") and url.endswith("@postgres:5432/workbench")
+    service = docs["Service/workbench-app"]["spec"]
+    assert service["type"] == "ClusterIP" and service["sessionAffinity"] == "ClientIP"
+    assert service["sessionAffinityConfig"]["clientIP"]["timeoutSeconds"] >= 3600
+
+    # PostgreSQL: a StatefulSet with its volume, credentials from a Secret, the workbench's database created
+    postgres = docs["StatefulSet/postgres"]
+    assert postgres["spec"]["volumeClaimTemplates"][0]["metadata"]["name"] == "data"
+    container = postgres["spec"]["template"]["spec"]["containers"][0]
+    assert container["envFrom"] == [{"secretRef": {"name": "postgres"}}]
+    script = (REPO_ROOT / "deploy" / "postgres" / "init-workbench-db.sh").read_text()
+    assert docs["ConfigMap/postgres-init"]["data"]["init-workbench-db.sh"] == script  # one script, two copies
+    assert "CREATE DATABASE workbench" in script
+
+    # MLflow on PostgreSQL, artifacts on a volume it serves; the shared API in class mode with its HPA
+    mlflow = docs["Deployment/mlflow"]["spec"]["template"]["spec"]["containers"][0]
+    assert "--serve-artifacts" in mlflow["command"] and "--artifacts-destination" in mlflow["command"]
+    backend = next(e["value"] for e in mlflow["env"] if e["name"] == "MLFLOW_BACKEND_STORE_URI")
+    assert backend.endswith("@postgres:5432/mlflow")
+    assert {e["valueFrom"]["secretKeyRef"]["name"] for e in mlflow["env"] if "valueFrom" in e} == {"postgres"}
+    assert docs["ConfigMap/workbench-api-config"]["data"]["WORKBENCH_MODE"] == "class"
+    hpa = docs["HorizontalPodAutoscaler/workbench-api"]["spec"]
+    assert hpa["scaleTargetRef"]["name"] == "workbench-api" and hpa["minReplicas"] >= 2
+
+    # the Gateway routes the class to the app's Service, on the port it exposes
+    route = docs["HTTPRoute/workbench-app"]["spec"]
+    assert route["parentRefs"] == [{"name": "workbench"}]
+    assert route["rules"][0]["backendRefs"] == [{"name": "workbench-app", "port": service["ports"][0]["port"]}]
+    assert docs["Gateway/workbench"]["spec"]["listeners"][0]["protocol"] == "HTTP"
+
+
+@pytest.mark.parametrize(
+    ("change", "key"),
+    [
+        (
+            ("name: workbench-app\n          port: 8501", "name: workbench-apq\n          port: 8501"),
+            "route_backend_missing",
+        ),
+        (
+            ("name: workbench-app\n          port: 8501", "name: workbench-app\n          port: 80"),
+            "route_backend_port",
+        ),
+        (("parentRefs:\n    - name: workbench", "parentRefs:\n    - name: elsewhere"), "route_parent_missing"),
+    ],
+)
+def test_a_broken_route_is_caught(change, key) -> None:
+    text = "\n---\n".join(k8s.shipped_manifests(get_settings()).values())
+    broken = text.replace(*change)
+    assert broken != text
+    report = k8s.validate_text(broken)
+    found = [p for p in report.problems if p.key != "crd_kind"]
+    assert [p.key for p in found] == [key]
+    assert "HTTPRoute/workbench-app" in found[0].message("en")
 
 
 def _documents() -> dict[str, dict]:
@@ -476,7 +558,7 @@ def test_shipped_wiring_matches_the_services() -> None:
     }
     assert app_env["WORKBENCH_API_HOST"] == "workbench-api" and app_env["MLFLOW_TRACKING_URI"] == "http://mlflow:5000"
     mlflow = docs["Deployment/mlflow"]["spec"]["template"]["spec"]["containers"][0]
-    assert mlflow["image"].startswith("ghcr.io/mlflow/mlflow:v3.17.2")
+    assert mlflow["image"].startswith("ghcr.io/mlflow/mlflow:v3.17.2")  # -full: with the PostgreSQL drivers
     assert "postgresql+psycopg2://" in next(
         e["value"] for e in mlflow["env"] if e["name"] == "MLFLOW_BACKEND_STORE_URI"
     )
@@ -497,6 +579,8 @@ def test_resources_table_describes_each_resource() -> None:
     table = k8s.resources_table(reports["api.yaml"].documents, "en")
     assert table["Kind"].tolist() == ["Secret", "ConfigMap", "Deployment", "Service", "HorizontalPodAutoscaler"]
     assert "containerPort: 8000" in table["What matters"][2] and "8000→8000" in table["What matters"][3]
+    route = k8s.resources_table(reports["gateway.yaml"].documents, "en")["What matters"].tolist()
+    assert route == ["class gke-l7-global-external-managed · HTTP:80", "Gateway workbench → Service workbench-app:8501"]
 
 
 def test_cloudbuild_builds_pushes_and_deploys_with_every_step_explained() -> None:
@@ -511,6 +595,8 @@ def test_cloudbuild_builds_pushes_and_deploys_with_every_step_explained() -> Non
         "apply",
         "-f",
         "deploy/k8s/",
+        "-l",
+        "mlops-workbench/placeholder!=true",
     ]
     assert "deployment/workbench-api" in by_id["set-image-api"]["args"]
     assert all(note is not None for _, _, note in k8s.cloudbuild_steps(settings))
@@ -538,5 +624,9 @@ def test_schema_checks_agree_with_kubernetes_validate() -> None:
             official = True
         except kubernetes_validate.ValidationError:
             official = False
+        except kubernetes_validate.utils.SchemaNotFoundError:  # a CRD (the Gateway API): said, not hidden
+            assert [p.key for p in k8s.schema_problems(document)] == ["crd_kind"]
+            continue
         assert official == (k8s.schema_problems(document) == []), k8s.resource_id(document)
-    assert sum(1 for d in documents if k8s.schema_problems(d)) == 1  # the broken Deployment
+    errors = [d for d in documents if any(p.severity == "error" for p in k8s.schema_problems(d))]
+    assert len(errors) == 1  # the broken Deployment

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import shlex
 
-from workbench.core.settings import Settings, get_settings
-from workbench.core.tracking import EXPERIMENT, equals_filter
+from workbench.core.settings import Settings, get_settings, learner_key
+from workbench.core.tracking import EXPERIMENT, LEARNER_TAG, equals_filter
 
 
 def _header(settings: Settings) -> str:
@@ -23,6 +23,8 @@ def train_and_log_code(model_name: str, params: dict, learner: str, settings: Se
 
     settings = settings or get_settings()
     train = training_code(model_name, params).split("print(classification_report")[0].rstrip()
+    # class mode: the exact key the workbench filters each learner's runs on
+    owner = f", {LEARNER_TAG!r}: {learner_key(learner)!r}" if settings.class_mode else ""
     return f'''{train}
 
 # --- track it with MLflow ---------------------------------------------------
@@ -39,7 +41,7 @@ with mlflow.start_run(run_name="{model_name}") as run:
         "f1": f1_score(y_test, proba >= 0.5),
         "roc_auc": roc_auc_score(y_test, proba),
     }})
-    mlflow.set_tags({{"learner": {learner!r}, "chapter": "05_mlflow", "model_family": "{model_name}"}})
+    mlflow.set_tags({{"learner": {learner!r}{owner}, "chapter": "05_mlflow", "model_family": "{model_name}"}})
     # MLflow 3 saves scikit-learn models with skops: list the types you trust, deliberately.
     trusted = sio.get_untrusted_types(data=sio.dumps(pipeline))
     print("types to review before trusting them:", trusted)
@@ -86,7 +88,9 @@ def search_runs_code(
     """The `mlflow.search_runs` call behind the runs table (the learner's name quoted the way MLflow reads it)."""
     settings = settings or get_settings()
     filters = []
-    if learner:
+    if learner and settings.class_mode:
+        filters.append(equals_filter(f"tags.`{LEARNER_TAG}`", learner_key(learner)))
+    elif learner:
         filters.append(equals_filter("tags.learner", learner))
     if model:
         filters.append(equals_filter("tags.model_family", model))
@@ -123,10 +127,10 @@ print(metrics.reindex(["accuracy", "precision", "recall", "f1", "roc_auc"]))
 """
 
 
-def registry_code(action: str, settings: Settings | None = None, **values: object) -> str:
-    """Registry actions: register, set_alias, delete_alias, promote, rollback, load."""
+def registry_code(action: str, settings: Settings | None = None, *, learner: str = "", **values: object) -> str:
+    """Registry actions on the learner's registered model: register, set_alias, delete_alias, promote, rollback, load."""
     settings = settings or get_settings()
-    name = settings.model_name
+    name = settings.learner_model_name(learner)
     body = {
         "register": f'''run = client.get_run("{values.get("run_id", "<run_id>")}")
 model_uri = run.outputs.model_outputs[0].model_id  # MLflow 3: the run's logged model

@@ -6,6 +6,16 @@ plain `./mlruns` folder), with artifacts next to it; `MLFLOW_TRACKING_URI` point
 
 Registry: versions of one registered model (setting `model_name`, default `loan-approval`), moved
 between aliases (`staging`, `production`, `challenger`) — aliases replaced the deprecated stages.
+
+Learners in one store: every run is tagged with its learner (`learner`, and `workbench.learner` = the exact
+`learner_key`). In class mode (WORKBENCH_MODE=class) each learner has their own registered model
+(`settings.learner_model_name`), every listing shows their runs only, and the registry functions refuse another
+learner's model or runs (`owned_model`, `check_run_owner`). MLflow 3 workspaces were not used: they need a
+tracking server started with `--enable-workspaces` (solo mode has none), refuse the experiment's own artifact
+location, and only isolate with MLflow's auth plugin and one MLflow account per learner.
+
+The store is reached through `MlflowClient(tracking_uri=...)`; MLflow's global tracking URI is set only for the
+fluent calls that need it (`start_run`, `log_model`), once per process, and never the global experiment.
 Every promotion is appended to the registered model's `workbench.production_history` tag, so a
 rollback knows where to go back and the exercises can check what a learner did.
 
@@ -61,6 +71,7 @@ from workbench.core.tracking.store import (
     HISTORY_ENTRY_PREFIX,
     HISTORY_KEEP,
     HISTORY_TAG,
+    LEARNER_TAG,
     MODEL_FILES,
     MODEL_REQUIREMENTS,
     MODEL_URI_TAG,
@@ -70,12 +81,15 @@ from workbench.core.tracking.store import (
     TrackingError,
     _mlflow,
     alias_version,
+    check_run_owner,
     client,
     experiment_id,
     grid_search,
+    learner_tags,
     log_training_run,
     model_requirements,
     model_signature,
+    owned_model,
     registry_client,
     run_label,
     train_and_log,
@@ -93,6 +107,7 @@ __all__ = [
     "HISTORY_ENTRY_PREFIX",
     "HISTORY_KEEP",
     "HISTORY_TAG",
+    "LEARNER_TAG",
     "LoggedRun",
     "MODEL_FILES",
     "MODEL_REQUIREMENTS",
@@ -108,6 +123,7 @@ __all__ = [
     "aliases",
     "best_runs",
     "check_compared_runs",
+    "check_run_owner",
     "check_production_alias",
     "check_rolled_back",
     "check_run_with_f1",
@@ -120,6 +136,7 @@ __all__ = [
     "filter_runs",
     "get_version",
     "grid_search",
+    "learner_tags",
     "list_versions",
     "load_model",
     "log_training_run",
@@ -127,6 +144,7 @@ __all__ = [
     "metric_bars_figure",
     "model_requirements",
     "model_signature",
+    "owned_model",
     "parallel_coordinates_figure",
     "predict_with_alias",
     "production_history",

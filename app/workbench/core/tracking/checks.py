@@ -5,10 +5,10 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from workbench.core.settings import Settings
+from workbench.core.settings import Settings, get_settings
 from workbench.core.tracking.registry import list_versions, production_history
 from workbench.core.tracking.runs import equals_filter, search_runs
-from workbench.core.tracking.store import TrackingError, _mlflow, client, experiment_id
+from workbench.core.tracking.store import TrackingError, check_run_owner, client, experiment_id
 
 # --------------------------------------------------------------------------------------------
 # Learner records and hands-on checks (chapter V)
@@ -42,14 +42,12 @@ _NOT_SETTINGS = ("params.seed", "params.test_size")
 
 def best_runs(learner: str, settings: Settings | None = None) -> list[str]:
     """The learner's runs tagged `best = true` (normally one)."""
-    mlflow = _mlflow(settings)
-    runs = mlflow.search_runs(
-        experiment_ids=[experiment_id(settings)],
+    settings = settings or get_settings()
+    runs = client(settings).search_runs(
+        [experiment_id(settings)],
         filter_string=f"{equals_filter('tags.learner', learner)} and tags.{BEST_TAG} = 'true'",
     )
-    if runs.empty:
-        return []
-    return list(runs.loc[runs["tags.learner"] == learner, "run_id"])  # exact names only (LIKE lets look-alikes in)
+    return [r.info.run_id for r in runs if r.data.tags.get("learner") == learner]  # exact (LIKE lets look-alikes in)
 
 
 def mark_best_run(run_id: str, learner: str, settings: Settings | None = None) -> None:
@@ -58,11 +56,13 @@ def mark_best_run(run_id: str, learner: str, settings: Settings | None = None) -
     Raises:
         TrackingError: the run does not exist or belongs to someone else.
     """
+    settings = settings or get_settings()
     c = client(settings)
     try:
         run = c.get_run(run_id)
     except Exception as exc:  # MlflowException: unknown run
         raise TrackingError("run_not_found", run_id=run_id) from exc
+    check_run_owner(run, learner, settings)
     if run.data.tags.get("learner") != learner:
         raise TrackingError("run_not_yours", run_id=run_id, learner=learner)
     for other in best_runs(learner, settings):
@@ -98,7 +98,9 @@ def check_compared_runs(ctx, min_runs: int = 3):
 
     records = records_for(ctx.settings, ctx.learner).get_json(COMPARISONS_KEY, [])
     records = records if isinstance(records, list) else []
-    existing = set(search_runs(settings=ctx.settings)["run_id"])
+    existing = set(
+        search_runs(learner=ctx.learner if ctx.settings.class_mode else None, settings=ctx.settings)["run_id"]
+    )
     best = max((len(set(r["run_ids"]) & existing) for r in records), default=0)
     if best >= min_runs:
         return _check(True, ctx, "check_compared_ok", n=best)
@@ -107,13 +109,13 @@ def check_compared_runs(ctx, min_runs: int = 3):
 
 def check_production_alias(ctx):
     """Passed when the learner registered a version and pointed `production` at one of theirs."""
-    versions = {v.version: v for v in list_versions(ctx.settings)}
+    versions = {v.version: v for v in list_versions(ctx.settings, learner=ctx.learner)}
     mine = {n for n, v in versions.items() if v.tags.get("learner") == ctx.learner}
     if not mine:
         return _check(False, ctx, "check_not_registered")
     promoted = [
         h
-        for h in production_history(ctx.settings)
+        for h in production_history(ctx.settings, learner=ctx.learner)
         if h.get("learner") == ctx.learner and h.get("action") == "promote" and h.get("version") in mine
     ]
     if not promoted:
@@ -124,7 +126,9 @@ def check_production_alias(ctx):
 def check_rolled_back(ctx):
     """Passed when the learner rolled `production` back to an earlier version."""
     rollbacks = [
-        h for h in production_history(ctx.settings) if h.get("learner") == ctx.learner and h.get("action") == "rollback"
+        h
+        for h in production_history(ctx.settings, learner=ctx.learner)
+        if h.get("learner") == ctx.learner and h.get("action") == "rollback"
     ]
     if not rollbacks:
         return _check(False, ctx, "check_no_rollback")

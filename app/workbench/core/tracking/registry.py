@@ -19,8 +19,10 @@ from workbench.core.tracking.store import (
     HISTORY_TAG,
     MODEL_URI_TAG,
     TrackingError,
-    _mlflow,
+    check_run_owner,
     client,
+    learner_tags,
+    owned_model,
 )
 
 # --------------------------------------------------------------------------------------------
@@ -42,27 +44,46 @@ class VersionInfo:
 
 
 def register_run_model(
-    run_id: str, learner: str, description: str = "", settings: Settings | None = None
+    run_id: str,
+    learner: str,
+    description: str = "",
+    settings: Settings | None = None,
+    *,
+    model: str | None = None,
 ) -> VersionInfo:
-    """Register the model a run logged as a new version of the course's registered model.
+    """Register the model a run logged as a new version of the learner's registered model (`owned_model`).
 
     Raises:
-        TrackingError: the run has no model.
+        TrackingError: the run has no model; class mode: the run or `model` is another learner's.
     """
+    from mlflow.exceptions import MlflowException
+
     settings = settings or get_settings()
-    mlflow = _mlflow(settings)
+    name = owned_model(settings, learner, model)
     c = client(settings)
     try:
         run = c.get_run(run_id)
     except Exception as exc:
         raise TrackingError("run_not_found", run_id=run_id) from exc
+    check_run_owner(run, learner, settings)
     model_uri = run.data.tags.get(MODEL_URI_TAG)
     if not model_uri:
         raise TrackingError("no_logged_model", run_id=run_id)
-    version = mlflow.register_model(model_uri, settings.model_name, tags={"learner": learner, "run_id": run_id})
-    if description:
-        c.update_model_version(settings.model_name, version.version, description=description)
-    return get_version(int(version.version), settings)
+    try:
+        c.create_registered_model(name)
+    except MlflowException as exc:
+        if exc.error_code not in ("RESOURCE_ALREADY_EXISTS", "ALREADY_EXISTS"):
+            raise
+    model_id = model_uri.removeprefix("models:/") if model_uri.startswith("models:/") else None
+    version = c.create_model_version(
+        name,
+        source=model_uri,
+        run_id=run_id,
+        tags={**learner_tags(learner), "run_id": run_id},
+        description=description or None,
+        model_id=model_id,
+    )
+    return _version_info(c, c.get_model_version(name, version.version))
 
 
 def _version_info(c, mv, alias_map: dict[str, int] | None = None) -> VersionInfo:
@@ -85,48 +106,64 @@ def _version_info(c, mv, alias_map: dict[str, int] | None = None) -> VersionInfo
     )
 
 
-def get_version(version: int, settings: Settings | None = None) -> VersionInfo:
-    """One version of the registered model."""
+def get_version(
+    version: int, settings: Settings | None = None, *, learner: str | None = None, model: str | None = None
+) -> VersionInfo:
+    """One version of the learner's registered model."""
     settings = settings or get_settings()
     c = client(settings)
-    return _version_info(c, c.get_model_version(settings.model_name, str(version)))
+    return _version_info(c, c.get_model_version(owned_model(settings, learner, model), str(version)))
 
 
-def list_versions(settings: Settings | None = None) -> list[VersionInfo]:
-    """Every version of the registered model, newest first (empty if nothing is registered yet)."""
+def list_versions(
+    settings: Settings | None = None, *, learner: str | None = None, model: str | None = None
+) -> list[VersionInfo]:
+    """Every version of the learner's registered model, newest first (empty if nothing is registered yet).
+
+    Raises:
+        TrackingError: class mode: no learner, or `model` is another learner's (see `owned_model`).
+    """
     settings = settings or get_settings()
+    name = owned_model(settings, learner, model)
     c = client(settings)
-    versions = [
-        mv
-        for mv in c.search_model_versions(equals_filter("name", settings.model_name))
-        if mv.name == settings.model_name
-    ]
-    alias_map = aliases(settings)
+    versions = [mv for mv in c.search_model_versions(equals_filter("name", name)) if mv.name == name]
+    alias_map = _aliases(c, name)
     return sorted((_version_info(c, mv, alias_map) for mv in versions), key=lambda v: -v.version)
 
 
-def aliases(settings: Settings | None = None) -> dict[str, int]:
-    """Alias → version of the registered model (empty if not registered)."""
-    settings = settings or get_settings()
-    c = client(settings)
+def _aliases(c, name: str) -> dict[str, int]:
     try:
-        model = c.get_registered_model(settings.model_name)
+        registered = c.get_registered_model(name)
     except Exception:
         return {}
-    return {alias: int(version) for alias, version in (model.aliases or {}).items()}
+    return {alias: int(version) for alias, version in (registered.aliases or {}).items()}
 
 
-def resolve_alias(alias: str, settings: Settings | None = None) -> int | None:
-    """The version an alias points to, or None."""
-    return aliases(settings).get(alias)
+def aliases(
+    settings: Settings | None = None, *, learner: str | None = None, model: str | None = None
+) -> dict[str, int]:
+    """Alias → version of the learner's registered model (empty if not registered)."""
+    settings = settings or get_settings()
+    return _aliases(client(settings), owned_model(settings, learner, model))
 
 
-def production_history(settings: Settings | None = None) -> list[dict]:
-    """Every move of `production` done through the workbench, oldest first."""
+def resolve_alias(
+    alias: str, settings: Settings | None = None, *, learner: str | None = None, model: str | None = None
+) -> int | None:
+    """The version an alias of the learner's registered model points to, or None."""
+    return aliases(settings, learner=learner, model=model).get(alias)
+
+
+def production_history(
+    settings: Settings | None = None, *, learner: str | None = None, model: str | None = None
+) -> list[dict]:
+    """Every move of `production` of the learner's registered model done through the workbench, oldest first."""
     settings = settings or get_settings()
     c = client(settings)
     try:
-        tags = c.get_registered_model(settings.model_name).tags or {}
+        tags = c.get_registered_model(owned_model(settings, learner, model)).tags or {}
+    except TrackingError:
+        raise
     except Exception:
         return []
     history = []
@@ -139,82 +176,94 @@ def production_history(settings: Settings | None = None) -> list[dict]:
     return [h for h in history if isinstance(h, dict)]
 
 
-def _append_history(c, settings: Settings, entry: dict) -> None:
+def _append_history(c, name: str, entry: dict) -> None:
     """Record one move as its own tag: moves made at once by several processes all stay recorded."""
     import secrets
 
     key = f"{HISTORY_ENTRY_PREFIX}{time.time_ns():020d}.{secrets.token_hex(4)}"
-    c.set_registered_model_tag(settings.model_name, key, json.dumps(entry))
-    tags = c.get_registered_model(settings.model_name).tags or {}
+    c.set_registered_model_tag(name, key, json.dumps(entry))
+    tags = c.get_registered_model(name).tags or {}
     entries = sorted(k for k in tags if k.startswith(HISTORY_ENTRY_PREFIX))
     for old in entries[: max(0, len(entries) - HISTORY_KEEP)]:
         try:
-            c.delete_registered_model_tag(settings.model_name, old)
+            c.delete_registered_model_tag(name, old)
         except Exception as exc:  # deleted meanwhile by another process pruning too
             logging.getLogger("workbench.core.tracking").info("history tag %s already pruned: %s", old, exc)
 
 
-def set_alias(alias: str, version: int, learner: str, settings: Settings | None = None) -> None:
-    """Point `alias` at `version` (moving it if it pointed elsewhere).
+def set_alias(
+    alias: str, version: int, learner: str, settings: Settings | None = None, *, model: str | None = None
+) -> None:
+    """Point `alias` of the learner's registered model at `version` (moving it if it pointed elsewhere).
 
     Raises:
-        TrackingError: unknown alias name or version.
+        TrackingError: unknown alias name or version; class mode: `model` is another learner's.
     """
+    from mlflow.exceptions import MlflowException
+
     settings = settings or get_settings()
     if alias not in ALIASES:
         raise TrackingError("unknown_alias", alias=alias, aliases=", ".join(ALIASES))
+    name = owned_model(settings, learner, model)
     c = client(settings)
-    known = {v.version for v in list_versions(settings)}
-    if version not in known:
-        raise TrackingError("no_such_version", version=version)
-    previous = resolve_alias(alias, settings)
-    c.set_registered_model_alias(settings.model_name, alias, str(version))
+    try:
+        c.get_model_version(name, str(int(version)))
+    except MlflowException as exc:
+        if exc.error_code in ("RESOURCE_DOES_NOT_EXIST", "INVALID_PARAMETER_VALUE", "NOT_FOUND"):
+            raise TrackingError("no_such_version", version=version) from exc
+        raise
+    previous = _aliases(c, name).get(alias)
+    c.set_registered_model_alias(name, alias, str(version))
     if alias == "production":
         _append_history(
             c,
-            settings,
+            name,
             {"action": "promote", "version": version, "previous": previous, "learner": learner, "at": time.time()},
         )
 
 
-def delete_alias(alias: str, learner: str, settings: Settings | None = None) -> None:
-    """Remove an alias (the version itself stays)."""
+def delete_alias(alias: str, learner: str, settings: Settings | None = None, *, model: str | None = None) -> None:
+    """Remove an alias of the learner's registered model (the version itself stays)."""
     settings = settings or get_settings()
+    name = owned_model(settings, learner, model)
     c = client(settings)
-    previous = resolve_alias(alias, settings)
+    previous = _aliases(c, name).get(alias)
     if previous is None:
         return
-    c.delete_registered_model_alias(settings.model_name, alias)
+    c.delete_registered_model_alias(name, alias)
     if alias == "production":
         _append_history(
-            c,
-            settings,
-            {"action": "remove", "version": None, "previous": previous, "learner": learner, "at": time.time()},
+            c, name, {"action": "remove", "version": None, "previous": previous, "learner": learner, "at": time.time()}
         )
 
 
-def promote_staging(learner: str, settings: Settings | None = None) -> int:
+def promote_staging(learner: str, settings: Settings | None = None, *, model: str | None = None) -> int:
     """Move `production` to the version `staging` points to. Returns that version.
 
     Raises:
         TrackingError: no version has the `staging` alias.
     """
-    version = resolve_alias("staging", settings)
+    version = resolve_alias("staging", settings, learner=learner, model=model)
     if version is None:
         raise TrackingError("no_staging")
-    set_alias("production", version, learner, settings)
+    set_alias("production", version, learner, settings, model=model)
     return version
 
 
-def rollback_production(learner: str, settings: Settings | None = None) -> int:
+def rollback_production(learner: str, settings: Settings | None = None, *, model: str | None = None) -> int:
     """Point `production` back at the version it pointed to before its last move. Returns it.
 
     Raises:
         TrackingError: there is no earlier production version to go back to.
     """
     settings = settings or get_settings()
-    current = resolve_alias("production", settings)
-    history = [h for h in production_history(settings) if h.get("action") in ("promote", "rollback")]
+    name = owned_model(settings, learner, model)
+    current = resolve_alias("production", settings, learner=learner, model=name)
+    history = [
+        h
+        for h in production_history(settings, learner=learner, model=name)
+        if h.get("action") in ("promote", "rollback")
+    ]
     target = None
     for entry in reversed(history):
         if entry["version"] == current and entry.get("previous") not in (None, current):
@@ -223,13 +272,13 @@ def rollback_production(learner: str, settings: Settings | None = None) -> int:
     if target is None:
         raise TrackingError("no_rollback")
     c = client(settings)
-    c.set_registered_model_alias(settings.model_name, "production", str(target))
+    c.set_registered_model_alias(name, "production", str(target))
     # The new entry's "previous" is the version that was current before *its* promotion, so a second
     # rollback keeps walking back in time rather than bouncing between two versions.
     earlier = next((h.get("previous") for h in reversed(history) if h["version"] == target), None)
     _append_history(
         c,
-        settings,
+        name,
         {
             "action": "rollback",
             "version": target,
@@ -242,20 +291,39 @@ def rollback_production(learner: str, settings: Settings | None = None) -> int:
     return target
 
 
-def set_description(version: int, description: str, settings: Settings | None = None) -> None:
+def set_description(
+    version: int,
+    description: str,
+    settings: Settings | None = None,
+    *,
+    learner: str | None = None,
+    model: str | None = None,
+) -> None:
     """Change a version's description."""
     settings = settings or get_settings()
-    client(settings).update_model_version(settings.model_name, str(version), description=description)
+    name = owned_model(settings, learner, model)
+    client(settings).update_model_version(name, str(version), description=description)
 
 
-def set_version_tag(version: int, key: str, value: str, settings: Settings | None = None) -> None:
+def set_version_tag(
+    version: int,
+    key: str,
+    value: str,
+    settings: Settings | None = None,
+    *,
+    learner: str | None = None,
+    model: str | None = None,
+) -> None:
     """Set a tag on a version."""
     settings = settings or get_settings()
-    client(settings).set_model_version_tag(settings.model_name, str(version), key, value)
+    name = owned_model(settings, learner, model)
+    client(settings).set_model_version_tag(name, str(version), key, value)
 
 
-def load_model(alias: str = "production", settings: Settings | None = None):
-    """Load `models:/<name>@<alias>` as a scikit-learn pipeline, safely (skops, our trusted types).
+def load_model(
+    alias: str = "production", settings: Settings | None = None, *, learner: str | None = None, model: str | None = None
+):
+    """Load `models:/<name>@<alias>` of the learner's registered model as a scikit-learn pipeline, safely.
 
     Raises:
         TrackingError: the alias points nowhere.
@@ -264,14 +332,17 @@ def load_model(alias: str = "production", settings: Settings | None = None):
     from workbench.core import safe_models
 
     settings = settings or get_settings()
-    version = resolve_alias(alias, settings)
+    name = owned_model(settings, learner, model)
+    version = resolve_alias(alias, settings, learner=learner, model=name)
     if version is None:
         raise TrackingError("alias_nowhere", alias=alias)
-    return safe_models.load_model_uri(f"models:/{settings.model_name}/{version}", settings)
+    return safe_models.load_model_uri(f"models:/{name}/{version}", settings)
 
 
-def predict_with_alias(rows: pd.DataFrame, alias: str = "production", settings: Settings | None = None) -> pd.DataFrame:
-    """Predictions of the model behind an alias for a loan table."""
+def predict_with_alias(
+    rows: pd.DataFrame, alias: str = "production", settings: Settings | None = None, *, learner: str | None = None
+) -> pd.DataFrame:
+    """Predictions of the model behind an alias of the learner's registered model for a loan table."""
     from workbench.core.modeling import predict_frame
 
-    return predict_frame(load_model(alias, settings), rows[list(FEATURES)])
+    return predict_frame(load_model(alias, settings, learner=learner), rows[list(FEATURES)])

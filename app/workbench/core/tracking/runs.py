@@ -10,8 +10,15 @@ from pathlib import Path
 import pandas as pd
 
 from workbench.core.formatting import localize_figure
-from workbench.core.settings import Settings
-from workbench.core.tracking.store import MODEL_URI_TAG, TrackingError, _mlflow, client, experiment_id
+from workbench.core.settings import Settings, get_settings, learner_key
+from workbench.core.tracking.store import (
+    LEARNER_TAG,
+    MODEL_URI_TAG,
+    TrackingError,
+    check_run_owner,
+    client,
+    experiment_id,
+)
 
 # --------------------------------------------------------------------------------------------
 # Runs: search, compare, detail
@@ -29,10 +36,20 @@ def search_runs(
     max_results: int = 1000,
     settings: Settings | None = None,
 ) -> pd.DataFrame:
-    """Runs of the course experiment, newest first, as a flat table (params.*, metrics.*, tags.*)."""
-    mlflow = _mlflow(settings)
+    """Runs of the course experiment, newest first, as a flat table (params.*, metrics.*, tags.*).
+
+    Class mode: only `learner`'s runs (by their `workbench.learner` tag), and `learner` is required.
+
+    Raises:
+        TrackingError: class mode and no learner given.
+    """
+    settings = settings or get_settings()
     filters = []
-    if learner:
+    if settings.class_mode:
+        if not learner:
+            raise TrackingError("learner_required")
+        filters.append(equals_filter(f"tags.`{LEARNER_TAG}`", learner_key(learner)))
+    elif learner:
         filters.append(equals_filter("tags.learner", learner))
     if model:
         filters.append(equals_filter("tags.model_family", model))
@@ -40,11 +57,13 @@ def search_runs(
         filters.append(f"metrics.{metric} >= {float(min_metric)}")
     if not include_parents:
         filters.append("tags.model_family != ''")
-    runs = mlflow.search_runs(
-        experiment_ids=[experiment_id(settings)],
-        filter_string=" and ".join(filters),
-        order_by=["attributes.start_time DESC"],
-        max_results=max_results,
+    runs = _runs_frame(
+        client(settings).search_runs(
+            experiment_ids=[experiment_id(settings)],
+            filter_string=" and ".join(filters),
+            order_by=["attributes.start_time DESC"],
+            max_results=max_results,
+        )
     )
     for column, wanted in (("tags.learner", learner), ("tags.model_family", model)):
         if wanted and not runs.empty:  # exact values only (a LIKE filter lets look-alikes through)
@@ -61,9 +80,26 @@ def search_runs(
             "parent_run_id": runs.get("tags.mlflow.parentRunId"),
         }
     )
-    metric_cols = [c for c in runs.columns if c.startswith("metrics.")]
-    param_cols = [c for c in runs.columns if c.startswith("params.")]
+    metric_cols = sorted(c for c in runs.columns if c.startswith("metrics."))
+    param_cols = sorted(c for c in runs.columns if c.startswith("params."))
     return pd.concat([out, runs[metric_cols], runs[param_cols]], axis=1)
+
+
+def _runs_frame(runs) -> pd.DataFrame:
+    """MLflow runs as one row each: run_id, start_time (UTC), metrics.*, params.*, tags.* (as `mlflow.search_runs`)."""
+    rows = [
+        {
+            "run_id": run.info.run_id,
+            "start_time": pd.to_datetime(run.info.start_time, unit="ms", utc=True),
+            **{f"metrics.{k}": v for k, v in run.data.metrics.items()},
+            **{f"params.{k}": v for k, v in run.data.params.items()},
+            **{f"tags.{k}": v for k, v in run.data.tags.items()},
+        }
+        for run in runs
+    ]
+    frame = pd.DataFrame(rows)
+    metric_cols = [c for c in frame.columns if c.startswith("metrics.")]
+    return frame.astype({c: "float64" for c in metric_cols}) if rows else frame
 
 
 def filter_runs(
@@ -120,14 +156,15 @@ class Comparison:
 COMPARE_METRICS = ("accuracy", "precision", "recall", "f1", "roc_auc")
 
 
-def compare_runs(run_ids: list[str], settings: Settings | None = None) -> Comparison:
-    """Compare runs by id.
+def compare_runs(run_ids: list[str], settings: Settings | None = None, *, learner: str | None = None) -> Comparison:
+    """Compare runs by id (class mode: `learner`'s runs only).
 
     Raises:
-        TrackingError: fewer than two runs, or an id that does not exist.
+        TrackingError: fewer than two runs, an id that does not exist, or (class mode) another learner's run.
     """
     if len(run_ids) < 2:
         raise TrackingError("compare_two")
+    settings = settings or get_settings()
     c = client(settings)
     rows = []
     for run_id in run_ids:
@@ -135,6 +172,7 @@ def compare_runs(run_ids: list[str], settings: Settings | None = None) -> Compar
             run = c.get_run(run_id)
         except Exception as exc:  # MlflowException(RESOURCE_DOES_NOT_EXIST)
             raise TrackingError("run_not_found", run_id=run_id) from exc
+        check_run_owner(run, learner, settings)
         rows.append(run)
     names = run_labels(run_ids, [r.info.run_name for r in rows])
     params = pd.DataFrame({n: r.data.params for n, r in zip(names, rows)}).sort_index()
@@ -253,30 +291,38 @@ def _walk_artifacts(c, run_id: str, path: str | None = None) -> list[str]:
     return out
 
 
-def run_detail(run_id: str, lang: str = "fr", settings: Settings | None = None) -> RunDetail:
-    """Load a run with its artifacts, its figures in `lang`, and its model's files.
+def run_detail(
+    run_id: str, lang: str = "fr", settings: Settings | None = None, *, learner: str | None = None
+) -> RunDetail:
+    """Load a run with its artifacts, its figures in `lang`, and its model's files (class mode: `learner`'s only).
 
     Raises:
-        TrackingError: unknown run.
+        TrackingError: unknown run, or (class mode) another learner's run.
     """
-    mlflow = _mlflow(settings)
+    from mlflow.artifacts import download_artifacts
+
+    settings = settings or get_settings()
     c = client(settings)
     try:
         run = c.get_run(run_id)
     except Exception as exc:
         raise TrackingError("run_not_found", run_id=run_id) from exc
+    check_run_owner(run, learner, settings)
     artifacts = _walk_artifacts(c, run_id)
     figures = {}
-    for kind in ("confusion_matrix", "roc"):
-        path = f"figures/{kind}_{lang}.json"
-        if path in artifacts:
-            figures[kind] = mlflow.artifacts.load_text(f"runs:/{run_id}/{path}")
+    with tempfile.TemporaryDirectory() as tmp:
+        for kind in ("confusion_matrix", "roc"):
+            path = f"figures/{kind}_{lang}.json"
+            if path in artifacts:
+                figures[kind] = Path(c.download_artifacts(run_id, path, tmp)).read_text(encoding="utf-8")
     model_uri = run.data.tags.get(MODEL_URI_TAG)
     files: list[tuple[str, int]] = []
     mlmodel = ""
     if model_uri:
         with tempfile.TemporaryDirectory() as tmp:
-            local = Path(mlflow.artifacts.download_artifacts(model_uri, dst_path=tmp))
+            local = Path(
+                download_artifacts(artifact_uri=model_uri, dst_path=tmp, tracking_uri=settings.mlflow_tracking_uri)
+            )
             files = sorted((p.name, p.stat().st_size) for p in local.iterdir() if p.is_file())
             if (local / "MLmodel").exists():
                 mlmodel = (local / "MLmodel").read_text()

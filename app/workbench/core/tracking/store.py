@@ -17,7 +17,7 @@ import pandas as pd
 from workbench.core.data import NUMERIC_FEATURES, TARGET, dataset_hash, split_features_target
 from workbench.core.i18n import LocalizedError
 from workbench.core.safe_models import TRUSTED_TYPES
-from workbench.core.settings import Settings, get_settings
+from workbench.core.settings import Settings, get_settings, learner_key
 
 if TYPE_CHECKING:
     from workbench.core.modeling import TrainResult
@@ -30,6 +30,8 @@ HISTORY_TAG = "workbench.production_history"
 HISTORY_ENTRY_PREFIX = HISTORY_TAG + "."
 HISTORY_KEEP = 100
 MODEL_URI_TAG = "workbench.model_uri"
+#: Whose a run is: `learner_key(name)` (exact, filter-safe); in class mode every listing filters on it.
+LEARNER_TAG = "workbench.learner"
 #: Requirements written next to the model. Declaring them avoids MLflow's inference, which imports
 #: the model in a subprocess and costs seconds per run.
 MODEL_REQUIREMENTS: tuple[str, ...] = ("scikit-learn", "skops", "numpy", "pandas", "scipy")
@@ -73,58 +75,52 @@ def _sqlite_store_ready(uri: str) -> None:
         MlflowClient(tracking_uri=uri).search_experiments(max_results=1)
 
 
-def _mlflow(settings: Settings | None = None):
-    """The mlflow module, pointed at the workbench's store, with the course experiment selected.
+def _prepare_store(settings: Settings) -> None:
+    """Make a SQLite store usable (its folder, its tables, once per process); a server needs nothing."""
+    if settings.mlflow_tracking_uri.startswith("sqlite:"):
+        settings.state_dir.mkdir(parents=True, exist_ok=True)
+        _sqlite_store_ready(settings.mlflow_tracking_uri)
 
-    Inside `mlflow run` (which exports MLFLOW_RUN_ID, MLFLOW_EXPERIMENT_ID and MLFLOW_TRACKING_URI) the run
-    already exists, in the experiment the command chose (`--experiment-name`, else Default): selecting the
-    course experiment would make `start_run` refuse it, so the experiment is left as `mlflow run` set it.
+
+def _mlflow(settings: Settings | None = None):
+    """The mlflow module, for the few calls that only exist in its fluent API (`start_run`, `log_model`, ...).
+
+    Those read MLflow's process-wide tracking URI: it is set here only when it is not already the workbench's
+    store (once per process in the app; again only when a test switches stores). Nothing else global is
+    touched: no `set_experiment` (runs are started with the cached `experiment_id`).
     """
     settings = settings or get_settings()  # first: it turns MLflow's telemetry off before mlflow is imported
     os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
     import mlflow
 
-    mlflow.set_tracking_uri(settings.mlflow_tracking_uri)
-    if os.environ.get("MLFLOW_RUN_ID"):
-        return mlflow
-    if settings.mlflow_tracking_uri.startswith("sqlite:"):
-        settings.state_dir.mkdir(parents=True, exist_ok=True)
-        _sqlite_store_ready(settings.mlflow_tracking_uri)
-    experiment = mlflow.get_experiment_by_name(EXPERIMENT)
-    if experiment is None:
-        location = None
-        if settings.mlflow_tracking_uri.startswith("sqlite:"):
-            location = (settings.state_dir / "mlartifacts").as_uri()
-        try:
-            mlflow.create_experiment(EXPERIMENT, artifact_location=location)
-        except mlflow.exceptions.MlflowException:
-            pass  # created meanwhile by another session or process
-    mlflow.set_experiment(EXPERIMENT)
+    _prepare_store(settings)
+    if mlflow.get_tracking_uri() != settings.mlflow_tracking_uri:
+        mlflow.set_tracking_uri(settings.mlflow_tracking_uri)
     return mlflow
 
 
-def client(settings: Settings | None = None):
-    """An MlflowClient on the workbench's store."""
+@lru_cache(maxsize=16)
+def _client(uri: str):
     from mlflow import MlflowClient
 
+    return MlflowClient(tracking_uri=uri)
+
+
+def client(settings: Settings | None = None):
+    """An MlflowClient on the workbench's store (one per store and process; MLflow's global state untouched)."""
     settings = settings or get_settings()
-    _mlflow(settings)
-    return MlflowClient(tracking_uri=settings.mlflow_tracking_uri)
+    _prepare_store(settings)
+    return _client(settings.mlflow_tracking_uri)
 
 
 def registry_client(settings: Settings | None = None):
     """An MlflowClient for registry reads only: no experiment is looked up or created (no extra round trips)."""
-    from mlflow import MlflowClient
-
-    settings = settings or get_settings()
-    if settings.mlflow_tracking_uri.startswith("sqlite:"):
-        settings.state_dir.mkdir(parents=True, exist_ok=True)
-        _sqlite_store_ready(settings.mlflow_tracking_uri)
-    return MlflowClient(tracking_uri=settings.mlflow_tracking_uri)
+    return client(settings)
 
 
-def alias_version(alias: str, settings: Settings | None = None) -> int | None:
-    """The version `alias` points to, or None when the model or the alias does not exist.
+def alias_version(alias: str, settings: Settings | None = None, *, model: str | None = None) -> int | None:
+    """The version `alias` of `model` (default: the setting `model_name`) points to, or None when the model or
+    the alias does not exist.
 
     Unlike `resolve_alias`, a store that fails is not mistaken for "no alias".
 
@@ -135,7 +131,7 @@ def alias_version(alias: str, settings: Settings | None = None) -> int | None:
 
     settings = settings or get_settings()
     try:
-        model = registry_client(settings).get_registered_model(settings.model_name)
+        registered = registry_client(settings).get_registered_model(model or settings.model_name)
     except MlflowException as exc:
         if exc.error_code == "RESOURCE_DOES_NOT_EXIST":
             return None
@@ -143,13 +139,65 @@ def alias_version(alias: str, settings: Settings | None = None) -> int | None:
     except Exception as exc:  # sqlalchemy OperationalError (locked), connection errors, timeouts...
         reason = f"{type(exc).__name__}: {str(exc).splitlines()[0][:300] if str(exc) else ''}"
         raise RegistryUnavailable("registry_unavailable", reason=reason) from exc
-    version = (model.aliases or {}).get(alias)
+    version = (registered.aliases or {}).get(alias)
     return None if version is None else int(version)
 
 
+@lru_cache(maxsize=16)
+def _experiment_id(uri: str, location: str | None) -> str:
+    from mlflow.exceptions import MlflowException
+
+    c = _client(uri)
+    experiment = c.get_experiment_by_name(EXPERIMENT)
+    if experiment is not None:
+        return experiment.experiment_id
+    try:
+        return c.create_experiment(EXPERIMENT, artifact_location=location)
+    except MlflowException:  # created meanwhile by another session or process
+        return c.get_experiment_by_name(EXPERIMENT).experiment_id
+
+
 def experiment_id(settings: Settings | None = None) -> str:
-    """Id of the course experiment (created on first use)."""
-    return _mlflow(settings).get_experiment_by_name(EXPERIMENT).experiment_id
+    """Id of the course experiment (created on first use, then remembered for this store and process)."""
+    settings = settings or get_settings()
+    _prepare_store(settings)
+    location = (
+        (settings.state_dir / "mlartifacts").as_uri() if settings.mlflow_tracking_uri.startswith("sqlite:") else None
+    )
+    return _experiment_id(settings.mlflow_tracking_uri, location)
+
+
+def learner_tags(learner: str) -> dict[str, str]:
+    """The tags that say whose a run or a model version is: the name as typed, and its exact key (filterable)."""
+    return {"learner": learner, LEARNER_TAG: learner_key(learner)}
+
+
+def owned_model(settings: Settings, learner: str | None, model: str | None = None) -> str:
+    """The registered model `learner` may read and move: `settings.learner_model_name(learner)`.
+
+    Solo mode: the one shared model (or the `model` asked for). Class mode: only the learner's own.
+
+    Raises:
+        TrackingError: class mode and no learner given, or `model` is another learner's.
+    """
+    if not settings.class_mode:
+        return model or settings.model_name
+    if not learner:
+        raise TrackingError("learner_required")
+    own = settings.learner_model_name(learner)
+    if model is not None and model != own:
+        raise TrackingError("model_not_yours", model=model, learner=learner)
+    return own
+
+
+def check_run_owner(run, learner: str | None, settings: Settings) -> None:
+    """Class mode: refuse a run another learner logged (solo mode: every run of the store is the learner's).
+
+    Raises:
+        TrackingError: the run is not `learner`'s.
+    """
+    if settings.class_mode and (not learner or run.data.tags.get(LEARNER_TAG) != learner_key(learner)):
+        raise TrackingError("run_not_yours", run_id=run.info.run_id, learner=learner or "?")
 
 
 def model_requirements() -> list[str]:
@@ -210,40 +258,49 @@ def log_training_run(
     Joins the active run when there is one started by `mlflow run` (MLFLOW_RUN_ID); `nested=True`
     makes it a child of the active run (grid search).
     """
+    from mlflow.entities import Metric, Param, RunTag
+
     from workbench.core.modeling import confusion_matrix_figure, roc_figure
 
     settings = settings or get_settings()
     mlflow = _mlflow(settings)
+    c = client(settings)
     start = time.perf_counter()
     evaluation = result.evaluation
     X, _ = split_features_target(data)
-    with mlflow.start_run(run_name=run_name, nested=nested) as run:
-        mlflow.log_params({"model": result.model_name, **result.params, "seed": result.seed, "test_size": test_size})
-        mlflow.log_metrics(
-            {
-                **{k: v for k, v in evaluation.metrics.items() if not math.isnan(v)},
-                "baseline_accuracy": evaluation.baseline["accuracy"],
-                "baseline_f1": evaluation.baseline["f1"],
-                "train_seconds": result.train_seconds,
-            }
-        )
-        mlflow.set_tags(
-            {
-                "learner": learner,
-                "chapter": chapter,
-                "model_family": result.model_name,
-                "dataset_hash": dataset_hash(data),
-                "n_train": str(result.n_train),
-                "n_test": str(evaluation.n_test),
-            }
+    # Inside `mlflow run` the run exists already, in the experiment the command chose: join it as it is.
+    experiment = None if os.environ.get("MLFLOW_RUN_ID") else experiment_id(settings)
+    with mlflow.start_run(experiment_id=experiment, run_name=run_name, nested=nested) as run:
+        run_id = run.info.run_id
+        now = int(time.time() * 1000)
+        params = {"model": result.model_name, **result.params, "seed": result.seed, "test_size": test_size}
+        metrics = {
+            **{k: v for k, v in evaluation.metrics.items() if not math.isnan(v)},
+            "baseline_accuracy": evaluation.baseline["accuracy"],
+            "baseline_f1": evaluation.baseline["f1"],
+            "train_seconds": result.train_seconds,
+        }
+        tags = {
+            **learner_tags(learner),
+            "chapter": chapter,
+            "model_family": result.model_name,
+            "dataset_hash": dataset_hash(data),
+            "n_train": str(result.n_train),
+            "n_test": str(evaluation.n_test),
+        }
+        c.log_batch(  # one round trip instead of three
+            run_id,
+            metrics=[Metric(k, float(v), now, 0) for k, v in metrics.items()],
+            params=[Param(k, str(v)) for k, v in params.items()],
+            tags=[RunTag(k, v) for k, v in tags.items()],
         )
         info = _log_sklearn_model(mlflow, result, data, X)
-        mlflow.set_tag(MODEL_URI_TAG, info.model_uri)
+        c.set_tag(run_id, MODEL_URI_TAG, info.model_uri)
         for lang in ("fr", "en"):
-            mlflow.log_text(
-                confusion_matrix_figure(evaluation, lang).to_json(), f"figures/confusion_matrix_{lang}.json"
+            c.log_text(
+                run_id, confusion_matrix_figure(evaluation, lang).to_json(), f"figures/confusion_matrix_{lang}.json"
             )
-            mlflow.log_text(roc_figure(evaluation, lang).to_json(), f"figures/roc_{lang}.json")
+            c.log_text(run_id, roc_figure(evaluation, lang).to_json(), f"figures/roc_{lang}.json")
         with warnings.catch_warnings():
             # MLflow warns that a local path could be several kinds of source, and that integer
             # columns cannot hold missing values: both harmless for a dataset record.
@@ -337,12 +394,17 @@ def grid_search(
     Args:
         progress: optional callback `progress(done, total, label)` called after each child.
     """
+    from mlflow.entities import Metric, RunTag
+
     settings = settings or get_settings()
     mlflow = _mlflow(settings)
+    c = client(settings)
     grid = grid or DEFAULT_GRID
     combos = [(model, params) for model, options in grid.items() for params in options]
-    with mlflow.start_run(run_name=f"grid-search-{learner}") as parent:
-        mlflow.set_tags({"learner": learner, "chapter": "05_mlflow", "grid_search": "parent"})
+    experiment = None if os.environ.get("MLFLOW_RUN_ID") else experiment_id(settings)
+    with mlflow.start_run(experiment_id=experiment, run_name=f"grid-search-{learner}") as parent:
+        tags = {**learner_tags(learner), "chapter": "05_mlflow", "grid_search": "parent"}
+        c.log_batch(parent.info.run_id, tags=[RunTag(k, v) for k, v in tags.items()])
         result = GridSearchResult(parent.info.run_id, metric=metric)
         for done, (model, params) in enumerate(combos, start=1):
             label = run_label(model, params)
@@ -351,6 +413,9 @@ def grid_search(
             if progress is not None:
                 progress(done, len(combos), label)
         best = result.best
-        mlflow.log_metric(f"best_{metric}", best.metrics[metric])
-        mlflow.set_tags({"best_run_id": best.run_id, "best_model": best.run_name})
+        c.log_batch(
+            parent.info.run_id,
+            metrics=[Metric(f"best_{metric}", float(best.metrics[metric]), int(time.time() * 1000), 0)],
+            tags=[RunTag("best_run_id", best.run_id), RunTag("best_model", best.run_name)],
+        )
     return result

@@ -122,10 +122,10 @@ def track_tab() -> None:
 
 
 def load_runs() -> pd.DataFrame:
-    """Every run of the course experiment, searched once per rerun for the runs and registry tabs."""
+    """The runs of the course experiment the learner may see (class mode: their own), searched once per rerun."""
     from workbench.core import tracking
 
-    return tracking.search_runs()
+    return tracking.search_runs(learner=current_learner() if get_settings().class_mode else None)
 
 
 METRIC_CHOICES = ("f1", "accuracy", "precision", "recall", "roc_auc")
@@ -146,7 +146,7 @@ def runs_tab(all_runs: pd.DataFrame) -> None:
     left, middle, right, last = st.columns(4)
     who = left.selectbox(
         t("mlflow.filter_learner"),
-        ["me", "everyone"],
+        ["me"] if get_settings().class_mode else ["me", "everyone"],  # class mode: nobody sees others' runs
         key=f"{P}_filter_who",
         format_func=lambda w: (
             translate("mlflow.filter_me", lang, learner=learner)
@@ -272,7 +272,7 @@ def _comparison(run_ids: list[str], lang: str) -> None:
     from workbench.core import tracking
 
     try:
-        comparison = tracking.compare_runs(run_ids)
+        comparison = tracking.compare_runs(run_ids, learner=current_learner())
     except tracking.TrackingError as exc:
         _error(exc)
         return
@@ -299,7 +299,7 @@ def _run_detail(run_id: str, lang: str) -> None:
     from workbench.core.tracking import MODEL_FILES
 
     try:
-        detail = tracking.run_detail(run_id, lang)
+        detail = tracking.run_detail(run_id, lang, learner=current_learner())
     except tracking.TrackingError as exc:
         _error(exc)
         return
@@ -357,7 +357,8 @@ def registry_tab(all_runs: pd.DataFrame) -> None:
 
     settings = get_settings()
     learner = current_learner()
-    st.markdown(t("mlflow.registry_intro", name=settings.model_name))
+    model_name = settings.learner_model_name(learner)  # class mode: the learner's own registered model
+    st.markdown(t("mlflow.registry_intro", name=model_name))
     st.info(t("mlflow.aliases_note"), icon=":material/info:")
 
     feedback = st.session_state.pop(f"{P}_registry_feedback", None)
@@ -381,7 +382,7 @@ def registry_tab(all_runs: pd.DataFrame) -> None:
                 _error(exc)
             else:
                 st.session_state[f"{P}_registry_feedback"] = t(
-                    "mlflow.registered", version=version.version, name=settings.model_name
+                    "mlflow.registered", version=version.version, name=model_name
                 )
                 st.session_state[f"{P}_last_code"] = RegistryCode(
                     "register", {"run_id": run_id, "description": description}
@@ -389,8 +390,8 @@ def registry_tab(all_runs: pd.DataFrame) -> None:
                 st.rerun()
 
     st.subheader(t("mlflow.versions_title"))
-    versions = tracking.list_versions()
-    production = tracking.resolve_alias("production")
+    versions = tracking.list_versions(learner=learner)
+    production = tracking.resolve_alias("production", learner=learner)
     st.markdown(t("mlflow.production_is", version=production) if production else t("mlflow.production_none"))
     if not versions:
         st.info(t("mlflow.no_versions"))
@@ -460,11 +461,11 @@ def registry_tab(all_runs: pd.DataFrame) -> None:
         current = next(v.description for v in versions if v.version == chosen)
         text = st.text_area(t("mlflow.description"), value=current, key=f"{P}_describe_text_{chosen}", max_chars=500)
         if st.button(t("mlflow.save_description"), key=f"{P}_describe_save"):
-            tracking.set_description(chosen, text.strip())
+            tracking.set_description(chosen, text.strip(), learner=learner)
             st.session_state[f"{P}_registry_feedback"] = t("mlflow.description_saved")
             st.rerun()
 
-    history = tracking.production_history()
+    history = tracking.production_history(learner=learner)
     if history:
         with st.expander(t("mlflow.history_title"), icon=":material/history:"):
             table = pd.DataFrame(history)
@@ -481,9 +482,12 @@ def registry_tab(all_runs: pd.DataFrame) -> None:
                 },
             )
     last: RegistryCode = st.session_state.get(f"{P}_last_code", RegistryCode())
-    show_code(tracking_code.registry_code(last.action, **last.values))
+    show_code(tracking_code.registry_code(last.action, learner=learner, **last.values))
     if last.action != "load":
-        show_code(tracking_code.registry_code("load"), title=f"{t('common.show_code')} — models:/…@production")
+        show_code(
+            tracking_code.registry_code("load", learner=learner),
+            title=f"{t('common.show_code')} — models:/…@production",
+        )
 
 
 # ----------------------------------------------------------------------------------------------
@@ -525,6 +529,9 @@ def ui_tab() -> None:
     from workbench.core import mlflow_ui, services
 
     settings = get_settings()
+    if settings.class_mode:  # MLflow's own UI shows every learner's runs and lets anyone move any alias
+        st.info(t("mlflow.ui_class_mode"), icon=":material/group:")
+        return
     st.markdown(t("mlflow.ui_intro"))
     current = services.status(settings, mlflow_ui.SERVICE)
     port = number_field(

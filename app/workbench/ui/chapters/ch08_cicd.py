@@ -205,11 +205,13 @@ def _step_detail(run, step, lang: str) -> None:
         elif step.name == "gate" and run.gate is not None:
             _gate(run.gate)
             if run.model_uri:
-                show_code(pl.gate_code(settings, run.model_uri, run.config.metric, run.config.margin))
+                show_code(
+                    pl.gate_code(settings, run.model_uri, run.config.metric, run.config.margin, learner=run.learner)
+                )
         elif step.name == "staging" and run.version is not None:
-            show_code(pl.promote_code(settings, "staging", run.version, run.model_uri))
+            show_code(pl.promote_code(settings, "staging", run.version, run.model_uri, learner=run.learner))
         elif step.name == "production" and step.status == "passed":
-            show_code(pl.promote_code(settings, "production", run.version))
+            show_code(pl.promote_code(settings, "production", run.version, learner=run.learner))
         if step.log:
             st.code(step.log[-5000:], language="text")
 
@@ -281,7 +283,7 @@ def history_tab() -> None:
 
     st.subheader(t("cicd.registry_title"))
     try:
-        current = tracking.aliases(settings)
+        current = tracking.aliases(settings, learner=learner)
     except tracking.TrackingError as exc:
         st.error(t("common.error", error=error_text(exc)))
         current = {}
@@ -289,7 +291,7 @@ def history_tab() -> None:
     for col, alias in zip(cols, ("staging", "production")):
         version = current.get(alias)
         col.metric(f"@{alias}", "—" if version is None else t("cicd.version_n", version=version))
-    show_code(pl.promote_code(settings, "production", current.get("production")))
+    show_code(pl.promote_code(settings, "production", current.get("production"), learner=learner))
 
     st.subheader(t("cicd.repo_title"))
     log = pl.sandbox_log(settings, learner)

@@ -54,10 +54,10 @@ def check_pipeline_reached_production(ctx: CheckContext) -> CheckResult:
         waiting = [h for h in history if h.get("outcome") == "waiting"]
         key = "check_waiting_approval" if waiting else "check_no_production"
         return _result(False, ctx, key, n=waiting[-1].get("number") if waiting else 0)
-    current = tracking.resolve_alias("production", ctx.settings)
+    current = tracking.resolve_alias("production", ctx.settings, learner=ctx.learner)
     moves = {
         (h.get("version"), h.get("learner"))
-        for h in tracking.production_history(ctx.settings)
+        for h in tracking.production_history(ctx.settings, learner=ctx.learner)
         if h.get("action") == "promote"
     }
     for entry in reversed(reached):

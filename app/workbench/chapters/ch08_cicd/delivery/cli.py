@@ -42,12 +42,14 @@ def load_run_model(run_id: str, settings: Settings) -> Any:
     return safe_models.load_model_uri(uri, settings)
 
 
-def gate_run(run_id: str, settings: Settings, metric: str = "accuracy", margin: float = 0.0) -> GateDecision:
-    """The quality gate for the model of an MLflow run, against the baseline and `@production`."""
+def gate_run(
+    run_id: str, settings: Settings, metric: str = "accuracy", margin: float = 0.0, learner: str | None = None
+) -> GateDecision:
+    """The quality gate for the model of an MLflow run, against the baseline and the learner's `@production`."""
     if metric not in GATE_METRICS:
         raise PipelineError("error_metric", metric=metric)
     data = evaluation_data()
-    version, production = production_scores(settings, data)
+    version, production = production_scores(settings, data, learner)
     candidate = score(load_run_model(run_id, settings), data)
     return decide_gate(candidate, baseline_scores(data), production, metric, margin, version)
 
@@ -78,7 +80,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "promote":
             print(f"@production -> version {tracking.promote_staging(args.learner, settings)}")
             return 0
-        decision = gate_run(args.run_id, settings, args.metric, args.margin)
+        decision = gate_run(args.run_id, settings, args.metric, args.margin, args.learner)
     except (PipelineError, tracking.TrackingError, ModelRefused) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

@@ -74,8 +74,11 @@ print(logged.run_id, score(result.pipeline, evaluation_data()))                 
 '''
 
 
-def gate_code(settings: Settings, model_uri: str, metric: str = "accuracy", margin: float = 0.0) -> str:
+def gate_code(
+    settings: Settings, model_uri: str, metric: str = "accuracy", margin: float = 0.0, *, learner: str = ""
+) -> str:
     """A standalone gate script: exits with 1 (the CI step fails) when the candidate does not pass."""
+    name = settings.learner_model_name(learner)  # class mode: the learner's own registered model
     return f'''import sys
 
 import mlflow
@@ -98,7 +101,7 @@ def scored(uri):
 candidate = scored("{model_uri}")                  # the model the training step logged
 baseline = measure(np.full(len(y), float(y.mean() >= 0.5)))          # always the majority class
 try:
-    production = scored("models:/{settings.model_name}@production")
+    production = scored("models:/{name}@production")
 except mlflow.exceptions.MlflowException:                         # nothing in production yet
     production = None
 print(f"candidate={{candidate:.4f}} baseline={{baseline:.4f}} production={{production}}")
@@ -110,17 +113,20 @@ print("gate open")
 '''
 
 
-def promote_code(settings: Settings, alias: str, version: int | None, model_uri: str | None = None) -> str:
-    """Registering the candidate (staging) or moving `production`, with MlflowClient."""
+def promote_code(
+    settings: Settings, alias: str, version: int | None, model_uri: str | None = None, *, learner: str = ""
+) -> str:
+    """Registering the candidate (staging) or moving `production` of the learner's model, with MlflowClient."""
+    name = settings.learner_model_name(learner)
     register = ""
     if alias == "staging":
-        register = f'version = mlflow.register_model("{model_uri or "<model_uri>"}", "{settings.model_name}").version\n'
+        register = f'version = mlflow.register_model("{model_uri or "<model_uri>"}", "{name}").version\n'
     target = "version" if alias == "staging" else str(version)
     return f'''import mlflow
 from mlflow import MlflowClient
 
 mlflow.set_tracking_uri("{settings.mlflow_tracking_uri}")
 client = MlflowClient()
-{register}client.set_registered_model_alias("{settings.model_name}", "{alias}", {target})
-print(client.get_model_version_by_alias("{settings.model_name}", "{alias}").version)
+{register}client.set_registered_model_alias("{name}", "{alias}", {target})
+print(client.get_model_version_by_alias("{name}", "{alias}").version)
 '''

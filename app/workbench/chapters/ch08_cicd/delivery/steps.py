@@ -456,16 +456,19 @@ def decide_gate(
     return GateDecision(reason == "passed", metric, margin, value, base, prod, production_version, reason)
 
 
-def production_scores(settings: Settings, data: pd.DataFrame) -> tuple[int | None, dict[str, float] | None]:
-    """The version `@production` points to and its scores on `data` (None, None when nothing is in production)."""
+def production_scores(
+    settings: Settings, data: pd.DataFrame, learner: str | None = None
+) -> tuple[int | None, dict[str, float] | None]:
+    """The version `@production` of the learner's model points to and its scores on `data` (None, None when
+    nothing is in production)."""
     from workbench.core import tracking
     from workbench.core.safe_models import ModelRefused
 
-    version = tracking.resolve_alias("production", settings)
+    version = tracking.resolve_alias("production", settings, learner=learner)
     if version is None:
         return None, None
     try:
-        return version, score(tracking.load_model("production", settings), data)
+        return version, score(tracking.load_model("production", settings, learner=learner), data)
     except ModelRefused as exc:  # the gate fails closed: it cannot compare against a model it will not load
         raise PipelineError("error_production_refused", version=version, detail=str(exc)) from exc
 
@@ -477,7 +480,7 @@ def step_gate(run: PipelineRun, settings: Settings, on_line=None) -> StepResult:
     if not run.candidate_metrics:
         raise PipelineError("error_no_candidate")
     data = evaluation_data()
-    version, production = production_scores(settings, data)
+    version, production = production_scores(settings, data, run.learner)
     run.production_before = version
     gate = decide_gate(
         run.candidate_metrics, baseline_scores(data), production, run.config.metric, run.config.margin, version
@@ -516,11 +519,12 @@ def step_staging(run: PipelineRun, settings: Settings, on_line=None) -> StepResu
     description = f"pipeline #{run.number} ({run.model_label}), commit {(run.commit or '')[:7]}"
     info = tracking.register_run_model(run.mlflow_run_id, run.learner, description=description, settings=settings)
     run.version = info.version
-    tracking.set_version_tag(info.version, "pipeline_run", run.id, settings)
-    tracking.set_version_tag(info.version, "commit", run.commit or "", settings)
+    tracking.set_version_tag(info.version, "pipeline_run", run.id, settings, learner=run.learner)
+    tracking.set_version_tag(info.version, "commit", run.commit or "", settings, learner=run.learner)
     tracking.set_alias("staging", info.version, run.learner, settings)
-    log = f"registered {settings.model_name} version {info.version} from run {run.mlflow_run_id}\n@staging -> {info.version}"
-    return True, log, ("staging_done", {"version": info.version, "name": settings.model_name})
+    name = settings.learner_model_name(run.learner)
+    log = f"registered {name} version {info.version} from run {run.mlflow_run_id}\n@staging -> {info.version}"
+    return True, log, ("staging_done", {"version": info.version, "name": name})
 
 
 def step_production(run: PipelineRun, settings: Settings, on_line=None) -> StepResult:
@@ -529,9 +533,9 @@ def step_production(run: PipelineRun, settings: Settings, on_line=None) -> StepR
 
     if run.version is None:
         raise PipelineError("error_no_version")
-    before = tracking.resolve_alias("production", settings)
+    before = tracking.resolve_alias("production", settings, learner=run.learner)
     tracking.set_alias("production", run.version, run.learner, settings)
-    run.production_after = tracking.resolve_alias("production", settings)
+    run.production_after = tracking.resolve_alias("production", settings, learner=run.learner)
     log = f"@production: {before if before is not None else '-'} -> {run.production_after}"
     key = "production_done_auto" if run.config.mode == "deployment" else "production_done_approved"
     return True, log, (key, {"version": run.version, "previous": before if before is not None else "—"})

@@ -75,6 +75,22 @@ def resources_table(documents: tuple[dict, ...] | list[dict], lang: str) -> pd.D
             )
         elif kind in ("ConfigMap", "Secret"):
             detail = ", ".join(sorted((_get(d, "data") or _get(d, "stringData") or {}).keys()))
+        elif kind == "HTTPRoute":
+            backends = [
+                f"{b.get('name')}:{b.get('port')}"
+                for rule in _get(d, "spec", "rules") or []
+                for b in (rule.get("backendRefs") if isinstance(rule, dict) else None) or []
+                if isinstance(b, dict)
+            ]
+            parents = [str(p.get("name")) for p in _get(d, "spec", "parentRefs") or [] if isinstance(p, dict)]
+            detail = f"Gateway {', '.join(parents)} → Service {', '.join(backends)}"
+        elif kind == "Gateway":
+            listeners = [
+                f"{li.get('protocol')}:{li.get('port')}"
+                for li in _get(d, "spec", "listeners") or []
+                if isinstance(li, dict)
+            ]
+            detail = f"class {_get(d, 'spec', 'gatewayClassName')} · {', '.join(listeners)}"
         elif kind == "PersistentVolumeClaim":
             detail = str(_get(d, "spec", "resources", "requests", "storage"))
         rows.append({tr("col_kind"): kind, tr("col_name"): _get(d, "metadata", "name"), tr("col_detail"): detail})

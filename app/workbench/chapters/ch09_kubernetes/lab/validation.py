@@ -145,6 +145,10 @@ def schema_problems(document: dict, version: str = K8S_VERSION) -> list[Problem]
     from kubernetes_validate import utils
 
     resource = resource_id(document)
+    if str(document.get("apiVersion", "")).startswith(GATEWAY_API_GROUP + "/"):
+        # Gateway API kinds are CRDs, installed with the cluster's gateway controller: kubernetes-validate ships
+        # no schema for them. Said plainly; their references are checked in `semantic_problems`.
+        return [Problem("warning", resource, "crd_kind", {"kind": document.get("kind"), "api": document["apiVersion"]})]
     try:
         validator = _validator(str(document["kind"]), str(document["apiVersion"]), version)
     except (FileNotFoundError, utils.VersionNotSupportedError, utils.InvalidSchemaError):
@@ -244,6 +248,52 @@ def semantic_problems(documents: list[dict]) -> list[Problem]:
 
     for hpa in (d for d in documents if d.get("kind") == "HorizontalPodAutoscaler"):
         problems += _hpa_problems(hpa, workloads)
+
+    for route in (d for d in documents if d.get("kind") == "HTTPRoute"):
+        problems += _route_problems(route, documents)
+    return problems
+
+
+#: The Gateway API (routing into the cluster; Ingress's successor, ingress-nginx is retired).
+GATEWAY_API_GROUP = "gateway.networking.k8s.io"
+
+
+def _route_problems(route: dict, documents: list[dict]) -> list[Problem]:
+    """An HTTPRoute's backends must be Services of these manifests, on a port they expose; its Gateway should be."""
+    resource = resource_id(route)
+    services = {str(_get(d, "metadata", "name")): d for d in documents if d.get("kind") == "Service"}
+    gateways = {str(_get(d, "metadata", "name")) for d in documents if d.get("kind") == "Gateway"}
+    problems: list[Problem] = []
+    for parent in _get(route, "spec", "parentRefs") or []:
+        if (
+            isinstance(parent, dict)
+            and parent.get("kind", "Gateway") == "Gateway"
+            and parent.get("name") not in gateways
+        ):
+            problems.append(
+                Problem("warning", resource, "route_parent_missing", {"resource": resource, "name": parent.get("name")})
+            )
+    for rule in _get(route, "spec", "rules") or []:
+        for backend in (rule.get("backendRefs") if isinstance(rule, dict) else None) or []:
+            if not isinstance(backend, dict) or backend.get("kind", "Service") != "Service":
+                continue
+            name, port = str(backend.get("name")), backend.get("port")
+            service = services.get(name)
+            if service is None:
+                problems.append(
+                    Problem("error", resource, "route_backend_missing", {"resource": resource, "name": name})
+                )
+                continue
+            ports = [p.get("port") for p in _get(service, "spec", "ports") or [] if isinstance(p, dict)]
+            if port not in ports:
+                problems.append(
+                    Problem(
+                        "error",
+                        resource,
+                        "route_backend_port",
+                        {"resource": resource, "name": name, "port": port, "ports": ", ".join(map(str, ports)) or "—"},
+                    )
+                )
     return problems
 
 

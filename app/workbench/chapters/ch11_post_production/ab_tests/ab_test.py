@@ -178,8 +178,9 @@ def trained_ab_models(
     }
 
 
-def registry_ab_models(settings: Settings) -> dict[str, ABModel] | None:
-    """`@production` (A) and `@challenger` (B) from the registry, or None when either alias is missing.
+def registry_ab_models(settings: Settings, learner: str | None = None) -> dict[str, ABModel] | None:
+    """`@production` (A) and `@challenger` (B) of the learner's registered model, or None when either alias is
+    missing.
 
     Raises:
         workbench.core.safe_models.ModelRefused: one of them could run code when loaded (see `workbench.core.safe_models`).
@@ -188,15 +189,19 @@ def registry_ab_models(settings: Settings) -> dict[str, ABModel] | None:
     from workbench.core.safe_models import ModelRefused
 
     try:
-        aliases = tracking.aliases(settings)
+        aliases = tracking.aliases(settings, learner=learner)
         if "production" not in aliases or "challenger" not in aliases:
             return None
         return {
             "A": ABModel(
-                f"@production (v{aliases['production']})", tracking.load_model("production", settings), "registry"
+                f"@production (v{aliases['production']})",
+                tracking.load_model("production", settings, learner=learner),
+                "registry",
             ),
             "B": ABModel(
-                f"@challenger (v{aliases['challenger']})", tracking.load_model("challenger", settings), "registry"
+                f"@challenger (v{aliases['challenger']})",
+                tracking.load_model("challenger", settings, learner=learner),
+                "registry",
             ),
         }
     except ModelRefused:  # the learner must see why, not a silent swap for trained models

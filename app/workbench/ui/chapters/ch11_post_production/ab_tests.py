@@ -119,18 +119,19 @@ def _designer() -> None:
 
 
 @st.cache_resource(show_spinner=False, max_entries=4)
-def _registry_ab_models(registry_key: str, dataset: str):
+def _registry_ab_models(registry_key: str, dataset: str, learner: str):
+    """The learner's registry pair (cached for every session: `learner` is part of the key, each has their own)."""
     from workbench.chapters.ch11_post_production import ab_tests as experiments
 
-    return experiments.registry_ab_models(get_settings())
+    return experiments.registry_ab_models(get_settings(), learner)
 
 
-def _ab_models(source: str, model_a: str, model_b: str, registry_key: str):
+def _ab_models(source: str, model_a: str, model_b: str, registry_key: str, learner: str):
     """The two models of the A/B test: the registry's (when asked and present), else trained on the course data."""
     from workbench.chapters.ch11_post_production import ab_tests as experiments
 
     if source == "registry":
-        models = _registry_ab_models(registry_key, course_fingerprint())
+        models = _registry_ab_models(registry_key, course_fingerprint(), learner)
         if models is not None:
             return models
     return trained_on_course_data("ab_models", experiments.trained_ab_models, model_a, model_b)
@@ -179,7 +180,7 @@ def _simulator() -> None:
     if st.button(t("experiments.run_ab"), key=f"{P}_ab_run", type="primary", icon=":material/science:"):
         with st.spinner(t("experiments.preparing_models")):
             try:
-                models = _ab_models(source, model_a, model_b, get_settings().mlflow_tracking_uri)
+                models = _ab_models(source, model_a, model_b, get_settings().mlflow_tracking_uri, current_learner())
                 st.session_state[f"{P}_ab_result"] = experiments.simulate_ab(models, n, split, days)
                 fallback = source == "registry" and all(m.source == "trained" for m in models.values())
                 st.session_state[f"{P}_ab_fallback"] = fallback

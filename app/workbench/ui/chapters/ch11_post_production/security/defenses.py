@@ -8,7 +8,7 @@ from workbench.core import formatting as fmt
 from workbench.core.i18n import translate
 from workbench.core.settings import get_settings
 from workbench.ui.chapters.ch11_post_production.security.common import P, _budget, _data_path, _error, _progress, victim
-from workbench.ui.context import current_lang, t
+from workbench.ui.context import current_lang, current_learner, t
 from workbench.ui.widgets import dataframe, decimal_slider, show_code
 
 # ----------------------------------------------------------------------------------------------
@@ -84,4 +84,5 @@ def _model_loading() -> None:
                 _error(exc)
     if trials := st.session_state.get(f"{P}_loading"):
         st.table(security.loading_table(trials, current_lang()).set_index(t("security.col_file")))
-    show_code(security.safe_loading_code())
+    model = get_settings().learner_model_name(current_learner())  # class mode: the learner's own model
+    show_code(security.safe_loading_code(f"models:/{model}@production"))
