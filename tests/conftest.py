@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -60,13 +61,13 @@ def mlflow_store(isolated_state: Path, _mlflow_template: Path) -> str:
 POSTGRES_ENV = "WORKBENCH_TEST_POSTGRES_URL"
 
 
-@pytest.fixture(scope="module")
-def postgres_url() -> Iterator[str]:
-    """A fresh, empty PostgreSQL database for this test module on the real server; dropped afterwards."""
+@contextmanager
+def fresh_postgres_database() -> Iterator[str]:
+    """A new, empty database on the test PostgreSQL server (skip locally, fail in CI without one); dropped after."""
     import uuid
 
     import sqlalchemy as sa
-    from workbench.core.db import normalize_url
+    from workbench.core.db import dispose_engines, normalize_url
 
     server = os.environ.get(POSTGRES_ENV)
     if not server:
@@ -77,13 +78,17 @@ def postgres_url() -> Iterator[str]:
     admin = sa.create_engine(normalize_url(server), isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
         conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
-    url = sa.make_url(normalize_url(server)).set(database=name).render_as_string(hide_password=False)
     try:
-        yield url
+        yield sa.make_url(normalize_url(server)).set(database=name).render_as_string(hide_password=False)
     finally:
-        from workbench.core.db import dispose_engines
-
         dispose_engines()
         with admin.connect() as conn:
             conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         admin.dispose()
+
+
+@pytest.fixture(scope="module")
+def postgres_url() -> Iterator[str]:
+    """A fresh, empty PostgreSQL database for this test module on the real server; dropped afterwards."""
+    with fresh_postgres_database() as url:
+        yield url
