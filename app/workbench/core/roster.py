@@ -17,7 +17,7 @@ from urllib.parse import urlencode
 
 import sqlalchemy as sa
 
-from workbench.core.db import get_engine
+from workbench.core.db import get_engine, write_transaction
 from workbench.core.db.schema import join_tokens, people
 from workbench.core.i18n import LocalizedError
 from workbench.core.people import Person, Role
@@ -133,7 +133,7 @@ class Roster:
         """
         now = time.time()
         invitations = []
-        with self.engine.begin() as conn:
+        with write_transaction(self.engine) as conn:
             known = {r.name for r in conn.execute(sa.select(people.c.name))}
             owners = {r.email: r.name for r in conn.execute(sa.select(people.c.email, people.c.name)) if r.email}
             for entry in roster:
@@ -172,7 +172,7 @@ class Roster:
 
     def revoke(self, name: str) -> int:
         """Revoke every live join link of a person (they are signed out at their next page); returns how many."""
-        with self.engine.begin() as conn:
+        with write_transaction(self.engine) as conn:
             self._require(conn, name)
             return conn.execute(
                 join_tokens.update()
@@ -183,7 +183,7 @@ class Roster:
     def reissue(self, name: str) -> Invitation:
         """A new join link for a person; their previous links stop working."""
         now = time.time()
-        with self.engine.begin() as conn:
+        with write_transaction(self.engine) as conn:
             person = self._require(conn, name)
             conn.execute(
                 join_tokens.update()

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import os
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from sqlalchemy import Connection, Engine, create_engine, event, inspect
@@ -96,6 +98,13 @@ def get_engine(url: str) -> Engine:
     return engine
 
 
+@contextmanager
+def write_transaction(engine: Engine) -> Iterator[Connection]:
+    """A transaction that reads then writes: SQLite takes the write lock at BEGIN (others wait, none fails)."""
+    with engine.connect().execution_options(immediate=True) as conn, conn.begin():
+        yield conn
+
+
 def dispose_engines() -> None:
     """Close every pooled connection of this process (before a database is dropped, or at shutdown)."""
     for engine in list(_engines.values()):
@@ -117,7 +126,7 @@ def migrate(engine: Engine) -> None:
     with engine.connect() as conn:
         if MigrationContext.configure(conn).get_current_revision() == head:
             return
-    with engine.connect().execution_options(immediate=True) as conn, conn.begin():
+    with write_transaction(engine) as conn:
         if is_postgres(engine):  # one migrating process at a time, the others wait then find it done
             conn.exec_driver_sql("SELECT pg_advisory_xact_lock(1507)")
         config.attributes["connection"] = conn
