@@ -117,7 +117,9 @@ def _app_process(url: str, name: str, peer: str, ready: multiprocessing.Event, s
     store.record_visit(name, "05_mlflow")
     ready.set()
     deadline = time.time() + 60
-    while time.time() < deadline and len(store.completed_items(peer).get("05_mlflow", set())) < 20:
+    while time.time() < deadline and (
+        len(store.completed_items(peer).get("05_mlflow", set())) < 20 or store.last_visited(peer) is None
+    ):
         time.sleep(0.05)
     seen.put((name, len(store.completed_items(peer).get("05_mlflow", set())), store.last_visited(peer)))
 
