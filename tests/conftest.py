@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import os
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -52,3 +55,40 @@ def mlflow_store(isolated_state: Path, _mlflow_template: Path) -> str:
     isolated_state.mkdir(parents=True, exist_ok=True)
     shutil.copy(_mlflow_template, isolated_state / "mlflow.db")
     return get_settings().mlflow_tracking_uri
+
+
+#: The server `.ci/run` starts (`.ci/postgres`); unset locally, where PostgreSQL tests skip, saying why.
+POSTGRES_ENV = "WORKBENCH_TEST_POSTGRES_URL"
+
+
+@contextmanager
+def fresh_postgres_database() -> Iterator[str]:
+    """A new, empty database on the test PostgreSQL server (skip locally, fail in CI without one); dropped after."""
+    import uuid
+
+    import sqlalchemy as sa
+    from workbench.core.db import dispose_engines, normalize_url
+
+    server = os.environ.get(POSTGRES_ENV)
+    if not server:
+        if os.environ.get("WORKBENCH_REQUIRE_POSTGRES"):
+            pytest.fail(f"{POSTGRES_ENV} is not set but WORKBENCH_REQUIRE_POSTGRES is: CI must not skip these")
+        pytest.skip(f"no PostgreSQL: set {POSTGRES_ENV} (`.ci/postgres start DIR` prints one; .ci/run does it)")
+    name = f"wb_test_{uuid.uuid4().hex[:12]}"
+    admin = sa.create_engine(normalize_url(server), isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
+    try:
+        yield sa.make_url(normalize_url(server)).set(database=name).render_as_string(hide_password=False)
+    finally:
+        dispose_engines()
+        with admin.connect() as conn:
+            conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        admin.dispose()
+
+
+@pytest.fixture(scope="module")
+def postgres_url() -> Iterator[str]:
+    """A fresh, empty PostgreSQL database for this test module on the real server; dropped afterwards."""
+    with fresh_postgres_database() as url:
+        yield url

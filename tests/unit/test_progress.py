@@ -150,3 +150,44 @@ def test_a_store_written_before_first_tries_gains_the_column(tmp_path):
     store = ProgressStore(path)
     assert store.chapter_items("ana", "05_mlflow")["q1"].first_correct is None
     assert store.record_attempt("ana", "05_mlflow", "q9", "quiz", False).first_correct is False
+
+
+def test_a_store_written_by_the_previous_version_is_adopted_nothing_lost(tmp_path, monkeypatch):
+    """A progress.db from before migrations (0.1's code: executescript of its schema, WAL) keeps every row."""
+    import importlib.util
+    import subprocess
+    import sys
+
+    from workbench.core.db import get_engine, table_names
+
+    from tests.conftest import REPO_ROOT
+
+    old_source = subprocess.run(
+        ["git", "show", "87edd8d:app/workbench/core/progress.py"], cwd=REPO_ROOT, capture_output=True, text=True
+    ).stdout
+    if not old_source:
+        pytest.skip("the previous version's progress.py is not in this checkout's history")
+    module_path = tmp_path / "old_progress.py"
+    module_path.write_text(old_source)
+    spec = importlib.util.spec_from_file_location("old_progress", module_path)
+    old = importlib.util.module_from_spec(spec)
+    monkeypatch.setitem(sys.modules, "old_progress", old)  # dataclasses look their module up
+    spec.loader.exec_module(old)
+    path = tmp_path / "progress.db"
+    before = old.ProgressStore(path)
+    before.record_attempt("ana", "05_mlflow", "q1", "quiz", False, answer=[1], score=0.2)
+    before.record_attempt("ana", "05_mlflow", "q1", "quiz", True, answer=[2], score=0.8)
+    before.record_attempt("zoé", "10_monitoring", "drift", "hands_on", True, answer={"psi": 0.3})
+    before.record_visit("ana", "05_mlflow")
+
+    store = ProgressStore(path)
+    item = store.chapter_items("ana", "05_mlflow")["q1"]
+    assert (item.completed, item.attempts, item.answer, item.score, item.first_correct) == (True, 2, [2], 0.8, False)
+    assert store.completed_items("zoé") == {"10_monitoring": {"drift"}}
+    assert store.last_visited("ana") == "05_mlflow" and store.learners() == ["ana", "zoé"]
+    assert {"alembic_version", "attempt_log", "records", "people", "join_tokens"} <= table_names(store.engine)
+    with get_engine(store.url).connect() as conn:
+        assert conn.exec_driver_sql("SELECT version_num FROM alembic_version").scalar_one() == "0002_classroom"
+    store.record_attempt("ana", "05_mlflow", "q1", "quiz", False, answer=[0])
+    assert store.chapter_items("ana", "05_mlflow")["q1"].attempts == 3
+    assert old.ProgressStore(path).chapter_items("ana", "05_mlflow")["q1"].attempts == 3  # the file stays SQLite

@@ -1,45 +1,24 @@
-"""Learner progress in SQLite (WAL): answers, completed exercises, last visited chapter.
+"""Learner progress: answers, completed exercises, every attempt, last visited chapter.
 
-Each call opens its own short-lived connection, so the store is safe to share between Streamlit
-sessions (threads) and processes; WAL mode lets readers work while one writer commits, and
-`busy_timeout` makes concurrent writers wait instead of failing.
+The store lives in the workbench's database (workbench.core.db): SQLite under the state dir in solo mode
+(WAL, short transactions, concurrent writers wait), PostgreSQL in class mode, so two app processes see the
+same progress at once. Every write is one atomic upsert; completion stays done once reached.
 """
 
 from __future__ import annotations
 
 import json
-import sqlite3
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from workbench.chapters import CHAPTERS
-from workbench.core.exercises import load_exercises
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
 
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS attempts (
-    learner     TEXT NOT NULL,
-    chapter     TEXT NOT NULL,
-    item        TEXT NOT NULL,
-    kind        TEXT NOT NULL,            -- 'quiz' | 'hands_on'
-    completed   INTEGER NOT NULL DEFAULT 0,  -- 1 once answered correctly / check passed (sticky)
-    last_correct INTEGER NOT NULL DEFAULT 0,
-    first_correct INTEGER,                -- 1/0: was the first attempt right (set once, never changed)
-    attempts    INTEGER NOT NULL DEFAULT 0,
-    answer      TEXT,                     -- JSON of the last answer or check evidence
-    score       REAL,
-    updated_at  REAL NOT NULL,
-    PRIMARY KEY (learner, chapter, item)
-);
-CREATE TABLE IF NOT EXISTS visits (
-    learner     TEXT NOT NULL,
-    chapter     TEXT NOT NULL,
-    visited_at  REAL NOT NULL,
-    PRIMARY KEY (learner, chapter)
-);
-"""
+from workbench.chapters import CHAPTERS
+from workbench.core.db import get_engine, is_postgres, sqlite_url
+from workbench.core.db.schema import attempt_log, attempts, visits
+from workbench.core.exercises import load_exercises
 
 
 @dataclass(frozen=True)
@@ -57,30 +36,47 @@ class ItemProgress:
     first_correct: bool | None = None
 
 
+@dataclass(frozen=True)
+class Attempt:
+    """One attempt at an exercise, as the attempt log keeps it (what they tried, when, whether it was right)."""
+
+    learner: str
+    chapter: str
+    item: str
+    kind: str
+    correct: bool
+    answer: object
+    at: float
+
+
+@dataclass(frozen=True)
+class Visit:
+    """The last time a learner opened a chapter."""
+
+    learner: str
+    chapter: str
+    visited_at: float
+
+
 class ProgressStore:
-    """Progress of every learner, in one SQLite file."""
+    """Progress of every learner, in one database (a file path for SQLite, or a database URL)."""
 
-    def __init__(self, path: Path) -> None:
-        self.path = Path(path)
-        self._ready = False
+    def __init__(self, path_or_url: Path | str) -> None:
+        text = str(path_or_url)
+        is_url = "://" in text
+        #: The SQLite file (solo mode), or None for a database server.
+        self.path: Path | None = None if is_url and not text.startswith("sqlite") else Path(text)
+        if is_url and text.startswith("sqlite:///"):
+            self.path = Path(text.removeprefix("sqlite:///"))
+        self.url = text if is_url else sqlite_url(text)
 
-    @contextmanager
-    def _connect(self) -> Iterator[sqlite3.Connection]:
-        if not self._ready:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-        conn = sqlite3.connect(self.path, timeout=30, isolation_level=None)
-        try:
-            conn.execute("PRAGMA busy_timeout = 30000")
-            if not self._ready:
-                conn.execute("PRAGMA journal_mode = WAL")
-                conn.executescript(SCHEMA)
-                columns = {row[1] for row in conn.execute("PRAGMA table_info(attempts)")}
-                if "first_correct" not in columns:  # a store written before first tries were recorded
-                    conn.execute("ALTER TABLE attempts ADD COLUMN first_correct INTEGER")
-                self._ready = True
-            yield conn
-        finally:
-            conn.close()
+    @property
+    def engine(self) -> sa.Engine:
+        """The database engine (created and migrated on first use)."""
+        return get_engine(self.url)
+
+    def _insert(self, table: sa.Table) -> postgresql.Insert | sqlite.Insert:
+        return postgresql.insert(table) if is_postgres(self.engine) else sqlite.insert(table)
 
     def record_attempt(
         self,
@@ -92,75 +88,97 @@ class ProgressStore:
         answer: object = None,
         score: float | None = None,
     ) -> ItemProgress:
-        """Save an answer or a check result; `completed` stays true once reached."""
+        """Save an answer or a check result (and log the attempt); `completed` stays true once reached."""
         now = time.time()
-        with self._connect() as conn:
+        answer_json = json.dumps(answer, default=str)
+        engine = self.engine
+        stmt = self._insert(attempts).values(
+            learner=learner,
+            chapter=chapter,
+            item=item,
+            kind=kind,
+            completed=int(correct),
+            last_correct=int(correct),
+            first_correct=int(correct),
+            attempts=1,
+            answer=answer_json,
+            score=score,
+            updated_at=now,
+        )
+        new = stmt.excluded
+        if is_postgres(engine):  # GREATEST ignores NULLs
+            completed, best = (
+                sa.func.greatest(attempts.c.completed, new.completed),
+                sa.func.greatest(attempts.c.score, new.score),
+            )
+        else:  # SQLite's two-argument MAX is NULL when either is
+            completed = sa.func.max(attempts.c.completed, new.completed)
+            best = sa.func.coalesce(sa.func.max(attempts.c.score, new.score), new.score, attempts.c.score)
+        stmt = stmt.on_conflict_do_update(
+            index_elements=[attempts.c.learner, attempts.c.chapter, attempts.c.item],
+            set_={
+                "completed": completed,
+                "last_correct": new.last_correct,
+                "attempts": attempts.c.attempts + 1,
+                "answer": new.answer,
+                "score": best,
+                "updated_at": new.updated_at,
+            },
+        )
+        with engine.begin() as conn:
+            conn.execute(stmt)
             conn.execute(
-                """
-                INSERT INTO attempts (learner, chapter, item, kind, completed, last_correct, first_correct,
-                                      attempts, answer, score, updated_at)
-                VALUES (?, ?, ?, ?, ?, ?, ?, 1, ?, ?, ?)
-                ON CONFLICT (learner, chapter, item) DO UPDATE SET
-                    completed = MAX(completed, excluded.completed),
-                    last_correct = excluded.last_correct,
-                    attempts = attempts + 1,
-                    answer = excluded.answer,
-                    score = COALESCE(MAX(score, excluded.score), excluded.score, score),
-                    updated_at = excluded.updated_at
-                """,
-                (
-                    learner,
-                    chapter,
-                    item,
-                    kind,
-                    int(correct),
-                    int(correct),
-                    int(correct),
-                    json.dumps(answer, default=str),
-                    score,
-                    now,
-                ),
+                attempt_log.insert().values(
+                    learner=learner,
+                    chapter=chapter,
+                    item=item,
+                    kind=kind,
+                    correct=int(correct),
+                    answer=answer_json,
+                    at=now,
+                )
             )
         return self.chapter_items(learner, chapter)[item]
 
     def record_visit(self, learner: str, chapter: str) -> None:
         """Remember that the learner opened a chapter (for "continue where you left off")."""
-        with self._connect() as conn:
-            conn.execute(
-                "INSERT INTO visits VALUES (?, ?, ?) ON CONFLICT (learner, chapter) "
-                "DO UPDATE SET visited_at = excluded.visited_at",
-                (learner, chapter, time.time()),
-            )
+        stmt = self._insert(visits).values(learner=learner, chapter=chapter, visited_at=time.time())
+        stmt = stmt.on_conflict_do_update(
+            index_elements=[visits.c.learner, visits.c.chapter], set_={"visited_at": stmt.excluded.visited_at}
+        )
+        with self.engine.begin() as conn:
+            conn.execute(stmt)
 
     def chapter_items(self, learner: str, chapter: str) -> dict[str, ItemProgress]:
         """The learner's progress on each attempted item of a chapter."""
-        with self._connect() as conn:
-            rows = conn.execute(
-                "SELECT item, kind, completed, last_correct, attempts, answer, score, updated_at, first_correct "
-                "FROM attempts WHERE learner = ? AND chapter = ?",
-                (learner, chapter),
-            ).fetchall()
+        c = attempts.c
+        query = sa.select(
+            c.item, c.kind, c.completed, c.last_correct, c.attempts, c.answer, c.score, c.updated_at, c.first_correct
+        ).where(c.learner == learner, c.chapter == chapter)
+        with self.engine.connect() as conn:
+            rows = conn.execute(query).all()
         return {
-            r[0]: ItemProgress(
-                r[0],
-                r[1],
-                bool(r[2]),
-                bool(r[3]),
-                r[4],
-                json.loads(r[5] or "null"),
-                r[6],
-                r[7],
-                None if r[8] is None else bool(r[8]),
+            r.item: ItemProgress(
+                r.item,
+                r.kind,
+                bool(r.completed),
+                bool(r.last_correct),
+                r.attempts,
+                json.loads(r.answer or "null"),
+                r.score,
+                r.updated_at,
+                None if r.first_correct is None else bool(r.first_correct),
             )
             for r in rows
         }
 
     def completed_items(self, learner: str) -> dict[str, set[str]]:
         """Chapter key → ids of the items the learner has completed."""
-        with self._connect() as conn:
-            rows = conn.execute(
-                "SELECT chapter, item FROM attempts WHERE learner = ? AND completed = 1", (learner,)
-            ).fetchall()
+        query = sa.select(attempts.c.chapter, attempts.c.item).where(
+            attempts.c.learner == learner, attempts.c.completed == 1
+        )
+        with self.engine.connect() as conn:
+            rows = conn.execute(query).all()
         done: dict[str, set[str]] = {}
         for chapter, item in rows:
             done.setdefault(chapter, set()).add(item)
@@ -168,28 +186,53 @@ class ProgressStore:
 
     def last_visited(self, learner: str) -> str | None:
         """The chapter the learner opened most recently, if any."""
-        with self._connect() as conn:
-            row = conn.execute(
-                "SELECT chapter FROM visits WHERE learner = ? ORDER BY visited_at DESC LIMIT 1", (learner,)
-            ).fetchone()
-        return row[0] if row else None
+        query = (
+            sa.select(visits.c.chapter).where(visits.c.learner == learner).order_by(visits.c.visited_at.desc()).limit(1)
+        )
+        with self.engine.connect() as conn:
+            return conn.execute(query).scalar_one_or_none()
 
     def learners(self) -> list[str]:
         """Every learner who has answered or visited something."""
-        with self._connect() as conn:
-            rows = conn.execute("SELECT learner FROM attempts UNION SELECT learner FROM visits ORDER BY 1").fetchall()
-        return [r[0] for r in rows]
+        query = sa.union(sa.select(attempts.c.learner), sa.select(visits.c.learner))
+        with self.engine.connect() as conn:
+            return sorted(row[0] for row in conn.execute(query))
+
+    def attempt_log(self, learner: str | None = None, since: float | None = None) -> list[Attempt]:
+        """Every attempt, oldest first (one learner's, or the class's; only those at or after `since`)."""
+        log = attempt_log.c
+        query = sa.select(log.learner, log.chapter, log.item, log.kind, log.correct, log.answer, log.at).order_by(
+            log.at, log.id
+        )
+        if learner is not None:
+            query = query.where(log.learner == learner)
+        if since is not None:
+            query = query.where(log.at >= since)
+        with self.engine.connect() as conn:
+            rows = conn.execute(query).all()
+        return [
+            Attempt(r.learner, r.chapter, r.item, r.kind, bool(r.correct), json.loads(r.answer or "null"), r.at)
+            for r in rows
+        ]
+
+    def visits(self, learner: str | None = None) -> list[Visit]:
+        """The last visit of each learner to each chapter, most recent first (one learner's, or the class's)."""
+        query = sa.select(visits.c.learner, visits.c.chapter, visits.c.visited_at).order_by(visits.c.visited_at.desc())
+        if learner is not None:
+            query = query.where(visits.c.learner == learner)
+        with self.engine.connect() as conn:
+            return [Visit(*row) for row in conn.execute(query)]
 
     def reset(self, learner: str, chapter: str | None = None) -> int:
-        """Erase a learner's progress (one chapter or all). Returns the number of answers erased."""
-        where, args = (
-            ("learner = ?", [learner]) if chapter is None else ("learner = ? AND chapter = ?", [learner, chapter])
-        )
-        with self._connect() as conn:
-            conn.execute("BEGIN IMMEDIATE")
-            erased = conn.execute(f"DELETE FROM attempts WHERE {where}", args).rowcount
-            conn.execute(f"DELETE FROM visits WHERE {where}", args)
-            conn.execute("COMMIT")
+        """Erase a learner's progress (one chapter or all: answers, attempt log, visits). Returns answers erased."""
+        with self.engine.begin() as conn:
+            erased = 0
+            for table in (attempts, attempt_log, visits):
+                where = table.c.learner == learner
+                if chapter is not None:
+                    where = where & (table.c.chapter == chapter)
+                count = conn.execute(sa.delete(table).where(where)).rowcount
+                erased = count if table is attempts else erased
         return erased
 
     def visited_chapters(self, learner: str) -> dict[str, float]:

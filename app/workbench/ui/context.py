@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
+from workbench.core.db import database_url
 from workbench.core.i18n import LocalizedError, translate
 from workbench.core.progress import ProgressStore
 from workbench.core.settings import LANGUAGES, get_settings
@@ -27,13 +28,13 @@ def t(key: str, **values: object) -> str:
 
 
 @st.cache_resource(show_spinner=False)
-def _progress_store(path: str) -> ProgressStore:
-    return ProgressStore(path)
+def _progress_store(url: str) -> ProgressStore:
+    return ProgressStore(url)
 
 
 def progress_store() -> ProgressStore:
-    """The progress store of the configured state dir (one per path, shared by all sessions)."""
-    return _progress_store(str(get_settings().progress_db))
+    """The progress store of the configured database (PostgreSQL in class, else the state dir's SQLite file)."""
+    return _progress_store(database_url(get_settings()))
 
 
 def error_text(exc: BaseException, *, with_type: bool = False) -> str:

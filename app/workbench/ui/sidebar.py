@@ -7,7 +7,7 @@ import streamlit as st
 from workbench.core.progress import course_progress, overall_fraction
 from workbench.core.settings import LANGUAGES, get_settings
 from workbench.ui.context import current_learner, progress_store, t
-from workbench.ui.identity import learner_widget
+from workbench.ui.identity import learner_widget, sign_in_gate, signed_in_panel
 
 LANGUAGE_LABELS = {"fr": "Français", "en": "English"}
 
@@ -29,7 +29,7 @@ def _keep_lang_in_url() -> None:
 
 
 def render_sidebar() -> None:
-    """Language switch, learner name and the learner's overall progress."""
+    """Language switch, who the learner is (name field solo, sign-in in class mode), the overall progress."""
     with st.sidebar:
         st.segmented_control(
             t("sidebar.language"),
@@ -39,8 +39,14 @@ def render_sidebar() -> None:
             format_func=LANGUAGE_LABELS.get,
         )
         _keep_lang_in_url()
-        learner_widget(t("sidebar.learner"), t("sidebar.learner_help"))
-        if not str(st.session_state.get("learner", "")).strip():
-            st.caption(t("sidebar.learner_default", name=get_settings().learner))
+    if get_settings().class_mode:
+        sign_in_gate(t)  # nobody signed in: a sign-in screen, and the page stops here
+    with st.sidebar:
+        if get_settings().class_mode:
+            signed_in_panel(t)
+        else:
+            learner_widget(t("sidebar.learner"), t("sidebar.learner_help"))
+            if not str(st.session_state.get("learner", "")).strip():
+                st.caption(t("sidebar.learner_default", name=get_settings().learner))
         fraction = overall_fraction(course_progress(progress_store(), current_learner()))
         st.progress(fraction, text=t("sidebar.progress", percent=round(100 * fraction)))

@@ -1,0 +1,1 @@
+"""Running the workbench for a class from the shell: `python -m workbench.classroom --help`."""

@@ -1,0 +1,1 @@
+"""Alembic migrations of the workbench's database (run by workbench.core.db.migrate)."""
