@@ -102,8 +102,7 @@ class GuardMiddleware:
             if not state["refused"]:  # a real disconnect; ours (after a 413/408) is expected
                 raise
         finally:
-            self.metrics.requests.labels(endpoint, scope["method"], str(state["code"])).inc()
-            self.metrics.latency.labels(endpoint).observe(time.perf_counter() - start)
+            self.metrics.observe_request(endpoint, scope["method"], state["code"], time.perf_counter() - start)
 
     def _refusal(self, scope) -> tuple[int, dict, dict[str, str]] | None:
         headers = dict(scope.get("headers") or [])

@@ -117,6 +117,30 @@ class ApiMetrics:
         self.recent = RecentInputs()
         self.registry.register(self.recent)
         self._model_labels: tuple[str, ...] | None = None
+        # Labelled children, created on first use (as `labels()` does) and kept: `labels()` costs a lock
+        # and string conversions on every request.
+        self._predicted: dict[str, Any] = {}
+        self._requests: dict[tuple[str, str, str], Any] = {}
+        self._latency: dict[str, Any] = {}
+
+    def count_prediction(self, label: str) -> None:
+        """One more prediction of `label` (Approved or Rejected)."""
+        child = self._predicted.get(label)
+        if child is None:
+            child = self._predicted[label] = self.predictions.labels(label)
+        child.inc()
+
+    def observe_request(self, endpoint: str, method: str, status: int, seconds: float) -> None:
+        """Count a request and record how long it took."""
+        key = (endpoint, method, str(status))
+        counter = self._requests.get(key)
+        if counter is None:
+            counter = self._requests[key] = self.requests.labels(*key)
+        counter.inc()
+        histogram = self._latency.get(endpoint)
+        if histogram is None:
+            histogram = self._latency[endpoint] = self.latency.labels(endpoint)
+        histogram.observe(seconds)
 
     def set_model(self, name: str, version: str, alias: str | None, source: str) -> None:
         """Point the model-info gauge at the model being served."""
