@@ -36,7 +36,10 @@ NO_TELEMETRY = {"tracing": False, "metrics": False, "logs": False}
 
 
 def create_app(
-    settings: Settings | None = None, manager: ModelManager | None = None, host: str | None = None
+    settings: Settings | None = None,
+    manager: ModelManager | None = None,
+    host: str | None = None,
+    lean: bool = True,
 ) -> FastAPI:
     """Build the FastAPI application.
 
@@ -45,6 +48,8 @@ def create_app(
         manager: a `ModelManager` (tests pass their own); by default one on the settings' registry.
         host: the address the server listens on (default: `settings.api_host`); not loopback means the
             admin endpoints always need the admin token.
+        lean: serve /predict and /predict_status through `workbench.api.lean.LeanJsonRoute` (False: through
+            FastAPI's standard route, the reference `tests/api/test_lean.py` compares it with).
     """
     settings = settings or get_settings()
     state = ApiState.build(settings, manager or ModelManager(settings), not is_loopback(host or settings.api_host))
@@ -70,7 +75,6 @@ def create_app(
         redoc_url=None,
         telemetry=NO_TELEMETRY,
     )
-    mount_offline_docs(app)
     app.state.api = state
     app.state.manager = state.manager
     app.state.metrics = state.metrics
@@ -88,7 +92,8 @@ def create_app(
     app.add_exception_handler(RequestValidationError, errors.validation_error)
     app.add_exception_handler(errors.Refused, errors.refused)
     app.include_router(operations.router(state))
-    app.include_router(predictions.router(state))
+    app.include_router(predictions.router(state, lean))
     app.include_router(admin.router(state))
     app.include_router(operations.metrics_router(state))
+    mount_offline_docs(app)  # after the API's routes: a request is matched against routes in order
     return app

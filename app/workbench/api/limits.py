@@ -135,8 +135,9 @@ class GuardMiddleware:
                 return disconnect
             if complete:  # after the body: waiting for a disconnect is not limited
                 return await receive()
-            try:
-                message = await asyncio.wait_for(receive(), max(0.0, deadline - time.monotonic()))
+            try:  # asyncio.timeout, not wait_for: no task created per message
+                async with asyncio.timeout(max(0.0, deadline - time.monotonic())):
+                    message = await receive()
             except TimeoutError:
                 await refuse(408, f"request body not received within {self.body_timeout:g} s")
                 refused = True
