@@ -3,7 +3,9 @@
 Start it with `python -m workbench.api` (127.0.0.1:8000 by default; settings from WORKBENCH_API_* env vars).
 Endpoints: GET /health, GET /model, POST /predict, POST /predict/batch (JSON list or CSV upload),
 POST /predict_status (the course's historical endpoint), GET /metrics (Prometheus), POST /reload,
-GET /recent_inputs; OpenAPI docs at /docs and /redoc. Nothing received is ever unpickled: JSON and CSV only.
+GET /recent_inputs; OpenAPI docs at /docs and /redoc. In class mode, each learner's own `@production` under
+/learners/{learner}/ (see `workbench.api.learners`: LRU of loaded models, per-learner limits, trust model).
+Nothing received is ever unpickled: JSON and CSV only.
 
 What it refuses, and why: non-finite numbers (NaN, Infinity, 1e999) and NUL bytes (422 naming the field or
 line); registry models that could run code when loaded (see `workbench.core.safe_models`: the last good model
@@ -25,9 +27,11 @@ from fastapi.middleware.cors import CORSMiddleware
 
 from workbench.api import errors
 from workbench.api.docs import mount_offline_docs
+from workbench.api.learners import LearnerModels
 from workbench.api.limits import GuardMiddleware, is_loopback
 from workbench.api.models import ModelManager
 from workbench.api.routes import admin, operations, predictions
+from workbench.api.routes import learners as learner_routes
 from workbench.api.service import ApiState
 from workbench.core.settings import Settings, get_settings
 
@@ -53,6 +57,7 @@ def create_app(
     """
     settings = settings or get_settings()
     state = ApiState.build(settings, manager or ModelManager(settings), not is_loopback(host or settings.api_host))
+    learners = LearnerModels(settings) if settings.class_mode else None
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
@@ -60,6 +65,8 @@ def create_app(
         state.served()
         yield
         state.manager.stop_watching()
+        if learners is not None:
+            learners.close()
         state.batcher.close()
 
     app = FastAPI(
@@ -88,6 +95,7 @@ def create_app(
         limiter=state.limiter,
         max_body=settings.api_max_body_bytes,
         body_timeout=settings.api_body_timeout,
+        learner_limiter=None if learners is None else learners.limiter,
     )
     app.add_exception_handler(RequestValidationError, errors.validation_error)
     app.add_exception_handler(errors.Refused, errors.refused)
@@ -95,5 +103,8 @@ def create_app(
     app.include_router(predictions.router(state, lean))
     app.include_router(admin.router(state))
     app.include_router(operations.metrics_router(state))
+    if learners is not None:  # class mode: each learner's own model under /learners/{learner}/
+        app.state.learners = learners
+        app.include_router(learner_routes.router(state, learners))
     mount_offline_docs(app)  # after the API's routes: a request is matched against routes in order
     return app

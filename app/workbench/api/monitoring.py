@@ -27,6 +27,8 @@ ENDPOINTS = frozenset(
         "/openapi.json",
     }
 )
+#: Class mode: the routes under /learners/{learner}/.
+LEARNER_ENDPOINTS = frozenset({"predict", "predict_status", "predict/batch", "model", "reload", "recent_inputs"})
 LATENCY_BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5)
 WINDOW = 1000
 
@@ -154,5 +156,12 @@ class ApiMetrics:
 
     @staticmethod
     def endpoint_label(path: str) -> str:
-        """The path if it is one of ours, else `other` (unknown paths must not create new series)."""
-        return path if path in ENDPOINTS else "other"
+        """The path if it is one of ours, else `other` (unknown paths must not create new series); class
+        mode's learner routes as their template (`/learners/{learner}/predict`: no series per learner)."""
+        if path in ENDPOINTS:
+            return path
+        if path.startswith("/learners/"):
+            rest = path[len("/learners/") :].partition("/")[2]
+            if rest in LEARNER_ENDPOINTS:
+                return "/learners/{learner}/" + rest
+        return "other"
