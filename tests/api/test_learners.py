@@ -125,3 +125,22 @@ def test_solo_mode_has_no_learner_routes() -> None:
 def test_learner_tokens_differ_per_learner_and_secret() -> None:
     tokens = {learner_token(s, n) for s in ("a", "b") for n in ("carol", "dave", "Carol")}
     assert len(tokens) == 6 and all(len(t) == 64 and np.char.isalnum(t) for t in tokens)
+
+
+@pytest.mark.parametrize(
+    ("mode", "path", "expected"),
+    [
+        ("class", "/predict", "/learners/Zo%C3%A9%20M%2Fx/predict"),
+        ("class", "/recent_inputs?limit=5", "/learners/Zo%C3%A9%20M%2Fx/recent_inputs?limit=5"),
+        ("class", "/metrics", "/metrics"),
+        ("class", "/health", "/health"),
+        ("solo", "/predict", "/predict"),
+        ("solo", "/model", "/model"),
+    ],
+)
+def test_api_client_calls_the_learners_own_route_in_class_mode(mode: str, path: str, expected: str) -> None:
+    from workbench.core.api_client import learner_path
+
+    settings = api_settings(mode=mode)
+    assert learner_path(path, "Zoé M/x", settings) == expected
+    assert learner_path(path, None, settings) == path
