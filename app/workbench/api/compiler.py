@@ -27,6 +27,7 @@ import math
 import warnings
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 import numpy as np
@@ -345,11 +346,15 @@ class InputSchema:
         """The input as the first step sees it: a DataFrame with these columns."""
         return Spec(self.columns, tuple(c in self.numeric for c in self.columns))
 
+    @cached_property
+    def _numeric_mask(self) -> np.ndarray:
+        return np.array([c in self.numeric for c in self.columns])
+
     def data(self, rows: Sequence[Mapping[str, Any]]) -> Data:
         """Input dicts as run-time `Data` (None → NaN, numbers as floats), like `as_frame` does for pandas."""
         n, columns = len(rows), self.columns
         values = np.array([[row.get(c) for c in columns] for row in rows], dtype=object).reshape(n, len(columns))
-        numeric = np.array([c in self.numeric for c in columns])
+        numeric = self._numeric_mask
         floats = np.full(values.shape, np.nan)
         floats[:, numeric] = values[:, numeric].astype(np.float64)  # None → NaN
         values[values == None] = np.nan  # noqa: E711 - elementwise comparison

@@ -20,8 +20,11 @@ import time
 from starlette.requests import ClientDisconnect
 
 from workbench.api.monitoring import ApiMetrics
+from workbench.core.settings import learner_key
 
 LIMITED_PREFIXES = ("/predict",)
+#: Class mode: `/learners/{learner}/predict…` is limited per learner (see `workbench.api.learners`).
+LEARNERS_PREFIX = "/learners/"
 
 
 class RateLimiter:
@@ -54,6 +57,11 @@ class RateLimiter:
             return (cost - tokens) / self.rate
 
 
+def learner_bucket(learner: str) -> str:
+    """The rate-limit bucket of a learner (the same for every spelling FastAPI decodes to that name)."""
+    return f"learner:{learner_key(learner)}"
+
+
 def client_key(scope) -> str:
     """Who a request comes from, for the rate limit: the peer address (see the module docstring)."""
     return (scope.get("client") or ("unknown", 0))[0]
@@ -63,11 +71,19 @@ class GuardMiddleware:
     """Rate limit, body size cap, body timeout and request metrics around the FastAPI app."""
 
     def __init__(
-        self, app, *, metrics: ApiMetrics, limiter: RateLimiter, max_body: int, body_timeout: float = 30.0
+        self,
+        app,
+        *,
+        metrics: ApiMetrics,
+        limiter: RateLimiter,
+        max_body: int,
+        body_timeout: float = 30.0,
+        learner_limiter: RateLimiter | None = None,
     ) -> None:
         self.app = app
         self.metrics = metrics
         self.limiter = limiter
+        self.learner_limiter = learner_limiter
         self.max_body = max_body
         self.body_timeout = body_timeout
 
@@ -102,8 +118,7 @@ class GuardMiddleware:
             if not state["refused"]:  # a real disconnect; ours (after a 413/408) is expected
                 raise
         finally:
-            self.metrics.requests.labels(endpoint, scope["method"], str(state["code"])).inc()
-            self.metrics.latency.labels(endpoint).observe(time.perf_counter() - start)
+            self.metrics.observe_request(endpoint, scope["method"], state["code"], time.perf_counter() - start)
 
     def _refusal(self, scope) -> tuple[int, dict, dict[str, str]] | None:
         headers = dict(scope.get("headers") or [])
@@ -115,13 +130,26 @@ class GuardMiddleware:
                 return 400, {"detail": "invalid Content-Length header"}, {}
             if too_big:
                 return 413, {"detail": f"request body larger than {self.max_body} bytes"}, {}
-        if self.limiter.enabled and scope["path"].startswith(LIMITED_PREFIXES):
-            wait = self.limiter.acquire(client_key(scope))
+        limiter, key = self._bucket(scope["path"], scope)
+        if limiter is not None:
+            wait = limiter.acquire(key)
             if wait > 0:
                 self.metrics.rate_limited.inc()
                 retry = str(max(1, math.ceil(wait)))
                 return 429, {"detail": f"rate limit exceeded: retry in {retry} s"}, {"retry-after": retry}
         return None
+
+    def _bucket(self, path: str, scope) -> tuple[RateLimiter | None, str]:
+        """Which limiter and bucket a request is charged to: its client for /predict…, its learner for
+        /learners/{learner}/predict… (class mode); none for the rest."""
+        if path.startswith(LIMITED_PREFIXES):
+            return (self.limiter if self.limiter.enabled else None), client_key(scope)
+        limiter = self.learner_limiter
+        if limiter is not None and limiter.enabled and path.startswith(LEARNERS_PREFIX):
+            learner, _, rest = path[len(LEARNERS_PREFIX) :].partition("/")
+            if rest.startswith("predict"):
+                return limiter, learner_bucket(learner)
+        return None, ""
 
     def _capped(self, receive, refuse):
         """`receive` with the body size cap (413) and the body timeout (408) enforced while the body streams."""
@@ -136,8 +164,9 @@ class GuardMiddleware:
                 return disconnect
             if complete:  # after the body: waiting for a disconnect is not limited
                 return await receive()
-            try:
-                message = await asyncio.wait_for(receive(), max(0.0, deadline - time.monotonic()))
+            try:  # asyncio.timeout, not wait_for: no task created per message
+                async with asyncio.timeout(max(0.0, deadline - time.monotonic())):
+                    message = await receive()
             except TimeoutError:
                 await refuse(408, f"request body not received within {self.body_timeout:g} s")
                 refused = True

@@ -212,12 +212,21 @@ def _batch_problem(pipeline: Any, reference: pd.DataFrame, rows: int = 16) -> st
     return None
 
 
-class ModelManager:
-    """Holds the served model and keeps it in step with the registry alias."""
+class NoModel(LookupError):
+    """No model to serve and no fallback wanted (class mode: a learner without a usable `@production`)."""
 
-    def __init__(self, settings: Settings, alias: str | None = None) -> None:
+
+class ModelManager:
+    """Holds the served model and keeps it in step with the registry alias.
+
+    `fallback=False` (class mode, a learner's own model): never trains a fallback model; `model` raises
+    `NoModel` (with the reason) while the alias has no version that loads.
+    """
+
+    def __init__(self, settings: Settings, alias: str | None = None, fallback: bool = True) -> None:
         self.settings = settings
         self.alias = alias or settings.api_alias
+        self.fallback = fallback
         self._model: LoadedModel | None = None
         self._swap_lock = threading.Lock()  # guards _model
         self._load_lock = threading.Lock()  # one registry load at a time
@@ -233,6 +242,11 @@ class ModelManager:
     # ------------------------------------------------------------------------------------------
     # What is served
     # ------------------------------------------------------------------------------------------
+
+    @property
+    def loaded(self) -> LoadedModel | None:
+        """The model serving now, if one is loaded (never loads)."""
+        return self._model
 
     @property
     def model(self) -> LoadedModel:
@@ -363,7 +377,7 @@ class ModelManager:
         current = self._model
         if version is None:
             self.alias_missing = current is not None and current.source == "registry"
-            if current is None:
+            if current is None and self.fallback:
                 self._set(self._train_fallback(f"no version has the alias '{self.alias}' yet"))
                 return True
             return False
@@ -386,7 +400,7 @@ class ModelManager:
                 "keeping the model being served" if current else "serving a fallback model",
                 exc,
             )
-            if current is None:
+            if current is None and self.fallback:
                 self._set(self._train_fallback(f"version {name} of '@{self.alias}' was refused: {exc}"))
             return False
         except tracking.RegistryUnavailable as exc:
@@ -423,8 +437,12 @@ class ModelManager:
             reason = f"the registry could not be read ({self.registry_problem})"
         elif self.loading is not None:
             reason = f"version {self.loading} of '@{self.alias}' was still loading at start-up"
+        elif self.refused is not None:
+            reason = f"version {self.refused.version} of '@{self.alias}' was refused: {self.refused.message}"
         else:
             reason = f"no version of '@{self.alias}' could be loaded"
+        if not self.fallback:
+            raise NoModel(reason)
         fallback = self._train_fallback(reason)
         with self._swap_lock:
             if self._model is None:

@@ -27,6 +27,8 @@ ENDPOINTS = frozenset(
         "/openapi.json",
     }
 )
+#: Class mode: the routes under /learners/{learner}/.
+LEARNER_ENDPOINTS = frozenset({"predict", "predict_status", "predict/batch", "model", "reload", "recent_inputs"})
 LATENCY_BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5)
 WINDOW = 1000
 
@@ -117,6 +119,30 @@ class ApiMetrics:
         self.recent = RecentInputs()
         self.registry.register(self.recent)
         self._model_labels: tuple[str, ...] | None = None
+        # Labelled children, created on first use (as `labels()` does) and kept: `labels()` costs a lock
+        # and string conversions on every request.
+        self._predicted: dict[str, Any] = {}
+        self._requests: dict[tuple[str, str, str], Any] = {}
+        self._latency: dict[str, Any] = {}
+
+    def count_prediction(self, label: str) -> None:
+        """One more prediction of `label` (Approved or Rejected)."""
+        child = self._predicted.get(label)
+        if child is None:
+            child = self._predicted[label] = self.predictions.labels(label)
+        child.inc()
+
+    def observe_request(self, endpoint: str, method: str, status: int, seconds: float) -> None:
+        """Count a request and record how long it took."""
+        key = (endpoint, method, str(status))
+        counter = self._requests.get(key)
+        if counter is None:
+            counter = self._requests[key] = self.requests.labels(*key)
+        counter.inc()
+        histogram = self._latency.get(endpoint)
+        if histogram is None:
+            histogram = self._latency[endpoint] = self.latency.labels(endpoint)
+        histogram.observe(seconds)
 
     def set_model(self, name: str, version: str, alias: str | None, source: str) -> None:
         """Point the model-info gauge at the model being served."""
@@ -130,5 +156,12 @@ class ApiMetrics:
 
     @staticmethod
     def endpoint_label(path: str) -> str:
-        """The path if it is one of ours, else `other` (unknown paths must not create new series)."""
-        return path if path in ENDPOINTS else "other"
+        """The path if it is one of ours, else `other` (unknown paths must not create new series); class
+        mode's learner routes as their template (`/learners/{learner}/predict`: no series per learner)."""
+        if path in ENDPOINTS:
+            return path
+        if path.startswith("/learners/"):
+            rest = path[len("/learners/") :].partition("/")[2]
+            if rest in LEARNER_ENDPOINTS:
+                return "/learners/{learner}/" + rest
+        return "other"

@@ -104,6 +104,26 @@ class CallResult:
         return self.status_code is not None and 200 <= self.status_code < 300
 
 
+#: The API's routes that class mode also serves per learner, under /learners/{learner}/.
+LEARNER_ROUTES = ("/predict", "/predict_status", "/predict/batch", "/model", "/reload", "/recent_inputs")
+
+
+def learner_prefix(learner: str | None, settings: Settings | None = None) -> str:
+    """Where `learner`'s own routes start in class mode (`/learners/{learner}`); empty in solo mode."""
+    from urllib.parse import quote
+
+    settings = settings or get_settings()
+    return f"/learners/{quote(learner, safe='')}" if learner is not None and settings.class_mode else ""
+
+
+def learner_path(path: str, learner: str | None, settings: Settings | None = None) -> str:
+    """`path` on `learner`'s own route in class mode (`/learners/{learner}/predict`); unchanged in solo mode,
+    without a learner, or for a class-wide route (/health, /metrics)."""
+    if path.split("?", 1)[0] not in LEARNER_ROUTES:
+        return path
+    return learner_prefix(learner, settings) + path
+
+
 def call(
     method: str,
     path: str,
@@ -115,17 +135,19 @@ def call(
     settings: Settings | None = None,
     timeout: float = 30.0,
     shown: Any = None,
+    learner: str | None = None,
 ) -> CallResult:
     """Call the API; a connection failure becomes a CallResult with `error` (never an exception).
 
     Args:
+        learner: in class mode, call this learner's own route (their model, their recent inputs).
         json_body: sent as JSON exactly as Python writes it, NaN and Infinity included (the API answers 422).
         shown: what the page shows as the request (default: `json_body`).
     """
     import requests
 
     settings = settings or get_settings()
-    url = api_url(settings) + path
+    url = api_url(settings) + learner_path(path, learner, settings)
     headers = dict(headers or {})
     if settings.api_admin_token and not any(k.lower() == "authorization" for k in headers):
         headers["Authorization"] = f"Bearer {settings.api_admin_token}"
@@ -146,12 +168,19 @@ def call(
     return CallResult(method, url, response.status_code, body, latency, shown, None, dict(response.headers))
 
 
-def predict(application: dict[str, Any], settings: Settings | None = None, path: str = "/predict") -> CallResult:
-    """POST one application to /predict (or /predict_status)."""
-    return call("POST", path, json_body=application, settings=settings)
+def predict(
+    application: dict[str, Any],
+    settings: Settings | None = None,
+    path: str = "/predict",
+    learner: str | None = None,
+) -> CallResult:
+    """POST one application to /predict (or /predict_status); in class mode to `learner`'s own route."""
+    return call("POST", path, json_body=application, settings=settings, learner=learner)
 
 
-def predict_csv(content: bytes, filename: str = "applications.csv", settings: Settings | None = None) -> CallResult:
+def predict_csv(
+    content: bytes, filename: str = "applications.csv", settings: Settings | None = None, learner: str | None = None
+) -> CallResult:
     """Upload a CSV file to /predict/batch (the result's `request` describes the upload and its first lines)."""
     return call(
         "POST",
@@ -159,6 +188,7 @@ def predict_csv(content: bytes, filename: str = "applications.csv", settings: Se
         files={"file": (filename, content, "text/csv")},
         settings=settings,
         shown=upload_summary(filename, content),
+        learner=learner,
     )
 
 

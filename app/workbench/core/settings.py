@@ -55,6 +55,8 @@ class Settings:
     api_header_timeout: float = 10.0  # seconds a client has to send a request's headers
     api_body_timeout: float = 30.0  # seconds a client has to send a request's body
     api_limit_concurrency: int = 200  # connections + requests in progress; more: 503
+    #: Class mode: how many learners' models the shared API keeps loaded (least recently used go first).
+    api_learner_models: int = 8
     #: Let an unexpected error in a page propagate (tests, debugging) instead of becoming a short message.
     raise_errors: bool = False
     #: "solo" (one learner on a laptop, the default) or "class" (a shared deployment: sign-in, roster,
@@ -207,6 +209,7 @@ def get_settings() -> Settings:
         api_header_timeout=float(env.get("WORKBENCH_API_HEADER_TIMEOUT", "10")),
         api_body_timeout=float(env.get("WORKBENCH_API_BODY_TIMEOUT", "30")),
         api_limit_concurrency=_int(env, "WORKBENCH_API_LIMIT_CONCURRENCY", 200, 1, 1_000_000),
+        api_learner_models=_int(env, "WORKBENCH_API_LEARNER_MODELS", 8, 1, 1000),
         raise_errors=bool(env.get("WORKBENCH_RAISE_ERRORS", "").strip()),
         mode=_choice(env, "WORKBENCH_MODE", "solo", ("solo", "class")),
         database_url=env.get("WORKBENCH_DATABASE_URL", "").strip(),

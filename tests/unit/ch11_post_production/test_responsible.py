@@ -18,7 +18,7 @@ from workbench.core.exercises import CheckContext
 from workbench.core.safe_models import ModelRefused
 from workbench.core.settings import get_settings
 
-from tests.api.conftest import log_learner_model, log_pickle_model
+from tests.api.conftest import learner_pipeline, log_learner_model, log_pickle_model
 
 
 def _ctx(lang: str = "en") -> CheckContext:
@@ -230,3 +230,28 @@ def test_a_group_with_one_outcome_in_training_is_left_out_of_the_mitigation(cour
     result = rai.mitigate(subject, "Married", "demographic_parity")
     assert result.dropped == [rai.MISSING]
     assert rai.MISSING not in set(result.after.by_group["group"])
+
+
+def test_class_mode_reviews_each_learners_own_model(mlflow_store, monkeypatch) -> None:
+    import mlflow
+    import skops.io as sio
+
+    monkeypatch.setenv("WORKBENCH_MODE", "class")
+    get_settings.cache_clear()
+    settings = get_settings()
+    pipeline, X = learner_pipeline("logistic_regression")
+    mlflow.set_tracking_uri(settings.mlflow_tracking_uri)
+    mlflow.set_experiment("ana-loan-model")
+    with mlflow.start_run():
+        mlflow.sklearn.log_model(
+            pipeline,
+            name="model",
+            serialization_format="skops",
+            skops_trusted_types=sio.get_untrusted_types(data=sio.dumps(pipeline)),
+            registered_model_name=settings.learner_model_name("ana"),
+            input_example=X.head(2),
+        )
+    ana = rai.load_subject(load_course_data(), settings, "ana")
+    assert ana.source == "registry" and ana.model_name == settings.learner_model_name("ana")
+    bob = rai.load_subject(load_course_data(), settings, "bob")  # nothing registered: the course pipeline
+    assert bob.source == "course"

@@ -82,7 +82,7 @@ def server_tab() -> None:
     if not api_controls(P).healthy:
         return
     st.markdown(t("api.docs_link", url=url))
-    info = api_client.call("GET", "/model")
+    info = api_client.call("GET", "/model", learner=current_learner())
     if info.ok:
         body = info.body
         st.subheader(t("api.model_served"))
@@ -99,7 +99,7 @@ def server_tab() -> None:
         _serving_path(body.get("serving"))
         _serving_problems(body)
     if st.button(t("api.reload"), key=f"{P}_reload", icon=":material/sync:"):
-        result = api_client.call("POST", "/reload", timeout=120)
+        result = api_client.call("POST", "/reload", timeout=120, learner=current_learner())
         if result.ok:
             st.success(t("api.reloaded", version=result.body["version"]))
             _serving_problems(result.body)
@@ -198,7 +198,7 @@ def predict_tab() -> None:
     incomplete = any(application[f] is None for f in ("ApplicantIncome", "CoapplicantIncome", "LoanAmount"))
     if st.button(t("api.send"), key=f"{P}_send", type="primary", icon=":material/send:", disabled=incomplete):
         if _api_is_up():
-            result = api_client.predict(application, path=endpoint)
+            result = api_client.predict(application, path=endpoint, learner=current_learner())
             api_lab.record_call(get_settings(), current_learner(), result)
             st.session_state[f"{P}_last_call"] = result
     result = st.session_state.get(f"{P}_last_call")
@@ -270,7 +270,9 @@ def batch_tab() -> None:
                     course_data().head(rows).drop(columns=["Loan_Status"]).to_csv(index=False).encode(),
                     "sample.csv",
                 )
-            st.session_state[f"{P}_batch"] = SentBatch(api_client.predict_csv(content, name), content)
+            st.session_state[f"{P}_batch"] = SentBatch(
+                api_client.predict_csv(content, name, learner=current_learner()), content
+            )
     stored: SentBatch | None = st.session_state.get(f"{P}_batch")
     if stored is None:
         return
@@ -342,7 +344,7 @@ def errors_tab() -> None:
             st.error(t("api.bad_json", line=exc.lineno, column=exc.colno, error=exc.msg))
         else:
             if _api_is_up():
-                result = api_client.predict(payload)
+                result = api_client.predict(payload, learner=current_learner())
                 api_lab.record_call(get_settings(), current_learner(), result)
                 st.session_state[f"{P}_invalid"] = result
     result = st.session_state.get(f"{P}_invalid")

@@ -495,9 +495,11 @@ def _live_step(mode: str, window: int) -> None:
 
     seed = int(st.session_state.get(f"{P}_live_seed", 0)) + 1
     st.session_state[f"{P}_live_seed"] = seed
-    load = monitoring.send_traffic(api_client.api_url(), mode, BURST, seed)
+    load = monitoring.send_traffic(
+        api_client.api_url() + api_client.learner_prefix(current_learner()), mode, BURST, seed
+    )
     scraped = api_client.call("GET", "/metrics", timeout=10)
-    recent = api_client.call("GET", f"/recent_inputs?limit={window}", timeout=10)
+    recent = api_client.call("GET", f"/recent_inputs?limit={window}", timeout=10, learner=current_learner())
     if not scraped.ok or not recent.ok:
         failed = scraped if not scraped.ok else recent  # e.g. /recent_inputs refused: 403 without the admin token
         detail = failed.body.get("detail") if isinstance(failed.body, dict) else failed.body

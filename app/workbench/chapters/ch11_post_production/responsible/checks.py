@@ -48,7 +48,7 @@ def check_fairness_mitigation(ctx: CheckContext, min_reduction: float = 0.0) -> 
     ):
         return failed(translate("responsible.check_fair_none", ctx.lang))
     try:
-        subject = load_subject(load_course_data(ctx.settings.data_path), ctx.settings)
+        subject = load_subject(load_course_data(ctx.settings.data_path), ctx.settings, ctx.learner)
         result = mitigate(
             subject, saved["attribute"], saved["constraint"], exclude_missing=bool(saved.get("exclude_missing"))
         )

@@ -65,7 +65,7 @@ def export_model(subject: Subject, settings: Settings, dest: Path) -> Path:
     if subject.source == "registry" and subject.version is not None:
         with tempfile.TemporaryDirectory(prefix="workbench-export-") as tmp:
             local = mlflow.artifacts.download_artifacts(
-                artifact_uri=f"models:/{settings.model_name}/{subject.version}",
+                artifact_uri=f"models:/{subject.model_name or settings.model_name}/{subject.version}",
                 dst_path=tmp,
                 tracking_uri=settings.mlflow_tracking_uri,
             )

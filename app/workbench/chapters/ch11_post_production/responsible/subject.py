@@ -42,6 +42,7 @@ class Subject:
     params: dict[str, str] = field(default_factory=dict)
     metrics: dict[str, float] = field(default_factory=dict)
     tags: dict[str, str] = field(default_factory=dict)
+    model_name: str = ""  # the registered model (registry subjects): the learner's own in class mode
 
 
 def split_course(data: pd.DataFrame, test_size: float = DEFAULT_TEST_SIZE, seed: int = DEFAULT_SEED):
@@ -66,7 +67,7 @@ def _number(value: str | None, default: float) -> float:
         return default
 
 
-def registry_subject(data: pd.DataFrame, settings: Settings) -> Subject | None:
+def registry_subject(data: pd.DataFrame, settings: Settings, learner: str | None = None) -> Subject | None:
     """The registered model behind `@production` (else the newest version), or None when nothing is registered.
 
     It is judged on the course split with the run's own seed and test size when the run logged them, so the
@@ -78,13 +79,14 @@ def registry_subject(data: pd.DataFrame, settings: Settings) -> Subject | None:
     from workbench.core import safe_models, tracking
 
     try:
-        versions = tracking.list_versions(settings)
+        versions = tracking.list_versions(settings, learner=learner)
     except Exception:  # an unreachable or broken registry: review the course pipeline instead
         return None
     if not versions:
         return None
     chosen = next((v for v in versions if "production" in v.aliases), versions[0])
-    model = safe_models.load_model_uri(f"models:/{settings.model_name}/{chosen.version}", settings)
+    model_name = settings.learner_model_name(learner) if learner is not None else settings.model_name
+    model = safe_models.load_model_uri(f"models:/{model_name}/{chosen.version}", settings)
     try:
         run = tracking.client(settings).get_run(chosen.run_id) if chosen.run_id else None
     except Exception:  # the run was deleted: the version stays reviewable
@@ -101,7 +103,8 @@ def registry_subject(data: pd.DataFrame, settings: Settings) -> Subject | None:
     return Subject(
         model=model,
         source="registry",
-        label=f"{settings.model_name} v{chosen.version} {alias_text}".strip(),
+        label=f"{model_name} v{chosen.version} {alias_text}".strip(),
+        model_name=model_name,
         X_train=X_train,
         y_train=y_train,
         X_test=X_test,
@@ -140,11 +143,11 @@ def course_subject(data: pd.DataFrame, model_name: str = COURSE_MODEL) -> Subjec
     )
 
 
-def load_subject(data: pd.DataFrame, settings: Settings) -> Subject:
+def load_subject(data: pd.DataFrame, settings: Settings, learner: str | None = None) -> Subject:
     """The learner's registered model when there is one, else the course pipeline.
 
     Raises:
         ResponsibleError: the data cannot be reviewed (no target, too few rows).
         workbench.core.safe_models.ModelRefused: the registered model is refused (shown, never swapped silently).
     """
-    return registry_subject(data, settings) or course_subject(data)
+    return registry_subject(data, settings, learner) or course_subject(data)

@@ -400,12 +400,12 @@ def pipeline_query(pipeline: Any) -> Callable[[dict], QueryAnswer]:
     return query
 
 
-def api_query(settings: Settings | None = None) -> Callable[[dict], QueryAnswer]:
-    """A query function that POSTs each application to the live API's /predict."""
+def api_query(settings: Settings | None = None, learner: str | None = None) -> Callable[[dict], QueryAnswer]:
+    """A query function that POSTs each application to the live API's /predict (`learner`'s own in class mode)."""
     from workbench.core import api_client
 
     def query(application: dict) -> QueryAnswer:
-        result = api_client.predict(application, settings=settings)
+        result = api_client.predict(application, settings=settings, learner=learner)
         if result.ok and isinstance(result.body, dict):
             return QueryAnswer(200, float(result.body["probability"]))
         retry = result.headers.get("retry-after") or result.headers.get("Retry-After")

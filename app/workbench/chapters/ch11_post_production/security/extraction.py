@@ -189,7 +189,9 @@ def extraction_attack(
     )
 
 
-def batch_probabilities(applications: list[dict], settings: Settings | None = None) -> list[float]:
+def batch_probabilities(
+    applications: list[dict], settings: Settings | None = None, learner: str | None = None
+) -> list[float]:
     """The live API's probabilities for many applications in one /predict/batch call (to measure fidelity).
 
     Under a rate limit a batch costs one request per row: measure while the API has no limit.
@@ -199,7 +201,9 @@ def batch_probabilities(applications: list[dict], settings: Settings | None = No
     """
     from workbench.core import api_client
 
-    result = api_client.call("POST", "/predict/batch", json_body=applications, settings=settings, timeout=60)
+    result = api_client.call(
+        "POST", "/predict/batch", json_body=applications, settings=settings, timeout=60, learner=learner
+    )
     if not result.ok:
         detail = result.body.get("detail") if isinstance(result.body, dict) else result.body
         raise SecurityError(

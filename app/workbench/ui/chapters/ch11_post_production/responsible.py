@@ -12,7 +12,7 @@ from workbench.core import formatting as fmt
 from workbench.core.settings import get_settings
 from workbench.ui.context import current_lang, current_learner, error_text, t
 from workbench.ui.exercise_panel import forget_check_results
-from workbench.ui.model_widgets import course_data
+from workbench.ui.resources import course_data
 from workbench.ui.widgets import dataframe, plotly_chart, show_code
 
 P = "ch11_rai"
@@ -60,7 +60,7 @@ def _subject_picker():
     if st.button(t("responsible.load"), key=f"{P}_load", type="primary"):
         with st.spinner(t("responsible.loading")):
             try:
-                st.session_state[SUBJECT] = rai.load_subject(course_data(), get_settings())
+                st.session_state[SUBJECT] = rai.load_subject(course_data(), get_settings(), current_learner())
                 for key in (f"{P}_mitigation", f"{P}_importance"):
                     st.session_state.pop(key, None)
             except ModelRefused as exc:

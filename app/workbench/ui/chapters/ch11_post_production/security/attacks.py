@@ -20,7 +20,7 @@ from workbench.ui.chapters.ch11_post_production.security.common import (
     victim,
 )
 from workbench.ui.chapters.ch11_post_production.security.evasion import _api_status, _start_api_button
-from workbench.ui.context import current_lang, t
+from workbench.ui.context import current_lang, current_learner, t
 from workbench.ui.resources import course_data
 from workbench.ui.widgets import dataframe, decimal_slider, number_field, show_code
 
@@ -203,12 +203,12 @@ def _holdout_probabilities() -> tuple[list[dict], list[float]]:
 
     settings = get_settings()
     holdout = security.synthetic_applications(200, seed=8)
-    info = api_client.call("GET", "/model", settings=settings)
+    info = api_client.call("GET", "/model", settings=settings, learner=current_learner())
     version = info.body.get("version") if info.ok and isinstance(info.body, dict) else None
     cached: HoldoutAnswers | None = st.session_state.get(f"{P}_holdout")
     if cached is not None and cached.version == version:
         return holdout, cached.probabilities
-    probabilities = security.batch_probabilities(holdout, settings)
+    probabilities = security.batch_probabilities(holdout, settings, current_learner())
     st.session_state[f"{P}_holdout"] = HoldoutAnswers(version, probabilities)
     return holdout, probabilities
 
@@ -220,7 +220,7 @@ def _run_extraction(n_queries: int, surrogate: str, name: str) -> None:
     try:
         holdout, probabilities = _holdout_probabilities()
         result = security.extraction_attack(
-            security.api_query(settings),
+            security.api_query(settings, current_learner()),
             security.synthetic_applications(n_queries),
             holdout,
             probabilities,

@@ -211,7 +211,7 @@ def _api_attack() -> None:
             try:
                 st.session_state[f"{P}_api_result"] = security.greedy_api_attack(
                     start,
-                    security.api_query(get_settings()),
+                    security.api_query(get_settings(), current_learner()),
                     features,
                     max_queries,
                     _budget(),
