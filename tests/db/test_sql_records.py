@@ -45,3 +45,22 @@ def test_another_process_sees_a_write_at_once(storage: SqlRecordStorage, databas
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == '{"run": "abc"}'
     assert storage.read("ana", "ch05_mlflow/evidence.json") == b"2"
+
+
+def test_a_shared_deployment_keeps_learner_records_in_the_database(
+    database_url: str, tmp_path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With WORKBENCH_DATABASE_URL set, a chapter's saved answers go to the database, not the pod's disk."""
+    from workbench.core.records import records_for
+    from workbench.core.settings import get_settings
+
+    monkeypatch.setenv("WORKBENCH_DATABASE_URL", database_url)
+    get_settings.cache_clear()
+    settings = get_settings()
+    records_for(settings, "ana").put_json("ch05_mlflow/answers.json", {"q": 1})
+    assert SqlRecordStorage(database_url).read("ana", "ch05_mlflow/answers.json") is not None
+    assert not (settings.learner_dir("ana") / "records").exists()  # nothing on this replica's disk
+    assert records_for(settings, "ana").get_json("ch05_mlflow/answers.json") == {"q": 1}
+    assert records_for(settings, "bob").get_json("ch05_mlflow/answers.json") is None
+    assert records_for(settings, "ana").reset_chapter("05_mlflow") >= 1
+    assert SqlRecordStorage(database_url).keys("ana") == []

@@ -178,9 +178,14 @@ class FileRecordStorage:
 def storage(settings: Settings) -> RecordStorage:
     """The record storage the settings ask for: the one place that chooses it.
 
-    `settings.database_url` set (class mode): the database storage of issue 15 plugs in here, returning
-    `SqlRecordStorage(settings)`; until it lands, records stay files (what every version so far did).
+    `settings.database_url` set (a shared deployment): rows of the database's `records` table, so every app
+    replica sees a learner's records at once; unset (solo mode): files under the learner's folder.
     """
+    if settings.database_url:
+        from workbench.core.db import database_url
+        from workbench.core.db.records import SqlRecordStorage
+
+        return SqlRecordStorage(database_url(settings))
     return FileRecordStorage(settings)
 
 
