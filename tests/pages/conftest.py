@@ -28,3 +28,28 @@ def assert_no_exception(at: AppTest) -> None:
 @pytest.fixture
 def app_factory():
     return open_app
+
+
+def class_join_token(name: str, role: str = "learner") -> str:
+    """Class mode, signed in the real way: `name` in the class roster (added once), and a join link for them."""
+    from workbench.core.db import database_url
+    from workbench.core.people import Role
+    from workbench.core.roster import Roster
+    from workbench.core.settings import get_settings
+
+    roster = Roster(database_url(get_settings()))
+    if roster.person(name) is None:
+        return roster.add(name, Role(role)).token
+    return roster.reissue(name).token
+
+
+def open_class_app(lang: str, name: str, page: str | None = None, role: str = "learner", timeout: float = 60):
+    """The app in class mode (WORKBENCH_MODE=class set by the test) opened with `name`'s join link."""
+    at = AppTest.from_file(HOME, default_timeout=timeout)
+    at.session_state["lang"] = lang
+    at.query_params["join"] = class_join_token(name, role)
+    at.run()
+    if page is not None:
+        at.switch_page(f"../pages/{page}.py")
+        at.run()
+    return at

@@ -185,11 +185,7 @@ def test_mlflow_ui_on_a_taken_port_says_why_it_did_not_start() -> None:
 
 
 def test_class_mode_shows_the_signed_in_learner_only_their_runs_and_their_model(monkeypatch) -> None:
-    from streamlit.testing.v1 import AppTest
-    from workbench.core.people import Person
-    from workbench.ui.identity import PERSON_KEY
-
-    from tests.pages.conftest import HOME
+    from tests.pages.conftest import open_class_app
 
     monkeypatch.setenv("WORKBENCH_MODE", "class")
     get_settings.cache_clear()
@@ -197,11 +193,7 @@ def test_class_mode_shows_the_signed_in_learner_only_their_runs_and_their_model(
     ana = tracking.train_and_log(data, "decision_tree", {"max_depth": 2}, "Ana")
     bob = tracking.train_and_log(data, "decision_tree", {"max_depth": 3}, "Bob")
     tracking.register_run_model(bob.run_id, "Bob")
-    at = AppTest.from_file(HOME, default_timeout=60)
-    at.session_state["lang"] = "en"
-    at.session_state[PERSON_KEY] = Person("Ana")
-    at.run()
-    at.switch_page(f"../pages/{PAGE}.py").run()
+    at = open_class_app("en", "Ana", PAGE)  # signed in by a real join link
     assert_no_exception(at)
     assert at.selectbox(key="ch05_filter_who").options == ["me (Ana)"]  # no "everyone" in a class
     tables = [frame.value for frame in at.dataframe]

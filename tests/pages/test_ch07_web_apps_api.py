@@ -191,3 +191,35 @@ def test_in_french_the_served_model_the_413_and_a_taken_port_are_explained_in_fr
         at.run()
         at.button(key="ch07_start").click().run()
     assert f"le port {api_port} de 127.0.0.1 est déjà occupé" in _texts(at.error)
+
+
+def test_class_mode_uses_the_shared_api_and_never_starts_one(api_port, monkeypatch) -> None:
+    """In class mode the page shows the class's API and the learner's own routes; no start/stop buttons, and
+    starting an API from the app is refused (thirty learners would fight over one port)."""
+    from workbench.core import services
+
+    from tests.pages.conftest import open_class_app
+
+    api_client.start(get_settings(), env={"WORKBENCH_MODE": "class"})  # the class's API (run by the teacher)
+    monkeypatch.setenv("WORKBENCH_MODE", "class")
+    get_settings.cache_clear()
+    with pytest.raises(services.ServiceError) as refused:
+        api_client.start(get_settings())
+    assert "partagée" in refused.value.message("fr")
+
+    def server_page(lang: str):
+        at = open_class_app(lang, "Ana", "07_web_apps_api")
+        assert_no_exception(at)
+        assert not [b for b in at.button if b.key in ("ch07_start", "ch07_stop")]
+        return at
+
+    at = server_page("en")
+    texts = _texts(at.markdown)
+    assert "/learners/Ana/predict" in texts and get_settings().learner_model_name("Ana") in texts
+    assert "/learners/Ana/predict" in _texts(server_page("fr").markdown)
+    monkeypatch.setenv("WORKBENCH_MODE", "solo")
+    get_settings.cache_clear()
+    api_client.stop(get_settings())
+    monkeypatch.setenv("WORKBENCH_MODE", "class")
+    get_settings.cache_clear()
+    assert "tell your teacher" in _texts(server_page("en").warning)

@@ -61,6 +61,8 @@ def start(settings: Settings | None = None, env: dict[str, str] | None = None) -
         RuntimeError: the port is taken or the API did not start (message with its log).
     """
     settings = settings or get_settings()
+    if settings.class_mode:  # one shared API serves the class: a learner never starts their own on an app pod
+        raise services.ServiceError("api_shared_in_class")
     url = api_url(settings)
     command = [
         sys.executable,

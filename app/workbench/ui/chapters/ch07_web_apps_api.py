@@ -44,6 +44,8 @@ def api_controls(prefix: str, on_stop: Callable[[], None] | None = None) -> Serv
     settings = get_settings()
     url = api_client.api_url(settings)
     status = api_client.status(settings)
+    if settings.class_mode:
+        return _class_api_status(prefix, status, url)
     start_col, stop_col, refresh_col = st.columns(3)
     if start_col.button(
         t("api.start"), key=f"{prefix}_start", disabled=status.healthy, type="primary", icon=":material/play_arrow:"
@@ -71,6 +73,27 @@ def api_controls(prefix: str, on_stop: Callable[[], None] | None = None) -> Serv
         st.success(t("api.running", url=url, pid=status.pid), icon=":material/check_circle:")
     else:
         st.success(t("api.running_external", url=url), icon=":material/check_circle:")
+    return status
+
+
+def _class_api_status(prefix: str, status: ServiceStatus, url: str) -> ServiceStatus:
+    """Class mode: the shared API, run for the class (no start/stop here), and the learner's own routes."""
+    settings = get_settings()
+    learner = current_learner()
+    st.button(t("api.refresh"), key=f"{prefix}_refresh", icon=":material/refresh:")
+    if not status.healthy:
+        st.warning(t("api.class_unreachable", url=url), icon=":material/power_off:")
+        return status
+    st.success(t("api.running_external", url=url), icon=":material/check_circle:")
+    st.markdown(
+        t(
+            "api.class_shared",
+            url=url,
+            prefix=api_client.learner_prefix(learner, settings),
+            alias=settings.api_alias,
+            model=settings.learner_model_name(learner),
+        )
+    )
     return status
 
 

@@ -172,6 +172,9 @@ def _api_status() -> bool:
 def _start_api_button(key: str) -> None:
     from workbench.core import api_client
 
+    if get_settings().class_mode:  # the class's shared API is run by the teacher, never started from a page
+        st.caption(t("api.class_unreachable", url=api_client.api_url(get_settings())))
+        return
     if st.button(t("security.api_start"), key=key, icon=":material/play_arrow:"):
         with st.spinner(t("security.api_starting")):
             try:
