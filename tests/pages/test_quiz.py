@@ -183,9 +183,8 @@ def test_a_chapter_suggests_its_unfinished_prerequisite_without_locking(lang) ->
     assert not any(text in i.value for i in at.info)
 
 
-def test_a_worked_solution_waits_for_tries_and_is_open_to_teachers() -> None:
-    from workbench.core.people import Person, Role
-    from workbench.ui.identity import PERSON_KEY
+def test_a_worked_solution_waits_for_tries_and_is_open_to_teachers(monkeypatch) -> None:
+    from tests.pages.conftest import open_class_app
 
     at = open_app("en", "06_docker")
     assert any("opens once the exercise is completed, or after 3 more tries" in c.value for c in at.caption)
@@ -195,9 +194,10 @@ def test_a_worked_solution_waits_for_tries_and_is_open_to_teachers() -> None:
     assert_no_exception(at)
     assert any(e.label == "Worked solution" for e in at.expander)
 
-    teacher = open_app("fr", "06_docker")
-    teacher.session_state[PERSON_KEY] = Person("prof", Role.TEACHER)
-    teacher.run()
+    monkeypatch.setenv("WORKBENCH_MODE", "class")  # a teacher signed in by their join link
+    get_settings.cache_clear()
+    teacher = open_class_app("fr", "prof", "06_docker", role="teacher")
+    assert_no_exception(teacher)
     assert sum(e.label == "Solution commentée (vue enseignant)" for e in teacher.expander) == 2  # both walkthroughs
 
 
