@@ -157,7 +157,7 @@ def test_learner_detail_shows_attempts_and_what_they_answered(snapshot: cr.Class
     assert intro["attempts"] == 2 and intro["completed"] and intro["first_correct"] in (False,)
     right = " ; ".join(HARD.options[i]["fr"] for i in sorted(HARD.answer))
     assert intro["last_answer"] == right
-    assert list(detail["item"]) == [HARD.id, FIRST, MLFLOW_DONE[0]]  # practice question too; L13: one item of V
+    assert list(detail["item"]) == [FIRST, HARD.id, MLFLOW_DONE[0]]  # checks, then practice; L13: one item of V
     assert list(detail["chapter"]) == ["01_introduction", "01_introduction", "05_mlflow"]
     assert detail["last_answer"].iloc[2] == "f1: 0.8"
     assert cr.learner_detail(snapshot, "Newcomer", "fr").empty

@@ -465,7 +465,7 @@ def learner_detail(snapshot: ClassSnapshot, learner: str, lang: str) -> pd.DataF
     rows = []
     for key, exercises in snapshot.exercises.items():
         order = {
-            item: n for n, item in enumerate(dict.fromkeys([*(q.id for q in exercises.quiz), *exercises.item_ids]))
+            item: n for n, item in enumerate(dict.fromkeys([*exercises.item_ids, *(q.id for q in exercises.quiz)]))
         }
         items = {k: v for k, v in snapshot.items.get(learner, {}).get(key, {}).items() if k in order}
         for item, p in sorted(items.items(), key=lambda kv: order[kv[0]]):
