@@ -12,7 +12,7 @@ from workbench.core import formatting as fmt
 from workbench.core.settings import get_settings
 from workbench.ui.context import current_lang, current_learner, error_text, t
 from workbench.ui.exercise_panel import forget_check_results
-from workbench.ui.model_widgets import course_data
+from workbench.ui.resources import course_data
 from workbench.ui.widgets import dataframe, plotly_chart, show_code
 
 P = "ch11_rai"
