@@ -141,12 +141,13 @@ def _worker(names: list[str], api_url: str, start_at: float) -> list[Record]:
     """One app process: warm up (imports, data), wait for the common start, then one thread per learner."""
     from workbench.core import tracking
     from workbench.core.data import load_course_data
+    from workbench.core.db import database_url
     from workbench.core.progress import course_progress
     from workbench.core.settings import get_settings
 
     tracking.client(get_settings())  # the store exists and MLflow is imported before the clock starts
     data = load_course_data()
-    store = _timed_store(get_settings().progress_db)
+    store = _timed_store(database_url(get_settings()))  # PostgreSQL when WORKBENCH_DATABASE_URL is set
     course_progress(store, "warm-up")  # the exercise files parsed once, as in a running app
     records: list[Record] = []
     time.sleep(max(0.0, start_at - time.time()))
@@ -223,8 +224,6 @@ def main() -> int:
     print(f"mode: {settings.mode}; progress database: {database}")
     pool = os.environ.get("MLFLOW_SQLALCHEMYSTORE_POOL_SIZE", "MLflow's default (5 + 10 overflow)")
     print(f"MLflow store: {settings.mlflow_tracking_uri.split('@')[-1]}; SQL connection pool per process: {pool}")
-    if settings.database_url:
-        print("note: this branch's ProgressStore is SQLite only; WORKBENCH_DATABASE_URL is used once issue-15-db lands")
     from workbench.core import tracking
 
     tracking.client(settings)  # MLflow creates or migrates its tables once, before the API and the app processes

@@ -1,17 +1,21 @@
 """Seed a state dir with a simulated class, to look at the teacher's dashboard (development tool).
 
 Thirty learners (by default) work through the chapters during a class that started 90 minutes ago: each
-has a pace and a skill; they answer quizzes (right at the first try, or after wrong tries), run hands-on
-checks (some fail three times and more), open chapters. Everything is written through `ProgressStore`, with
+has a pace and a skill; per chapter they answer practice questions (right at the first try, or after wrong
+tries), run hands-on checks (some fail three times and more), take the checkpoint, open chapters; what counts
+as done (hands-on checks + checkpoint) is what the dashboard shows. Everything is written through `ProgressStore`, with
 its clock moved to the simulated moment of each action. Some learners are here now, some left, a few are
 here but stalled.
 
-Usage: PYTHONPATH=app python tools/simulate_class.py STATE_DIR [--learners 30] [--seed 7]
+Usage: PYTHONPATH=app python tools/simulate_class.py STATE_DIR [--learners 30] [--seed 7] [--roster roster.csv]
+(--roster also writes the class as a roster CSV, the learners and one teacher, for
+`python -m workbench.classroom import-roster`; WORKBENCH_DATABASE_URL, if set, is the database written to.)
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import random
 import time
 import types
@@ -19,7 +23,7 @@ from pathlib import Path
 
 from workbench.chapters import CHAPTERS
 from workbench.core import progress
-from workbench.core.exercises import load_exercises
+from workbench.core.exercises import CHECKPOINT_ID, load_exercises
 from workbench.core.progress import ProgressStore
 
 FIRST_NAMES = (
@@ -65,9 +69,12 @@ def _one_learner(store: ProgressStore, name: str, rng: random.Random, clock: _Cl
     steps = [
         (chapter.key, item)
         for chapter in CHAPTERS
-        for item in (*load_exercises(chapter.key).quiz, *load_exercises(chapter.key).hands_on)
+        for item in (*load_exercises(chapter.key).quiz, *load_exercises(chapter.key).hands_on, CHECKPOINT_ID)
     ]
-    steps = steps[: rng.randint(20, 110)]
+    steps = steps[: rng.randint(20, 140)]
+    if profile == 5:  # stuck at a check that counts (a hands-on check or the checkpoint), not a practice question
+        while len(steps) > 1 and hasattr(steps[-1][1], "options"):
+            steps.pop()
     today = min(len(steps), rng.randint(8, 16))  # the last steps happen in today's session
     end = {3: now - 30 * 60, 4: now - 40 * 60}.get(profile, now - rng.uniform(0, 2 * 60))
     skill = rng.uniform(0.45, 0.95)
@@ -87,7 +94,8 @@ def _one_learner(store: ProgressStore, name: str, rng: random.Random, clock: _Cl
         for attempt in range(tries):
             clock.now += rng.uniform(10, 40)
             right = not stuck_here and rng.random() < skill + 0.2 * attempt
-            store.record_attempt(name, chapter, item.id, *_answer(item, right, attempt, rng))
+            item_id = item if isinstance(item, str) else item.id
+            store.record_attempt(name, chapter, item_id, *_answer(item, right, attempt, rng))
             if right:
                 break
     if profile in (0, 1, 2, 3) and opened:  # on the page now (3: reading for half an hour without answering)
@@ -96,7 +104,10 @@ def _one_learner(store: ProgressStore, name: str, rng: random.Random, clock: _Cl
 
 
 def _answer(item, right: bool, attempt: int, rng: random.Random) -> tuple:
-    """(kind, correct, answer) of one attempt: the options chosen, or what a check found."""
+    """(kind, correct, answer) of one attempt: the options chosen, the checkpoint's score, or what a check found."""
+    if item == CHECKPOINT_ID:
+        score = round(rng.uniform(0.75, 1.0) if right else rng.uniform(0.3, 0.7), 2)
+        return "checkpoint", right, {"score": score, "passed": right}
     if hasattr(item, "options"):
         wrong = [i for i in range(len(item.options)) if i not in item.answer]
         return "quiz", right or not wrong, sorted(item.answer) if right or not wrong else [rng.choice(wrong)]
@@ -108,10 +119,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("state_dir", type=Path)
     parser.add_argument("--learners", type=int, default=30)
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--roster", type=Path, help="also write the class as a roster CSV (name,role)")
     args = parser.parse_args(argv)
-    store = ProgressStore(args.state_dir / "progress.db")
+    store = ProgressStore(os.environ.get("WORKBENCH_DATABASE_URL") or args.state_dir / "progress.db")
     names = simulate(store, args.learners, args.seed)
-    print(f"{len(names)} learners written to {store.path}")
+    print(f"{len(names)} learners written to {store.path or 'the database'}")
+    if args.roster:
+        lines = ["name,role", *(f"{name},learner" for name in names), "Mme Teacher,teacher"]
+        args.roster.write_text("\n".join(lines) + "\n", encoding="utf-8")
+        print(f"roster: {args.roster}")
     return 0
 
 

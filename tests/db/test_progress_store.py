@@ -85,10 +85,12 @@ def test_visits_say_who_is_on_which_chapter_now(store: ProgressStore) -> None:
 def test_course_progress_reads_the_store(store: ProgressStore) -> None:
     from workbench.core.exercises import load_exercises
 
-    first = load_exercises("02_fundamentals").quiz[0].id
-    store.record_attempt("ana", "02_fundamentals", first, "quiz", True)
+    fundamentals = load_exercises("02_fundamentals")
+    store.record_attempt("ana", "02_fundamentals", fundamentals.quiz[0].id, "quiz", True)  # practice: not counted
+    store.record_attempt("ana", "02_fundamentals", fundamentals.hands_on[0].id, "hands_on", True)
+    store.record_attempt("ana", "02_fundamentals", "checkpoint", "checkpoint", True)
     progress = course_progress(store, "ana")
-    assert progress[1].chapter_key == "02_fundamentals" and progress[1].done == 1
+    assert progress[1].chapter_key == "02_fundamentals" and (progress[1].done, progress[1].total) == (2, 3)
 
 
 def test_concurrent_threads_lose_nothing(store: ProgressStore) -> None:

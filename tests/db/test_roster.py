@@ -133,9 +133,10 @@ def test_cli_report_csv(use_database: str, roster: Roster, capsys: pytest.Captur
 
     roster.import_people(parse_roster(ROSTER))
     store = ProgressStore(use_database)
-    quiz = load_exercises("05_mlflow").quiz
-    store.record_attempt("Ana Martin", "05_mlflow", quiz[0].id, "quiz", True)
-    store.record_attempt("Ana Martin", "05_mlflow", quiz[1].id, "quiz", False)
+    mlflow = load_exercises("05_mlflow")
+    store.record_attempt("Ana Martin", "05_mlflow", mlflow.hands_on[0].id, "hands_on", True)  # done
+    store.record_attempt("Ana Martin", "05_mlflow", mlflow.quiz[0].id, "quiz", True)  # practice: not counted
+    store.record_attempt("Ana Martin", "05_mlflow", "checkpoint", "checkpoint", False)
     store.record_visit("Ana Martin", "07_web_apps_api")
     store.record_attempt("solo-learner", "01_introduction", "gone", "quiz", True)  # not on the roster, still reported
     assert main(["report", "--csv"]) == 0

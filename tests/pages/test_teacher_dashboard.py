@@ -17,17 +17,19 @@ from tests.pages.conftest import HOME, assert_no_exception
 
 TEACHER = Person("Mme Lefort", Role.TEACHER)
 QUESTION = load_exercises("05_mlflow").quiz[0]
+CHECK = load_exercises("05_mlflow").hands_on[0]
 
 
 @pytest.fixture
 def class_store() -> ProgressStore:
-    """Three learners: ana stuck on a chapter V question (3 wrong tries), bob done with it, carl only visited."""
+    """Three learners: ana stuck at a chapter V check (3 failed tries), bob passed it and answered a practice
+    question right, carl only visited."""
     store = ProgressStore(get_settings().progress_db)
-    wrong = [next(i for i in range(len(QUESTION.options)) if i not in QUESTION.answer)]
     store.record_visit("ana", "05_mlflow")
     store.record_visit("bob", "05_mlflow")
-    for _ in range(3):
-        store.record_attempt("ana", "05_mlflow", QUESTION.id, "quiz", False, answer=wrong)
+    for n in range(3):
+        store.record_attempt("ana", "05_mlflow", CHECK.id, "hands_on", False, answer={"runs": n + 1})
+    store.record_attempt("bob", "05_mlflow", CHECK.id, "hands_on", True, answer={"runs": 3})
     store.record_attempt("bob", "05_mlflow", QUESTION.id, "quiz", True, answer=sorted(QUESTION.answer))
     store.record_visit("carl", "07_web_apps_api")
     return store
@@ -87,15 +89,16 @@ def test_the_teacher_sees_the_class(lang: str, class_store: ProgressStore) -> No
     stuck = _table(at, "Apprenant" if fr else "Learner", "Pourquoi" if fr else "Why")
     assert list(stuck.iloc[:, 0]) == ["ana"]
     assert ("3 essais ratés" if lang == "fr" else "3 failed attempts") in stuck.iloc[0, 1]
-    assert stuck.iloc[0, 3] == QUESTION.prompt[lang]
-    assert stuck.iloc[0, 4] == next(o[lang] for i, o in enumerate(QUESTION.options) if i not in QUESTION.answer)
+    assert stuck.iloc[0, 3] == CHECK.title[lang]
+    assert stuck.iloc[0, 4] == "runs: 3"  # what ana last tried, from the attempt log
     questions = _table(
         at,
         "Chapitre" if fr else "Chapter",
         "Question ou exercice" if fr else "Question or exercise",
         "Type" if fr else "Kind",
     )
-    assert questions.iloc[0, 1] == QUESTION.prompt[lang] and questions.iloc[0, 3] == 2
+    assert questions.iloc[0, 1] == CHECK.title[lang] and questions.iloc[0, 3] == 2  # 1 of 2 right at once
+    assert questions.iloc[1, 1] == QUESTION.prompt[lang]  # practice questions are listed too
     live = _table(at, "Apprenant" if fr else "Learner", "Présent" if fr else "Here")
     assert set(live.iloc[:, 0]) == {"ana", "bob", "carl"}
     assert set(live.iloc[:, 1]) == ({"oui"} if fr else {"yes"})  # all three were just seen
@@ -155,3 +158,42 @@ def test_a_learner_is_refused_and_does_not_see_the_page(
 
 def test_the_teacher_has_the_page_in_the_navigation(monkeypatch: pytest.MonkeyPatch) -> None:
     assert _nav_titles(TEACHER, monkeypatch)[-1] == "Tableau de bord de la classe"
+
+
+def _nav_for_link(link: str | None, monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Class mode: the visible pages of the FIRST render of Home opened with `link`'s query string."""
+    import streamlit as st
+
+    monkeypatch.setenv("WORKBENCH_MODE", "class")
+    get_settings.cache_clear()
+    given: list = []
+    real = st.navigation
+
+    def watched(pages, **kwargs):
+        given.append(pages)
+        return real(pages, **kwargs)
+
+    monkeypatch.setattr(st, "navigation", watched)
+    at = AppTest.from_file(HOME, default_timeout=60)
+    if link is not None:
+        at.query_params["join"] = link.split("join=", 1)[1]
+    at.run()
+    assert_no_exception(at)
+    monkeypatch.setattr(st, "navigation", real)
+    assert len(given) == 1  # one render
+    return [page.title for pages in given[0].values() for page in pages if page.visibility == "visible"]
+
+
+def test_a_teacher_signed_in_by_join_link_has_the_page_on_the_first_render(
+    class_store: ProgressStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from workbench.core.roster import Roster, parse_roster
+
+    roster = Roster(class_store.url)  # the app's database: SQLite in the state dir
+    links = {
+        i.person.name: i.link("http://localhost:8501")
+        for i in roster.import_people(parse_roster("name,role\nMme Lefort,teacher\nana,learner\n"))
+    }
+    assert _nav_for_link(links["Mme Lefort"], monkeypatch)[-1] == "Tableau de bord de la classe"
+    learner = _nav_for_link(links["ana"], monkeypatch)
+    assert len(learner) == 12 and "Tableau de bord de la classe" not in learner

@@ -17,10 +17,12 @@ from workbench.core.progress import ProgressStore
 NOW = 1_800_000_000.0
 MINUTE = 60.0
 LEARNERS = [f"L{i:02d}" for i in range(30)]
-MLFLOW_QUIZ = [q.id for q in load_exercises("05_mlflow").quiz]
+MLFLOW = load_exercises("05_mlflow")
+CHECK = MLFLOW.hands_on[0]  # the check five learners fail
+MLFLOW_DONE = MLFLOW.item_ids[1:]  # the chapter's other counted items: hands-on checks, then the checkpoint
 INTRO = load_exercises("01_introduction")
-HARD = INTRO.quiz[0]  # the question ten learners get right at the first try
-CHECK = load_exercises("05_mlflow").hands_on[0]
+HARD = INTRO.quiz[0]  # the practice question ten learners get right at the first try (not counted as done)
+FIRST, SECOND = (h.id for h in INTRO.hands_on[:2])
 
 
 class Clock:
@@ -46,9 +48,10 @@ def _wrong(question) -> list[int]:
 
 @pytest.fixture
 def store(tmp_path: Path, clock: Clock) -> ProgressStore:
-    """30 learners: L{i} does the first i % 6 quiz items of chapter V; L00-L09 get the intro's first question
-    right at once, the others after a wrong try; L00-L02 fail chapter V's first check 3 times (stuck), L03 twice,
-    L04 3 times then passes; L05 is here but without success for 40 minutes."""
+    """30 learners: each passes the intro's first check; L{i} passes the first i % 6 of chapter V's other counted
+    items (hands-on checks, then the checkpoint); L00-L09 get the intro's first practice question right at once,
+    the others after a wrong try; L00-L02 fail chapter V's first check 3 times (stuck), L03 twice, L04 3 times then
+    passes; L05 is here but without success for 40 minutes (its last: the intro's second check)."""
     s = ProgressStore(tmp_path / "progress.db")
     for i, name in enumerate(LEARNERS):
         clock.now = NOW - 60 * MINUTE + i
@@ -56,8 +59,10 @@ def store(tmp_path: Path, clock: Clock) -> ProgressStore:
         if i >= 10:
             s.record_attempt(name, "01_introduction", HARD.id, "quiz", False, answer=_wrong(HARD))
         s.record_attempt(name, "01_introduction", HARD.id, "quiz", True, answer=sorted(HARD.answer))
-        for item in MLFLOW_QUIZ[: i % 6]:
-            s.record_attempt(name, "05_mlflow", item, "quiz", True, answer=[0])
+        s.record_attempt(name, "01_introduction", FIRST, "hands_on", True, answer={"f1": 0.8})
+        for item in MLFLOW_DONE[: i % 6]:
+            kind = "checkpoint" if item == "checkpoint" else "hands_on"
+            s.record_attempt(name, "05_mlflow", item, kind, True, answer={"f1": 0.8})
     for i, fails in ((0, 3), (1, 3), (2, 4), (3, 2), (4, 3)):
         clock.now = NOW - 20 * MINUTE + i
         s.record_visit(LEARNERS[i], "05_mlflow")
@@ -65,11 +70,11 @@ def store(tmp_path: Path, clock: Clock) -> ProgressStore:
             s.record_attempt(LEARNERS[i], "05_mlflow", CHECK.id, "hands_on", False, answer={"runs": n + 1})
     s.record_attempt(LEARNERS[4], "05_mlflow", CHECK.id, "hands_on", True, answer={"runs": 4})
     clock.now = NOW - 40 * MINUTE  # L05: last success 40 minutes ago, still on the page
-    s.record_attempt("L05", "05_mlflow", MLFLOW_QUIZ[5], "quiz", True, answer=[1])
+    s.record_attempt("L05", "01_introduction", SECOND, "hands_on", True, answer={"f1": 0.9})
     clock.now = NOW - 1 * MINUTE
     s.record_visit("L05", "05_mlflow")
     clock.now = NOW - 2 * MINUTE  # L06 succeeded recently
-    s.record_attempt("L06", "05_mlflow", MLFLOW_QUIZ[6], "quiz", True, answer=[1])
+    s.record_attempt("L06", "05_mlflow", MLFLOW_DONE[0], "hands_on", True, answer={"f1": 0.7})
     clock.now = NOW - 3 * MINUTE  # Late: arrived 3 minutes ago, nothing done yet (not stuck: just arrived)
     s.record_visit("Late", "01_introduction")
     return s
@@ -83,19 +88,19 @@ def snapshot(store: ProgressStore) -> cr.ClassSnapshot:
 def test_matrix_has_one_row_per_learner_and_the_share_done(snapshot: cr.ClassSnapshot) -> None:
     matrix = cr.progress_matrix(snapshot)
     assert matrix.shape == (32, len(CHAPTERS))
-    total = len(load_exercises("05_mlflow").item_ids)
-    for i, name in enumerate(LEARNERS):
-        extra = (name == "L04") + (name in ("L05", "L06"))
+    total = len(MLFLOW.item_ids)
+    for i, name in enumerate(LEARNERS):  # done = hands-on checks + checkpoint; practice answers do not count
+        extra = (name == "L04") + (name == "L06")
         assert matrix.loc[name, "05_mlflow"] == pytest.approx((i % 6 + extra) / total)
-        assert matrix.loc[name, "01_introduction"] == pytest.approx(1 / len(INTRO.item_ids))
+        assert matrix.loc[name, "01_introduction"] == pytest.approx((1 + (name == "L05")) / len(INTRO.item_ids))
     assert (matrix.loc["Newcomer"] == 0).all()
     figure = cr.progress_heatmap_figure(snapshot, "fr", {"learner": "Apprenant", "chapter": "Chapitre", "done": "Fait"})
     heat = figure.data[0]
     assert list(heat.x) == [c.roman for c in CHAPTERS] and len(heat.y) == 32
-    assert heat.text[5][CHAPTERS.index(next(c for c in CHAPTERS if c.key == "05_mlflow"))] == f"6/{total}"
+    assert heat.text[5][CHAPTERS.index(next(c for c in CHAPTERS if c.key == "05_mlflow"))] == f"5/{total}"
     assert figure.layout.separators.startswith(",")  # French numbers
     assert list(heat.colorbar.ticktext) == ["0\xa0%", "25\xa0%", "50\xa0%", "75\xa0%", "100\xa0%"]
-    assert heat.customdata[5][0][1] == "6\xa0%"
+    assert heat.customdata[5][0][1] == "67\xa0%"  # L05: 2 of the intro's 3 counted items
 
 
 def test_report_rows_and_csv(snapshot: cr.ClassSnapshot, store: ProgressStore) -> None:
@@ -103,7 +108,7 @@ def test_report_rows_and_csv(snapshot: cr.ClassSnapshot, store: ProgressStore) -
     assert len(rows) == 32 * len(CHAPTERS)
     assert [r.chapter for r in rows[: len(CHAPTERS)]] == [c.key for c in CHAPTERS]
     l03 = {r.chapter: r for r in rows if r.learner == "L03"}
-    assert (l03["05_mlflow"].done, l03["05_mlflow"].total) == (3, len(load_exercises("05_mlflow").item_ids))
+    assert (l03["05_mlflow"].done, l03["05_mlflow"].total) == (3, len(MLFLOW.item_ids))
     assert l03["05_mlflow"].last_activity == pytest.approx(NOW - 20 * MINUTE + 3)  # its last failed check
     assert l03["02_fundamentals"].last_activity is None and l03["02_fundamentals"].done == 0
     assert all(r.done == 0 and r.last_activity is None for r in rows if r.learner == "Newcomer")
@@ -152,9 +157,9 @@ def test_learner_detail_shows_attempts_and_what_they_answered(snapshot: cr.Class
     assert intro["attempts"] == 2 and intro["completed"] and intro["first_correct"] in (False,)
     right = " ; ".join(HARD.options[i]["fr"] for i in sorted(HARD.answer))
     assert intro["last_answer"] == right
-    assert list(detail["chapter"]) == ["01_introduction", "05_mlflow"]  # L13: one item of chapter V
-    mlflow_question = load_exercises("05_mlflow").quiz[0]
-    assert detail["last_answer"].iloc[1] == mlflow_question.options[0]["fr"]
+    assert list(detail["item"]) == [FIRST, HARD.id, MLFLOW_DONE[0]]  # checks, then practice; L13: one item of V
+    assert list(detail["chapter"]) == ["01_introduction", "01_introduction", "05_mlflow"]
+    assert detail["last_answer"].iloc[2] == "f1: 0.8"
     assert cr.learner_detail(snapshot, "Newcomer", "fr").empty
 
 
@@ -166,12 +171,47 @@ def test_describe_answer_for_quiz_checks_and_odd_values() -> None:
     assert len(cr.describe_answer(INTRO, "gone", "x" * 1000, "en")) == cr.ANSWER_CHARS
 
 
-def test_visited_chapters(store: ProgressStore) -> None:
-    assert store.visited_chapters("L05") == {
+def test_snapshot_reads_visits_and_the_attempt_log(snapshot: cr.ClassSnapshot, store: ProgressStore) -> None:
+    assert snapshot.visits["L05"] == {
         "01_introduction": pytest.approx(NOW - 60 * MINUTE + 5),
         "05_mlflow": pytest.approx(NOW - MINUTE),
     }
-    assert store.visited_chapters("nobody") == {}
+    assert snapshot.visits["Newcomer"] == {}
+    l02 = [a for a in snapshot.log if a.learner == "L02" and a.item == CHECK.id]
+    assert [a.answer for a in l02] == [{"runs": n} for n in (1, 2, 3, 4)] and not any(a.correct for a in l02)
+    assert {a.learner for a in snapshot.log} <= set(snapshot.learners)
+
+
+def test_stuck_counts_failures_from_the_log_and_last_success_survives_a_later_failure(
+    store: ProgressStore, clock: Clock
+) -> None:
+    """L06 passed a check 2 minutes ago then failed it again: its last answer is wrong but its success counts."""
+    clock.now = NOW - MINUTE / 2
+    store.record_attempt("L06", "05_mlflow", MLFLOW_DONE[0], "hands_on", False, answer={"f1": 0.1})
+    snapshot = cr.load_class(store, ["L06"], now=NOW)
+    assert cr.stuck_learners(snapshot, "en", idle_minutes=15) == []
+
+
+def test_live_view_in_one_query_matches_the_snapshot(snapshot: cr.ClassSnapshot, store: ProgressStore) -> None:
+    assert cr.live_presence(store, snapshot.learners, now=NOW) == cr.live_view(snapshot)
+
+
+def test_class_learners_are_the_roster_learners_then_active_people_never_teachers(store: ProgressStore) -> None:
+    from workbench.core.people import Role
+    from workbench.core.roster import Roster
+
+    roster = Roster(store.url)
+    roster.add("Newcomer")
+    roster.add("L00")
+    roster.add("Teacher T", Role.TEACHER)
+    store.record_visit("Teacher T", "05_mlflow")  # a teacher who opened a chapter is still not a learner
+    learners = cr.class_learners(roster, store, exclude=["L29"])
+    assert learners[:2] == [
+        "L00",
+        "Newcomer",
+    ]  # the roster (by name) first and "Teacher T" not in learners and "L29" not in learners
+    assert set(learners) == {*LEARNERS, "Late", "Newcomer"} - {"L29"}
+    assert cr.class_learners(None, store) == store.learners()
 
 
 def test_learner_tracking_reads_their_runs_and_their_model_aliases(
@@ -179,8 +219,8 @@ def test_learner_tracking_reads_their_runs_and_their_model_aliases(
 ) -> None:
     import mlflow
     from mlflow import MlflowClient
-    from workbench.core.settings import get_settings
-    from workbench.core.tracking import experiment_id
+    from workbench.core.settings import get_settings, learner_key
+    from workbench.core.tracking import LEARNER_TAG, experiment_id
 
     monkeypatch.setenv("WORKBENCH_MODE", "class")
     get_settings.cache_clear()
@@ -188,7 +228,9 @@ def test_learner_tracking_reads_their_runs_and_their_model_aliases(
     mlflow.set_tracking_uri(mlflow_store)
     for learner in ("ana", "bob"):
         with mlflow.start_run(experiment_id=experiment_id(settings)) as run:
-            mlflow.set_tags({"learner": learner, "model_family": "logistic_regression"})
+            mlflow.set_tags(
+                {"learner": learner, LEARNER_TAG: learner_key(learner), "model_family": "logistic_regression"}
+            )
             mlflow.log_metric("f1", 0.7)
         client = MlflowClient(mlflow_store)
         name = settings.learner_model_name(learner)

@@ -10,44 +10,15 @@ import argparse
 import csv
 import sys
 from collections.abc import Sequence
-from datetime import UTC, datetime
 from pathlib import Path
 
 from workbench.core.db import database_url
 from workbench.core.i18n import translate
-from workbench.core.people import Role
-from workbench.core.progress import ProgressStore, course_progress
+from workbench.core.progress import ProgressStore
 from workbench.core.roster import Roster, RosterError, parse_roster
 from workbench.core.settings import get_settings
 
 DEFAULT_BASE_URL = "http://localhost:8501"
-
-
-def _iso(timestamp: float | None) -> str:
-    return "" if timestamp is None else datetime.fromtimestamp(timestamp, UTC).isoformat(timespec="seconds")
-
-
-def report_rows(store: ProgressStore, roster: Roster) -> list[dict[str, object]]:
-    """One row per learner and chapter: learner, chapter, done, total, last activity (ISO 8601 UTC, or empty)."""
-    teachers = {p.name for p in roster.people() if p.role is Role.TEACHER}
-    learners = sorted((set(store.learners()) | {p.name for p in roster.people()}) - teachers)
-    visits: dict[tuple[str, str], float] = {(v.learner, v.chapter): v.visited_at for v in store.visits()}
-    rows: list[dict[str, object]] = []
-    for learner in learners:
-        for chapter in course_progress(store, learner):
-            items = store.chapter_items(learner, chapter.chapter_key).values()
-            times = [i.updated_at for i in items] + [visits.get((learner, chapter.chapter_key), 0.0)]
-            last = max(times) or None
-            rows.append(
-                {
-                    "learner": learner,
-                    "chapter": chapter.chapter_key,
-                    "done": chapter.done,
-                    "total": chapter.total,
-                    "last_activity": _iso(last),
-                }
-            )
-    return rows
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -100,12 +71,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             invitation = roster.reissue(args.name)
             out.writerow([invitation.person.name, invitation.link(args.base_url)])
         elif args.command == "report":
-            rows = report_rows(ProgressStore(url), roster)
-            writer = csv.DictWriter(
-                sys.stdout, ["learner", "chapter", "done", "total", "last_activity"], lineterminator="\n"
-            )
-            writer.writeheader()
-            writer.writerows(rows)
+            from workbench.core.classroom_report import class_learners, classroom_report_rows, report_csv  # pandas
+
+            store = ProgressStore(url)
+            sys.stdout.write(report_csv(classroom_report_rows(store, class_learners(roster, store))))
     except RosterError as exc:
         print(exc.message(settings.lang), file=sys.stderr)
         return 2

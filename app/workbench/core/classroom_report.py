@@ -22,7 +22,9 @@ import pandas as pd
 from workbench.chapters import CHAPTERS, Chapter
 from workbench.core.exercises import ChapterExercises, load_exercises
 from workbench.core.i18n import pick
-from workbench.core.progress import ItemProgress, ProgressStore
+from workbench.core.people import Role
+from workbench.core.progress import Attempt, ItemProgress, ProgressStore
+from workbench.core.roster import Roster
 
 #: A learner is "stuck" on a check after this many failed attempts at it.
 STUCK_ATTEMPTS = 3
@@ -40,16 +42,17 @@ ANSWER_CHARS = 160
 
 @dataclass(frozen=True)
 class ClassSnapshot:
-    """Every learner's progress and visits, read at `taken_at` (seconds since the epoch)."""
+    """Every learner's progress, visits and attempts, read at `taken_at` (seconds since the epoch)."""
 
     learners: tuple[str, ...]
     items: dict[str, dict[str, dict[str, ItemProgress]]]  # learner → chapter → item → progress
     visits: dict[str, dict[str, float]]  # learner → chapter → last visit
     exercises: dict[str, ChapterExercises]  # chapter → its exercises (as defined today)
     taken_at: float = field(default_factory=time.time)
+    log: tuple[Attempt, ...] = ()  # the learners' attempts, oldest first
 
     def chapter_items(self, learner: str, chapter: str) -> dict[str, ItemProgress]:
-        """The learner's progress on a chapter's items that still exist."""
+        """The learner's progress on a chapter's counted items (hands-on checks, checkpoint) that still exist."""
         ids = set(self.exercises[chapter].item_ids)
         return {k: v for k, v in self.items.get(learner, {}).get(chapter, {}).items() if k in ids}
 
@@ -60,15 +63,31 @@ class ClassSnapshot:
         return max(times) if times else None
 
 
+def class_learners(roster: Roster | None, store: ProgressStore, exclude: Iterable[str] = ()) -> list[str]:
+    """The class: the roster's learners (in its order), then anyone else with activity (e.g. an OIDC user not in
+    the roster), never a teacher of the roster nor a name of `exclude` (the signed-in teacher)."""
+    people = roster.people() if roster is not None else []
+    teachers = {p.name for p in people if p.role is Role.TEACHER} | set(exclude)
+    listed = [p.name for p in people if p.role is Role.LEARNER]
+    return [name for name in dict.fromkeys([*listed, *store.learners()]) if name not in teachers]
+
+
 def load_class(
     store: ProgressStore, learners: Iterable[str], lessons_dir: Path | None = None, now: float | None = None
 ) -> ClassSnapshot:
-    """Read the progress of `learners` (in the given order, duplicates dropped) on every chapter."""
+    """Read the progress of `learners` (in the given order, duplicates dropped) on every chapter: three queries
+    (answers, visits, attempt log) whatever the size of the class."""
     names = tuple(dict.fromkeys(learners))
+    wanted = set(names)
     exercises = {c.key: load_exercises(c.key, lessons_dir) for c in CHAPTERS}
-    items = {name: {key: store.chapter_items(name, key) for key in exercises} for name in names}
-    visits = {name: store.visited_chapters(name) for name in names}
-    return ClassSnapshot(names, items, visits, exercises, time.time() if now is None else now)
+    found = store.class_items(names)
+    items = {name: {key: found.get(name, {}).get(key, {}) for key in exercises} for name in names}
+    visits: dict[str, dict[str, float]] = {name: {} for name in names}
+    for visit in store.visits():
+        if visit.learner in wanted:
+            visits[visit.learner][visit.chapter] = visit.visited_at
+    log = tuple(a for a in store.attempt_log() if a.learner in wanted)
+    return ClassSnapshot(names, items, visits, exercises, time.time() if now is None else now, log)
 
 
 # --------------------------------------------------------------------------------------------
@@ -229,7 +248,7 @@ def question_stats(snapshot: ClassSnapshot, lang: str) -> pd.DataFrame:
     """
     rows = []
     for key, exercises in snapshot.exercises.items():
-        for item in exercises.item_ids:
+        for item in dict.fromkeys([*(q.id for q in exercises.quiz), *exercises.item_ids]):
             tried = [
                 p
                 for learner in snapshot.learners
@@ -310,29 +329,37 @@ def stuck_learners(
 ) -> list[Stuck]:
     """Learners who need help, most recent first.
 
-    - `failed_attempts`: at least `STUCK_ATTEMPTS` tries at one item without ever getting it right, with
-      their last answer;
+    - `failed_attempts`: at least `STUCK_ATTEMPTS` failed attempts at one check (hands-on or checkpoint) never
+      passed, with what they last tried (from the attempt log);
     - `no_progress`: here now (seen in the last `present_minutes`), here for at least `idle_minutes` during
-      this session (some activity between `session_hours` ago and `idle_minutes` ago), and no success in the
-      last `idle_minutes`.
+      this session (first visit or attempt between `session_hours` ago and `idle_minutes` ago), and no success
+      in the last `idle_minutes` (successes read from the attempt log).
     """
+    tries: dict[tuple[str, str, str], list[Attempt]] = {}
+    for attempt in snapshot.log:
+        tries.setdefault((attempt.learner, attempt.chapter, attempt.item), []).append(attempt)
     found: list[Stuck] = []
     for learner in snapshot.learners:
         for key, exercises in snapshot.exercises.items():
             for item, p in snapshot.chapter_items(learner, key).items():
-                if p.attempts >= STUCK_ATTEMPTS and not p.completed:
-                    found.append(
-                        Stuck(
-                            learner,
-                            "failed_attempts",
-                            key,
-                            item,
-                            item_text(exercises, item, lang),
-                            p.attempts,
-                            describe_answer(exercises, item, p.answer, lang),
-                            p.updated_at,
-                        )
+                logged = tries.get((learner, key, item), [])
+                failed = sum(not a.correct for a in logged) if logged else p.attempts  # older stores: no log
+                if p.completed or failed < STUCK_ATTEMPTS:
+                    continue
+                last = logged[-1] if logged else None
+                answer = last.answer if last is not None else p.answer
+                found.append(
+                    Stuck(
+                        learner,
+                        "failed_attempts",
+                        key,
+                        item,
+                        item_text(exercises, item, lang),
+                        failed,
+                        describe_answer(exercises, item, answer, lang),
+                        last.at if last is not None else p.updated_at,
                     )
+                )
         idle = _idle(snapshot, learner, lang, idle_minutes, present_minutes, session_hours)
         if idle is not None:
             found.append(idle)
@@ -348,25 +375,26 @@ def _idle(
     if seen is None or now - seen > present_minutes * 60:
         return None
     chapters = snapshot.items.get(learner, {})
-    stamps = [*snapshot.visits.get(learner, {}).values()] + [
-        p.updated_at for c in chapters.values() for p in c.values()
-    ]
+    log = [a for a in snapshot.log if a.learner == learner]
+    stamps = [*snapshot.visits.get(learner, {}).values()] + [a.at for a in log]
+    stamps += [p.updated_at for c in chapters.values() for p in c.values()]
     here_since = min((s for s in stamps if s >= now - hours * 3600), default=now)
     if now - here_since < idle_minutes * 60:
         return None
-    successes = [p.updated_at for c in chapters.values() for p in c.values() if p.last_correct]
+    successes = [a.at for a in log if a.correct]
+    successes += [p.updated_at for c in chapters.values() for p in c.values() if p.last_correct]
     last_success = max(successes, default=None)
     if last_success is not None and now - last_success < idle_minutes * 60:
         return None
     chapter = max(snapshot.visits.get(learner, {}).items(), key=lambda kv: kv[1], default=(None, 0.0))[0]
-    latest = max(
-        ((key, item, p) for key, c in chapters.items() for item, p in c.items()),
-        key=lambda t: t[2].updated_at,
-        default=None,
-    )
     tried = ""
-    if latest is not None:
-        key, item, p = latest
+    if log:
+        latest = log[-1]
+        tried = describe_answer(snapshot.exercises[latest.chapter], latest.item, latest.answer, lang)
+    elif chapters:
+        key, item, p = max(
+            ((key, item, p) for key, c in chapters.items() for item, p in c.items()), key=lambda t: t[2].updated_at
+        )
         tried = describe_answer(snapshot.exercises[key], item, p.answer, lang)
     minutes = int((now - (last_success if last_success is not None else here_since)) // 60)
     return Stuck(learner, "no_progress", chapter, None, "", 0, tried, last_success, minutes)
@@ -374,7 +402,7 @@ def _idle(
 
 @dataclass(frozen=True)
 class Presence:
-    """Where a learner is: the chapter they opened last and when they were last seen."""
+    """Where a learner is: the chapter they opened or answered in last, and when they were last seen."""
 
     learner: str
     chapter: str | None
@@ -386,12 +414,32 @@ def live_view(snapshot: ClassSnapshot, present_minutes: float = PRESENT_MINUTES)
     """Who is on which chapter now: the present learners first, most recently seen first."""
     out = []
     for learner in snapshot.learners:
-        visits = snapshot.visits.get(learner, {})
-        chapter = max(visits.items(), key=lambda kv: kv[1])[0] if visits else None
+        stamps = [*snapshot.visits.get(learner, {}).items()]
+        stamps += [(key, p.updated_at) for key, c in snapshot.items.get(learner, {}).items() for p in c.values()]
+        chapter = max(stamps, key=lambda kv: kv[1])[0] if stamps else None
         seen = snapshot.last_seen(learner)
         present = seen is not None and snapshot.taken_at - seen <= present_minutes * 60
         out.append(Presence(learner, chapter, seen, present))
-    return sorted(out, key=lambda p: (not p.present, -(p.last_seen or 0), p.learner))
+    return _by_presence(out)
+
+
+def live_presence(
+    store: ProgressStore, learners: Iterable[str], now: float | None = None, present_minutes: float = PRESENT_MINUTES
+) -> list[Presence]:
+    """The live view read in ONE query (`ProgressStore.activity`), for the dashboard's refresh every few seconds."""
+    now = time.time() if now is None else now
+    latest: dict[str, tuple[str, float]] = {}
+    for visit in store.activity():  # most recent first: the first row of a learner is where they are
+        latest.setdefault(visit.learner, (visit.chapter, visit.visited_at))
+    out = []
+    for learner in dict.fromkeys(learners):
+        chapter, seen = latest.get(learner, (None, None))
+        out.append(Presence(learner, chapter, seen, seen is not None and now - seen <= present_minutes * 60))
+    return _by_presence(out)
+
+
+def _by_presence(presence: list[Presence]) -> list[Presence]:
+    return sorted(presence, key=lambda p: (not p.present, -(p.last_seen or 0), p.learner))
 
 
 # --------------------------------------------------------------------------------------------
@@ -412,11 +460,14 @@ LEARNER_COLUMNS = (
 
 
 def learner_detail(snapshot: ClassSnapshot, learner: str, lang: str) -> pd.DataFrame:
-    """Every item a learner tried: attempts, done, right at the first try, what they last answered, when."""
+    """Every item a learner tried (practice questions too): attempts, done, right at the first try, what they last
+    answered, when."""
     rows = []
     for key, exercises in snapshot.exercises.items():
-        order = {item: n for n, item in enumerate(exercises.item_ids)}
-        items = snapshot.chapter_items(learner, key)
+        order = {
+            item: n for n, item in enumerate(dict.fromkeys([*exercises.item_ids, *(q.id for q in exercises.quiz)]))
+        }
+        items = {k: v for k, v in snapshot.items.get(learner, {}).get(key, {}).items() if k in order}
         for item, p in sorted(items.items(), key=lambda kv: order[kv[0]]):
             rows.append(
                 {

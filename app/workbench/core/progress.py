@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -235,11 +236,50 @@ class ProgressStore:
                 erased = count if table is attempts else erased
         return erased
 
-    def visited_chapters(self, learner: str) -> dict[str, float]:
-        """Chapter key → when the learner last opened it (seconds since the epoch); the teacher's live view."""
-        with self._connect() as conn:
-            rows = conn.execute("SELECT chapter, visited_at FROM visits WHERE learner = ?", (learner,)).fetchall()
-        return {chapter: visited_at for chapter, visited_at in rows}
+    def class_items(self, learners: Iterable[str] | None = None) -> dict[str, dict[str, dict[str, ItemProgress]]]:
+        """Learner → chapter → item → progress for the whole class (or `learners`), in one query."""
+        c = attempts.c
+        query = sa.select(
+            c.learner,
+            c.chapter,
+            c.item,
+            c.kind,
+            c.completed,
+            c.last_correct,
+            c.attempts,
+            c.answer,
+            c.score,
+            c.updated_at,
+            c.first_correct,
+        )
+        if learners is not None:
+            query = query.where(c.learner.in_(list(learners)))
+        with self.engine.connect() as conn:
+            rows = conn.execute(query).all()
+        out: dict[str, dict[str, dict[str, ItemProgress]]] = {}
+        for r in rows:
+            out.setdefault(r.learner, {}).setdefault(r.chapter, {})[r.item] = ItemProgress(
+                r.item,
+                r.kind,
+                bool(r.completed),
+                bool(r.last_correct),
+                r.attempts,
+                json.loads(r.answer or "null"),
+                r.score,
+                r.updated_at,
+                None if r.first_correct is None else bool(r.first_correct),
+            )
+        return out
+
+    def activity(self) -> list[Visit]:
+        """Every learner's last visit to, and last answer in, each chapter, most recent first: one query (live view)."""
+        query = sa.union_all(
+            sa.select(visits.c.learner, visits.c.chapter, visits.c.visited_at.label("at")),
+            sa.select(attempts.c.learner, attempts.c.chapter, attempts.c.updated_at.label("at")),
+        )
+        with self.engine.connect() as conn:
+            rows = conn.execute(query).all()
+        return sorted((Visit(*row) for row in rows), key=lambda v: -v.visited_at)
 
 
 @dataclass(frozen=True)

@@ -35,6 +35,8 @@ LEARNER_PARAM = "learner"
 PERSON_KEY = "workbench_person"
 #: Session-state key of the join token the person signed in with (put back in the URL after a page change).
 TOKEN_KEY = "workbench_join_token"
+#: Session-state key of this run's sign-in outcome (`identify()` before the navigation → `sign_in_gate()`).
+_IDENTIFIED_KEY = "workbench_identified"
 
 
 def learner_widget(label: str, help: str) -> None:
@@ -112,21 +114,40 @@ def _oidc_person() -> Person | None:
     return Person(name, Role.LEARNER, email) if name else None
 
 
-def sign_in_gate(t: Any) -> Person:
-    """Class mode: the signed-in person, or a sign-in screen and `st.stop()` (nothing of the class shown).
+def identify() -> Person | None:
+    """Class mode: who this run is (join link, else identity provider), put in session state; None if nobody.
 
-    Args:
-        t: the translation function of the session (`workbench.ui.context.t`).
+    Called before `st.navigation` (Home.py's `init_session`), so the pages are built for the signed-in person:
+    a teacher who opens their join link sees the teacher section on the first render.
     """
     st.session_state.pop(PERSON_KEY, None)
     joined = _join_person()
     person = joined if isinstance(joined, Person) else None
-    provider = oidc_provider()
-    if person is None and provider is not None:
+    if person is None and oidc_provider() is not None:
         person = _oidc_person()
     if person is not None:
         st.session_state[PERSON_KEY] = person
+    st.session_state[_IDENTIFIED_KEY] = "bad_link" if joined is False else "done"
+    return person
+
+
+def sign_in_gate(t: Any) -> Person:
+    """Class mode: the signed-in person, or a sign-in screen and `st.stop()` (nothing of the class shown).
+
+    Uses this run's `identify()` when it ran before the navigation, else identifies now.
+
+    Args:
+        t: the translation function of the session (`workbench.ui.context.t`).
+    """
+    outcome = st.session_state.pop(_IDENTIFIED_KEY, None)
+    if outcome is None:
+        identify()
+        outcome = st.session_state.pop(_IDENTIFIED_KEY, None)
+    person = st.session_state.get(PERSON_KEY)
+    if isinstance(person, Person):
         return person
+    joined = False if outcome == "bad_link" else None
+    provider = oidc_provider()
     st.title(t("classroom.sign_in_title"))
     if joined is False:
         st.error(t("classroom.bad_link"))

@@ -7,16 +7,19 @@ import streamlit as st
 from workbench.core.progress import course_progress, overall_fraction
 from workbench.core.settings import LANGUAGES, get_settings
 from workbench.ui.context import current_learner, progress_store, t
-from workbench.ui.identity import learner_widget, sign_in_gate, signed_in_panel
+from workbench.ui.identity import identify, learner_widget, sign_in_gate, signed_in_panel
 
 LANGUAGE_LABELS = {"fr": "Français", "en": "English"}
 
 
 def init_session() -> None:
-    """Set the session's language once (URL `?lang=en`, else settings), before the pages are named."""
+    """Before the pages are named: the session's language once (URL `?lang=en`, else settings) and, in class
+    mode, who is signed in (the navigation shows the teacher's section to a teacher from the first render)."""
     if "lang" not in st.session_state:
         wanted = st.query_params.get("lang", get_settings().lang)
         st.session_state.lang = wanted if wanted in LANGUAGES else get_settings().lang
+    if get_settings().class_mode:
+        identify()
 
 
 def _keep_lang_in_url() -> None:

@@ -16,7 +16,7 @@ from workbench.core.lessons import load_lesson
 from workbench.core.progress import ProgressStore
 from workbench.core.settings import get_settings
 from workbench.ui.context import current_lang, error_text, progress_store, t
-from workbench.ui.identity import current_person
+from workbench.ui.identity import current_person, roster
 from workbench.ui.widgets import dataframe, plotly_chart
 
 P = "teacher"
@@ -26,9 +26,9 @@ _BY_KEY = {c.key: c for c in CHAPTERS}
 
 
 def class_learners(store: ProgressStore) -> list[str]:
-    """The class's learners: everyone who has opened a chapter or answered (the roster will feed this)."""
-    teacher = current_person().name
-    return [name for name in store.learners() if name != teacher]
+    """The class's learners: the roster's learners, then anyone else with activity (an OIDC user not in the
+    roster), never a teacher (the roster's, or the one signed in)."""
+    return cr.class_learners(roster(), store, exclude=[current_person().name])
 
 
 def chapter_label(key: str | None) -> str:
@@ -168,8 +168,7 @@ def _live_tab(store: ProgressStore, learners: list[str]) -> None:
 def _live_view(store: ProgressStore, learners: list[str]) -> None:
     """The live table (a fragment: only it reruns on each refresh)."""
     lang = current_lang()
-    snapshot = cr.load_class(store, learners)
-    presence = cr.live_view(snapshot)
+    presence = cr.live_presence(store, learners)  # one query, whatever the size of the class
     here = [p for p in presence if p.present]
     st.caption(t("teacher.live_caption", minutes=cr.PRESENT_MINUTES))
     counts = pd.Series([p.chapter for p in here], dtype=object).value_counts()
