@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import json
 import multiprocessing
 import os
 import statistics
@@ -32,8 +31,7 @@ import sys
 import tempfile
 import threading
 import time
-import urllib.error
-import urllib.request
+import urllib.parse
 from collections import defaultdict
 from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from pathlib import Path
@@ -80,14 +78,13 @@ def _timed_store(path):
 
 def _learner_flow(name: str, api_url: str, data, store, records: list[Record]) -> None:
     """One learner's chapter V + VII flow; each action timed, an error stops the flow (later actions not run)."""
-    from workbench.core import tracking
+    from workbench.core import api_client, tracking
     from workbench.core.api_client import EXAMPLE_APPLICATION
     from workbench.core.modeling import train_model
     from workbench.core.progress import course_progress
     from workbench.core.settings import get_settings
 
-    base = get_settings()
-    settings = dataclasses.replace(base, model_name=base.learner_model_name(name))
+    settings = get_settings()  # class mode: every tracking call below uses the learner's own registered model
     state: dict = {}
 
     def sign_in() -> None:
@@ -108,21 +105,15 @@ def _learner_flow(name: str, api_url: str, data, store, records: list[Record]) -
         store.record_visit(name, "07_web_apps_api")
 
     def predict() -> None:
-        body = json.dumps(EXAMPLE_APPLICATION).encode()
-        headers = {"Content-Type": "application/json", "X-Workbench-Learner": name}
+        # the page's call: in class mode the learner's own route of the shared API (/learners/{name}/predict)
         deadline = time.monotonic() + PREDICT_WAIT_SECONDS
         while True:
-            request = urllib.request.Request(f"{api_url}/predict", data=body, headers=headers, method="POST")
-            try:
-                with urllib.request.urlopen(request, timeout=30) as response:
-                    answer = json.loads(response.read())
-                if answer.get("prediction") not in ("Y", "N"):
-                    raise RuntimeError(f"unexpected answer {answer}")
+            result = api_client.predict(EXAMPLE_APPLICATION, settings=settings, learner=name)
+            if result.ok and isinstance(result.body, dict) and result.body.get("prediction") in ("Y", "N"):
                 return
-            except urllib.error.HTTPError as exc:
-                if exc.code != 503 or time.monotonic() > deadline:  # 503: no model loaded yet
-                    raise RuntimeError(f"HTTP {exc.code}: {exc.read()[:200]!r}") from None
-                time.sleep(0.5)
+            if result.status_code != 503 or time.monotonic() > deadline:  # 503: no model loaded yet
+                raise RuntimeError(f"{result.url}: HTTP {result.status_code}: {str(result.body)[:200]}")
+            time.sleep(0.5)
 
     for action, run in zip(ACTIONS, (sign_in, train, register, promote, predict), strict=True):
         _db.seconds = 0.0
@@ -213,6 +204,9 @@ def main() -> int:
     os.environ["WORKBENCH_STATE_DIR"] = str(state)
     os.environ.setdefault("MLFLOW_TRACKING_URI", f"sqlite:///{state / 'mlflow.db'}")
     os.environ["WORKBENCH_API_PORT"] = str(args.port)
+    if args.api_url:  # the learners' calls go where the app's api_client goes: the given API
+        given = urllib.parse.urlsplit(args.api_url)
+        os.environ["WORKBENCH_API_HOST"], os.environ["WORKBENCH_API_PORT"] = given.hostname or "", str(given.port or 80)
     os.environ["WORKBENCH_API_POLL_SECONDS"] = os.environ.get("WORKBENCH_API_POLL_SECONDS", "1")
     os.environ["PYTHONPATH"] = os.pathsep.join([str(REPO / "app"), os.environ.get("PYTHONPATH", "")])
     sys.path.insert(0, str(REPO / "app"))
@@ -229,22 +223,20 @@ def main() -> int:
     tracking.client(settings)  # MLflow creates or migrates its tables once, before the API and the app processes
     api_url = args.api_url.rstrip("/")
     started = False
-    if not api_url:
-        api_client.start(settings)
+    if not api_url:  # class mode: the class's shared API (each learner's own @production), started as a teacher would
+        solo_view = dataclasses.replace(settings, mode="solo")
+        api_client.start(solo_view, env={"WORKBENCH_MODE": settings.mode})
         api_url, started = api_client.api_url(settings), True
-    print(f"API: {api_url} ({'solo API started here' if started else 'given'}); {args.processes} app processes")
-    if settings.class_mode and started:
-        print(
-            "note: the solo API serves one model (its fallback when nobody promotes the shared name); "
-            "each learner's own @production needs the class's shared API: pass --api-url"
-        )
+    print(
+        f"API: {api_url} ({f'{settings.mode} API started here' if started else 'given'}); {args.processes} app processes"
+    )
     try:
         alone, _ = _run(["anchor-learner"], 1, api_url)
         names = [f"learner-{i:02d}" for i in range(args.learners)]
         crowd, wall = _run(names, args.processes, api_url)
     finally:
         if started:
-            api_client.stop(settings)
+            api_client.stop(dataclasses.replace(settings, mode="solo"))
     print(f"\n{args.learners} learners, {args.processes} processes, wall time {wall:.1f} s (anchor: 1 learner alone)")
     print(_table(alone, crowd, args.learners))
     errors = [r for r in crowd + alone if r.error]
