@@ -254,7 +254,7 @@ def semantic_problems(documents: list[dict]) -> list[Problem]:
     return problems
 
 
-#: The Gateway API (routing into the cluster; Ingress's successor, ingress-nginx is retired).
+#: The Gateway API (routing into the cluster; Ingress's successor; the community NGINX Ingress controller is retired).
 GATEWAY_API_GROUP = "gateway.networking.k8s.io"
 
 
