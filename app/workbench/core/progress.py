@@ -59,6 +59,15 @@ class Visit:
     visited_at: float
 
 
+def _item(r: sa.Row) -> ItemProgress:
+    """One `attempts` row as an ItemProgress."""
+    first = None if r.first_correct is None else bool(r.first_correct)
+    answer = json.loads(r.answer or "null")
+    return ItemProgress(
+        r.item, r.kind, bool(r.completed), bool(r.last_correct), r.attempts, answer, r.score, r.updated_at, first
+    )
+
+
 class ProgressStore:
     """Progress of every learner, in one database (a file path for SQLite, or a database URL)."""
 
@@ -158,20 +167,7 @@ class ProgressStore:
         ).where(c.learner == learner, c.chapter == chapter)
         with self.engine.connect() as conn:
             rows = conn.execute(query).all()
-        return {
-            r.item: ItemProgress(
-                r.item,
-                r.kind,
-                bool(r.completed),
-                bool(r.last_correct),
-                r.attempts,
-                json.loads(r.answer or "null"),
-                r.score,
-                r.updated_at,
-                None if r.first_correct is None else bool(r.first_correct),
-            )
-            for r in rows
-        }
+        return {r.item: _item(r) for r in rows}
 
     def completed_items(self, learner: str) -> dict[str, set[str]]:
         """Chapter key → ids of the items the learner has completed."""
@@ -258,17 +254,7 @@ class ProgressStore:
             rows = conn.execute(query).all()
         out: dict[str, dict[str, dict[str, ItemProgress]]] = {}
         for r in rows:
-            out.setdefault(r.learner, {}).setdefault(r.chapter, {})[r.item] = ItemProgress(
-                r.item,
-                r.kind,
-                bool(r.completed),
-                bool(r.last_correct),
-                r.attempts,
-                json.loads(r.answer or "null"),
-                r.score,
-                r.updated_at,
-                None if r.first_correct is None else bool(r.first_correct),
-            )
+            out.setdefault(r.learner, {}).setdefault(r.chapter, {})[r.item] = _item(r)
         return out
 
     def activity(self) -> list[Visit]:
