@@ -174,3 +174,34 @@ def test_cli_errors_are_one_line_and_exit_non_zero(use_database: str, tmp_path: 
         assert done.returncode == 2 and expected in done.stderr, done.stderr
         assert "Traceback" not in done.stderr and done.stdout == ""
     assert Roster(use_database).people() == []
+
+
+def test_enrol_records_a_provider_signed_in_person_once(roster: Roster) -> None:
+    roster.import_people(parse_roster(ROSTER))
+    zoe = Person("Zoé Durand", Role.TEACHER, "Zoe@Ecole.fr")  # the provider never makes a teacher
+    assert roster.enrol(zoe, subject="zoe") == Person("Zoé Durand", Role.LEARNER, "zoe@ecole.fr")
+    assert roster.enrol(zoe, subject="zoe") == Person("Zoé Durand", Role.LEARNER, "zoe@ecole.fr")
+    assert roster.enrol(Person("Claire", email="leroy@ecole.fr")) == Person("Mme Leroy", Role.TEACHER, "leroy@ecole.fr")
+    assert sorted(p.name for p in roster.people()) == ["Ana Martin", "Bob", "Mme Leroy", "Zoé Durand"]
+
+
+def test_enrol_never_gives_someone_another_persons_name(roster: Roster) -> None:
+    roster.import_people(parse_roster(ROSTER))  # Ana Martin (ana@ecole.fr) and Bob (a join link, no email)
+    other_ana = roster.enrol(Person("Ana Martin", email="ana.m@autre.fr"))
+    assert other_ana == Person("Ana Martin (ana.m@autre.fr)", Role.LEARNER, "ana.m@autre.fr")
+    assert roster.enrol(Person("Ana Martin", email="ana.m@autre.fr")) == other_ana
+    other_bob = roster.enrol(Person("Bob"), subject="sub-42")
+    assert other_bob == Person("Bob (sub-42)", Role.LEARNER, None)
+    assert roster.enrol(Person("Bob"), subject="sub-42") == other_bob
+    assert roster.enrol(Person("Eve"), subject="eve") == roster.enrol(Person("Eve"), subject="eve")
+    assert roster.enrol(Person("  ")) is None
+    assert roster.person("Ana Martin") == Person("Ana Martin", Role.LEARNER, "ana@ecole.fr")
+    assert len(roster.people()) == 6
+
+
+def test_an_enrolled_person_is_listed_by_the_cli(roster: Roster, use_database: str, capsys) -> None:
+    roster.enrol(Person("Zoé Durand", email="zoe@ecole.fr"), subject="zoe")
+    assert main(["list"]) == 0
+    assert "Zoé Durand" in capsys.readouterr().out
+    assert main(["report", "--csv"]) == 0
+    assert "Zoé Durand," in capsys.readouterr().out  # one row per chapter for the new learner

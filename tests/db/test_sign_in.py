@@ -91,3 +91,27 @@ def test_a_revoked_link_signs_out_at_the_next_click(roster: Roster) -> None:
     fresh = roster.reissue("Ana")
     assert _open("en", fresh.token).session_state[PERSON_KEY].name == "Ana"
     assert PERSON_KEY not in _open("en", ana.token).session_state
+
+
+def _open_oidc(user: dict[str, object]) -> AppTest:
+    """The app with `[auth]` configured and `st.user` signed in by the provider as `user`."""
+    at = AppTest.from_file(HOME, default_timeout=90)
+    at.session_state["lang"] = "en"
+    at.secrets["auth"] = {"client_id": "workbench", "client_secret": "s", "server_metadata_url": "http://x/"}
+    at.user = {"is_logged_in": True, **user}
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def test_an_oidc_user_is_recorded_in_the_class_on_first_sign_in(roster: Roster) -> None:
+    roster.add("Mme Leroy", Role.TEACHER, "leroy@ecole.fr")
+    zoe = {"email": "Zoe@Ecole.fr", "name": "Zoé Durand", "sub": "zoe"}
+    at = _open_oidc(zoe)
+    assert at.session_state[PERSON_KEY] == Person("Zoé Durand", Role.LEARNER, "zoe@ecole.fr")
+    assert roster.person("Zoé Durand") == Person("Zoé Durand", Role.LEARNER, "zoe@ecole.fr")
+    _open_oidc(zoe).run()  # a second visit and a rerun: still one entry
+    assert [p.name for p in roster.people()] == ["Mme Leroy", "Zoé Durand"]
+    teacher = _open_oidc({"email": "LEROY@ecole.fr", "name": "Claire Leroy", "sub": "leroy"})
+    assert teacher.session_state[PERSON_KEY] == Person("Mme Leroy", Role.TEACHER, "leroy@ecole.fr")
+    assert len(roster.people()) == 2

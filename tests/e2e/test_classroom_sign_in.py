@@ -17,7 +17,7 @@ from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
-from workbench.core.people import Role
+from workbench.core.people import Person, Role
 from workbench.core.roster import Roster
 from workbench.core.services import free_port, wait_for_http
 
@@ -102,12 +102,13 @@ def _sign_in_with_provider(page, app: str, sub: str) -> None:
 
 
 def test_oidc_sign_in_name_from_the_token_role_from_the_roster(browser, class_app) -> None:
-    app, _roster = class_app
+    app, roster = class_app
     context = browser.new_context(viewport={"width": 1400, "height": 1000})
     page = context.new_page()
     _sign_in_with_provider(page, app, "zoe")
     page.get_by_text("Zoé Durand", exact=False).first.wait_for(timeout=30_000)
     assert "Connecté·e : Zoé Durand (apprenant·e)" in _sidebar_text(page)  # unknown email: a learner
+    assert roster.person("Zoé Durand") == Person("Zoé Durand", Role.LEARNER, "zoe@ecole.fr")  # now in the class
     page.reload()  # the identity cookie keeps them signed in
     wait_until_idle(page)
     assert "Zoé Durand (apprenant·e)" in _sidebar_text(page)

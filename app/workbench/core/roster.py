@@ -25,6 +25,8 @@ from workbench.core.people import Person, Role
 #: The URL parameter of a join link (`http://HOST:8501/?join=TOKEN`).
 JOIN_PARAM = "join"
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+#: The longest name a person gets from an identity provider (the solo name field's limit).
+NAME_MAX = 60
 
 
 class RosterError(LocalizedError):
@@ -149,6 +151,51 @@ class Roster:
                 )
                 invitations.append(Invitation(person, self._new_token(conn, person.name, now)))
         return invitations
+
+    def enrol(self, person: Person, subject: str = "") -> Person | None:
+        """The class's entry for someone an identity provider signed in, added on their first sign-in.
+
+        Known by email: the roster's entry (its name and role win). Otherwise they are added as a learner (no
+        join link: the provider signs them in). A name someone else has (another email, or a roster entry with
+        a join link) gets the email, else the provider's subject, appended: two people never share one learner's
+        work. Idempotent, and safe when two sessions of one person sign in at once.
+
+        Args:
+            person: who the provider says signed in (the token's name and email).
+            subject: the provider's stable id of that person (`sub`), to tell apart two people without email.
+
+        Returns:
+            Their entry, or None when every name they could get is someone else's.
+        """
+        email = person.email.strip().lower() if person.email else None
+        name = person.name.strip()[:NAME_MAX] or email or subject.strip()[:NAME_MAX]
+        if not name:
+            return None
+        for _ in range(2):  # a concurrent first sign-in of the same person inserts first: read theirs then
+            try:
+                with write_transaction(self.engine) as conn:
+                    return self._enrol(conn, name, email, email or subject.strip()[:NAME_MAX])
+            except sa.exc.IntegrityError:
+                continue
+        return None
+
+    def _enrol(self, conn: sa.Connection, name: str, email: str | None, suffix: str) -> Person | None:
+        columns = (people.c.name, people.c.role, people.c.email)
+        if email is not None:
+            row = conn.execute(sa.select(*columns).where(people.c.email == email)).one_or_none()
+            if row is not None:
+                return Person(row.name, Role(row.role), row.email)
+        for candidate in dict.fromkeys([name, f"{name} ({suffix})" if suffix else name]):
+            row = conn.execute(sa.select(*columns).where(people.c.name == candidate)).one_or_none()
+            if row is None:
+                conn.execute(
+                    people.insert().values(name=candidate, role=Role.LEARNER.value, email=email, created_at=time.time())
+                )
+                return Person(candidate, Role.LEARNER, email)
+            linked = conn.execute(sa.select(join_tokens.c.name).where(join_tokens.c.name == candidate).limit(1))
+            if email is None and row.email is None and linked.first() is None:
+                return Person(row.name, Role(row.role), row.email)  # they signed in before (no email, no link)
+        return None
 
     def add(self, name: str, role: Role = Role.LEARNER, email: str | None = None) -> Invitation:
         """Add one person and give them a join link."""

@@ -11,7 +11,8 @@ Class mode (WORKBENCH_MODE=class): there is no name field. A person signs in
 - or, when `[auth]` is configured in `.streamlit/secrets.toml`, with the school's identity provider
   (`st.login()` / `st.user`, OpenID Connect): the name comes from the token and cannot be edited; the role
   comes from the roster by email (an unknown email is a learner), and a roster entry's name wins so that
-  join links and the provider give one person one name.
+  join links and the provider give one person one name; someone the roster does not know is added to it as a
+  learner on their first sign-in (`Roster.enrol`).
 Until someone is signed in, `sign_in_gate()` shows how to sign in and stops the page: nothing of the class
 is shown.
 """
@@ -102,16 +103,17 @@ def _join_person() -> Person | None | bool:
 
 
 def _oidc_person() -> Person | None:
-    """The person the identity provider signed in (name from the token, role from the roster by email)."""
+    """The person the identity provider signed in (name from the token, role from the roster by email).
+
+    Someone the roster does not know is added to it on their first sign-in, so the teacher's dashboard and
+    `python -m workbench.classroom list|report` know them.
+    """
     user = st.user
     if not user.get("is_logged_in"):
         return None
     email = str(user.get("email") or "").strip().lower() or None
-    name = str(user.get("name") or user.get("preferred_username") or email or user.get("sub") or "").strip()
-    known = roster().person_by_email(email) if email else None
-    if known is not None:
-        return known
-    return Person(name, Role.LEARNER, email) if name else None
+    name = str(user.get("name") or user.get("preferred_username") or "").strip()
+    return roster().enrol(Person(name, Role.LEARNER, email), subject=str(user.get("sub") or ""))
 
 
 def identify() -> Person | None:
