@@ -223,3 +223,53 @@ def test_class_mode_uses_the_shared_api_and_never_starts_one(api_port, monkeypat
     monkeypatch.setenv("WORKBENCH_MODE", "class")
     get_settings.cache_clear()
     assert "tell your teacher" in _texts(server_page("en").warning)
+
+
+def test_class_mode_a_learner_sees_their_own_token_and_loads_their_own_route(api_port, monkeypatch) -> None:
+    """Ana's server tab reveals Ana's API token (never Bob's) with a curl on her route that works from a shell;
+    her load test and her single-vs-batch comparison go to her own route (her model), not the class-wide one."""
+    import subprocess
+
+    from workbench.api.learners import learner_token
+
+    from tests.api.test_learners import register
+    from tests.pages.conftest import class_join_token, open_class_app
+
+    secret = "class-secret-for-the-test"
+    monkeypatch.setenv("WORKBENCH_API_ADMIN_TOKEN", secret)
+    get_settings.cache_clear()
+    register("Ana", "logistic_regression")
+    api_client.start(get_settings(), env={"WORKBENCH_MODE": "class"})  # the class's API (run by the teacher)
+    monkeypatch.setenv("WORKBENCH_MODE", "class")
+    get_settings.cache_clear()
+    class_join_token("Bob")
+    at = open_class_app("en", "Ana", "07_web_apps_api", timeout=180)
+    assert_no_exception(at)
+    assert any(e.label.startswith("Your personal API token") for e in at.expander)
+    shown = "\n".join(c.value for c in at.code) + _texts(at.markdown)
+    ana, bob = learner_token(secret, "Ana"), learner_token(secret, "Bob")
+    assert ana in shown and bob not in shown and secret not in shown
+    curl = next(c.value for c in at.code if c.value.startswith("curl") and "/learners/Ana/predict" in c.value)
+    answer = subprocess.run(["bash", "-c", curl + " -w '\\n%{http_code}'"], capture_output=True, text=True, timeout=60)
+    assert answer.stdout.rstrip().endswith("200") and '"probability"' in answer.stdout
+    on_bob = curl.replace("/learners/Ana/", "/learners/Bob/") + " -o /dev/null -w '%{http_code}'"
+    assert subprocess.run(["bash", "-c", on_bob], capture_output=True, text=True, timeout=60).stdout == "401"
+
+    def ana_inputs() -> int:
+        return api_client.call("GET", "/recent_inputs", learner="Ana").body["count"]
+
+    before = ana_inputs()
+    at.select_slider(key="ch07_n_requests").set_value(100).run()
+    at.select_slider(key="ch07_concurrency").set_value(2).run()
+    at.button(key="ch07_run_load").click().run()
+    assert_no_exception(at)
+    assert next(m.value for m in at.metric if m.label == "Failures") == "0"
+    assert ana_inputs() == before + 100  # her model answered the load test
+    at.select_slider(key="ch07_compare_rows").set_value(100).run()
+    at.button(key="ch07_compare").click().run()
+    assert "the batch is" in _texts(at.info)
+    assert ana_inputs() == before + 300  # 100 one by one + one batch of 100, on her route
+    french = open_class_app("fr", "Ana", "07_web_apps_api")  # a new link for Ana (the previous one is revoked)
+    assert any(e.label.startswith("Votre jeton d'API personnel") for e in french.expander)
+    monkeypatch.setenv("WORKBENCH_MODE", "solo")
+    get_settings.cache_clear()

@@ -58,3 +58,29 @@ def test_connection_errors_are_counted() -> None:
 
     result = run_load(f"http://127.0.0.1:{free_port()}/x", [b"{}"], 10, 2, timeout=2)
     assert result.errors == 10 and result.ok == 0 and len(result.latencies_ms) == 0
+
+
+def test_class_mode_loads_the_learners_own_route_with_the_apps_token(monkeypatch) -> None:
+    """Chapter VII's load test and single-vs-batch call `/learners/{learner}/…`, never the class-wide /predict."""
+    from workbench.core import api_client
+    from workbench.core.settings import get_settings
+
+    seen: list[tuple[str, str | None]] = []
+
+    class Recorder(_Handler):
+        def do_POST(self) -> None:  # noqa: N802 - http.server API
+            seen.append((self.path, self.headers.get("Authorization")))
+            super().do_POST()
+
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Recorder)
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    try:
+        for name, value in (("MODE", "class"), ("API_PORT", str(httpd.server_address[1])), ("API_ADMIN_TOKEN", "s")):
+            monkeypatch.setenv(f"WORKBENCH_{name}", value)
+        get_settings.cache_clear()
+        assert api_client.load_test(6, 2, learner="Ana Martin").ok == 6
+        api_client.single_vs_batch(3, learner="Ana Martin")
+    finally:
+        httpd.shutdown()
+    assert {path for path, _ in seen} == {"/learners/Ana%20Martin/predict", "/learners/Ana%20Martin/predict/batch"}
+    assert len(seen) == 6 + 3 + 1 and {auth for _, auth in seen} == {"Bearer s"}

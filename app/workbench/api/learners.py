@@ -33,7 +33,6 @@ class-wide and carry no learner label, so no learner's data leaks through them.
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import hmac
 import threading
 from collections import OrderedDict
@@ -42,16 +41,11 @@ from dataclasses import dataclass, field, replace
 from workbench.api.limits import RateLimiter
 from workbench.api.models import LoadedModel, ModelManager
 from workbench.api.monitoring import RecentInputs
+from workbench.core.api_tokens import learner_token
 from workbench.core.settings import Settings, learner_key
 
 #: Recent-inputs windows kept, one per learner (they outlive their learner's model in the LRU).
 MAX_WINDOWS = 1000
-
-
-def learner_token(admin_token: str, learner: str) -> str:
-    """The bearer token that opens `learner`'s routes, and only theirs (HMAC-SHA256 of the learner's key)."""
-    message = f"workbench-learner:{learner_key(learner)}".encode()
-    return hmac.new(admin_token.encode(), message, hashlib.sha256).hexdigest()
 
 
 def learner_refusal(headers, learner: str, token: str, exposed: bool) -> tuple[int, str] | None:

@@ -126,6 +126,25 @@ def learner_path(path: str, learner: str | None, settings: Settings | None = Non
     return learner_prefix(learner, settings) + path
 
 
+def auth_headers(settings: Settings | None = None) -> dict[str, str]:
+    """The app's bearer token for the API (it may call every learner's routes), when one is configured."""
+    settings = settings or get_settings()
+    return {"Authorization": f"Bearer {settings.api_admin_token}"} if settings.api_admin_token else {}
+
+
+def learner_api_token(learner: str, settings: Settings | None = None) -> str | None:
+    """The token that opens `learner`'s own routes on the class's API, and only theirs (to call it with curl).
+
+    None in solo mode, and when the API has no token (a teacher's laptop: learner routes open on loopback).
+    """
+    settings = settings or get_settings()
+    if not settings.class_mode or not settings.api_admin_token:
+        return None
+    from workbench.core.api_tokens import learner_token
+
+    return learner_token(settings.api_admin_token, learner)
+
+
 def call(
     method: str,
     path: str,
@@ -151,8 +170,8 @@ def call(
     settings = settings or get_settings()
     url = api_url(settings) + learner_path(path, learner, settings)
     headers = dict(headers or {})
-    if settings.api_admin_token and not any(k.lower() == "authorization" for k in headers):
-        headers["Authorization"] = f"Bearer {settings.api_admin_token}"
+    if not any(k.lower() == "authorization" for k in headers):
+        headers.update(auth_headers(settings))
     if json_body is not None:  # requests refuses NaN/Infinity (allow_nan=False): a learner may send them on purpose
         data = json.dumps(json_body, ensure_ascii=False).encode()
         headers.setdefault("Content-Type", "application/json")
@@ -213,10 +232,11 @@ def request_text(request: Any) -> str:
     return request if isinstance(request, str) else json.dumps(request, indent=2, ensure_ascii=False)
 
 
-def curl_command(url: str, payload: Any) -> str:
-    """The same call as a curl command line."""
+def curl_command(url: str, payload: Any, token: str | None = None) -> str:
+    """The same call as a curl command line (with `Authorization: Bearer token` when a token is given)."""
     body = json.dumps(payload, ensure_ascii=False)
-    return f"curl -s -X POST {url} \\\n  -H 'Content-Type: application/json' \\\n  -d '{body}'"
+    auth = f"  -H 'Authorization: Bearer {token}' \\\n" if token else ""
+    return f"curl -s -X POST {url} \\\n{auth}  -H 'Content-Type: application/json' \\\n  -d '{body}'"
 
 
 def requests_code(url: str, payload: Any) -> str:
@@ -258,12 +278,20 @@ def sample_applications(n: int, seed: int = 0) -> list[dict[str, Any]]:
     return records[:n]
 
 
-def load_test(n_requests: int, concurrency: int, settings: Settings | None = None, progress=None):
-    """Send `n_requests` realistic applications to /predict from `concurrency` connections."""
+def load_test(
+    n_requests: int, concurrency: int, settings: Settings | None = None, progress=None, learner: str | None = None
+):
+    """Send `n_requests` realistic applications to /predict from `concurrency` connections.
+
+    Args:
+        learner: in class mode, load `learner`'s own route (their model), never the class-wide /predict.
+    """
     from workbench.core.loadtest import json_bodies, run_load
 
+    settings = settings or get_settings()
     bodies = json_bodies(sample_applications(min(n_requests, 500), seed=1))
-    return run_load(api_url(settings) + "/predict", bodies, n_requests, concurrency, progress=progress)
+    url = api_url(settings) + learner_path("/predict", learner, settings)
+    return run_load(url, bodies, n_requests, concurrency, progress=progress, headers=auth_headers(settings))
 
 
 @dataclass(frozen=True)
@@ -280,19 +308,28 @@ class SingleVsBatch:
         return self.single_seconds / self.batch_seconds if self.batch_seconds > 0 else float("inf")
 
 
-def single_vs_batch(rows: int, settings: Settings | None = None) -> SingleVsBatch:
+def single_vs_batch(rows: int, settings: Settings | None = None, learner: str | None = None) -> SingleVsBatch:
     """Time `rows` applications sent one by one (one connection) and as one /predict/batch call.
+
+    Args:
+        learner: in class mode, call `learner`'s own routes (their model), never the class-wide ones.
 
     Raises:
         ServiceError (a RuntimeError): the API answered an error.
     """
     from workbench.core.loadtest import json_bodies, run_load
 
+    settings = settings or get_settings()
     applications = sample_applications(rows, seed=2)
-    single = run_load(api_url(settings) + "/predict", json_bodies(applications), rows, 1)
+    headers = auth_headers(settings)
+    url = api_url(settings)
+    single = run_load(
+        url + learner_path("/predict", learner, settings), json_bodies(applications), rows, 1, headers=headers
+    )
     if single.ok != rows:
         raise services.ServiceError("single_requests_failed", n=rows - single.ok)
-    batch = run_load(api_url(settings) + "/predict/batch", json_bodies([applications]), 1, 1)
+    batch_url = url + learner_path("/predict/batch", learner, settings)
+    batch = run_load(batch_url, json_bodies([applications]), 1, 1, headers=headers)
     if batch.ok != 1:
         raise services.ServiceError("batch_request_failed")
     return SingleVsBatch(rows, single.seconds, batch.seconds)

@@ -58,8 +58,13 @@ def run_load(
     *,
     timeout: float = 30.0,
     progress: Callable[[int, int], None] | None = None,
+    headers: dict[str, str] | None = None,
 ) -> LoadTestResult:
-    """POST `n_requests` JSON bodies (cycling through `bodies`) to `url` from `concurrency` workers."""
+    """POST `n_requests` JSON bodies (cycling through `bodies`) to `url` from `concurrency` workers.
+
+    Args:
+        headers: sent with every request besides the JSON content type (e.g. `Authorization`).
+    """
     parts = urlsplit(url)
     path = parts.path or "/"
     latencies: list[float] = []
@@ -72,7 +77,7 @@ def run_load(
     def worker() -> None:
         nonlocal errors, done
         connection = http.client.HTTPConnection(parts.hostname or "127.0.0.1", parts.port, timeout=timeout)
-        headers = {"Content-Type": "application/json"}
+        sent = {"Content-Type": "application/json", **(headers or {})}
         local_latencies: list[float] = []
         local_statuses: Counter[int] = Counter()
         local_errors = 0
@@ -84,7 +89,7 @@ def run_load(
                     break
                 start = time.perf_counter()
                 try:
-                    connection.request("POST", path, body=bodies[i % len(bodies)], headers=headers)
+                    connection.request("POST", path, body=bodies[i % len(bodies)], headers=sent)
                     response = connection.getresponse()
                     response.read()
                     local_latencies.append((time.perf_counter() - start) * 1000)

@@ -105,6 +105,8 @@ def server_tab() -> None:
     if not api_controls(P).healthy:
         return
     st.markdown(t("api.docs_link", url=url))
+    if settings.class_mode:
+        _own_routes_with_curl()
     info = api_client.call("GET", "/model", learner=current_learner())
     if info.ok:
         body = info.body
@@ -134,6 +136,19 @@ def server_tab() -> None:
         f"curl -s {url}/health\ncurl -s {url}/model",
         language="bash",
     )
+
+
+def _own_routes_with_curl() -> None:
+    """Class mode: the signed-in learner's own API token (theirs only) and a ready curl on their route, on demand."""
+    settings = get_settings()
+    learner = current_learner()
+    url = api_client.api_url(settings) + api_client.learner_path("/predict", learner, settings)
+    token = api_client.learner_api_token(learner, settings)
+    with st.expander(t("api.own_token_title"), icon=":material/key:"):
+        st.markdown(t("api.own_token_intro" if token else "api.own_token_open", url=url))
+        if token:
+            st.code(token, language=None)
+        st.code(api_client.curl_command(url, api_client.sample_applications(1)[0], token), language="bash")
 
 
 def _serving_path(serving: dict | None) -> None:
@@ -403,7 +418,7 @@ def load_tab() -> None:
         def progress(done: int, total: int) -> None:
             bar.progress(done / total, text=t("api.load_progress", done=done, total=total))
 
-        result = api_client.load_test(n_requests, concurrency, progress=progress)
+        result = api_client.load_test(n_requests, concurrency, progress=progress, learner=current_learner())
         api_lab.record_load_test(
             get_settings(),
             current_learner(),
@@ -429,11 +444,14 @@ def load_tab() -> None:
         if st.button(t("api.save_answer"), key=f"{P}_save_p95", disabled=answer is None or answer <= 0):
             api_lab.record_p95_answer(get_settings(), current_learner(), answer)
             st.success(t("api.answer_saved"))
+    url = api_client.api_url() + api_client.learner_path("/predict", current_learner())
+    token = api_client.learner_api_token(current_learner())
+    auth = f", headers={{'Authorization': 'Bearer {token}'}}" if token else ""
     show_code(f'''from workbench.core.loadtest import json_bodies, run_load
 from workbench.core.api_client import sample_applications
 
 bodies = json_bodies(sample_applications(500))
-result = run_load("{api_client.api_url()}/predict", bodies, n_requests={n_requests}, concurrency={concurrency})
+result = run_load("{url}", bodies, n_requests={n_requests}, concurrency={concurrency}{auth})
 print(result.throughput, result.percentile(50), result.percentile(95), result.percentile(99))
 ''')
 
@@ -442,7 +460,7 @@ print(result.throughput, result.percentile(50), result.percentile(95), result.pe
     rows = st.select_slider(t("api.compare_rows"), [100, 250, 500, 1000], 250, key=f"{P}_compare_rows")
     if st.button(t("api.compare_run"), key=f"{P}_compare", icon=":material/compare:") and _api_is_up():
         try:
-            st.session_state[f"{P}_single_vs_batch"] = api_client.single_vs_batch(rows)
+            st.session_state[f"{P}_single_vs_batch"] = api_client.single_vs_batch(rows, learner=current_learner())
         except RuntimeError as exc:
             st.error(t("api.call_failed", error=error_text(exc)))
     comparison = st.session_state.get(f"{P}_single_vs_batch")
