@@ -35,26 +35,12 @@ def class_store() -> ProgressStore:
     return store
 
 
-def _open(lang: str, person: Person | None) -> AppTest:
-    at = AppTest.from_file(HOME, default_timeout=60)
-    at.session_state["lang"] = lang
-    if person is not None:
-        at.session_state[PERSON_KEY] = person
-    at.run()
-    at.switch_page("../pages/teacher.py").run()
-    return at
-
-
-def _table(at: AppTest, *headers: str):
-    """The table whose first columns are `headers` (AppTest does not expose a dataframe's key)."""
-    return next(df.value for df in at.dataframe if tuple(df.value.columns[: len(headers)]) == headers)
-
-
-def _nav_titles(person: Person | None, monkeypatch: pytest.MonkeyPatch) -> list[str]:
-    """Titles of the pages Home's navigation shows to `person` (None: solo mode), as given to `st.navigation`."""
+@pytest.fixture
+def navigation(monkeypatch: pytest.MonkeyPatch) -> list[dict]:
+    """The pages Home gives `st.navigation` (section → pages), one entry per render, for this test."""
     import streamlit as st
 
-    given: list = []
+    given: list[dict] = []
     real = st.navigation
 
     def watched(pages, **kwargs):
@@ -62,13 +48,40 @@ def _nav_titles(person: Person | None, monkeypatch: pytest.MonkeyPatch) -> list[
         return real(pages, **kwargs)
 
     monkeypatch.setattr(st, "navigation", watched)
+    return given
+
+
+def _home(lang: str | None = None, person: Person | None = None, join: str | None = None) -> AppTest:
+    """Home after its first run, in `lang`, as `person` (session state) or with a join link's token."""
     at = AppTest.from_file(HOME, default_timeout=60)
+    if lang is not None:
+        at.session_state["lang"] = lang
     if person is not None:
         at.session_state[PERSON_KEY] = person
+    if join is not None:
+        at.query_params["join"] = join
     at.run()
-    assert_no_exception(at)
-    monkeypatch.setattr(st, "navigation", real)
-    return [page.title for pages in given[-1].values() for page in pages if page.visibility == "visible"]
+    return at
+
+
+def _open(lang: str, person: Person | None) -> AppTest:
+    return _home(lang, person).switch_page("../pages/teacher.py").run()
+
+
+def _visible(pages: dict) -> list[str]:
+    """Titles of the visible pages of one navigation."""
+    return [page.title for section in pages.values() for page in section if page.visibility == "visible"]
+
+
+def _table(at: AppTest, *headers: str):
+    """The table whose first columns are `headers` (AppTest does not expose a dataframe's key)."""
+    return next(df.value for df in at.dataframe if tuple(df.value.columns[: len(headers)]) == headers)
+
+
+def _nav_titles(person: Person | None, navigation: list[dict]) -> list[str]:
+    """Titles of the pages Home's navigation shows to `person` (None: solo mode)."""
+    assert_no_exception(_home(person=person))
+    return _visible(navigation[-1])
 
 
 @pytest.mark.parametrize("lang", ["fr", "en"])
@@ -146,46 +159,32 @@ def test_the_teacher_resets_a_learner_s_chapter_after_confirming(class_store: Pr
 
 @pytest.mark.parametrize("person", [None, Person("ana")], ids=["solo", "class-learner"])
 def test_a_learner_is_refused_and_does_not_see_the_page(
-    person, class_store: ProgressStore, monkeypatch: pytest.MonkeyPatch
+    person, class_store: ProgressStore, navigation: list[dict]
 ) -> None:
     at = _open("fr", person)
     assert_no_exception(at)
     assert any("réservée aux enseignants" in e.value for e in at.error)
     assert not at.tabs and not at.get("plotly_chart") and not at.get("download_button")
-    titles = _nav_titles(person, monkeypatch)
+    titles = _nav_titles(person, navigation)
     assert len(titles) == 12 and "Tableau de bord de la classe" not in titles  # home and the 11 chapters
 
 
-def test_the_teacher_has_the_page_in_the_navigation(monkeypatch: pytest.MonkeyPatch) -> None:
-    assert _nav_titles(TEACHER, monkeypatch)[-1] == "Tableau de bord de la classe"
+def test_the_teacher_has_the_page_in_the_navigation(navigation: list[dict]) -> None:
+    assert _nav_titles(TEACHER, navigation)[-1] == "Tableau de bord de la classe"
 
 
-def _nav_for_link(link: str | None, monkeypatch: pytest.MonkeyPatch) -> list[str]:
+def _nav_for_link(link: str | None, navigation: list[dict], monkeypatch: pytest.MonkeyPatch) -> list[str]:
     """Class mode: the visible pages of the FIRST render of Home opened with `link`'s query string."""
-    import streamlit as st
-
     monkeypatch.setenv("WORKBENCH_MODE", "class")
     get_settings.cache_clear()
-    given: list = []
-    real = st.navigation
-
-    def watched(pages, **kwargs):
-        given.append(pages)
-        return real(pages, **kwargs)
-
-    monkeypatch.setattr(st, "navigation", watched)
-    at = AppTest.from_file(HOME, default_timeout=60)
-    if link is not None:
-        at.query_params["join"] = link.split("join=", 1)[1]
-    at.run()
-    assert_no_exception(at)
-    monkeypatch.setattr(st, "navigation", real)
-    assert len(given) == 1  # one render
-    return [page.title for pages in given[0].values() for page in pages if page.visibility == "visible"]
+    navigation.clear()
+    assert_no_exception(_home(join=link.split("join=", 1)[1] if link is not None else None))
+    assert len(navigation) == 1  # one render
+    return _visible(navigation[0])
 
 
 def test_a_teacher_signed_in_by_join_link_has_the_page_on_the_first_render(
-    class_store: ProgressStore, monkeypatch: pytest.MonkeyPatch
+    class_store: ProgressStore, navigation: list[dict], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from workbench.core.roster import Roster, parse_roster
 
@@ -194,6 +193,6 @@ def test_a_teacher_signed_in_by_join_link_has_the_page_on_the_first_render(
         i.person.name: i.link("http://localhost:8501")
         for i in roster.import_people(parse_roster("name,role\nMme Lefort,teacher\nana,learner\n"))
     }
-    assert _nav_for_link(links["Mme Lefort"], monkeypatch)[-1] == "Tableau de bord de la classe"
-    learner = _nav_for_link(links["ana"], monkeypatch)
+    assert _nav_for_link(links["Mme Lefort"], navigation, monkeypatch)[-1] == "Tableau de bord de la classe"
+    learner = _nav_for_link(links["ana"], navigation, monkeypatch)
     assert len(learner) == 12 and "Tableau de bord de la classe" not in learner
