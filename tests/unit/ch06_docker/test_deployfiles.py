@@ -14,6 +14,7 @@ from workbench.core.settings import get_settings
 from tests.conftest import REPO_ROOT
 
 COMPOSE = yaml.safe_load((REPO_ROOT / "docker-compose.yml").read_text())
+CLASS_COMPOSE = yaml.safe_load((REPO_ROOT / "docker-compose.class.yml").read_text())
 
 
 def test_compose_services_ports_and_images() -> None:
@@ -40,10 +41,11 @@ def test_compose_wiring_agrees() -> None:
     assert prometheus["rule_files"] == ["/etc/prometheus/alerts.yml"]
 
 
-def test_compose_volumes_and_bind_mounts_exist() -> None:
-    declared = set(COMPOSE["volumes"])
+@pytest.mark.parametrize("compose", [COMPOSE, CLASS_COMPOSE], ids=["solo", "class"])
+def test_compose_volumes_and_bind_mounts_exist(compose: dict) -> None:
+    declared = set(compose["volumes"])
     used = set()
-    for spec in COMPOSE["services"].values():
+    for spec in compose["services"].values():
         for volume in spec.get("volumes", []):
             source = volume.split(":", 1)[0]
             if source.startswith("./"):
@@ -52,7 +54,7 @@ def test_compose_volumes_and_bind_mounts_exist() -> None:
                 used.add(source)
         assert spec["networks"] == ["workbench"]
     assert used == declared
-    assert COMPOSE["networks"]["workbench"]["driver"] == "bridge"
+    assert compose["networks"]["workbench"]["driver"] == "bridge"
 
 
 def test_alert_rules_and_dashboard_use_metrics_the_api_exposes() -> None:
@@ -275,9 +277,6 @@ def test_dl3025_on_a_shell_form_healthcheck_is_explained() -> None:
 STARTER_CMD_ONLY = 'FROM python:3.11-slim\nUSER 1000:1000\nHEALTHCHECK CMD ["true"]\nCMD python -m workbench.api\n'
 
 
-CLASS_COMPOSE = yaml.safe_load((REPO_ROOT / "docker-compose.class.yml").read_text())
-
-
 def test_class_compose_runs_the_workbench_in_class_mode_on_postgresql() -> None:
     services = CLASS_COMPOSE["services"]
     assert set(services) == {"app", "api", "mlflow", "postgres", "prometheus", "grafana"}  # no MinIO
@@ -314,16 +313,6 @@ def test_class_compose_shares_the_images_ports_and_monitoring_of_the_solo_file()
     assert class_["mlflow"]["image"] == class_["api"]["image"]  # the API image carries MLflow and psycopg
     requirements = (REPO_ROOT / "requirements-api.txt").read_text().split()
     assert "psycopg" in requirements and "psycopg-binary" in requirements
-    declared, used = set(CLASS_COMPOSE["volumes"]), set()
-    for spec in class_.values():
-        for volume in spec.get("volumes", []):
-            source = volume.split(":", 1)[0]
-            if source.startswith("./"):
-                assert (REPO_ROOT / source).exists(), source
-            else:
-                used.add(source)
-        assert spec["networks"] == ["workbench"]
-    assert used == declared
 
 
 def test_class_compose_file_passes_docker_compose_config() -> None:
