@@ -1,71 +1,71 @@
-"""The tables the workbench queries (their creation and changes are the migrations' job)."""
+"""The tables the workbench queries (their creation and changes are the migrations' job).
+
+`tests/db/test_schema.py` checks that these declarations and the migrated database agree, column by column.
+"""
 
 from __future__ import annotations
+
+from typing import Any
 
 import sqlalchemy as sa
 
 metadata = sa.MetaData()
 
+
+def _keys(*names: str) -> list[sa.Column[Any]]:
+    """Text columns that together make the table's primary key."""
+    return [sa.Column(name, sa.Text, primary_key=True) for name in names]
+
+
+def _required(name: str, type_: Any) -> sa.Column[Any]:
+    """A column that is never NULL."""
+    return sa.Column(name, type_, nullable=False)
+
+
 attempts = sa.Table(
     "attempts",
     metadata,
-    sa.Column("learner", sa.Text, primary_key=True),
-    sa.Column("chapter", sa.Text, primary_key=True),
-    sa.Column("item", sa.Text, primary_key=True),
-    sa.Column("kind", sa.Text, nullable=False),
-    sa.Column("completed", sa.Integer, nullable=False),
-    sa.Column("last_correct", sa.Integer, nullable=False),
+    *_keys("learner", "chapter", "item"),
+    _required("kind", sa.Text),
+    _required("completed", sa.Integer),
+    _required("last_correct", sa.Integer),
     sa.Column("first_correct", sa.Integer),
-    sa.Column("attempts", sa.Integer, nullable=False),
+    _required("attempts", sa.Integer),
     sa.Column("answer", sa.Text),
     sa.Column("score", sa.Float),
-    sa.Column("updated_at", sa.Float, nullable=False),
+    _required("updated_at", sa.Float),
 )
 
-visits = sa.Table(
-    "visits",
-    metadata,
-    sa.Column("learner", sa.Text, primary_key=True),
-    sa.Column("chapter", sa.Text, primary_key=True),
-    sa.Column("visited_at", sa.Float, nullable=False),
-)
+visits = sa.Table("visits", metadata, *_keys("learner", "chapter"), _required("visited_at", sa.Float))
 
 attempt_log = sa.Table(
     "attempt_log",
     metadata,
     sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
-    sa.Column("learner", sa.Text, nullable=False),
-    sa.Column("chapter", sa.Text, nullable=False),
-    sa.Column("item", sa.Text, nullable=False),
-    sa.Column("kind", sa.Text, nullable=False),
-    sa.Column("correct", sa.Integer, nullable=False),
+    *(_required(name, sa.Text) for name in ("learner", "chapter", "item", "kind")),
+    _required("correct", sa.Integer),
     sa.Column("answer", sa.Text),
-    sa.Column("at", sa.Float, nullable=False),
+    _required("at", sa.Float),
 )
 
 records = sa.Table(
-    "records",
-    metadata,
-    sa.Column("learner", sa.Text, primary_key=True),
-    sa.Column("key", sa.Text, primary_key=True),
-    sa.Column("data", sa.LargeBinary, nullable=False),
-    sa.Column("updated_at", sa.Float, nullable=False),
+    "records", metadata, *_keys("learner", "key"), _required("data", sa.LargeBinary), _required("updated_at", sa.Float)
 )
 
 people = sa.Table(
     "people",
     metadata,
-    sa.Column("name", sa.Text, primary_key=True),
-    sa.Column("role", sa.Text, nullable=False),
+    *_keys("name"),
+    _required("role", sa.Text),
     sa.Column("email", sa.Text, unique=True),
-    sa.Column("created_at", sa.Float, nullable=False),
+    _required("created_at", sa.Float),
 )
 
 join_tokens = sa.Table(
     "join_tokens",
     metadata,
-    sa.Column("token_hash", sa.Text, primary_key=True),
+    *_keys("token_hash"),
     sa.Column("name", sa.Text, sa.ForeignKey("people.name", ondelete="CASCADE"), nullable=False),
-    sa.Column("created_at", sa.Float, nullable=False),
+    _required("created_at", sa.Float),
     sa.Column("revoked_at", sa.Float),
 )
