@@ -205,3 +205,13 @@ def test_an_enrolled_person_is_listed_by_the_cli(roster: Roster, use_database: s
     assert "Zoé Durand" in capsys.readouterr().out
     assert main(["report", "--csv"]) == 0
     assert "Zoé Durand," in capsys.readouterr().out  # one row per chapter for the new learner
+
+
+def test_enrol_at_once_from_several_sessions_gives_one_entry(roster: Roster) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    zoe = Person("Zoé Durand", email="zoe@ecole.fr")
+    with ThreadPoolExecutor(8) as pool:
+        entries = list(pool.map(lambda _: roster.enrol(zoe, subject="zoe"), range(8)))
+    assert set(entries) == {Person("Zoé Durand", Role.LEARNER, "zoe@ecole.fr")}
+    assert [p.name for p in roster.people()] == ["Zoé Durand"]

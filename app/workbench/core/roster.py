@@ -171,31 +171,41 @@ class Roster:
         name = person.name.strip()[:NAME_MAX] or email or subject.strip()[:NAME_MAX]
         if not name:
             return None
+        suffix = email or subject.strip()[:NAME_MAX]
+        with self.engine.connect() as conn:  # every page run asks: a read, no write lock, once they are known
+            known, free = self._match(conn, name, email, suffix)
+        if known is not None or free is None:
+            return known
         for _ in range(2):  # a concurrent first sign-in of the same person inserts first: read theirs then
             try:
                 with write_transaction(self.engine) as conn:
-                    return self._enrol(conn, name, email, email or subject.strip()[:NAME_MAX])
+                    known, free = self._match(conn, name, email, suffix)
+                    if known is None and free is not None:
+                        values = {"name": free, "role": Role.LEARNER.value, "email": email, "created_at": time.time()}
+                        conn.execute(people.insert().values(**values))
+                        known = Person(free, Role.LEARNER, email)
+                    return known
             except sa.exc.IntegrityError:
                 continue
         return None
 
-    def _enrol(self, conn: sa.Connection, name: str, email: str | None, suffix: str) -> Person | None:
+    def _match(
+        self, conn: sa.Connection, name: str, email: str | None, suffix: str
+    ) -> tuple[Person | None, str | None]:
+        """(their entry if they are in the class, else None; the name they would get, None if all are taken)."""
         columns = (people.c.name, people.c.role, people.c.email)
         if email is not None:
             row = conn.execute(sa.select(*columns).where(people.c.email == email)).one_or_none()
             if row is not None:
-                return Person(row.name, Role(row.role), row.email)
+                return Person(row.name, Role(row.role), row.email), None
         for candidate in dict.fromkeys([name, f"{name} ({suffix})" if suffix else name]):
             row = conn.execute(sa.select(*columns).where(people.c.name == candidate)).one_or_none()
             if row is None:
-                conn.execute(
-                    people.insert().values(name=candidate, role=Role.LEARNER.value, email=email, created_at=time.time())
-                )
-                return Person(candidate, Role.LEARNER, email)
+                return None, candidate
             linked = conn.execute(sa.select(join_tokens.c.name).where(join_tokens.c.name == candidate).limit(1))
             if email is None and row.email is None and linked.first() is None:
-                return Person(row.name, Role(row.role), row.email)  # they signed in before (no email, no link)
-        return None
+                return Person(row.name, Role(row.role), row.email), None  # signed in before (no email, no link)
+        return None, None
 
     def add(self, name: str, role: Role = Role.LEARNER, email: str | None = None) -> Invitation:
         """Add one person and give them a join link."""
