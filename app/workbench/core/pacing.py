@@ -32,6 +32,8 @@ def unfinished_prerequisites(
 # "Prepare what this chapter needs": a model of the learner at @production (chapters VII, VIII, X)
 # --------------------------------------------------------------------------------------------
 
+#: A chapter that lists this prerequisite serves the learner's model at `@production` (VII, VIII, X).
+NEEDS_PRODUCTION_MODEL = "05_mlflow"
 #: What the workbench trains when it prepares the production model: the course's default (model form's first).
 PREPARED_MODEL_FAMILY = "logistic_regression"
 
