@@ -46,7 +46,8 @@ INPUTS = (
 
 @dataclass
 class Click:
-    """One lab action: the button, how long its rerun took, whether the page showed an error after it."""
+    """One lab action: the button, how long its rerun took, and the last error box the page showed after it (often
+    the lab's intended outcome: a broken manifest reported, a rollback refused when there is nothing to go back to)."""
 
     key: str
     label: str
@@ -157,8 +158,13 @@ def measure_labs(keys: list[str], passes: int, timeout: float, api_port: int) ->
         for key in keys:
             _ensure_production(key)
             runs[key] = run_lab(key, passes, timeout)
-    finally:
-        api_client.stop(get_settings())
+    finally:  # every service the labs started (the API, the MLflow UI...), by the records under our state dir
+        from workbench.core import services
+
+        settings = get_settings()
+        api_client.stop(settings)
+        for record in sorted((settings.state_dir / "services").glob("*.json")):
+            services.stop(settings, record.stem)
     return runs
 
 
