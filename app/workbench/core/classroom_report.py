@@ -128,7 +128,7 @@ def chapter_times(
     snapshot: ClassSnapshot, planned: dict[str, int] | None = None, cap_minutes: float = IDLE_CAP_MINUTES
 ) -> pd.DataFrame:
     """Per chapter, in course order: learners with time on it, median and 75th percentile of their minutes
-    (`time_spent`), and the `planned` minutes (the lessons' measured total) to compare with."""
+    (`time_spent`), and the `planned` minutes (the lessons' measured total) to compare with; NaN where none."""
     spent = time_spent(snapshot, cap_minutes)
     rows = []
     for chapter in CHAPTERS:
@@ -137,9 +137,9 @@ def chapter_times(
             {
                 "chapter": chapter.key,
                 "learners": len(minutes),
-                "median": float(minutes.median()) if len(minutes) else None,
-                "p75": float(minutes.quantile(0.75)) if len(minutes) else None,
-                "planned": (planned or {}).get(chapter.key),
+                "median": float(minutes.median()) if len(minutes) else float("nan"),
+                "p75": float(minutes.quantile(0.75)) if len(minutes) else float("nan"),
+                "planned": float((planned or {}).get(chapter.key, float("nan"))),
             }
         )
     return pd.DataFrame(rows, columns=["chapter", "learners", "median", "p75", "planned"])

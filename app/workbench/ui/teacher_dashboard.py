@@ -114,7 +114,11 @@ def _time_table(snapshot: cr.ClassSnapshot) -> None:
     )
     dataframe(
         table,
-        {t("teacher.col_time_median"): "number:0", t("teacher.col_time_p75"): "number:0"},
+        {
+            t("teacher.col_time_median"): "number:0",
+            t("teacher.col_time_p75"): "number:0",
+            t("teacher.col_time_planned"): "number:0",
+        },
         key=f"{P}_time",
     )
 
