@@ -104,8 +104,18 @@ def test_a_broken_lesson_file_is_explained_in_french_too() -> None:
             "---\ntitle: T\nobjectives: [a]\nminutes: ten\nkey_terms: []\n---\nbody\n", "01_introduction", "fr"
         )
     fr, en = _both(caught.value)
-    assert fr == "lessons/fr/01_introduction.md : « minutes » doit être un nombre entier"
-    assert en == "lessons/fr/01_introduction.md: 'minutes' must be a whole number" == str(caught.value)
+    assert fr == (
+        "lessons/fr/01_introduction.md : « minutes » doit être un nombre entier, "
+        "ou trois nombres entiers (reading, lab, exercises)"
+    )
+    assert (
+        en
+        == (
+            "lessons/fr/01_introduction.md: 'minutes' must be a whole number, "
+            "or three whole numbers (reading, lab, exercises)"
+        )
+        == str(caught.value)
+    )
 
 
 def test_docker_errors_speak_the_learner_s_language(monkeypatch) -> None:

@@ -34,6 +34,8 @@ IDLE_MINUTES = 15
 PRESENT_MINUTES = 5
 #: How far back a class session reaches: activity older than this is not "during the session".
 SESSION_HOURS = 3
+#: Time spent: a gap between two events longer than this counts as this much (the learner went idle or left).
+IDLE_CAP_MINUTES = 10
 #: Columns of the report (dashboard CSV and `python -m workbench.classroom report --csv`), in order.
 REPORT_COLUMNS = ("learner", "chapter", "done", "total", "last_activity")
 #: Longest text shown for a learner's last answer.
@@ -88,6 +90,59 @@ def load_class(
             visits[visit.learner][visit.chapter] = visit.visited_at
     log = tuple(a for a in store.attempt_log() if a.learner in wanted)
     return ClassSnapshot(names, items, visits, exercises, time.time() if now is None else now, log)
+
+
+# --------------------------------------------------------------------------------------------
+# Time spent per chapter, from what the store records
+# --------------------------------------------------------------------------------------------
+
+
+def time_spent(snapshot: ClassSnapshot, cap_minutes: float = IDLE_CAP_MINUTES) -> dict[str, dict[str, float]]:
+    """Learner → chapter → minutes spent on it.
+
+    Definition: a learner's events are every attempt of the attempt log (quiz answer, checkpoint, hands-on check:
+    chapter and time) and their last visit to each chapter (the page records a visit at each rerun, so it is
+    their last action there); sorted in time. Each gap between two consecutive events *on the same chapter*
+    counts for that chapter, at most `cap_minutes` (longer: they went idle or left); a gap between events on two
+    chapters counts for neither. It is a lower bound: the store keeps every attempt but only the last visit,
+    so reading before a chapter's first answer is not seen.
+    """
+    cap = cap_minutes * 60.0
+    spent: dict[str, dict[str, float]] = {name: {} for name in snapshot.learners}
+    events: dict[str, list[tuple[float, str]]] = {name: [] for name in snapshot.learners}
+    for attempt in snapshot.log:
+        if attempt.learner in events:
+            events[attempt.learner].append((attempt.at, attempt.chapter))
+    for learner, chapters in snapshot.visits.items():
+        events.setdefault(learner, []).extend((at, chapter) for chapter, at in chapters.items())
+    for learner, timeline in events.items():
+        timeline.sort()
+        for (before, chapter), (after, next_chapter) in zip(timeline, timeline[1:]):
+            if chapter == next_chapter:
+                minutes = min(after - before, cap) / 60.0
+                spent.setdefault(learner, {})[chapter] = spent.get(learner, {}).get(chapter, 0.0) + minutes
+    return spent
+
+
+def chapter_times(
+    snapshot: ClassSnapshot, planned: dict[str, int] | None = None, cap_minutes: float = IDLE_CAP_MINUTES
+) -> pd.DataFrame:
+    """Per chapter, in course order: learners with time on it, median and 75th percentile of their minutes
+    (`time_spent`), and the `planned` minutes (the lessons' measured total) to compare with; NaN where none."""
+    spent = time_spent(snapshot, cap_minutes)
+    rows = []
+    for chapter in CHAPTERS:
+        minutes = pd.Series([by[chapter.key] for by in spent.values() if by.get(chapter.key, 0) > 0], dtype=float)
+        rows.append(
+            {
+                "chapter": chapter.key,
+                "learners": len(minutes),
+                "median": float(minutes.median()) if len(minutes) else float("nan"),
+                "p75": float(minutes.quantile(0.75)) if len(minutes) else float("nan"),
+                "planned": float((planned or {}).get(chapter.key, float("nan"))),
+            }
+        )
+    return pd.DataFrame(rows, columns=["chapter", "learners", "median", "p75", "planned"])
 
 
 # --------------------------------------------------------------------------------------------

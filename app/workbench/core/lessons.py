@@ -5,7 +5,7 @@ Format (see `lessons/README.md`)::
     ---
     title: Gérer le cycle de vie du ML avec MLflow
     objectives: [Suivre une expérience, ...]
-    minutes: 40
+    minutes: {reading: 25, lab: 40, exercises: 20}   # measured by benchmarks/pacing.py (or one number)
     key_terms:
       - term: Run
         definition: Une exécution de code suivie par MLflow ...
@@ -59,6 +59,20 @@ class Section:
 
 
 @dataclass(frozen=True)
+class Minutes:
+    """A chapter's time: reading the lesson, doing its lab, doing its exercises (front matter `minutes`)."""
+
+    reading: int
+    lab: int
+    exercises: int
+
+    @property
+    def total(self) -> int:
+        """All three together."""
+        return self.reading + self.lab + self.exercises
+
+
+@dataclass(frozen=True)
 class Lesson:
     """A parsed lesson."""
 
@@ -71,6 +85,7 @@ class Lesson:
     intro: str
     sections: tuple[Section, ...] = field(default_factory=tuple)
     nav_title: str = ""  # the short title of the navigation (front matter `nav_title`, else the title)
+    parts: Minutes | None = None  # reading/lab/exercises when the front matter gives them (`minutes` is their total)
 
     @property
     def text(self) -> str:
@@ -102,10 +117,8 @@ def parse_lesson(text: str, chapter_key: str, lang: str) -> Lesson:
             raise LessonError("error_no_field", where=where, name=name)
     if not isinstance(meta["objectives"], list) or not meta["objectives"]:
         raise LessonError("error_objectives", where=where)
-    try:
-        minutes = int(cast(Any, meta["minutes"]))
-    except (TypeError, ValueError) as exc:
-        raise LessonError("error_minutes", where=where) from exc
+    parts = parse_minutes(meta["minutes"], where)
+    minutes = parts.total if isinstance(parts, Minutes) else parts
     terms = []
     for item in cast(list, meta["key_terms"] or []):
         if not isinstance(item, dict) or not item.get("term") or not item.get("definition"):
@@ -118,11 +131,33 @@ def parse_lesson(text: str, chapter_key: str, lang: str) -> Lesson:
         title=str(meta["title"]),
         objectives=tuple(str(o) for o in meta["objectives"]),
         minutes=minutes,
+        parts=parts if isinstance(parts, Minutes) else None,
         key_terms=tuple(terms),
         intro=intro,
         sections=tuple(sections),
         nav_title=str(meta.get("nav_title") or meta["title"]),
     )
+
+
+def parse_minutes(value: object, where: str) -> Minutes | int:
+    """Front matter `minutes`: one number (older lessons), or `{reading: R, lab: L, exercises: E}`.
+
+    Raises:
+        LessonError: neither form, or a negative number.
+    """
+    try:
+        if isinstance(value, dict):
+            if set(value) != {"reading", "lab", "exercises"}:
+                raise ValueError(value)
+            parts = Minutes(*(int(cast(Any, value[k])) for k in ("reading", "lab", "exercises")))
+            if min(parts.reading, parts.lab, parts.exercises) < 0:
+                raise ValueError(value)
+            return parts
+        if isinstance(value, bool):
+            raise ValueError(value)
+        return int(cast(Any, value))
+    except (TypeError, ValueError) as exc:
+        raise LessonError("error_minutes", where=where) from exc
 
 
 def split_sections(markdown: str) -> tuple[str, list[Section]]:

@@ -5,7 +5,15 @@ from __future__ import annotations
 import streamlit as st
 
 from workbench.chapters import CHAPTERS, SECTIONS, get_chapter
-from workbench.core.lessons import GlossaryEntry, LessonError, build_glossary, load_lesson, search_glossary
+from workbench.core.lessons import (
+    GlossaryEntry,
+    LessonError,
+    Minutes,
+    build_glossary,
+    load_all_lessons,
+    load_lesson,
+    search_glossary,
+)
 from workbench.core.progress import continue_chapter, course_progress, overall_fraction
 from workbench.ui.context import current_lang, current_learner, error_text, progress_store, t
 from workbench.ui.exercise_panel import capstone_panel
@@ -38,6 +46,7 @@ def render_home() -> None:
     _certificate(learner, lang)
 
     st.header(t("home.map"))
+    _course_time(lang)
     for section in SECTIONS:
         chapters = [c for c in CHAPTERS if c.section == section]
         st.subheader(t(f"nav.section_{section}"))
@@ -78,6 +87,22 @@ def _certificate(learner: str, lang: str) -> None:
         st.caption(t("certificate.capstone_progress", n=certificate.capstone_done, total=certificate.capstone_total))
 
 
+def _course_time(lang: str) -> None:
+    """The whole course's measured minutes: reading, labs, exercises (lessons that give one number count whole)."""
+    try:
+        lessons = load_all_lessons(lang)
+    except LessonError:
+        return  # the card of the broken lesson says what is wrong
+    parts = [lesson.parts or Minutes(lesson.minutes, 0, 0) for lesson in lessons]
+    reading, lab, exercises = (sum(getattr(p, name) for p in parts) for name in ("reading", "lab", "exercises"))
+    minutes = reading + lab + exercises
+    hours = f"{minutes // 60}\u00a0h\u00a0{minutes % 60:02d}"
+    st.markdown(
+        t("home.course_time", hours=hours, minutes=minutes, reading=reading, lab=lab, exercises=exercises),
+        help=t("home.course_time_help"),
+    )
+
+
 def _chapter_card(chapter_key: str, lang: str, progress) -> None:
     chapter = get_chapter(chapter_key)
     with st.container(border=True, height="stretch"):
@@ -87,7 +112,21 @@ def _chapter_card(chapter_key: str, lang: str, progress) -> None:
             st.error(t("lesson.unavailable", error=error_text(exc)))
             return
         st.markdown(f"#### {chapter.roman}. {lesson.title}")
-        st.caption(t("home.card_meta", minutes=lesson.minutes, done=progress.done, total=progress.total))
+        if lesson.parts is None:
+            st.caption(t("home.card_meta", minutes=lesson.minutes, done=progress.done, total=progress.total))
+        else:
+            parts = lesson.parts
+            st.caption(
+                t(
+                    "home.card_meta_parts",
+                    minutes=parts.total,
+                    reading=parts.reading,
+                    lab=parts.lab,
+                    exercises=parts.exercises,
+                    done=progress.done,
+                    total=progress.total,
+                )
+            )
         st.markdown("\n".join(f"- {o}" for o in lesson.objectives))
         st.progress(progress.fraction)
         st.page_link(chapter.page_path, label=t("home.open"), icon=chapter.icon)

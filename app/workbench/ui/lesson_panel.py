@@ -20,7 +20,20 @@ def lesson_panel(chapter_key: str) -> Lesson | None:
     progress_store().record_visit(current_learner(), chapter_key)
 
     st.title(t("lesson.chapter_title", roman=chapter.roman, title=lesson.title))
-    st.caption(t("lesson.meta", minutes=lesson.minutes, terms=len(lesson.key_terms)))
+    if lesson.parts is None:  # a lesson whose front matter gives one number
+        st.caption(t("lesson.meta", minutes=lesson.minutes, terms=len(lesson.key_terms)))
+    else:
+        parts = lesson.parts
+        st.caption(
+            t(
+                "lesson.meta_parts",
+                minutes=parts.total,
+                reading=parts.reading,
+                lab=parts.lab,
+                exercises=parts.exercises,
+                terms=len(lesson.key_terms),
+            )
+        )
     summary_downloads(lesson)
     with st.container(border=True):
         st.markdown(f"**{t('lesson.objectives')}**")

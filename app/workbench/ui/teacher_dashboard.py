@@ -87,6 +87,40 @@ def _progress_tab(snapshot: cr.ClassSnapshot) -> None:
         icon=":material/download:",
         help=t("teacher.csv_help"),
     )
+    _time_table(snapshot)
+
+
+def _time_table(snapshot: cr.ClassSnapshot) -> None:
+    """Per chapter: the minutes learners really spent (median, 75th percentile) next to the measured plan."""
+    from workbench.core.lessons import LessonError
+
+    st.subheader(t("teacher.time_title"))
+    st.caption(t("teacher.time_caption", cap=cr.IDLE_CAP_MINUTES))
+    planned = {}
+    for chapter in CHAPTERS:
+        try:
+            planned[chapter.key] = load_lesson(chapter.key, current_lang()).minutes
+        except LessonError:
+            continue  # the course map says what is wrong with the lesson
+    times = cr.chapter_times(snapshot, planned)
+    table = pd.DataFrame(
+        {
+            t("teacher.col_chapter"): times["chapter"].map(chapter_label),
+            t("teacher.col_time_learners"): times["learners"],
+            t("teacher.col_time_median"): times["median"],
+            t("teacher.col_time_p75"): times["p75"],
+            t("teacher.col_time_planned"): times["planned"],
+        }
+    )
+    dataframe(
+        table,
+        {
+            t("teacher.col_time_median"): "number:0",
+            t("teacher.col_time_p75"): "number:0",
+            t("teacher.col_time_planned"): "number:0",
+        },
+        key=f"{P}_time",
+    )
 
 
 def _questions_tab(snapshot: cr.ClassSnapshot) -> None:

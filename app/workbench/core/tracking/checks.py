@@ -8,7 +8,7 @@ from typing import Any
 from workbench.core.settings import Settings, get_settings
 from workbench.core.tracking.registry import list_versions, production_history
 from workbench.core.tracking.runs import equals_filter, search_runs
-from workbench.core.tracking.store import TrackingError, check_run_owner, client, experiment_id
+from workbench.core.tracking.store import PREPARED_TAG, TrackingError, check_run_owner, client, experiment_id
 
 # --------------------------------------------------------------------------------------------
 # Learner records and hands-on checks (chapter V)
@@ -71,10 +71,19 @@ def mark_best_run(run_id: str, learner: str, settings: Settings | None = None) -
     c.set_tag(run_id, BEST_TAG, "true")
 
 
+def own_versions(settings: Settings, learner: str) -> set[int]:
+    """The versions of the learner's registered model that are their work: registered by them, not prepared."""
+    return {
+        v.version
+        for v in list_versions(settings, learner=learner)
+        if v.tags.get("learner") == learner and v.tags.get(PREPARED_TAG) != "true"
+    }
+
+
 def check_run_with_f1(ctx, min_runs: int = 4):
     """Passed when the learner logged at least `min_runs` runs with different settings and tagged the one with
     the best test F1 among them (ties allowed): tracking is for finding the best attempt, not only keeping it."""
-    runs = search_runs(learner=ctx.learner, settings=ctx.settings)
+    runs = search_runs(learner=ctx.learner, settings=ctx.settings, include_prepared=False)
     if runs.empty:
         return _check(False, ctx, "check_no_runs")
     settings_cols = [c for c in runs.columns if c.startswith("params.") and c not in _NOT_SETTINGS]
@@ -99,7 +108,9 @@ def check_compared_runs(ctx, min_runs: int = 3):
     records = records_for(ctx.settings, ctx.learner).get_json(COMPARISONS_KEY, [])
     records = records if isinstance(records, list) else []
     existing = set(
-        search_runs(learner=ctx.learner if ctx.settings.class_mode else None, settings=ctx.settings)["run_id"]
+        search_runs(
+            learner=ctx.learner if ctx.settings.class_mode else None, settings=ctx.settings, include_prepared=False
+        )["run_id"]
     )
     best = max((len(set(r["run_ids"]) & existing) for r in records), default=0)
     if best >= min_runs:
@@ -108,9 +119,9 @@ def check_compared_runs(ctx, min_runs: int = 3):
 
 
 def check_production_alias(ctx):
-    """Passed when the learner registered a version and pointed `production` at one of theirs."""
-    versions = {v.version: v for v in list_versions(ctx.settings, learner=ctx.learner)}
-    mine = {n for n, v in versions.items() if v.tags.get("learner") == ctx.learner}
+    """Passed when the learner registered a version and pointed `production` at one of theirs (a version the
+    workbench prepared for them is not theirs)."""
+    mine = own_versions(ctx.settings, ctx.learner)
     if not mine:
         return _check(False, ctx, "check_not_registered")
     promoted = [
@@ -124,11 +135,16 @@ def check_production_alias(ctx):
 
 
 def check_rolled_back(ctx):
-    """Passed when the learner rolled `production` back to an earlier version."""
+    """Passed when the learner rolled `production` back from one of their versions to an earlier one of theirs
+    (versions the workbench prepared do not count)."""
+    mine = own_versions(ctx.settings, ctx.learner)
     rollbacks = [
         h
         for h in production_history(ctx.settings, learner=ctx.learner)
-        if h.get("learner") == ctx.learner and h.get("action") == "rollback"
+        if h.get("learner") == ctx.learner
+        and h.get("action") == "rollback"
+        and h.get("version") in mine
+        and h.get("from") in mine
     ]
     if not rollbacks:
         return _check(False, ctx, "check_no_rollback")

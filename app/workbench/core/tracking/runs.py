@@ -14,6 +14,7 @@ from workbench.core.settings import Settings, get_settings, learner_key
 from workbench.core.tracking.store import (
     LEARNER_TAG,
     MODEL_URI_TAG,
+    PREPARED_TAG,
     TrackingError,
     check_run_owner,
     client,
@@ -35,10 +36,12 @@ def search_runs(
     include_parents: bool = False,
     max_results: int = 1000,
     settings: Settings | None = None,
+    include_prepared: bool = True,
 ) -> pd.DataFrame:
     """Runs of the course experiment, newest first, as a flat table (params.*, metrics.*, tags.*).
 
     Class mode: only `learner`'s runs (by their `workbench.learner` tag), and `learner` is required.
+    `include_prepared=False` leaves out the runs the workbench trained for the learner (`PREPARED_TAG`): checks.
 
     Raises:
         TrackingError: class mode and no learner given.
@@ -68,6 +71,8 @@ def search_runs(
     for column, wanted in (("tags.learner", learner), ("tags.model_family", model)):
         if wanted and not runs.empty:  # exact values only (a LIKE filter lets look-alikes through)
             runs = runs[runs[column] == wanted] if column in runs else runs.iloc[0:0]
+    if not include_prepared and f"tags.{PREPARED_TAG}" in runs:
+        runs = runs[runs[f"tags.{PREPARED_TAG}"] != "true"]
     if runs.empty:
         return pd.DataFrame(columns=list(RUN_COLUMNS))
     out = pd.DataFrame(

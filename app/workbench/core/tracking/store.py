@@ -32,6 +32,8 @@ HISTORY_KEEP = 100
 MODEL_URI_TAG = "workbench.model_uri"
 #: Whose a run is: `learner_key(name)` (exact, filter-safe); in class mode every listing filters on it.
 LEARNER_TAG = "workbench.learner"
+#: A run or model version the workbench made for the learner ("prepare what this chapter needs"): never their work.
+PREPARED_TAG = "workbench.prepared"
 #: Requirements written next to the model. Declaring them avoids MLflow's inference, which imports
 #: the model in a subprocess and costs seconds per run.
 MODEL_REQUIREMENTS: tuple[str, ...] = ("scikit-learn", "skops", "numpy", "pandas", "scipy")
