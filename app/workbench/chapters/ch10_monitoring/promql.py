@@ -229,11 +229,45 @@ def burst_size(learner: str) -> tuple[int, int]:
     return int(rng.integers(30, 50)), int(rng.integers(8, 20))
 
 
+def _api_total(settings: Settings) -> float:
+    """The 422 counter of the learner's /predict as the API exposes it now (a direct read of /metrics)."""
+    from workbench.chapters.ch10_monitoring.live import parse_metrics
+    from workbench.core import api_client
+
+    scraped = api_client.call("GET", "/metrics", settings=settings, timeout=10)
+    if not scraped.ok or not isinstance(scraped.body, str):
+        raise PromQLError("error_api_metrics", error=scraped.error or f"HTTP {scraped.status_code}")
+    snapshot = parse_metrics(scraped.body)
+    return snapshot.total(METRIC, endpoint=endpoint_label(settings), status="422")
+
+
+def _wait_until_scraped(settings: Settings, minimum: float, *, sleep, timeout: float = 30.0) -> None:
+    """Wait until Prometheus holds a sample of the 422 series at `minimum` or more.
+
+    Raises:
+        PromQLError: Prometheus did not scrape it within `timeout` seconds.
+    """
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            seen = query(f"sum({selector(settings)})", time.time()).series
+        except PromQLError:
+            seen = ()
+        if seen and seen[0][1] >= minimum:
+            return
+        sleep(SCRAPE_SECONDS / 2)
+    raise PromQLError("error_not_scraped", seconds=int(timeout))
+
+
 def send_burst(settings: Settings, learner: str, *, sleep=time.sleep, progress=None) -> dict:
     """Send the learner's burst to their /predict, wait for Prometheus to scrape it, pin the time.
 
-    A first valid and invalid request make both series exist before the burst (Prometheus only sees a
-    counter's growth between two scrapes); then the burst, then a few scrape intervals. Returns the record.
+    A first valid and invalid request make both series exist, and the workbench waits until Prometheus has
+    scraped them (Prometheus only sees a counter grow between two of its samples); then the burst, then it
+    waits until Prometheus holds the counter's new value, plus two scrape intervals. Returns the record.
+
+    Raises:
+        PromQLError: the API's /metrics cannot be read, or Prometheus does not scrape it.
     """
     from workbench.chapters.ch10_monitoring.drift.simulation import _rng
     from workbench.core import api_client
@@ -250,7 +284,8 @@ def send_burst(settings: Settings, learner: str, *, sleep=time.sleep, progress=N
 
     post(valid_rows[0])
     post(invalid)
-    sleep(3 * SCRAPE_SECONDS)
+    _wait_until_scraped(settings, _api_total(settings), sleep=sleep)
+    sleep(2 * SCRAPE_SECONDS)
     order = [True] * n_valid + [False] * n_invalid
     _rng("promql-order", learner.strip().casefold()).shuffle(order)  # interleaved, not all 422s at the end
     rows = iter(valid_rows[1:])
@@ -258,7 +293,8 @@ def send_burst(settings: Settings, learner: str, *, sleep=time.sleep, progress=N
         post(next(rows) if is_valid else invalid)
         if progress is not None:
             progress(done, len(order))
-    sleep(5 * SCRAPE_SECONDS)
+    _wait_until_scraped(settings, _api_total(settings), sleep=sleep)
+    sleep(2 * SCRAPE_SECONDS)
     record = {
         "at": time.time(),
         "sent_valid": n_valid,

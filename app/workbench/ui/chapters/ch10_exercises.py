@@ -58,9 +58,12 @@ def promql_exercise() -> None:
     st.success(t("promql.running", url=url, target=api_client.api_url(settings)), icon=":material/check_circle:")
     if st.button(t("promql.send"), key=f"{P}_prom_send", icon=":material/send:"):
         bar = st.progress(0.0, text=t("promql.sending"))
-        record = promql.send_burst(
-            settings, learner, progress=lambda done, total: bar.progress(done / total, text=t("promql.sending"))
-        )
+        try:
+            promql.send_burst(
+                settings, learner, progress=lambda done, total: bar.progress(done / total, text=t("promql.sending"))
+            )
+        except promql.PromQLError as exc:
+            st.session_state[f"{P}_prom_error"] = exc
         bar.empty()
         forget_check_results(CHAPTER)
         st.session_state.pop(f"{P}_prom_result", None)
