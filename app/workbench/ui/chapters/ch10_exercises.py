@@ -134,18 +134,26 @@ def strategy_exercise() -> None:
     st.markdown(t("strategy.intro", delay=strategy.LABEL_DELAY, budget=strategy.BUDGET))
     data = _observed(learner, course_fingerprint())
     fig = make_subplots(specs=[[{"secondary_y": True}]])
-    fig.add_trace(go.Bar(x=data["week"], y=data["max_psi"], name=t("strategy.col_max_psi"), opacity=0.6))
+    fig.add_trace(go.Bar(x=data["week"], y=data["max_psi"], name=t("strategy.col_max_psi"), marker_color="#9aa5b1"))
     fig.add_trace(
-        go.Scatter(x=data["known"], y=data["accuracy"], name=t("strategy.col_accuracy"), mode="lines+markers"),
+        go.Scatter(
+            x=data["known"],
+            y=data["accuracy"],
+            name=t("strategy.acc_trace", delay=strategy.LABEL_DELAY),
+            mode="lines+markers",
+            line={"color": "#e45756", "width": 3},
+        ),
         secondary_y=True,
     )
     fig.update_layout(
-        title=t("strategy.chart_title"), height=340, margin={"t": 50, "b": 10}, legend={"orientation": "h", "y": -0.2}
+        title=t("strategy.chart_title"), height=360, margin={"t": 50, "b": 10}, legend={"orientation": "h", "y": -0.25}
     )
-    fig.update_xaxes(title_text=t("strategy.col_known") + " / " + t("strategy.col_week"))
+    fig.update_xaxes(title_text=t("strategy.col_week"), dtick=1)
+    fig.update_yaxes(title_text="PSI", secondary_y=False)
+    fig.update_yaxes(title_text=t("strategy.col_accuracy"), tickformat=".2f", secondary_y=True)
     plotly_chart(fig, key=f"{P}_st_chart")
     table = data.rename(columns={c: t(f"strategy.col_{c}") for c in ("week", "max_psi", "accuracy", "known")})
-    with st.expander(t("strategy.col_week") + " × 20", icon=":material/table:"):
+    with st.expander(t("strategy.table"), icon=":material/table:"):
         dataframe(
             table,
             formats={t("strategy.col_max_psi"): "number:3", t("strategy.col_accuracy"): "number:3"},
