@@ -232,7 +232,12 @@ def production_exercise() -> None:
             "drift": "Evidently",
         }
         shown = result.table.rename(columns=names)
-        dataframe(shown, {names["score"]: "number", names["threshold"]: "number"}, key=f"{P}_prod_table")
+        dataframe(
+            shown,
+            {names["score"]: "number", names["threshold"]: "number"},
+            key=f"{P}_prod_table",
+            height=35 * (len(shown) + 1) + 3,
+        )
         with st.expander(t("drift.ev_view"), icon=":material/visibility:"):
             st.iframe(result.html, height=700)
     if not record.get("data_sha256"):
