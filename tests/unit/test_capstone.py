@@ -7,7 +7,8 @@ import subprocess
 import sys
 
 import pytest
-from workbench.core import api_client, capstone, services, tracking
+from workbench.chapters import capstone
+from workbench.core import api_client, services, tracking
 from workbench.core.data import generate_loan_data
 from workbench.core.exercises import CheckContext, load_exercises, run_check
 from workbench.core.modeling import train_model

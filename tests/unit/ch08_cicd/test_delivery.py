@@ -105,7 +105,7 @@ def test_junit_report_of_the_real_pytest_run_is_parsed(scenario) -> None:
 
 
 def test_each_pipeline_keeps_its_junit_report_as_a_record_for_the_capstone(scenario) -> None:
-    from workbench.core.capstone import check_pipeline_junit, junit_totals
+    from workbench.chapters.capstone import check_pipeline_junit, junit_totals
 
     settings, records = scenario["settings"], records_for(scenario["settings"], LEARNER)
     kept = records.get_text(pl.junit_record_key(scenario["first"].number))

@@ -293,7 +293,7 @@ def batch_tab() -> None:
                     course_data().head(rows).drop(columns=["Loan_Status"]).to_csv(index=False).encode(),
                     "sample.csv",
                 )
-            from workbench.core.capstone import record_batch_call
+            from workbench.chapters.capstone import record_batch_call
 
             sent = api_client.predict_csv(content, name, learner=current_learner())
             record_batch_call(settings, current_learner(), sent)  # the capstone's batch criterion reads it

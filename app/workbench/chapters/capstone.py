@@ -1,5 +1,6 @@
-"""Capstone criteria that span chapters: a batch answered by the API serving the learner's `@production`
-model (chapter VII), and a green pipeline run with its JUnit report (chapter VIII).
+"""Capstone criteria that span chapters (a module of the chapters package, not a chapter): a batch answered
+by the API serving the learner's `@production` model (chapter VII), and a green pipeline run with its JUnit
+report (chapter VIII).
 
 Each reads the learner's records and the live state (registry, API) now, never the page.
 """
