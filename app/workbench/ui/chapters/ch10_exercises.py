@@ -9,9 +9,11 @@ import streamlit as st
 
 from workbench.chapters import get_chapter
 from workbench.core import formatting as fmt
+from workbench.core.people import Role
 from workbench.core.settings import get_settings
 from workbench.ui.context import current_lang, current_learner, error_text, t
 from workbench.ui.exercise_panel import forget_check_results
+from workbench.ui.identity import current_person
 from workbench.ui.widgets import dataframe, decimal_slider, plotly_chart
 
 P = get_chapter("ch10_monitoring").prefix
@@ -48,7 +50,10 @@ def promql_exercise() -> None:
             except (RuntimeError, ValueError) as exc:
                 st.session_state[f"{P}_prom_error"] = exc
         st.rerun()
-    if right.button(t("promql.stop"), key=f"{P}_prom_stop", disabled=status.pid is None, icon=":material/stop:"):
+    shared = settings.class_mode and current_person().role != Role.TEACHER  # one Prometheus for the whole class
+    if right.button(
+        t("promql.stop"), key=f"{P}_prom_stop", disabled=status.pid is None or shared, icon=":material/stop:"
+    ):
         promql.stop(settings)
         st.rerun()
     if error := st.session_state.get(f"{P}_prom_error"):
