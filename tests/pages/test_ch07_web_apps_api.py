@@ -52,6 +52,11 @@ def test_full_walkthrough_against_the_live_api(api_port) -> None:
     at.slider(key="ch07_sample_rows").set_value(50).run()
     at.button(key="ch07_send_batch").click().run()
     assert "50 predictions in" in _texts(at.success)
+    from workbench.chapters.capstone import BATCH_KEY  # the capstone's batch criterion reads this record
+    from workbench.core.records import records_for
+
+    kept = records_for(get_settings(), get_settings().learner).get_json(BATCH_KEY)
+    assert kept["count"] == 50 and kept["model_version"] == "fallback"
 
     at.selectbox(key="ch07_case").set_value("case_negative").run()
     at.button(key="ch07_send_invalid").click().run()

@@ -182,3 +182,93 @@ def test_live_tab_against_a_real_api(api_port) -> None:
     assert "Latence (ms)" in {chart["layout"]["yaxis"]["title"]["text"] for chart in charts}
     at.button(key="ch10_live_stop").click().run()
     assert not api_client.status().healthy
+
+
+def test_retraining_strategy_exercise_shows_data_not_answers_then_replays_the_choice_in_french() -> None:
+    from workbench.chapters.ch10_monitoring import strategy
+
+    at = open_app("fr", PAGE, timeout=240)
+    assert_no_exception(at)
+    assert at.radio(key="ch10_st_strategy").value is None  # no strategy chosen for the learner
+    assert at.button(key="ch10_st_save").disabled
+    assert any(e.label == "Vos 20 semaines, semaine par semaine" for e in at.expander)
+    at.button(key="ch10_retraining_strategy_check").click().run()
+    assert "Choisissez une stratégie" in _texts(at.markdown)
+    at.radio(key="ch10_st_strategy").set_value("accuracy").run()
+    assert at.select_slider(key="ch10_st_accuracy").value == 0.5  # starts where it triggers nothing
+    at.button(key="ch10_st_save").click().run()
+    assert_no_exception(at)
+    assert "0 réentraînement" in _texts(at.caption)
+    at.button(key="ch10_retraining_strategy_check").click().run()
+    assert "une autre stratégie dans le budget de 2" in _texts(at.markdown)
+    best = strategy.best_within(strategy.grid_outcomes(get_settings().learner, get_settings()))
+    at.radio(key="ch10_st_strategy").set_value(best.strategy).run()
+    if best.strategy == "periodic":
+        at.slider(key="ch10_st_period").set_value(int(best.parameter)).run()
+    elif best.strategy != "never":
+        at.select_slider(key=f"ch10_st_{best.strategy}").set_value(best.parameter).run()
+    at.button(key="ch10_st_save").click().run()
+    at.button(key="ch10_retraining_strategy_check").click().run()
+    assert_no_exception(at)
+    assert re.search(r"garde une exactitude moyenne de 0,\d{3}", _texts(at.success))
+
+
+def test_production_batch_report_and_decision_on_the_evidently_tab_in_french() -> None:
+    from workbench.chapters.ch10_monitoring import production
+    from workbench.core.exercises import CheckContext, load_exercises, run_check
+
+    at = open_app("fr", PAGE, timeout=240)
+    assert "Lancez d'abord le rapport" in _texts(at.info)
+    assert any(b.proto.label == "Télécharger le lot (CSV)" for b in at.get("download_button"))
+    at.button(key="ch10_prod_run").click().run()
+    assert_no_exception(at)
+    table = next(d.value for d in at.dataframe if "Evidently" in d.value.columns and len(d.value) == 11)
+    assert sorted(table.loc[table["Evidently"], "Variable"]) == ["ApplicantIncome", "Property_Area"]
+    assert at.radio(key="ch10_prod_decision").value is None
+    at.radio(key="ch10_prod_decision").set_value("investigate")
+    at.multiselect(key="ch10_prod_features").set_value(["ApplicantIncome", "Property_Area"])
+    at.button(key="FormSubmitter:ch10_prod_form-Enregistrer ma décision").click().run()
+    assert_no_exception(at)
+    assert "Décision enregistrée : Enquêter d'abord ; variables : ApplicantIncome, Property_Area." in _texts(at.caption)
+    record = production.load_record(get_settings(), get_settings().learner)
+    assert record["data_sha256"] == production.production_sha256() and record["decision"] == "investigate"
+    exercise = next(h for h in load_exercises("capstone").hands_on if h.id == "capstone-production-drift")
+    assert run_check(exercise, CheckContext(get_settings().learner, "en", get_settings())).passed
+
+
+def test_promql_exercise_on_a_real_prometheus(api_port, monkeypatch) -> None:
+    from workbench.chapters.ch10_monitoring import promql
+    from workbench.core import services
+
+    if promql.prometheus_binary() is None:
+        if __import__("os").environ.get("WORKBENCH_REQUIRE_PROMETHEUS"):
+            pytest.fail("prometheus is not installed but WORKBENCH_REQUIRE_PROMETHEUS is set")
+        pytest.skip("prometheus is not installed")
+    monkeypatch.setenv("WORKBENCH_PROMETHEUS_PORT", str(services.free_port()))
+    at = open_app("fr", PAGE, timeout=240)
+    at.button(key="ch10_live_start").click().run()
+    try:
+        assert "Exercice : une requête PromQL" in _texts(at.subheader)
+        at.button(key="ch10_prom_start").click().run()
+        assert_no_exception(at)
+        assert "Prometheus tourne sur" in _texts(at.success)
+        assert "Envoyez d'abord votre rafale" in _texts(at.info)
+        at.button(key="ch10_prom_send").click().run()
+        assert_no_exception(at)
+        assert "Heure d'évaluation figée" in _texts(at.caption)
+        at.text_area(key="ch10_prom_query").input('workbench_api_requests_total{endpoint="/predict",status="422"}')
+        at.button(key="FormSubmitter:ch10_prom_form-Évaluer et enregistrer").click().run()
+        at.button(key="ch10_promql_422_rate_check").click().run()
+        assert "Vérifiez la métrique, les libellés" in _texts(at.markdown)  # a counter's total is not a rate
+        at.text_area(key="ch10_prom_query").input(
+            'rate(workbench_api_requests_total{endpoint="/predict",status="422"}[1m])'
+        )
+        at.button(key="FormSubmitter:ch10_prom_form-Évaluer et enregistrer").click().run()
+        assert_no_exception(at)
+        values = next(d.value for d in at.dataframe if "Valeur" in d.value.columns)
+        assert re.fullmatch(r"0,\d{4}", values["Valeur"][0])
+        at.button(key="ch10_promql_422_rate_check").click().run()
+        assert "réponse 422 par seconde" in _texts(at.success)
+        at.button(key="ch10_prom_stop").click().run()
+    finally:
+        promql.stop(get_settings())

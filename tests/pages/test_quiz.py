@@ -222,8 +222,8 @@ def test_home_offers_the_certificate_only_when_every_chapter_is_done() -> None:
 def test_the_capstone_rubric_checks_real_state_from_home() -> None:
     at = open_app("en")
     assert any(e.label == "Project rubric and checks" for e in at.expander)
-    at.button(key="chca_capstone_drift_decision_check").click().run()
+    at.button(key="chca_capstone_production_drift_check").click().run()
     assert_no_exception(at)
     assert any("Not yet" in w.value for w in at.warning)  # nothing done: the criterion is not met
-    item = _store().chapter_items(get_settings().learner, "capstone")["capstone-drift-decision"]
+    item = _store().chapter_items(get_settings().learner, "capstone")["capstone-production-drift"]
     assert item.attempts == 1 and not item.completed

@@ -104,6 +104,18 @@ def test_junit_report_of_the_real_pytest_run_is_parsed(scenario) -> None:
     assert len(table) == 12
 
 
+def test_each_pipeline_keeps_its_junit_report_as_a_record_for_the_capstone(scenario) -> None:
+    from workbench.chapters.capstone import check_pipeline_junit, junit_totals
+
+    settings, records = scenario["settings"], records_for(scenario["settings"], LEARNER)
+    kept = records.get_text(pl.junit_record_key(scenario["first"].number))
+    assert junit_totals(kept) == {"tests": 12, "failures": 0, "errors": 0, "skipped": 0}
+    red = records.get_text(pl.junit_record_key(scenario["failing"].number))
+    assert junit_totals(red)["failures"] == 1
+    result = check_pipeline_junit(_ctx(settings))  # the latest run that reached production is the first one
+    assert result.passed and result.evidence["pipeline"] == scenario["first"].number and result.evidence["tests"] == 12
+
+
 def test_the_gate_stops_a_worse_model_and_production_stays(scenario) -> None:
     run, settings = scenario["weak"], scenario["settings"]
     assert run.failed_step == "gate" and run.outcome == "failed"

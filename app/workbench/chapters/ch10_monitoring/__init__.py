@@ -17,6 +17,8 @@ CHAPTER = Chapter(
         "workbench.chapters.ch10_monitoring.drift:check_mystery_feature",
         "workbench.chapters.ch10_monitoring.drift:check_categorical_test",
         "workbench.chapters.ch10_monitoring.drift:check_alert_threshold",
+        "workbench.chapters.ch10_monitoring.promql:check_promql_rate",
+        "workbench.chapters.ch10_monitoring.strategy:check_retraining_strategy",
     ),
     prerequisites=("05_mlflow",),  # serves, gates or watches the model put at @production in chapter V
 )

@@ -308,9 +308,11 @@ def batch_tab() -> None:
                     course_data().head(rows).drop(columns=["Loan_Status"]).to_csv(index=False).encode(),
                     "sample.csv",
                 )
-            st.session_state[f"{P}_batch"] = SentBatch(
-                api_client.predict_csv(content, name, learner=current_learner()), content
-            )
+            from workbench.chapters.capstone import record_batch_call
+
+            sent = api_client.predict_csv(content, name, learner=current_learner())
+            record_batch_call(settings, current_learner(), sent)  # the capstone's batch criterion reads it
+            st.session_state[f"{P}_batch"] = SentBatch(sent, content)
     stored: SentBatch | None = st.session_state.get(f"{P}_batch")
     if stored is None:
         return

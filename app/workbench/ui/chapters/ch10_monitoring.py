@@ -16,6 +16,7 @@ from workbench.core import formatting as fmt
 from workbench.core.data import FEATURES
 from workbench.core.i18n import translate
 from workbench.core.settings import get_settings
+from workbench.ui.chapters.ch10_exercises import production_exercise, promql_exercise, strategy_exercise
 from workbench.ui.context import current_lang, current_learner, error_text, t
 from workbench.ui.exercise_panel import forget_check_results
 from workbench.ui.resources import course_data, course_fingerprint, trained_on_course_data
@@ -262,6 +263,13 @@ def _categorical_test_answer(lang: str) -> None:
 
 
 def evidently_tab() -> None:
+    """Evidently's DataDriftPreset on a simulated pair, then the capstone's supplied production batch."""
+    _evidently_lab()
+    st.divider()
+    production_exercise()
+
+
+def _evidently_lab() -> None:
     """Evidently's DataDriftPreset on a reference/current pair: embedded report, table, download."""
     st.markdown(t("drift.ev_intro"))
     kind, strength, feature = _scenario_form(f"{P}_ev", default_kind="unit_change")
@@ -405,6 +413,7 @@ def timeline_tab() -> None:
         st.caption(t("drift.tl_summary_caption", delay=result.label_delay))
         show_code(drift.retraining_code(*code_args))
     _threshold_exercise(lang)
+    strategy_exercise()
 
 
 def _threshold_exercise(lang: str) -> None:
@@ -486,6 +495,7 @@ def live_tab() -> None:
 
     live_panel()
     show_code(monitoring.monitoring_code(url, window))
+    promql_exercise()
 
 
 def _live_step(mode: str, window: int) -> None:

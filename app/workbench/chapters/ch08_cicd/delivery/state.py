@@ -246,6 +246,11 @@ def build_dir(settings: Settings, learner: str) -> Path:
 HISTORY_KEY = "ch08_cicd/history.json"  # the learner's pipeline history (a record, not in the workspace)
 
 
+def junit_record_key(number: int) -> str:
+    """The learner record keeping pipeline `number`'s JUnit XML report (the workspace copy can be recreated)."""
+    return f"ch08_cicd/junit/pipeline-{number:03d}.xml"
+
+
 def load_history(settings: Settings, learner: str) -> list[dict]:
     """Every pipeline the learner ran, oldest first (empty if none or unreadable)."""
     data = records_for(settings, learner).get_json(HISTORY_KEY, [])

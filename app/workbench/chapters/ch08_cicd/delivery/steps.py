@@ -36,11 +36,13 @@ from workbench.chapters.ch08_cicd.delivery.state import (
     StepStatus,
     build_dir,
     cicd_dir,
+    junit_record_key,
     load_history,
     record,
     sandbox_dir,
 )
 from workbench.core.learner_files import read_json, write_json
+from workbench.core.records import records_for
 from workbench.core.settings import Settings
 
 # --------------------------------------------------------------------------------------------
@@ -316,6 +318,9 @@ def step_test(run: PipelineRun, settings: Settings, on_line=None) -> StepResult:
         artifact.parent.mkdir(parents=True, exist_ok=True)
         shutil.copy(report.junit_path, artifact)
         run.junit_file = str(artifact)
+        records_for(settings, run.learner).put_text(
+            junit_record_key(run.number), report.junit_path.read_text(encoding="utf-8", errors="replace")
+        )
     log = f"$ {' '.join(report.command)}\n{report.log}"
     if report.ok:
         return True, log, ("tests_passed", {"n": report.tests, "seconds": report.seconds})

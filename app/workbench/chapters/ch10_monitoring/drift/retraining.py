@@ -119,6 +119,7 @@ def simulate_retraining(
     psi_threshold: float = THRESHOLDS["psi"],
     model_name: str = "logistic_regression",
     progress=None,
+    fitted: dict | None = None,
 ) -> RetrainingResult:
     """Replay the timeline under each retraining strategy.
 
@@ -131,28 +132,41 @@ def simulate_retraining(
 
     Args:
         progress: optional callable(done, total) called after each strategy.
+        fitted: a memo of fitted models and their decisions, for replaying strategies on the same timeline and
+            reference several times (a strategy that retrains on the same weeks gets the same model).
     """
     weeks = timeline.weeks
     baseline = majority_baseline(reference)
     threshold = baseline + margin if threshold is None else threshold
-    first = fit_model(reference, model_name)
+    memo: dict = {} if fitted is None else fitted
     truths = [b[TARGET].to_numpy() for b in timeline.batches]
     sizes = np.cumsum([len(b) for b in timeline.batches])[:-1]
 
-    def decisions(model: Pipeline, from_index: int) -> dict[int, np.ndarray]:
+    def model_for(key: tuple, frame: pd.DataFrame) -> Pipeline:
+        if ("model", key) not in memo:
+            memo[("model", key)] = fit_model(frame, model_name)
+        return memo[("model", key)]
+
+    def decisions(key: tuple, model: Pipeline, from_index: int) -> dict[int, np.ndarray]:
         """The model's decisions for every batch from `from_index` on (one call: sklearn overhead is per call)."""
+        if ("decisions", key, from_index) not in memo:
+            memo[("decisions", key, from_index)] = _decisions(model, from_index)
+        return memo[("decisions", key, from_index)]
+
+    def _decisions(model: Pipeline, from_index: int) -> dict[int, np.ndarray]:
         rest = pd.concat(timeline.batches[from_index:], ignore_index=True)
         parts = np.split(
             predicted_labels(model, rest), sizes[from_index:] - sizes[from_index - 1] if from_index else sizes
         )
         return dict(zip(range(from_index, len(weeks)), parts))
 
-    first_decisions = decisions(first, 0)
+    first_key = (model_name, "reference")
+    first_decisions = decisions(first_key, model_for(first_key, reference), 0)
     runs: dict[str, StrategyRun] = {}
     for done, strategy in enumerate(strategies, start=1):
         if strategy not in STRATEGIES:
             raise ValueError(f"unknown strategy {strategy!r}")
-        training, trained_at, current = reference, 0, first_decisions
+        training, trained_at, current, training_key = reference, 0, first_decisions, first_key
         accuracy = np.zeros(len(weeks))
         retrained: list[int] = []
         for i, week in enumerate(weeks):
@@ -162,12 +176,15 @@ def simulate_retraining(
             if strategy == "periodic" and week > 1 and (week - 1) % period == 0:
                 retrain = True
             elif strategy == "data_drift" and week > 1:
-                retrain = max_psi(training, timeline.batches[i - 1]) >= psi_threshold
+                if ("psi", training_key, i) not in memo:
+                    memo[("psi", training_key, i)] = max_psi(training, timeline.batches[i - 1])
+                retrain = memo[("psi", training_key, i)] >= psi_threshold
             elif strategy == "accuracy" and last_labelled >= 1 and last_labelled > trained_at:
                 retrain = accuracy[last_labelled - 1] < threshold
             if retrain and usable:
                 training = pd.concat([timeline.batches[w - 1] for w in usable], ignore_index=True)
-                current, trained_at = decisions(fit_model(training, model_name), i), week - 1
+                training_key = (model_name, tuple(usable))
+                current, trained_at = decisions(training_key, model_for(training_key, training), i), week - 1
                 retrained.append(week)
             accuracy[i] = float(np.mean(current[i] == truths[i]))
         runs[strategy] = StrategyRun(strategy, accuracy, retrained)
