@@ -20,6 +20,7 @@ attempts = sa.Table(
     sa.Column("answer", sa.Text),
     sa.Column("score", sa.Float),
     sa.Column("updated_at", sa.Float, nullable=False),
+    sa.Column("solution_seen", sa.Integer, nullable=False, server_default="0"),  # walkthrough opened before passing
 )
 
 visits = sa.Table(
