@@ -266,3 +266,59 @@ def test_the_capstone_rubric_checks_real_state_from_home() -> None:
     assert any("Not yet" in w.value for w in at.warning)  # nothing done: the criterion is not met
     item = _store().chapter_items(get_settings().learner, "capstone")["capstone-drift-decision"]
     assert item.attempts == 1 and not item.completed
+
+
+def _everything_shown(at) -> str:
+    return "\n".join(
+        [
+            *(s.value for s in at.success),
+            *(e.value for e in at.error),
+            *(i.value for i in at.info),
+            *(w.value for w in at.warning),
+            *(c.value for c in at.caption),
+            _markdown(at),
+        ]
+    )
+
+
+@pytest.mark.parametrize(
+    ("lang", "tab", "right"),
+    [("fr", "Corrigé (enseignant)", "Bonne réponse"), ("en", "Answer key (teacher)", "Right answer")],
+)
+def test_a_signed_in_teacher_sees_every_model_answer_without_answering(monkeypatch, lang, tab, right) -> None:
+    from tests.pages.conftest import open_class_app
+
+    monkeypatch.setenv("WORKBENCH_MODE", "class")
+    get_settings.cache_clear()
+    at = open_class_app(lang, "prof", CHAPTER, role="teacher")
+    assert_no_exception(at)
+    assert tab in [x.label for x in at.tabs]
+    infos = [i.value for i in at.info]
+    text = _markdown(at)
+    for question in load_exercises(CHAPTER).quiz:
+        assert pick(question.explanation, lang) in infos, question.id
+        for index in question.answer:  # each right option, marked as such
+            assert f"**{right}** · {pick(question.options[index], lang)}" in text, question.id
+    assert not _store().chapter_items("prof", CHAPTER)  # nothing was answered to see them
+
+
+@pytest.mark.parametrize("lang", ["fr", "en"])
+def test_a_class_learner_sees_no_model_answer_before_answering(monkeypatch, lang) -> None:
+    from tests.pages.conftest import open_class_app
+
+    monkeypatch.setenv("WORKBENCH_MODE", "class")
+    get_settings.cache_clear()
+    at = open_class_app(lang, "lea", CHAPTER)
+    assert_no_exception(at)
+    assert not any(x.label in ("Corrigé (enseignant)", "Answer key (teacher)") for x in at.tabs)
+    quiz = load_exercises(CHAPTER).quiz
+    shown = _everything_shown(at)
+    assert ("Bonne réponse" if lang == "fr" else "Right answer") not in shown
+    for question in quiz:  # neither in practice nor in the checkpoint form
+        assert pick(question.explanation, lang) not in shown, question.id
+    first = next(q for q in quiz if q.kind == "single")
+    at.radio(key=_key(first, "answer")).set_value(next(iter(first.answer))).run()
+    at.button(key=_key(first, "submit")).click().run()
+    shown = _everything_shown(at)
+    assert pick(first.explanation, lang) in shown  # revealed once answered, and only that one
+    assert not any(pick(q.explanation, lang) in shown for q in quiz if q.id != first.id)

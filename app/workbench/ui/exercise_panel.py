@@ -46,7 +46,7 @@ def exercise_panel(chapter_key: str) -> None:
             _hands_on(chapter_key, exercise, items.get(exercise.id))
     if exercises.quiz:
         st.subheader(t("exercises.quiz"))
-        quiz_section(chapter_key, exercises, items)
+        quiz_section(chapter_key, exercises, items, teacher=current_person().role == Role.TEACHER)
     _reset_chapter(chapter_key, learner)
 
 
