@@ -105,7 +105,7 @@ def _hands_on(chapter_key: str, exercise: HandsOn, progress: ItemProgress | None
                 st.success(result.detail or t("exercises.passed"), icon=":material/check:")
                 if progress is not None and progress.passed_with_solution:
                     st.caption(t("exercises.passed_solution_seen"))
-            elif progress is not None and progress.completed:  # done before: never "not yet" beside "completed"
+            elif progress is not None and progress.done:  # done before: never "not yet" beside "completed"
                 st.info(t("exercises.no_longer_passes"), icon=":material/history:")
                 st.markdown("\n".join(f"- {m}" for m in result.missing))
             else:
