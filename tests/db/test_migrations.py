@@ -39,13 +39,13 @@ def _version(url: str) -> str:
 def test_processes_starting_together_on_a_fresh_postgres_migrate_once() -> None:
     with fresh_postgres_database() as url:
         _migrate_together(url)
-        assert TABLES <= table_names(get_engine(url)) and _version(url) == "0002_classroom"
+        assert TABLES <= table_names(get_engine(url)) and _version(url) == "0003_solution_seen"
 
 
 def test_processes_starting_together_on_a_fresh_sqlite_file(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'progress.db'}"
     _migrate_together(url)
-    assert TABLES <= table_names(get_engine(url)) and _version(url) == "0002_classroom"
+    assert TABLES <= table_names(get_engine(url)) and _version(url) == "0003_solution_seen"
 
 
 @pytest.mark.parametrize(

@@ -183,22 +183,61 @@ def test_a_chapter_suggests_its_unfinished_prerequisite_without_locking(lang) ->
     assert not any(text in i.value for i in at.info)
 
 
-def test_a_worked_solution_waits_for_tries_and_is_open_to_teachers(monkeypatch) -> None:
+SOLUTION_TEXTS = {
+    "fr": ("Voir la solution commentée", "Solution commentée", "Réussi, solution vue", "ne comptera plus comme réussi"),
+    "en": ("Show the worked solution", "Worked solution", "Passed, solution seen", "no longer count as completed"),
+}
+
+
+@pytest.mark.parametrize("lang", ["fr", "en"])
+def test_a_learner_opens_a_solution_on_purpose_and_a_later_pass_is_not_done(lang) -> None:
+    show, title, passed_seen, cost = SOLUTION_TEXTS[lang]
+    store, learner = _store(), get_settings().learner
+    at = open_app(lang, "06_docker")
+    assert not any(e.label == title for e in at.expander)  # closed until asked for
+    at.button(key="ch06_entrypoint_cmd_solution_open").click().run()
+    assert any(cost in w.value for w in at.warning)  # the confirmation says what it costs
+    assert not any(e.label == title for e in at.expander)
+    at.button(key="ch06_entrypoint_cmd_solution_yes").click().run()
+    assert_no_exception(at)
+    assert [e.label for e in at.expander].count(title) == 1
+    assert "ENTRYPOINT" in _markdown(at)
+    assert store.chapter_items(learner, "06_docker")["entrypoint-cmd"].solution_seen
+    items = load_exercises("06_docker").item_ids
+    for item in items:  # every check passes afterwards (what the check button records)
+        store.record_attempt(learner, "06_docker", item, "hands_on", True)
+    at = open_app(lang, "06_docker")
+    assert_no_exception(at)
+    assert passed_seen in _markdown(at)
+    bar = at.get("progress")[0].proto.text
+    assert bar.startswith(f"{len(items) - 1} ") and f" {len(items)} " in bar  # the chapter bar does not count it
+    assert not store.chapter_items(learner, "06_docker")["entrypoint-cmd"].done
+
+
+def test_after_a_pass_the_solution_opens_for_free() -> None:
+    store, learner = _store(), get_settings().learner
+    store.record_attempt(learner, "06_docker", "entrypoint-cmd", "hands_on", True)
+    at = open_app("en", "06_docker")
+    assert "Worked solution" in [e.label for e in at.expander]
+    assert "ch06_entrypoint_cmd_solution_open" not in [b.key for b in at.button]
+    assert "ch06_expose_publish_solution_open" in [b.key for b in at.button]  # not passed: still asks
+    assert store.chapter_items(learner, "06_docker")["entrypoint-cmd"].done
+
+
+def test_teachers_always_see_the_walkthroughs_and_class_learners_ask(monkeypatch) -> None:
     from tests.pages.conftest import open_class_app
 
-    at = open_app("en", "06_docker")
-    assert any("opens once the exercise is completed, or after 3 more tries" in c.value for c in at.caption)
-    assert not any(e.label == "Worked solution" for e in at.expander)
-    for _ in range(3):  # three honest tries (nothing saved yet: each one fails)
-        at.button(key="ch06_entrypoint_cmd_check").click().run()
-    assert_no_exception(at)
-    assert any(e.label == "Worked solution" for e in at.expander)
-
-    monkeypatch.setenv("WORKBENCH_MODE", "class")  # a teacher signed in by their join link
+    monkeypatch.setenv("WORKBENCH_MODE", "class")  # signed in by their join links
     get_settings.cache_clear()
     teacher = open_class_app("fr", "prof", "06_docker", role="teacher")
     assert_no_exception(teacher)
-    assert sum(e.label == "Solution commentée (vue enseignant)" for e in teacher.expander) == 2  # both walkthroughs
+    walkthroughs = sum(h.solution is not None for h in load_exercises("06_docker").hands_on)
+    assert sum(e.label == "Solution commentée (vue enseignant)" for e in teacher.expander) == walkthroughs
+    assert not any(str(b.key).endswith("_solution_open") for b in teacher.button)
+    learner = open_class_app("fr", "lea", "06_docker")
+    assert_no_exception(learner)
+    assert not any(e.label.startswith("Solution commentée") for e in learner.expander)
+    assert sum(str(b.key).endswith("_solution_open") for b in learner.button) == walkthroughs
 
 
 def test_home_offers_the_certificate_only_when_every_chapter_is_done() -> None:
@@ -227,3 +266,59 @@ def test_the_capstone_rubric_checks_real_state_from_home() -> None:
     assert any("Not yet" in w.value for w in at.warning)  # nothing done: the criterion is not met
     item = _store().chapter_items(get_settings().learner, "capstone")["capstone-production-drift"]
     assert item.attempts == 1 and not item.completed
+
+
+def _everything_shown(at) -> str:
+    return "\n".join(
+        [
+            *(s.value for s in at.success),
+            *(e.value for e in at.error),
+            *(i.value for i in at.info),
+            *(w.value for w in at.warning),
+            *(c.value for c in at.caption),
+            _markdown(at),
+        ]
+    )
+
+
+@pytest.mark.parametrize(
+    ("lang", "tab", "right"),
+    [("fr", "Corrigé (enseignant)", "Bonne réponse"), ("en", "Answer key (teacher)", "Right answer")],
+)
+def test_a_signed_in_teacher_sees_every_model_answer_without_answering(monkeypatch, lang, tab, right) -> None:
+    from tests.pages.conftest import open_class_app
+
+    monkeypatch.setenv("WORKBENCH_MODE", "class")
+    get_settings.cache_clear()
+    at = open_class_app(lang, "prof", CHAPTER, role="teacher")
+    assert_no_exception(at)
+    assert tab in [x.label for x in at.tabs]
+    infos = [i.value for i in at.info]
+    text = _markdown(at)
+    for question in load_exercises(CHAPTER).quiz:
+        assert pick(question.explanation, lang) in infos, question.id
+        for index in question.answer:  # each right option, marked as such
+            assert f"**{right}** · {pick(question.options[index], lang)}" in text, question.id
+    assert not _store().chapter_items("prof", CHAPTER)  # nothing was answered to see them
+
+
+@pytest.mark.parametrize("lang", ["fr", "en"])
+def test_a_class_learner_sees_no_model_answer_before_answering(monkeypatch, lang) -> None:
+    from tests.pages.conftest import open_class_app
+
+    monkeypatch.setenv("WORKBENCH_MODE", "class")
+    get_settings.cache_clear()
+    at = open_class_app(lang, "lea", CHAPTER)
+    assert_no_exception(at)
+    assert not any(x.label in ("Corrigé (enseignant)", "Answer key (teacher)") for x in at.tabs)
+    quiz = load_exercises(CHAPTER).quiz
+    shown = _everything_shown(at)
+    assert ("Bonne réponse" if lang == "fr" else "Right answer") not in shown
+    for question in quiz:  # neither in practice nor in the checkpoint form
+        assert pick(question.explanation, lang) not in shown, question.id
+    first = next(q for q in quiz if q.kind == "single")
+    at.radio(key=_key(first, "answer")).set_value(next(iter(first.answer))).run()
+    at.button(key=_key(first, "submit")).click().run()
+    shown = _everything_shown(at)
+    assert pick(first.explanation, lang) in shown  # revealed once answered, and only that one
+    assert not any(pick(q.explanation, lang) in shown for q in quiz if q.id != first.id)

@@ -166,13 +166,12 @@ def test_no_exercise_may_take_the_checkpoint_id() -> None:
         parse_exercises({"quiz": [question]}, "x")
 
 
-def test_a_walkthrough_opens_for_teachers_and_after_a_pass_or_a_few_tries() -> None:
-    from workbench.core.exercises import SOLUTION_AFTER_TRIES, solution_visible
+def test_a_walkthrough_is_open_to_teachers_and_to_a_learner_who_passed_or_chose_to_see_it() -> None:
+    from workbench.core.exercises import solution_visible
 
     exercise = next(h for h in load_exercises("06_docker").hands_on if h.id == "entrypoint-cmd")
     assert exercise.solution and "ENTRYPOINT" in exercise.solution["fr"]
-    assert not solution_visible(exercise, teacher=False, completed=False, attempts=0)
-    assert not solution_visible(exercise, teacher=False, completed=False, attempts=SOLUTION_AFTER_TRIES - 1)
-    assert solution_visible(exercise, teacher=False, completed=False, attempts=SOLUTION_AFTER_TRIES)
-    assert solution_visible(exercise, teacher=False, completed=True, attempts=1)
-    assert solution_visible(exercise, teacher=True, completed=False, attempts=0)
+    assert not solution_visible(exercise, teacher=False, completed=False, solution_seen=False)
+    assert solution_visible(exercise, teacher=False, completed=False, solution_seen=True)
+    assert solution_visible(exercise, teacher=False, completed=True, solution_seen=False)
+    assert solution_visible(exercise, teacher=True, completed=False, solution_seen=False)

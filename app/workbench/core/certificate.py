@@ -63,21 +63,21 @@ def build_certificate(
         exercises = load_exercises(chapter.key, lessons_dir)
         mine = items.get(chapter.key, {})
         needed = exercises.item_ids
-        done = bool(needed) and all(i in mine and mine[i].completed for i in needed)
+        done = bool(needed) and all(i in mine and mine[i].done for i in needed)
         checkpoint = mine.get(CHECKPOINT_ID)
         records.append(
             ChapterRecord(
                 roman=chapter.roman,
                 title=load_lesson(chapter.key, lang).title,
                 checkpoint_score=checkpoint.score if checkpoint else None,
-                hands_on=sum(1 for h in exercises.hands_on if h.id in mine and mine[h.id].completed),
+                hands_on=sum(1 for h in exercises.hands_on if h.id in mine and mine[h.id].done),
                 done=done,
                 finished_at=max((mine[i].updated_at for i in needed if i in mine), default=None) if done else None,
             )
         )
     capstone = load_exercises(CAPSTONE_KEY, lessons_dir).item_ids
     mine = items.get(CAPSTONE_KEY, {})
-    passed = sum(1 for i in capstone if i in mine and mine[i].completed)
+    passed = sum(1 for i in capstone if i in mine and mine[i].done)
     return Certificate(learner, tuple(records), passed, len(capstone))
 
 

@@ -37,7 +37,7 @@ SESSION_HOURS = 3
 #: Time spent: a gap between two events longer than this counts as this much (the learner went idle or left).
 IDLE_CAP_MINUTES = 10
 #: Columns of the report (dashboard CSV and `python -m workbench.classroom report --csv`), in order.
-REPORT_COLUMNS = ("learner", "chapter", "done", "total", "last_activity")
+REPORT_COLUMNS = ("learner", "chapter", "done", "total", "last_activity", "solution_seen")
 #: Longest text shown for a learner's last answer.
 ANSWER_CHARS = 160
 
@@ -152,18 +152,20 @@ def chapter_times(
 
 @dataclass(frozen=True)
 class ReportRow:
-    """One learner on one chapter: items done out of the chapter's total, and when they last worked on it."""
+    """One learner on one chapter: items done out of the chapter's total, when they last worked on it, and the items
+    passed only after opening their solution (not counted in `done`)."""
 
     learner: str
     chapter: str
     done: int
     total: int
     last_activity: float | None  # seconds since the epoch, None: never opened
+    solution_seen: int = 0
 
     def csv_values(self) -> list[str | int]:
         """The row as CSV cells: the time in ISO 8601 UTC (a spreadsheet reads it in any language)."""
         when = "" if self.last_activity is None else _iso(self.last_activity)
-        return [self.learner, self.chapter, self.done, self.total, when]
+        return [self.learner, self.chapter, self.done, self.total, when, self.solution_seen]
 
 
 def _iso(timestamp: float) -> str:
@@ -179,8 +181,10 @@ def report_rows(snapshot: ClassSnapshot) -> list[ReportRow]:
             times = [p.updated_at for p in snapshot.items[learner][key].values()]
             visit = snapshot.visits.get(learner, {}).get(key)
             times += [visit] if visit is not None else []
-            done = sum(p.completed for p in items.values())
-            rows.append(ReportRow(learner, key, done, len(exercises.item_ids), max(times) if times else None))
+            done = sum(p.done for p in items.values())
+            seen = sum(p.passed_with_solution for p in items.values())
+            last = max(times) if times else None
+            rows.append(ReportRow(learner, key, done, len(exercises.item_ids), last, seen))
     return rows
 
 
@@ -201,10 +205,11 @@ def report_csv(rows: Iterable[ReportRow]) -> str:
 
 
 def progress_matrix(snapshot: ClassSnapshot) -> pd.DataFrame:
-    """Learners × chapters: the share of each chapter's items done (NaN for a chapter without exercises)."""
+    """Learners × chapters: the share of each chapter's items done (NaN for a chapter without exercises); an item
+    passed after its solution was seen is not done."""
     data = {
         key: [
-            (sum(p.completed for p in snapshot.chapter_items(learner, key).values()) / len(ex.item_ids))
+            (sum(p.done for p in snapshot.chapter_items(learner, key).values()) / len(ex.item_ids))
             if ex.item_ids
             else float("nan")
             for learner in snapshot.learners
@@ -214,11 +219,24 @@ def progress_matrix(snapshot: ClassSnapshot) -> pd.DataFrame:
     return pd.DataFrame(data, index=pd.Index(snapshot.learners, name="learner"), dtype=float)
 
 
+def solution_seen_matrix(snapshot: ClassSnapshot) -> pd.DataFrame:
+    """Learners × chapters: how many items each learner passed only after opening their solution."""
+    data = {
+        key: [
+            sum(p.passed_with_solution for p in snapshot.chapter_items(learner, key).values())
+            for learner in snapshot.learners
+        ]
+        for key in snapshot.exercises
+    }
+    return pd.DataFrame(data, index=pd.Index(snapshot.learners, name="learner"), dtype=int)
+
+
 def progress_heatmap_figure(snapshot: ClassSnapshot, lang: str, labels: dict[str, str]):
-    """The class × chapter heat map (plotly): colour = share done, text = done/total, hover = the chapter's title.
+    """The class × chapter heat map (plotly): colour = share done, text = done/total (and `(+n)` passed with the
+    solution seen, which do not count), hover = the chapter's title.
 
     Args:
-        labels: translated `learner`, `chapter` and `done` words for the axes and hover.
+        labels: translated `learner`, `chapter`, `done` and `solution_seen` words for the axes and hover.
     """
     import plotly.graph_objects as go
 
@@ -230,13 +248,17 @@ def progress_heatmap_figure(snapshot: ClassSnapshot, lang: str, labels: dict[str
     columns = [chapters[key].roman for key in matrix.columns]
     titles = [load_lesson(key, lang).nav_title for key in matrix.columns]
     totals = [len(snapshot.exercises[key].item_ids) for key in matrix.columns]
+    seen = solution_seen_matrix(snapshot).to_numpy()
     text = [
-        ["" if total == 0 else f"{round(value * total)}/{total}" for value, total in zip(row, totals, strict=True)]
-        for row in matrix.to_numpy()
+        [
+            "" if total == 0 else f"{round(value * total)}/{total}" + (f" (+{n})" if n else "")
+            for value, total, n in zip(row, totals, seen_row, strict=True)
+        ]
+        for row, seen_row in zip(matrix.to_numpy(), seen, strict=True)
     ]
     hover = [
-        [[title, percent(value, lang, 0)] for title, value in zip(titles, row, strict=True)]
-        for row in matrix.to_numpy()
+        [[title, percent(value, lang, 0), int(n)] for title, value, n in zip(titles, row, seen_row, strict=True)]
+        for row, seen_row in zip(matrix.to_numpy(), seen, strict=True)
     ]
     ticks = [0, 0.25, 0.5, 0.75, 1]
     figure = go.Figure(
@@ -260,7 +282,8 @@ def progress_heatmap_figure(snapshot: ClassSnapshot, lang: str, labels: dict[str
             },
             hovertemplate=(
                 f"{labels['learner']}: %{{y}}<br>{labels['chapter']} %{{x}}. %{{customdata[0]}}<br>"
-                f"{labels['done']}: %{{customdata[1]}} (%{{text}})<extra></extra>"
+                f"{labels['done']}: %{{customdata[1]}} (%{{text}})<br>"
+                f"{labels.get('solution_seen', 'solution seen')}: %{{customdata[2]}}<extra></extra>"
             ),
         )
     )
@@ -511,6 +534,7 @@ LEARNER_COLUMNS = (
     "first_correct",
     "last_answer",
     "updated_at",
+    "solution_seen",
 )
 
 
@@ -535,6 +559,7 @@ def learner_detail(snapshot: ClassSnapshot, learner: str, lang: str) -> pd.DataF
                     "first_correct": p.first_correct,
                     "last_answer": describe_answer(exercises, item, p.answer, lang),
                     "updated_at": p.updated_at,
+                    "solution_seen": p.solution_seen,
                 }
             )
     return pd.DataFrame(rows, columns=list(LEARNER_COLUMNS))

@@ -70,7 +70,7 @@ class HandsOn:
     params: dict
     title: dict[str, str]
     instructions: dict[str, str]
-    solution: dict[str, str] | None = None  # a walkthrough, shown to teachers, and to a learner who passed or tried
+    solution: dict[str, str] | None = None  # a walkthrough: teachers see it; a learner opens it on demand
 
 
 @dataclass(frozen=True)
@@ -230,15 +230,12 @@ def load_exercises(chapter_key: str, lessons_dir: Path | None = None) -> Chapter
     return _load_cached(path, path.stat().st_mtime, chapter_key)
 
 
-SOLUTION_AFTER_TRIES = 3  # a learner who tried this many times without passing may open the walkthrough
-
-
-def solution_visible(exercise: HandsOn, *, teacher: bool, completed: bool, attempts: int) -> bool:
-    """Whether the walkthrough may be shown: always to a teacher; to a learner once passed or after
-    `SOLUTION_AFTER_TRIES` honest tries (the answer is never the first thing a learner sees)."""
+def solution_visible(exercise: HandsOn, *, teacher: bool, completed: bool, solution_seen: bool) -> bool:
+    """Whether the walkthrough is shown open: always to a teacher; to a learner once passed (it costs nothing then)
+    or once they chose to open it (`solution_seen`). Otherwise the learner gets a button that asks first."""
     if exercise.solution is None:
         return False
-    return teacher or completed or attempts >= SOLUTION_AFTER_TRIES
+    return teacher or completed or solution_seen
 
 
 def grade_quiz(question: QuizQuestion, selected: Iterable[int]) -> bool:

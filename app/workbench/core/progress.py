@@ -35,6 +35,17 @@ class ItemProgress:
     score: float | None
     updated_at: float
     first_correct: bool | None = None
+    solution_seen: bool = False  # the walkthrough was opened before the item was passed
+
+    @property
+    def done(self) -> bool:
+        """Counts towards the chapter: passed without having opened the solution first."""
+        return self.completed and not self.solution_seen
+
+    @property
+    def passed_with_solution(self) -> bool:
+        """Passed, but only after opening the walkthrough ("passed, solution seen": not done)."""
+        return self.completed and self.solution_seen
 
 
 @dataclass(frozen=True)
@@ -64,7 +75,16 @@ def _item(r: sa.Row) -> ItemProgress:
     first = None if r.first_correct is None else bool(r.first_correct)
     answer = json.loads(r.answer or "null")
     return ItemProgress(
-        r.item, r.kind, bool(r.completed), bool(r.last_correct), r.attempts, answer, r.score, r.updated_at, first
+        r.item,
+        r.kind,
+        bool(r.completed),
+        bool(r.last_correct),
+        r.attempts,
+        answer,
+        r.score,
+        r.updated_at,
+        first,
+        bool(r.solution_seen),
     )
 
 
@@ -150,6 +170,28 @@ class ProgressStore:
             )
         return self.chapter_items(learner, chapter)[item]
 
+    def record_solution_seen(self, learner: str, chapter: str, item: str, kind: str = "hands_on") -> ItemProgress:
+        """Record that the learner opened an item's walkthrough: an item not passed yet will then never count as
+        done (its pass shows as "passed, solution seen"); an item already passed stays done (it was earned)."""
+        stmt = self._insert(attempts).values(
+            learner=learner,
+            chapter=chapter,
+            item=item,
+            kind=kind,
+            completed=0,
+            last_correct=0,
+            attempts=0,
+            updated_at=time.time(),
+            solution_seen=1,
+        )
+        stmt = stmt.on_conflict_do_update(
+            index_elements=[attempts.c.learner, attempts.c.chapter, attempts.c.item],
+            set_={"solution_seen": sa.case((attempts.c.completed == 1, attempts.c.solution_seen), else_=1)},
+        )
+        with self.engine.begin() as conn:
+            conn.execute(stmt)
+        return self.chapter_items(learner, chapter)[item]
+
     def record_visit(self, learner: str, chapter: str) -> None:
         """Remember that the learner opened a chapter (for "continue where you left off")."""
         stmt = self._insert(visits).values(learner=learner, chapter=chapter, visited_at=time.time())
@@ -163,16 +205,25 @@ class ProgressStore:
         """The learner's progress on each attempted item of a chapter."""
         c = attempts.c
         query = sa.select(
-            c.item, c.kind, c.completed, c.last_correct, c.attempts, c.answer, c.score, c.updated_at, c.first_correct
+            c.item,
+            c.kind,
+            c.completed,
+            c.last_correct,
+            c.attempts,
+            c.answer,
+            c.score,
+            c.updated_at,
+            c.first_correct,
+            c.solution_seen,
         ).where(c.learner == learner, c.chapter == chapter)
         with self.engine.connect() as conn:
             rows = conn.execute(query).all()
         return {r.item: _item(r) for r in rows}
 
     def completed_items(self, learner: str) -> dict[str, set[str]]:
-        """Chapter key → ids of the items the learner has completed."""
+        """Chapter key → ids of the items the learner has done (passed without opening the solution first)."""
         query = sa.select(attempts.c.chapter, attempts.c.item).where(
-            attempts.c.learner == learner, attempts.c.completed == 1
+            attempts.c.learner == learner, attempts.c.completed == 1, attempts.c.solution_seen == 0
         )
         with self.engine.connect() as conn:
             rows = conn.execute(query).all()
@@ -247,6 +298,7 @@ class ProgressStore:
             c.score,
             c.updated_at,
             c.first_correct,
+            c.solution_seen,
         )
         if learners is not None:
             query = query.where(c.learner.in_(list(learners)))

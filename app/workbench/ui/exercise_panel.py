@@ -8,7 +8,6 @@ import streamlit as st
 
 from workbench.core.exercises import (
     CAPSTONE_KEY,
-    SOLUTION_AFTER_TRIES,
     CheckContext,
     CheckResult,
     HandsOn,
@@ -34,7 +33,7 @@ def exercise_panel(chapter_key: str) -> None:
     learner = current_learner()
     store = progress_store()
     items = store.chapter_items(learner, chapter_key)
-    done = sum(1 for i in exercises.item_ids if i in items and items[i].completed)
+    done = sum(1 for i in exercises.item_ids if i in items and items[i].done)
     total = len(exercises.item_ids)
 
     st.divider()
@@ -47,7 +46,7 @@ def exercise_panel(chapter_key: str) -> None:
             _hands_on(chapter_key, exercise, items.get(exercise.id))
     if exercises.quiz:
         st.subheader(t("exercises.quiz"))
-        quiz_section(chapter_key, exercises, items)
+        quiz_section(chapter_key, exercises, items, teacher=current_person().role == Role.TEACHER)
     _reset_chapter(chapter_key, learner)
 
 
@@ -57,7 +56,7 @@ def capstone_panel() -> None:
     if not exercises.hands_on:
         return
     items = progress_store().chapter_items(current_learner(), CAPSTONE_KEY)
-    done = sum(1 for i in exercises.item_ids if i in items and items[i].completed)
+    done = sum(1 for i in exercises.item_ids if i in items and items[i].done)
     st.header(t("capstone.title"), anchor="capstone")
     st.markdown(t("capstone.intro"))
     st.progress(done / len(exercises.item_ids), text=t("capstone.progress", n=done, total=len(exercises.item_ids)))
@@ -67,8 +66,14 @@ def capstone_panel() -> None:
 
 
 def _status_badge(progress: ItemProgress | None) -> None:
-    if progress is not None and progress.completed:
+    if progress is None:
+        return
+    if progress.done:
         st.badge(t("exercises.done"), icon=":material/check_circle:", color="green")
+    elif progress.passed_with_solution:
+        st.badge(t("exercises.done_solution_seen"), icon=":material/visibility:", color="orange")
+    elif progress.solution_seen:
+        st.badge(t("exercises.solution_seen"), icon=":material/visibility:", color="gray")
 
 
 def _hands_on(chapter_key: str, exercise: HandsOn, progress: ItemProgress | None) -> None:
@@ -98,27 +103,56 @@ def _hands_on(chapter_key: str, exercise: HandsOn, progress: ItemProgress | None
         if result is not None:
             if result.passed:
                 st.success(result.detail or t("exercises.passed"), icon=":material/check:")
-            elif progress is not None and progress.completed:  # done before: never "not yet" beside "completed"
+                if progress is not None and progress.passed_with_solution:
+                    st.caption(t("exercises.passed_solution_seen"))
+            elif progress is not None and progress.done:  # done before: never "not yet" beside "completed"
                 st.info(t("exercises.no_longer_passes"), icon=":material/history:")
                 st.markdown("\n".join(f"- {m}" for m in result.missing))
             else:
                 st.warning(t("exercises.not_yet"), icon=":material/pending:")
                 st.markdown("\n".join(f"- {m}" for m in result.missing))
-        _solution(exercise, progress)
+        _solution(chapter_key, exercise, progress)
 
 
-def _solution(exercise: HandsOn, progress: ItemProgress | None) -> None:
-    """The walkthrough: open to teachers, and to a learner once passed or after a few tries."""
+def _solution(chapter_key: str, exercise: HandsOn, progress: ItemProgress | None) -> None:
+    """The walkthrough: open to teachers; a learner opens it on demand, after a confirmation that says what it
+    costs (not passed yet: the exercise will no longer count as done; passed already: nothing)."""
     if exercise.solution is None:
         return
     teacher = current_person().role == Role.TEACHER
-    completed, attempts = (progress.completed, progress.attempts) if progress else (False, 0)
-    if solution_visible(exercise, teacher=teacher, completed=completed, attempts=attempts):
-        label = t("exercises.solution_teacher" if teacher and not completed else "exercises.solution")
-        with st.expander(label, icon=":material/menu_book:"):
+    completed, seen = (progress.completed, progress.solution_seen) if progress else (False, False)
+    ask_key = widget_key(chapter_key, exercise.id, "solution_ask")
+    if solution_visible(exercise, teacher=teacher, completed=completed, solution_seen=seen):
+        label = t("exercises.solution_teacher" if teacher else "exercises.solution")
+        with st.expander(label, icon=":material/menu_book:", expanded=st.session_state.pop(ask_key, False)):
             st.markdown(pick(exercise.solution, current_lang()))
-    else:
-        st.caption(t("exercises.solution_later", n=SOLUTION_AFTER_TRIES - attempts))
+        return
+    if not st.session_state.get(ask_key):
+        st.button(
+            t("exercises.solution_open"),
+            key=widget_key(chapter_key, exercise.id, "solution_open"),
+            icon=":material/menu_book:",
+            on_click=_set_state,
+            args=(ask_key, True),
+        )
+        return
+    st.warning(t("exercises.solution_confirm"), icon=":material/visibility:")
+    yes, no = st.columns(2)
+    if yes.button(
+        t("exercises.solution_confirm_yes"), key=widget_key(chapter_key, exercise.id, "solution_yes"), type="primary"
+    ):
+        progress_store().record_solution_seen(current_learner(), chapter_key, exercise.id)
+        st.rerun()
+    no.button(
+        t("exercises.solution_confirm_no"),
+        key=widget_key(chapter_key, exercise.id, "solution_no"),
+        on_click=_set_state,
+        args=(ask_key, False),
+    )
+
+
+def _set_state(key: str, value: object) -> None:
+    st.session_state[key] = value
 
 
 def forget_check_results(chapter_key: str) -> None:

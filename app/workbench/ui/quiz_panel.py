@@ -34,15 +34,44 @@ def widget_key(chapter_key: str, item_id: str, suffix: str) -> str:
     return f"ch{chapter_key[:2]}_{item_id.replace('-', '_')}_{suffix}"
 
 
-def quiz_section(chapter_key: str, exercises: ChapterExercises, items: dict[str, ItemProgress]) -> None:
-    """The chapter's practice questions, then its checkpoint, each in a tab."""
-    practice_tab, checkpoint_tab = st.tabs([t("quiz.practice"), t("checkpoint.title")])
+def quiz_section(
+    chapter_key: str, exercises: ChapterExercises, items: dict[str, ItemProgress], teacher: bool = False
+) -> None:
+    """The chapter's practice questions, then its checkpoint, each in a tab; a teacher gets the answer key first."""
+    labels = [t("quiz.practice"), t("checkpoint.title")]
+    if teacher:
+        key_tab, practice_tab, checkpoint_tab = st.tabs([t("quiz.answer_key"), *labels])
+        with key_tab:
+            answer_key(exercises)
+    else:
+        practice_tab, checkpoint_tab = st.tabs(labels)
     with checkpoint_tab:
         checkpoint_panel(chapter_key, exercises, items.get(CHECKPOINT_ID))
     with practice_tab:
         st.caption(t("quiz.practice_intro"))
         for number, question in enumerate(exercises.quiz, start=1):
             practice_question(chapter_key, number, question, items.get(question.id))
+
+
+def answer_key(exercises: ChapterExercises) -> None:
+    """The teacher view: every question with its right option(s), why each option is right or wrong, and the
+    explanation, in the YAML's order, with nothing to answer (never rendered for a learner)."""
+    lang = current_lang()
+    st.caption(t("quiz.answer_key_intro"))
+    for number, question in enumerate(exercises.quiz, start=1):
+        with st.container(border=True):
+            kind = t("quiz.answer_key_single" if question.kind == "single" else "quiz.answer_key_multiple")
+            st.markdown(f"**{number}.** {pick(question.prompt, lang)}  \n:gray[{kind}]")
+            lines = []
+            for index, option in enumerate(question.options):
+                right = index in question.answer
+                mark = VERDICT_ICONS["hit"] if right else VERDICT_ICONS["skipped"]
+                label = f" **{t('quiz.answer_key_right')}**" if right else ""
+                why = question.option_why(index)
+                reason = f" — {pick(why, lang)}" if why else ""
+                lines.append(f"- {mark}{label} · {pick(option, lang)}{reason}")
+            st.markdown("\n".join(lines))
+            st.info(pick(question.explanation, lang), icon=":material/lightbulb:")
 
 
 def _answer_widgets(question: QuizQuestion, order: list[int], key: str, lang: str) -> list[int]:

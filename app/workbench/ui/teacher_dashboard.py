@@ -76,6 +76,7 @@ def _progress_tab(snapshot: cr.ClassSnapshot) -> None:
         "learner": t("teacher.axis_learner"),
         "chapter": t("teacher.axis_chapter"),
         "done": t("teacher.axis_done"),
+        "solution_seen": t("teacher.axis_solution_seen"),
     }
     plotly_chart(cr.progress_heatmap_figure(snapshot, lang, labels), key=f"{P}_heatmap")
     st.download_button(
@@ -241,7 +242,10 @@ def _learner_tab(snapshot: cr.ClassSnapshot, store: ProgressStore) -> None:
                 t("teacher.col_chapter"): detail["chapter"].map(chapter_label),
                 t("teacher.col_question"): detail["text"],
                 t("teacher.col_attempts"): detail["attempts"],
-                t("teacher.col_done"): detail["completed"].map(yes_no),
+                t("teacher.col_done"): [
+                    t("teacher.done_solution_seen") if done and seen else yes_no[bool(done)]
+                    for done, seen in zip(detail["completed"], detail["solution_seen"], strict=True)
+                ],
                 t("teacher.col_first_correct"): detail["first_correct"].map(lambda v: yes_no.get(v, fmt.MISSING)),
                 t("teacher.col_last_answer"): detail["last_answer"].replace("", fmt.MISSING),
                 t("teacher.col_updated"): detail["updated_at"].map(lambda v: fmt.date_time(v, lang, short=True)),

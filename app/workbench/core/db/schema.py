@@ -34,6 +34,7 @@ attempts = sa.Table(
     sa.Column("answer", sa.Text),
     sa.Column("score", sa.Float),
     _required("updated_at", sa.Float),
+    sa.Column("solution_seen", sa.Integer, nullable=False, server_default="0"),  # walkthrough opened before passing
 )
 
 visits = sa.Table("visits", metadata, *_keys("learner", "chapter"), _required("visited_at", sa.Float))
