@@ -32,7 +32,7 @@ def _fr(ctx: CheckContext) -> CheckContext:
 
 def test_poison_defense_fails_before_work_and_on_defaults_passes_with_a_real_defence(ctx) -> None:
     check = security.check_poison_defense
-    assert "No defence saved" in check(ctx).missing[0]
+    assert "No defense saved" in check(ctx).missing[0]
     security.save_defense(ctx.settings, ctx.learner, security.DEFAULT_DEFENSE)  # the form as it opens
     result = check(ctx)
     assert not result.passed and "points below the clean one" in result.missing[0]

@@ -22,9 +22,9 @@ from workbench.core.modeling import clean_params
 from workbench.core.records import records_for
 from workbench.core.settings import Settings
 
-EXERCISES_KEY = "ch11_post_production/security_exercises.json"  # the learner's defence and membership settings
+EXERCISES_KEY = "ch11_post_production/security_exercises.json"  # the learner's defense and membership settings
 DEFENSES = ("knn", "trusted")  # kNN label consistency; a small trusted (verified) subset
-#: what the defence form starts from: the kNN filter at a majority vote (it does not fix the targeted attack)
+#: what the defense form starts from: the kNN filter at a majority vote (it does not fix the targeted attack)
 DEFAULT_DEFENSE: dict[str, Any] = {"method": "knn", "k": 10, "agreement": 0.5, "trusted_share": 0.1, "confidence": 0.7}
 POISON_STRATEGY, POISON_RATE = "targeted", 0.3  # the attack of the exercise (chapter lab: the same function)
 MAX_GAP = 0.03  # the defended model may stay at most 3 points below the clean one
@@ -41,7 +41,7 @@ def load_exercises(settings: Settings, learner: str) -> dict:
 
 
 def save_defense(settings: Settings, learner: str, defense: dict[str, Any]) -> None:
-    """Save the learner's poisoning defence (method and parameters); the check replays it."""
+    """Save the learner's poisoning defense (method and parameters); the check replays it."""
     records_for(settings, learner).update_json(
         EXERCISES_KEY, {"defense": clean_defense(defense), "defense_at": time.time()}
     )
@@ -54,7 +54,7 @@ def save_membership_params(settings: Settings, learner: str, params: dict[str, A
 
 
 def clean_defense(defense: dict[str, Any]) -> dict[str, Any]:
-    """A defence with its parameters cast and clipped to their ranges.
+    """A defense with its parameters cast and clipped to their ranges.
 
     Raises:
         SecurityError: unknown method.
@@ -73,13 +73,13 @@ def clean_defense(defense: dict[str, Any]) -> dict[str, Any]:
 
 @dataclass(frozen=True)
 class PoisonDefenseResult:
-    """Accuracy on the clean test set: clean model, poisoned model, poisoned model behind the defence."""
+    """Accuracy on the clean test set: clean model, poisoned model, poisoned model behind the defense."""
 
     clean_accuracy: float
     poisoned_accuracy: float
     defended_accuracy: float
     n_flipped: int  # training labels the attacker flipped
-    removed: int  # training rows the defence dropped
+    removed: int  # training rows the defense dropped
     flipped_removed: int  # of which flipped by the attacker
 
     @property
@@ -91,16 +91,16 @@ class PoisonDefenseResult:
 def _filter(
     victim: Victim, y_poisoned: np.ndarray, defense: dict[str, Any], seed: int
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Training rows the defence keeps, and the labels it trains on."""
+    """Training rows the defense keeps, and the labels it trains on."""
     from sklearn.base import clone
     from sklearn.neighbors import KNeighborsClassifier
 
     n = len(y_poisoned)
-    if defense["method"] == "knn":  # drop a row when too few of its k neighbours share its label
+    if defense["method"] == "knn":  # drop a row when too few of its k neighbors share its label
         Z = victim.space.transform(victim.X_train)
         k = min(defense["k"], n - 1)
-        neighbours = KNeighborsClassifier(n_neighbors=k + 1).fit(Z, y_poisoned).kneighbors(Z, return_distance=False)
-        same = (y_poisoned[neighbours[:, 1:]] == y_poisoned[:, None]).mean(axis=1)
+        neighbors = KNeighborsClassifier(n_neighbors=k + 1).fit(Z, y_poisoned).kneighbors(Z, return_distance=False)
+        same = (y_poisoned[neighbors[:, 1:]] == y_poisoned[:, None]).mean(axis=1)
         return same >= defense["agreement"], y_poisoned
     # trusted: a share of rows whose labels were verified trains a referee; drop rows it confidently contradicts
     order = np.random.default_rng(seed).permutation(n)
@@ -122,7 +122,7 @@ def defend_poisoning(
     rate: float = POISON_RATE,
     seed: int = 0,
 ) -> PoisonDefenseResult:
-    """Poison the course logistic regression's training labels, apply the defence, measure on clean test data."""
+    """Poison the course logistic regression's training labels, apply the defense, measure on clean test data."""
     from sklearn.base import clone
 
     defense = clean_defense(defense)
@@ -151,7 +151,7 @@ def defend_poisoning(
 def check_poison_defense(
     ctx: CheckContext, strategy: str = POISON_STRATEGY, rate: float = POISON_RATE, max_gap: float = MAX_GAP
 ) -> CheckResult:
-    """Passed when the learner's saved defence brings the poisoned model within `max_gap` of the clean one."""
+    """Passed when the learner's saved defense brings the poisoned model within `max_gap` of the clean one."""
     from workbench.core.data import load_course_data
 
     saved = load_exercises(ctx.settings, ctx.learner).get("defense")

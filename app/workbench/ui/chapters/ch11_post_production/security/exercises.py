@@ -1,4 +1,4 @@
-"""The Security tab's hands-on forms: a defence against poisoning, a model that resists membership inference."""
+"""The Security tab's hands-on forms: a defense against poisoning, a model that resists membership inference."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ CHAPTER = "11_post_production"
 
 
 def defense_exercise() -> None:
-    """Choose and tune a defence against the targeted label flip; try it; save it for the check."""
+    """Choose and tune a defense against the targeted label flip; try it; save it for the check."""
     from workbench.chapters.ch11_post_production import security
     from workbench.chapters.ch11_post_production.security.exercises import MAX_GAP, POISON_RATE
 
