@@ -136,7 +136,8 @@ def test_streamlit_client_check_needs_a_running_api(monkeypatch) -> None:
     get_settings.cache_clear()
     assert "No script saved" in streamlit_client.check_streamlit_client(_ctx()).missing[0]
     _save(learner_code.STREAMLIT_CLIENT_KEY, GOOD_CLIENT)
-    assert not streamlit_client.check_streamlit_client(_ctx()).passed
+    result = streamlit_client.check_streamlit_client(_ctx())
+    assert not result.passed and "The API does not answer" in result.missing[0]
 
 
 def test_streamlit_client_check_runs_the_script_against_the_live_api(api) -> None:

@@ -246,7 +246,7 @@ def check_streamlit_client(ctx: CheckContext) -> CheckResult:
     if not script:
         return failed(translate("api.client_none", lang))
     if not api_client.status(ctx.settings).healthy:
-        return failed(translate("api.check_api_down", lang))
+        return failed(translate("api.client_api_down", lang))
     run = run_client(script, api_client.api_url(ctx.settings))
     missing = judge_client(run, lang)
     evidence = {"requests": len(run.exchanges)}
