@@ -278,3 +278,28 @@ def test_class_mode_a_learner_sees_their_own_token_and_loads_their_own_route(api
     assert any(e.label.startswith("Votre jeton d'API personnel") for e in french.expander)
     monkeypatch.setenv("WORKBENCH_MODE", "solo")
     get_settings.cache_clear()
+
+
+def test_clients_tab_saves_the_learners_flask_app_and_its_check_runs_it() -> None:
+    from workbench.chapters.ch07_web_apps_api import learner_code
+
+    at = open_app("fr", "07_web_apps_api", timeout=180)
+    assert_no_exception(at)
+    assert 'app.run(host="0.0.0.0", port=5000, debug=True)' in at.text_area(key="ch07_flask_code").value
+    assert "TODO" in at.text_area(key="ch07_client_code").value
+    at.button(key="ch07_flask_save").click().run()  # the course's file, as it opens
+    at.button(key="ch07_flask_debug_safe_check").click().run()
+    assert_no_exception(at)
+    texts = "\n".join(m.value for m in at.markdown)
+    assert "Le serveur écoute sur `0.0.0.0`" in texts and "débogueur de Werkzeug" in texts
+    fixed = "import os\n" + learner_code.FLASK_TEMPLATE.replace(
+        'app.run(host="0.0.0.0", port=5000, debug=True)', 'app.run(host=os.environ.get("HOST", "127.0.0.1"))'
+    )
+    at.text_area(key="ch07_flask_code").input(fixed).run()
+    at.button(key="ch07_flask_save").click().run()
+    assert "Enregistré" in _texts(at.success)
+    at.button(key="ch07_flask_debug_safe_check").click().run()
+    assert_no_exception(at)
+    assert "Application sûre : lancée telle quelle, elle écoute sur 127.0.0.1" in _texts(at.success)
+    at.button(key="ch07_flask_reset").click().run()  # the editor shows the original again
+    assert "debug=True" in at.text_area(key="ch07_flask_code").value

@@ -16,8 +16,11 @@ CHAPTER = Chapter(
     ),
     checks=(
         "workbench.chapters.ch11_post_production.security:check_flip_decision",
+        "workbench.chapters.ch11_post_production.security:check_poison_defense",
+        "workbench.chapters.ch11_post_production.security:check_membership_defense",
         "workbench.chapters.ch11_post_production.ab_tests:check_sample_size",
         "workbench.chapters.ch11_post_production.ab_tests:check_lowest_regret",
+        "workbench.chapters.ch11_post_production.ab_tests:check_epsilon_vs_ucb",
         "workbench.chapters.ch11_post_production.ab_tests:check_profit_threshold",
         "workbench.chapters.ch11_post_production.responsible:check_fairness_mitigation",
         "workbench.chapters.ch11_post_production.responsible:check_signed_model",

@@ -485,3 +485,58 @@ def proxy_tab() -> None:
     st.caption(t("api.nginx_note"))
     annotated_file("deploy/nginx.conf", "nginx", language="nginx")
     annotated_file("deploy/gunicorn.conf.py", "gunicorn", language="python")
+
+
+# ----------------------------------------------------------------------------------------------
+# Clients: a Streamlit front end of the API, a Flask app made safe (learner code, checked by running it)
+# ----------------------------------------------------------------------------------------------
+
+
+def clients_tab() -> None:
+    """Two editors: the learner's Streamlit client of the API, and the Flask app to make safe."""
+    from workbench.chapters.ch07_web_apps_api import learner_code
+
+    settings = get_settings()
+    st.markdown(t("api.clients_intro"))
+    if settings.class_mode:
+        st.info(t("api.code_class_mode"), icon=":material/dns:")
+    st.subheader(t("api.client_title"))
+    url = api_client.api_url(settings) + api_client.learner_prefix(current_learner(), settings)
+    st.markdown(t("api.client_intro", url=url))
+    _code_editor("client", learner_code.STREAMLIT_CLIENT_KEY, learner_code.STREAMLIT_TEMPLATE, "client.py")
+    st.subheader(t("api.flask_title"))
+    st.markdown(t("api.flask_intro"))
+    _code_editor("flask", learner_code.FLASK_APP_KEY, learner_code.FLASK_TEMPLATE, "app.py")
+
+
+def _code_editor(name: str, record_key: str, template: str, filename: str) -> None:
+    """A monospace editor on one of the learner's scripts: save it (learner record), start again, download."""
+    from workbench.chapters.ch07_web_apps_api import learner_code
+    from workbench.ui.exercise_panel import forget_check_results
+    from workbench.ui.widgets import monospace_editor
+
+    settings, learner = get_settings(), current_learner()
+    key = f"{P}_{name}_code"
+    if key not in st.session_state:
+        st.session_state[key] = learner_code.load_script(settings, learner, record_key, template)
+    monospace_editor(key)
+    text = st.text_area(t("api.code_editor"), key=key, height=420)
+    save, reset, download = st.columns(3)
+    if save.button(t("api.code_save"), key=f"{P}_{name}_save", type="primary", icon=":material/save:"):
+        try:
+            learner_code.save_script(settings, learner, record_key, text)
+        except ValueError:
+            st.error(t("api.code_too_big"))
+        else:
+            forget_check_results("07_web_apps_api")
+            st.success(t("api.code_saved"), icon=":material/check:")
+    reset.button(
+        t("api.code_reset"),
+        key=f"{P}_{name}_reset",
+        icon=":material/restart_alt:",
+        on_click=st.session_state.update,  # the editor shows the original again; saved only on "Save"
+        args=({key: template},),
+    )
+    download.download_button(
+        t("api.code_download"), text, file_name=filename, mime="text/x-python", key=f"{P}_{name}_download"
+    )

@@ -47,6 +47,7 @@ from workbench.chapters.ch11_post_production.ab_tests.business import (
 from workbench.chapters.ch11_post_production.ab_tests.checks import (
     ANSWERS_KEY,
     _result,
+    check_epsilon_vs_ucb,
     check_lowest_regret,
     check_profit_threshold,
     check_sample_size,
@@ -54,6 +55,7 @@ from workbench.chapters.ch11_post_production.ab_tests.checks import (
     load_answers,
     record_bandit_run,
     save_answer,
+    save_epsilon_choice,
 )
 from workbench.chapters.ch11_post_production.ab_tests.figures import (
     _layout,
@@ -103,6 +105,7 @@ __all__ = [
     "best_threshold",
     "break_even_threshold",
     "build_portfolio",
+    "check_epsilon_vs_ucb",
     "check_lowest_regret",
     "check_profit_threshold",
     "check_sample_size",
@@ -127,6 +130,7 @@ __all__ = [
     "sample_size_curve",
     "sample_size_figure",
     "save_answer",
+    "save_epsilon_choice",
     "share_figure",
     "simulate_ab",
     "simulate_bandits",

@@ -148,3 +148,30 @@ def check_profit_threshold(
     return _result(
         False, ctx, "check_threshold_low", threshold=given, profit=profit, best=best_profit, tolerance=tolerance
     )
+
+
+def save_epsilon_choice(settings: Settings, learner: str, epsilon: float, ucb_regret: float) -> dict:
+    """Save the learner's ε for ε-greedy and their reading of UCB1's regret (default arms and horizon)."""
+    choice = {"epsilon": float(min(max(epsilon, 0.0), 1.0)), "ucb_regret": float(ucb_regret)}
+    return save_answer(settings, learner, "epsilon_choice", choice)
+
+
+def check_epsilon_vs_ucb(ctx: CheckContext, runs: int = 20, tolerance: float = 0.1) -> CheckResult:
+    """Passed when the learner's ε makes ε-greedy lose less than UCB1 on the default simulation, and their
+    reading of UCB1's regret is within `tolerance` (relative) of the replayed one (seeded, `runs` runs)."""
+    choice = load_answers(ctx.settings, ctx.learner).get("epsilon_choice")
+    if not isinstance(choice, dict) or "epsilon" not in choice:
+        return _result(False, ctx, "check_eps_none")
+    epsilon, reading = float(choice["epsilon"]), float(choice.get("ucb_regret") or 0.0)
+    result = simulate_bandits(DEFAULT_RATES, DEFAULT_HORIZON, epsilon, runs)  # every strategy: the page's seeds
+    eps_regret, ucb_regret = result.final_regret["epsilon_greedy"], result.final_regret["ucb1"]
+    missing = []
+    if eps_regret >= ucb_regret:
+        missing.append(translate("experiments.check_eps_high", ctx.lang, epsilon=epsilon, regret=eps_regret))
+    if abs(reading - ucb_regret) > tolerance * ucb_regret:
+        missing.append(translate("experiments.check_eps_ucb_off", ctx.lang, reading=reading, runs=runs))
+    evidence = {"epsilon": epsilon, "epsilon_regret": eps_regret, "ucb_regret": ucb_regret}
+    if missing:
+        return failed(*missing, evidence=evidence)
+    text = translate("experiments.check_eps_ok", ctx.lang, epsilon=epsilon, regret=eps_regret, ucb=ucb_regret)
+    return passed(text, evidence=evidence, score=1 - eps_regret / ucb_regret)

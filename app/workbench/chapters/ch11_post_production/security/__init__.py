@@ -52,6 +52,20 @@ from workbench.chapters.ch11_post_production.security.evasion import (
     pipeline_query,
     white_box_evasion,
 )
+from workbench.chapters.ch11_post_production.security.exercises import (
+    DEFAULT_DEFENSE,
+    DEFENSES,
+    MEMBERSHIP_MODEL,
+    MEMBERSHIP_START,
+    MembershipTrial,
+    check_membership_defense,
+    check_poison_defense,
+    defend_poisoning,
+    load_exercises,
+    membership_trial,
+    save_defense,
+    save_membership_params,
+)
 from workbench.chapters.ch11_post_production.security.extraction import (
     FIDELITY_TOLERANCE,
     ExtractionResult,
@@ -111,6 +125,18 @@ from workbench.chapters.ch11_post_production.security.victim import (
 )
 
 __all__ = [
+    "DEFAULT_DEFENSE",
+    "DEFENSES",
+    "MEMBERSHIP_MODEL",
+    "MEMBERSHIP_START",
+    "MembershipTrial",
+    "check_membership_defense",
+    "check_poison_defense",
+    "defend_poisoning",
+    "load_exercises",
+    "membership_trial",
+    "save_defense",
+    "save_membership_params",
     "ApiAttackResult",
     "BACKDOOR_TRIGGER",
     "BackdoorResult",

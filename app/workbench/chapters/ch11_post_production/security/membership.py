@@ -41,6 +41,12 @@ class MembershipResult:
     auc_confidence: float  # rule: "the more confident on the true label, the more likely a member"
     roc: tuple[np.ndarray, np.ndarray]  # of the ART attack
 
+    @property
+    def advantage(self) -> float:
+        """The attacker's advantage: the best TPR − FPR along the ART attack's ROC curve (0 = guessing)."""
+        fpr, tpr = self.roc
+        return float(np.max(np.asarray(tpr) - np.asarray(fpr))) if len(fpr) else 0.0
+
 
 @one_thread
 def membership_inference(
@@ -56,6 +62,7 @@ def membership_inference(
     measure it (AUC 0.5 = the attacker guesses; 1.0 = it always knows).
     """
     from art.attacks.inference.membership_inference import MembershipInferenceBlackBox
+    from sklearn.ensemble import RandomForestClassifier
     from sklearn.metrics import roc_auc_score, roc_curve
 
     budget = Budget(budget_seconds)
@@ -71,6 +78,9 @@ def membership_inference(
         half_in, half_out = len(Z_train) // 2, len(Z_test) // 2
         classifier = _art_classifier(victim.model, space, clip=False)
         attack = MembershipInferenceBlackBox(classifier, attack_model_type="rf")
+        # seeded, so the same settings give the same verdict (ART 1.20 refuses a scikit-learn model passed as
+        # `attack_model`: its type check wants ART's own ClassifierMixin)
+        attack.attack_model = RandomForestClassifier(random_state=seed, n_jobs=1)
         attack.fit(Z_train[:half_in], victim.y_train[:half_in], Z_test[:half_out], victim.y_test[:half_out])
         members = attack.infer(Z_train[half_in:], victim.y_train[half_in:], probabilities=True).ravel()
         others = attack.infer(Z_test[half_out:], victim.y_test[half_out:], probabilities=True).ravel()

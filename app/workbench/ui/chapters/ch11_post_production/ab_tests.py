@@ -389,6 +389,34 @@ def bandits_tab() -> None:
             experiments.save_answer(get_settings(), current_learner(), "bandit_choice", choice)
             forget_check_results(CHAPTER)
             st.success(t("experiments.answer_saved"))
+    _epsilon_exercise()
+
+
+def _epsilon_exercise() -> None:
+    """The hands-on: an ε for which ε-greedy beats UCB1 on the default simulation, and UCB1's regret read."""
+    from workbench.chapters.ch11_post_production import ab_tests as experiments
+
+    with st.container(border=True):
+        st.markdown(f"**{t('experiments.eps_ex_title')}**")
+        st.markdown(t("experiments.eps_ex_intro", horizon=experiments.DEFAULT_HORIZON, runs=20))
+        left, right = st.columns(2)
+        epsilon = decimal_slider(
+            t("experiments.eps_choice"),
+            0.0,
+            0.5,
+            experiments.DEFAULT_EPSILON,
+            0.01,
+            key=f"{P}_eps_choice",
+            container=left,
+        )
+        reading = number_field(
+            t("experiments.eps_ucb_reading"), key=f"{P}_eps_ucb", value=0.0, min_value=0.0, max_value=1e6, digits=1,
+            container=right,
+        )  # fmt: skip
+        if st.button(t("experiments.eps_save"), key=f"{P}_eps_save", disabled=reading is None):
+            experiments.save_epsilon_choice(get_settings(), current_learner(), epsilon, float(reading or 0.0))
+            forget_check_results(CHAPTER)
+            st.success(t("experiments.eps_saved"))
 
 
 # ----------------------------------------------------------------------------------------------

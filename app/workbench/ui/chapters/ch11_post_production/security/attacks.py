@@ -20,6 +20,7 @@ from workbench.ui.chapters.ch11_post_production.security.common import (
     victim,
 )
 from workbench.ui.chapters.ch11_post_production.security.evasion import _api_status, _start_api_button
+from workbench.ui.chapters.ch11_post_production.security.exercises import defense_exercise, membership_exercise
 from workbench.ui.context import current_lang, current_learner, t
 from workbench.ui.resources import course_data
 from workbench.ui.widgets import dataframe, decimal_slider, number_field, show_code
@@ -100,6 +101,7 @@ def poisoning_section() -> None:
         )  # the backdoor working better is bad news
         st.caption(t("security.backdoor_caption", n=result.n_poison))
     show_code(security.poisoning_code(model_name, _data_path()))
+    defense_exercise()
 
 
 # ----------------------------------------------------------------------------------------------
@@ -265,6 +267,7 @@ def membership_section() -> None:
         dataframe(table, key=f"{P}_mia_table")
         st.plotly_chart(security.membership_figure(results, lang), key=f"{P}_mia_chart")
     show_code(security.membership_code(_data_path()))
+    membership_exercise()
 
 
 # ----------------------------------------------------------------------------------------------
