@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import pytest
 from workbench.core import api_client
 from workbench.core.settings import get_settings
@@ -259,6 +261,17 @@ def test_class_mode_a_learner_sees_their_own_token_and_loads_their_own_route(api
     assert answer.stdout.rstrip().endswith("200") and '"probability"' in answer.stdout
     on_bob = curl.replace("/learners/Ana/", "/learners/Bob/") + " -o /dev/null -w '%{http_code}'"
     assert subprocess.run(["bash", "-c", on_bob], capture_output=True, text=True, timeout=60).stdout == "401"
+    # the predict tab's snippets also use her route, with her token read from the shell's API_TOKEN variable
+    snippet = next(c.value for c in at.code if c.value.startswith("curl") and "$API_TOKEN" in c.value)
+    assert "/learners/Ana/predict" in snippet
+    shell = subprocess.run(
+        ["bash", "-c", snippet + " -o /dev/null -w '%{http_code}'"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={"PATH": os.environ["PATH"], "API_TOKEN": ana},
+    )
+    assert shell.stdout == "200"
 
     def ana_inputs() -> int:
         return api_client.call("GET", "/recent_inputs", learner="Ana").body["count"]

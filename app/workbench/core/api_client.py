@@ -235,16 +235,26 @@ def request_text(request: Any) -> str:
 def curl_command(url: str, payload: Any, token: str | None = None) -> str:
     """The same call as a curl command line (with `Authorization: Bearer token` when a token is given)."""
     body = json.dumps(payload, ensure_ascii=False)
-    auth = f"  -H 'Authorization: Bearer {token}' \\\n" if token else ""
+    quote = '"' if token and token.startswith("$") else "'"  # a `$NAME` token is expanded by the shell
+    auth = f"  -H {quote}Authorization: Bearer {token}{quote} \\\n" if token else ""
     return f"curl -s -X POST {url} \\\n{auth}  -H 'Content-Type: application/json' \\\n  -d '{body}'"
 
 
-def requests_code(url: str, payload: Any) -> str:
-    """The same call with Python `requests`."""
-    return f'''import requests
+def requests_code(url: str, payload: Any, token: str | None = None) -> str:
+    """The same call with Python `requests` (a `$NAME` token is read from that environment variable)."""
+    if token is None:
+        imports, auth = "import requests", ""
+    elif token.startswith("$"):
+        imports, auth = (
+            "import os\n\nimport requests",
+            f', headers={{"Authorization": "Bearer " + os.environ["{token[1:]}"]}}',
+        )
+    else:
+        imports, auth = "import requests", f', headers={{"Authorization": "Bearer {token}"}}'
+    return f'''{imports}
 
 application = {json.dumps(payload, indent=4, ensure_ascii=False)}
-response = requests.post("{url}", json=application, timeout=10)
+response = requests.post("{url}", json=application, timeout=10{auth})
 print(response.status_code)
 print(response.json())
 '''

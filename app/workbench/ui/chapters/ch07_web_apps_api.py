@@ -250,9 +250,14 @@ def predict_tab() -> None:
                     probability=result.body["probability"],
                 )
             )
-    url = api_client.api_url() + endpoint
-    show_code(api_client.curl_command(url, application), title=t("api.as_curl"), language="bash")
-    show_code(api_client.requests_code(url, application), title=t("api.as_requests"))
+    settings = get_settings()
+    url = api_client.api_url(settings) + api_client.learner_path(endpoint, current_learner(), settings)
+    # class mode: the learner's own route, with their token from the server tab (never written into the page here)
+    token = "$API_TOKEN" if settings.class_mode and api_client.learner_api_token(current_learner(), settings) else None
+    if token:
+        st.caption(t("api.snippet_token"))
+    show_code(api_client.curl_command(url, application, token), title=t("api.as_curl"), language="bash")
+    show_code(api_client.requests_code(url, application, token), title=t("api.as_requests"))
 
 
 def _explain_status(result: api_client.CallResult) -> None:
