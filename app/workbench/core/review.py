@@ -127,7 +127,7 @@ def check_review(lessons_dir: Path | None = None) -> list[str]:
                 if question.answer is None:
                     problems.append(f"{where}: no {lang} model answer for « {question.text} » (lessons/{lang})")
             for entry in entries:
-                question = _text(entry, "question", lang)
-                if fold(question) not in bullets:
-                    problems.append(f"{where}: the {lang} question « {question} » is no longer in the lesson")
+                asked = _text(entry, "question", lang)
+                if fold(asked) not in bullets:
+                    problems.append(f"{where}: the {lang} question « {asked} » is no longer in the lesson")
     return problems
