@@ -42,6 +42,7 @@ def test_a_learner_sees_a_model_answer_only_after_writing_and_comparing(lang: st
     at.button(key="ch05_review_compare_1").click().run()
     assert_no_exception(at)
     assert questions[1].answer in _shown(at)
+    assert "ch05_review_compare_1" not in [b.key for b in at.button]  # compared: the button gives way to the answer
     assert all(q.answer not in _shown(at) for i, q in enumerate(questions) if i != 1)  # only the one compared
 
     at.run()  # a rerun keeps both the learner's answer and the model answer

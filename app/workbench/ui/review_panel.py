@@ -50,21 +50,29 @@ def review_section(lesson: Lesson) -> None:
         if question.answer is None:
             st.caption(t("review.no_model_answer"))
             continue
+        reveal = f"{chapter.prefix}_review_reveal_{index}"
+        if st.session_state.pop(reveal, False) and written.strip():  # the button was clicked
+            compared.add(question.key)
+            changed = True
         if question.key in compared and written.strip():
             _model_answer(question, t("review.model_answer"))
             continue
-        if st.button(
+        st.button(
             t("review.compare"),
             key=f"{chapter.prefix}_review_compare_{index}",
             icon=":material/compare_arrows:",
             disabled=not written.strip(),
             help=t("review.compare_disabled") if not written.strip() else t("review.compare_help"),
-        ):
-            compared.add(question.key)
-            changed = True
-            _model_answer(question, t("review.model_answer"))
+            on_click=_set_state,
+            args=(reveal,),
+        )
     if changed:
         records.put_json(record_key, {"answers": answers, "compared": sorted(compared)})
+
+
+def _set_state(key: str) -> None:
+    """Button callback: remember the click for the next run (callbacks only set session state)."""
+    st.session_state[key] = True
 
 
 def _teacher_view(questions: list[ReviewQuestion]) -> None:
