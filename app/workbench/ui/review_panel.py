@@ -18,6 +18,9 @@ from workbench.core.settings import get_settings
 from workbench.ui.context import current_learner, error_text, t
 from workbench.ui.identity import current_person
 
+#: A learner's answer is a few sentences: the box stops there (a record stays small, in class mode too).
+MAX_ANSWER_CHARS = 3000
+
 
 def review_section(lesson: Lesson) -> None:
     """Each question of the section, with the learner's answer box and the model answer (or the teacher view)."""
@@ -42,7 +45,11 @@ def review_section(lesson: Lesson) -> None:
             st.session_state[box] = answers.get(question.key, "")
         st.markdown(f"**{index + 1}.** {question.text}")
         written = st.text_area(
-            t("review.your_answer"), key=box, placeholder=t("review.placeholder"), label_visibility="collapsed"
+            t("review.your_answer"),
+            key=box,
+            placeholder=t("review.placeholder"),
+            label_visibility="collapsed",
+            max_chars=MAX_ANSWER_CHARS,
         )
         if written.strip() != answers.get(question.key, "").strip():
             answers[question.key] = written
