@@ -96,7 +96,7 @@ approved:
         definition="Un chapitre ajouté par un test.",
         intro="Introduction.",
         section="Concept",
-        body="Texte.",
+        body="Texte.\n\n## Vérifiez vos acquis\n\n- Combien de prêts sont accordés ?",
     ),
     "lessons/en/12_demo.md": LESSON.format(
         title="A demo chapter",
@@ -106,13 +106,18 @@ approved:
         definition="A chapter a test adds.",
         intro="Introduction.",
         section="Concept",
-        body="Text.",
+        body="Text.\n\n## Check yourself\n\n- How many loans are approved?",
     ),
     "lessons/exercises/12_demo.yaml": """hands_on:
   - id: counted
     check: workbench.chapters.ch12_demo.checks:check_counted
     title: {fr: "Compter", en: "Count"}
     instructions: {fr: "Comptez les prêts accordés.", en: "Count the approved loans."}
+""",
+    "lessons/review/12_demo.yaml": """- question: {fr: "Combien de prêts sont accordés ?", en: "How many loans are approved?"}
+  answer:
+    fr: "Ceux que compte l'onglet. Le nombre dépend des données. Comparez-le au total."
+    en: "Those the tab counts. The number depends on the data. Compare it with the total."
 """,
     # 6. the tests (not run here: the copy only proves the files are where the checklist says)
     "tests/pages/test_ch12_demo.py": '"""Chapter 12\'s page."""\n',
@@ -133,6 +138,7 @@ for lang in ("fr", "en"):
         "title": [x.value for x in at.title],
         "metrics": [(m.label, m.value) for m in at.metric],
         "tabs": [tab.label for tab in at.tabs],
+        "review": [b.label for b in at.button if str(b.key).startswith("ch12_review_compare")],
     }
 from workbench.chapters import CHAPTERS
 from workbench.core.lessons import load_lesson
@@ -167,12 +173,19 @@ def test_a_twelfth_chapter_from_the_checklist_renders(tmp_path: Path) -> None:
     result = json.loads(lines[-1].removeprefix("RESULT "))
     assert result["chapters"][-1] == "12_demo" and len(result["chapters"]) == 12
     assert result["nav"] == ["XII. Démo", "XII. Demo"]
-    for lang, title, tab, label in (
-        ("fr", "Chapitre XII — Un chapitre de démonstration", "Compter", "Prêts accordés"),
-        ("en", "Chapter XII — A demo chapter", "Count", "Approved loans"),
+    for lang, title, tab, label, review in (
+        (
+            "fr",
+            "Chapitre XII — Un chapitre de démonstration",
+            "Compter",
+            "Prêts accordés",
+            "Comparer avec une réponse modèle",
+        ),
+        ("en", "Chapter XII — A demo chapter", "Count", "Approved loans", "Compare with a model answer"),
     ):
         page = result[lang]
         assert page["exceptions"] == []
         assert any(title in shown for shown in page["title"]), page["title"]
         assert tab in page["tabs"]
+        assert page["review"] == [review]  # its « Vérifiez vos acquis » question, with its model answer
         assert page["metrics"] and page["metrics"][0][0] == label and int(page["metrics"][0][1]) > 0

@@ -415,6 +415,7 @@ COURSE_FILES: tuple[str, ...] = (
     "lessons/en/*.md",
     "lessons/*.yaml",
     "lessons/annotations/*.yaml",
+    "lessons/review/*.yaml",
     "lessons/README.md",
     "README.md",
     "app/workbench/strings/*.yaml",

@@ -170,6 +170,7 @@ STYLED_FILES: tuple[str, ...] = (
     "lessons/*.yaml",
     "lessons/annotations/*.yaml",
     "lessons/exercises/*.yaml",
+    "lessons/review/*.yaml",
     "app/workbench/strings/*.yaml",
 )
 

@@ -6,7 +6,9 @@ import streamlit as st
 
 from workbench.chapters import get_chapter
 from workbench.core.lessons import Lesson, LessonError, load_lesson
+from workbench.core.review import check_section
 from workbench.ui.context import current_lang, current_learner, error_text, progress_store, t
+from workbench.ui.review_panel import review_section
 
 
 def lesson_panel(chapter_key: str) -> Lesson | None:
@@ -40,9 +42,13 @@ def lesson_panel(chapter_key: str) -> Lesson | None:
         st.markdown("\n".join(f"- {objective}" for objective in lesson.objectives))
     if lesson.intro:
         st.markdown(lesson.intro)
+    review = check_section(lesson)
     for index, section in enumerate(lesson.sections):
         with st.expander(section.title, expanded=index == 0):
-            st.markdown(section.body)
+            if section is review:
+                review_section(lesson)
+            else:
+                st.markdown(section.body)
     return lesson
 
 
