@@ -38,6 +38,8 @@ CASES = [
     (json.dumps(ROW), {"content-type": "Application/JSON; charset=utf-8"}),
     (json.dumps(ROW), {"content-type": "application/json/x"}),
     ("\udcff".encode("utf-8", "surrogatepass").decode("latin-1"), JSON),
+    ("\xed\xa0{", JSON),  # not UTF-8 (found by schemathesis): 400, not a 500
+    ("\xed" + json.dumps(ROW), JSON),
 ]
 
 

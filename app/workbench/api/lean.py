@@ -79,6 +79,8 @@ class LeanJsonRoute(APIRoute):
             except json.JSONDecodeError as exc:
                 error = {"type": "json_invalid", "loc": ("body", exc.pos), "msg": "JSON decode error", "input": {}}
                 raise RequestValidationError([{**error, "ctx": {"error": exc.msg}}], body=exc.doc) from exc
+            except Exception as exc:  # e.g. bytes that are not UTF-8: FastAPI answers the same
+                raise HTTPException(status_code=400, detail="There was an error parsing the body") from exc
         value, errors = self.body_field.validate(body, {}, loc=("body",))
         if errors:
             raise RequestValidationError(errors, body=body)
