@@ -9,8 +9,10 @@ Families (each registered in one fresh SQLite registry, `@production` on it):
   skops_trusted_types=...)` (no workbench code).
 
 For each family: serve it with `python -m workbench.api` and with `mlflow models serve -m
-models:/<name>@production --env-manager local` (the anchor), load both with `workbench.core.loadtest.run_load`
-(keep-alive HTTP/1.1, one connection per client, the same applications), 1 and 16 clients, interleaved;
+models:/<name>@production --env-manager local` (the anchor), load both with `workbench.core.loadtest.run_raw_load`
+(keep-alive HTTP/1.1 on plain sockets, one connection per client, requests encoded up front, the same
+applications: the client's own cost, ~0.07 ms a request against ~0.25 ms with `http.client`, hardly counts in
+either server's latency), 1 and 16 clients, interleaved;
 print requests/s, p50 and p99, the ratio, and how the API served the family (`/model` → serving.path).
 Goals (issue 18): >= 10x MLflow's requests/s for the compilable families at both concurrencies, >= 20x for
 the own model; for KNN (not compilable) >= 3x at 16 clients and >= 1x at 1 client.
@@ -128,7 +130,7 @@ def main() -> None:
 
     from workbench.core.api_client import sample_applications
     from workbench.core.data import load_course_data
-    from workbench.core.loadtest import json_bodies, run_load
+    from workbench.core.loadtest import json_bodies, run_raw_load
     from workbench.core.services import free_port, wait_for_http
 
     data = load_course_data()
@@ -188,12 +190,12 @@ def main() -> None:
                 except TimeoutError:
                     print(log.read_text(errors="replace")[-3000:], file=sys.stderr)
                     raise
-                warm = run_load(url, bodies, 200, 4)
+                warm = run_raw_load(url, bodies, 200, 4)
                 assert warm.ok == 200, f"{url} answered {warm.statuses}"
             paths[family] = serving_path(f"http://127.0.0.1:{ours_port}/model")
             for concurrency in (1, 16):
                 for server, (_, _, url, bodies) in servers.items():  # interleaved: same machine state for both
-                    results[(family, server, concurrency)] = run_load(url, bodies, args.requests, concurrency)
+                    results[(family, server, concurrency)] = run_raw_load(url, bodies, args.requests, concurrency)
         finally:
             for proc in procs:
                 try:
@@ -202,7 +204,9 @@ def main() -> None:
                     pass
                 proc.wait(timeout=30)
 
-    print(f"\n{args.requests} requests per cell, one keep-alive connection per client, same applications")
+    print(
+        f"\n{args.requests} requests per cell, one keep-alive connection per client (run_raw_load), same applications"
+    )
     print("| family | served as | clients | server | req/s | p50 ms | p99 ms | errors |")
     print("|---|---|---|---|---|---|---|---|")
     for family in families:

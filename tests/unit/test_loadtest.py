@@ -84,3 +84,58 @@ def test_class_mode_loads_the_learners_own_route_with_the_apps_token(monkeypatch
         httpd.shutdown()
     assert {path for path, _ in seen} == {"/learners/Ana%20Martin/predict", "/learners/Ana%20Martin/predict/batch"}
     assert len(seen) == 6 + 3 + 1 and {auth for _, auth in seen} == {"Bearer s"}
+
+
+class _Framings(BaseHTTPRequestHandler):
+    """Answers framed three ways: Content-Length, chunked, and HTTP/1.0 ending at the close."""
+
+    protocol_version = "HTTP/1.1"
+
+    def do_POST(self) -> None:  # noqa: N802 - http.server API
+        body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+        if b"chunked" in body:
+            self.send_response(201)
+            self.send_header("Transfer-Encoding", "chunked")
+            self.end_headers()
+            self.wfile.write(b"3\r\nabc\r\n5;x=1\r\ndefgh\r\n0\r\n\r\n")
+        elif b"close" in body:
+            self.protocol_version = "HTTP/1.0"
+            self.send_response(202)
+            self.end_headers()
+            self.wfile.write(b"until the end")
+            self.close_connection = True
+        else:
+            self.send_response(422 if b"bad" in body else 200)
+            self.send_header("Content-Length", "2")
+            self.end_headers()
+            self.wfile.write(b"{}")
+
+    def log_message(self, *args) -> None:
+        pass
+
+
+@pytest.fixture
+def framings():
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), _Framings)
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{httpd.server_address[1]}/predict"
+    httpd.shutdown()
+
+
+def test_the_raw_client_reads_every_framing_and_counts_like_run_load(framings) -> None:
+    from workbench.core.loadtest import run_raw_load
+
+    bodies = json_bodies([{"ok": 1}, {"bad": 1}, {"chunked": 1}, {"close": 1}])
+    raw, reference = run_raw_load(framings, bodies, 200, 4), run_load(framings, bodies, 200, 4)
+    assert raw.errors == reference.errors == 0
+    assert raw.statuses == reference.statuses == {200: 50, 422: 50, 201: 50, 202: 50}
+    assert len(raw.latencies_ms) == 200 and raw.concurrency == 4 and raw.throughput > 0
+
+
+def test_the_raw_client_counts_connection_errors() -> None:
+    from workbench.core.loadtest import run_raw_load
+
+    from tests.conftest import free_port
+
+    result = run_raw_load(f"http://127.0.0.1:{free_port()}/x", [b"{}"], 10, 2, timeout=2)
+    assert result.errors == 10 and result.ok == 0 and len(result.latencies_ms) == 0

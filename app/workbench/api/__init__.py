@@ -27,6 +27,7 @@ from fastapi.middleware.cors import CORSMiddleware
 
 from workbench.api import errors
 from workbench.api.docs import mount_offline_docs
+from workbench.api.lean import DirectRoutes, LeanJsonRoute
 from workbench.api.learners import LearnerModels
 from workbench.api.limits import GuardMiddleware, is_loopback
 from workbench.api.models import ModelManager
@@ -52,8 +53,9 @@ def create_app(
         manager: a `ModelManager` (tests pass their own); by default one on the settings' registry.
         host: the address the server listens on (default: `settings.api_host`); not loopback means the
             admin endpoints always need the admin token.
-        lean: serve /predict and /predict_status through `workbench.api.lean.LeanJsonRoute` (False: through
-            FastAPI's standard route, the reference `tests/api/test_lean.py` compares it with).
+        lean: serve /predict and /predict_status through `workbench.api.lean` (`DirectRoutes` in front of
+            Starlette's routing, `LeanJsonRoute`); False: through FastAPI's standard route, the reference
+            `tests/api/test_lean.py` compares it with.
     """
     settings = settings or get_settings()
     state = ApiState.build(settings, manager or ModelManager(settings), not is_loopback(host or settings.api_host))
@@ -86,6 +88,10 @@ def create_app(
     app.state.manager = state.manager
     app.state.metrics = state.metrics
     app.state.batcher = state.batcher
+    prediction_routes = predictions.router(state, lean)
+    if lean:  # innermost: the API's own middlewares below all run first
+        direct = [route for route in prediction_routes.routes if isinstance(route, LeanJsonRoute)]
+        app.add_middleware(DirectRoutes, routes=direct, exception_handlers=app.exception_handlers)
     app.add_middleware(
         CORSMiddleware, allow_origins=list(settings.app_origins), allow_methods=["GET", "POST"], allow_headers=["*"]
     )
@@ -99,8 +105,8 @@ def create_app(
     )
     app.add_exception_handler(RequestValidationError, errors.validation_error)
     app.add_exception_handler(errors.Refused, errors.refused)
-    app.include_router(operations.router(state))
-    app.include_router(predictions.router(state, lean))
+    app.include_router(operations.router(state))  # no POST there: DirectRoutes may answer /predict first
+    app.include_router(prediction_routes)
     app.include_router(admin.router(state))
     app.include_router(operations.metrics_router(state))
     if learners is not None:  # class mode: each learner's own model under /learners/{learner}/

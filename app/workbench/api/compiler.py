@@ -227,10 +227,15 @@ def _simple_imputer(imputer: Any, spec: Spec) -> tuple[Step, Spec]:
     indicator_features = None if indicator is None else np.asarray(indicator.features_, dtype=np.intp)
     missing_value = imputer.missing_values
 
+    every = len(keep) == len(statistics)  # no column dropped: no copies to select them
+
     def run(data: Data) -> Data:
         values = data[0] if text else _floats(data)
         mask = _missing(values, missing_value)
-        out = np.where(mask[:, keep], fill, values[:, keep])
+        if every:
+            out = np.where(mask, fill, values) if mask.any() else values
+        else:
+            out = np.where(mask[:, keep], fill, values[:, keep])
         if indicator_features is not None:
             out = np.hstack([out, mask[:, indicator_features].astype(np.float64)])
         return _out(out)
@@ -347,19 +352,21 @@ class InputSchema:
         return Spec(self.columns, tuple(c in self.numeric for c in self.columns))
 
     @cached_property
-    def _numeric_mask(self) -> np.ndarray:
-        return np.array([c in self.numeric for c in self.columns])
+    def _numeric_flags(self) -> tuple[bool, ...]:
+        return tuple(c in self.numeric for c in self.columns)
 
     def data(self, rows: Sequence[Mapping[str, Any]]) -> Data:
-        """Input dicts as run-time `Data` (None → NaN, numbers as floats), like `as_frame` does for pandas."""
-        n, columns = len(rows), self.columns
-        values = np.array([[row.get(c) for c in columns] for row in rows], dtype=object).reshape(n, len(columns))
-        numeric = self._numeric_mask
-        floats = np.full(values.shape, np.nan)
-        floats[:, numeric] = values[:, numeric].astype(np.float64)  # None → NaN
-        values[values == None] = np.nan  # noqa: E711 - elementwise comparison
-        values[:, numeric] = floats[:, numeric]
-        return values, floats
+        """Input dicts as run-time `Data` (None → NaN, numbers as floats), like `as_frame` does for pandas.
+        Built in plain Python, then two arrays: for a few rows, NumPy's per-call cost is the whole cost."""
+        columns, flags, nan = self.columns, self._numeric_flags, math.nan
+        objects, numbers = [], []
+        for row in rows:
+            given = [row.get(c) for c in columns]
+            floats = [nan if v is None or not numeric else float(v) for v, numeric in zip(given, flags)]
+            numbers.append(floats)
+            objects.append([f if numeric else (nan if v is None else v) for v, f, numeric in zip(given, floats, flags)])
+        shape = (len(rows), len(columns))
+        return np.array(objects, dtype=object).reshape(shape), np.array(numbers, dtype=np.float64).reshape(shape)
 
 
 @dataclass(frozen=True)
