@@ -187,7 +187,7 @@ def test_a_store_written_by_the_previous_version_is_adopted_nothing_lost(tmp_pat
     assert store.last_visited("ana") == "05_mlflow" and store.learners() == ["ana", "zoé"]
     assert {"alembic_version", "attempt_log", "records", "people", "join_tokens"} <= table_names(store.engine)
     with get_engine(store.url).connect() as conn:
-        assert conn.exec_driver_sql("SELECT version_num FROM alembic_version").scalar_one() == "0002_classroom"
+        assert conn.exec_driver_sql("SELECT version_num FROM alembic_version").scalar_one() == "0003_solution_seen"
     store.record_attempt("ana", "05_mlflow", "q1", "quiz", False, answer=[0])
     assert store.chapter_items("ana", "05_mlflow")["q1"].attempts == 3
     assert old.ProgressStore(path).chapter_items("ana", "05_mlflow")["q1"].attempts == 3  # the file stays SQLite
