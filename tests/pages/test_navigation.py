@@ -27,6 +27,9 @@ def test_home_shows_the_course_map_and_glossary(lang) -> None:
     assert len(headings) == len(CHAPTERS)
     for chapter in CHAPTERS:
         assert any(load_lesson(chapter.key, lang).title in h for h in headings)
+    prerequisites = [c.value for c in at.caption if "@production" in c.value]
+    assert len(prerequisites) == sum(1 for c in CHAPTERS if c.prerequisites)  # VII, VIII and X on the map
+    assert all(("chapitre V" if lang == "fr" else "chapter V") in p for p in prerequisites)
     glossary = _glossary_lines(at)
     assert len(glossary) > 50 and all(line.startswith("- **") for line in glossary)
 

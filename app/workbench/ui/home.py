@@ -14,6 +14,7 @@ from workbench.core.lessons import (
     load_lesson,
     search_glossary,
 )
+from workbench.core.pacing import NEEDS_PRODUCTION_MODEL
 from workbench.core.progress import continue_chapter, course_progress, overall_fraction
 from workbench.ui.context import current_lang, current_learner, error_text, progress_store, t
 from workbench.ui.exercise_panel import capstone_panel
@@ -128,6 +129,12 @@ def _chapter_card(chapter_key: str, lang: str, progress) -> None:
                 )
             )
         st.markdown("\n".join(f"- {o}" for o in lesson.objectives))
+        if chapter.prerequisites:  # suggested on the map too, never a lock
+            names = ", ".join(
+                t("exercises.chapter_name", roman=get_chapter(key).roman) for key in chapter.prerequisites
+            )
+            needs_model = NEEDS_PRODUCTION_MODEL in chapter.prerequisites
+            st.caption(t("home.card_prerequisites_model" if needs_model else "home.card_prerequisites", chapters=names))
         st.progress(progress.fraction)
         st.page_link(chapter.page_path, label=t("home.open"), icon=chapter.icon)
 
