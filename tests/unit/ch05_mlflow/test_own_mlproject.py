@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import re
 
 import pytest
 from workbench.chapters.ch05_mlflow import own_mlproject
@@ -86,10 +87,18 @@ def test_a_hard_coded_value_fails_on_the_real_run() -> None:
     )
 
 
-def test_a_correct_mlproject_passes_with_non_default_values_logged_and_tagged(tmp_path) -> None:
+def _walkthrough_mlproject() -> str:
+    """The MLproject the exercise's walkthrough gives (it must pass, as written)."""
+    from workbench.core.exercises import load_exercises
+
+    entry = next(h for h in load_exercises("05_mlflow").hands_on if h.id == "own-mlproject")
+    return re.search(r"```yaml\n(.*?)```", entry.solution["en"], re.S).group(1)
+
+
+def test_the_walkthrough_mlproject_passes_with_non_default_values_logged_and_tagged() -> None:
     from mlflow import MlflowClient
 
-    result = _check(GOOD, lang="fr")
+    result = _check(_walkthrough_mlproject(), lang="fr")
     assert result.passed, result.missing
     run = MlflowClient(get_settings().mlflow_tracking_uri).get_run(result.evidence["run_id"])
     assert run.data.params["max_depth"] == "5" and run.data.params["min_samples_leaf"] == "4"
