@@ -59,9 +59,10 @@ def test_nothing_saved_and_the_skeleton_fail_naming_what_is_missing() -> None:
         (GOOD.replace("{type: float, default: 4}", "{type: integer, default: 4}"), "max_depth (integer)"),
         (GOOD.replace("{type: float, default: 4}", "{type: float}"), "no `default` value: max_depth"),
         (GOOD.replace("--max-depth {max_depth}", "--max-depth 4"), "does not use these parameters: {max_depth}"),
-        (GOOD.replace("{learner}", "{learner} {oops}"), "MLflow refuses to read your MLproject"),
+        (GOOD.replace("{learner}", "{learner} {oops}"), "The command uses {oops}, which are not declared"),
+        (GOOD.replace("{learner}", "{learner} {"), "MLflow refuses to read your MLproject: Single '{'"),
     ],
-    ids=["yaml", "name", "environment", "main", "type", "bad-type", "default", "unused", "mlflow-loader"],
+    ids=["yaml", "name", "environment", "main", "type", "bad-type", "default", "unused", "undeclared", "mlflow-loader"],
 )
 def test_structure_errors_are_named(tmp_path, text: str, expected: str) -> None:
     (tmp_path / "python_env.yaml").write_text("python: '3.11'\n")

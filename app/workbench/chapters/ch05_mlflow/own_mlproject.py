@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import re
 import shutil
+import string
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -133,6 +134,14 @@ def structure_problems(text: str, folder: Path, lang: str) -> list[str]:
     unused = [name for name in parameters if "{" + str(name) + "}" not in command]
     if command.strip() and unused:
         problems.append(tr("unused", names=", ".join(f"{{{n}}}" for n in unused)))
+    try:
+        fields = {field for _, field, _, _ in string.Formatter().parse(command) if field}
+    except ValueError:  # a lone brace: MLflow's own reading names it below
+        fields = set()
+    if fields - set(map(str, parameters)):
+        problems.append(
+            tr("unknown_placeholder", names=", ".join(f"{{{n}}}" for n in sorted(fields - set(parameters))))
+        )
     tunable = [name for name in parameters if name in ALTERNATIVES or name == "model"]
     if len(tunable) < 2:
         problems.append(tr("few_parameters", names=", ".join(["model", *ALTERNATIVES])))
