@@ -37,7 +37,7 @@ ENVIRONMENTS = ("python_env", "conda_env", "docker_env")
 TIMEOUT = 300
 
 #: What the exercise starts from: no parameters, the depth written into the command.
-TEMPLATE = """# My MLflow Project: complete it (parameters, a command that uses them)
+TEMPLATE = """\
 name: my-loan-project
 
 python_env: python_env.yaml
