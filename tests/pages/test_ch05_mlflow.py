@@ -152,6 +152,25 @@ def test_mlproject_tab_runs_the_project() -> None:
     assert len(tracking.search_runs(learner=get_settings().learner)) == 1
 
 
+def test_own_mlproject_editor_saves_and_tries_it_for_real() -> None:
+    from workbench.chapters.ch05_mlflow import own_mlproject
+    from workbench.core.records import records_for
+
+    from tests.unit.ch05_mlflow.test_own_mlproject import GOOD
+
+    at = open_app("en", PAGE, timeout=180)
+    assert at.text_area(key="ch05_own_mlproject").value == own_mlproject.TEMPLATE  # the incomplete skeleton
+    at.button(key="ch05_own_mlproject_try").click().run()
+    assert_no_exception(at)
+    assert "no `parameters` block" in _texts(at.error)
+    at.text_area(key="ch05_own_mlproject").set_value(GOOD).run()
+    at.button(key="ch05_own_mlproject_try").click().run()
+    assert_no_exception(at)
+    assert "succeeded (run" in _texts(at.success) and "-P max_depth=5" in _texts(at.success)
+    assert records_for(get_settings(), get_settings().learner).get_text(own_mlproject.RECORD_KEY) == GOOD
+    assert any("mlflow.cli" in c.value or "=== Run" in c.value for c in at.code)  # the mlflow run log
+
+
 def test_mlflow_ui_tab_starts_and_stops_the_real_ui() -> None:
     at = open_app("en", PAGE, timeout=180)
     assert "The MLflow UI is stopped." in _texts(at.info)
@@ -209,3 +228,5 @@ def test_class_mode_shows_the_signed_in_learner_only_their_runs_and_their_model(
     assert [v.run_id for v in tracking.list_versions(learner="Bob")] == [bob.run_id]
     assert "is not started from the workbench" in _texts(at.info)
     assert not any(b.key == "ch05_ui_start" for b in at.button)
+    assert at.button(key="ch05_own_mlproject_try").disabled  # `mlflow run` would run Ana's command on the server
+    assert "does not run your code" in _texts(at.info)

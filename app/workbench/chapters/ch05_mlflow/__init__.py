@@ -20,5 +20,6 @@ CHAPTER = Chapter(
         "workbench.core.tracking:check_production_alias",
         "workbench.core.tracking:check_rolled_back",
         "workbench.chapters.ch05_mlflow.own_runs:check_own_nested_runs",
+        "workbench.chapters.ch05_mlflow.own_mlproject:check_own_mlproject",
     ),
 )

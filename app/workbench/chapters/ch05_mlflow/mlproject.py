@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import shlex
+import signal
 import subprocess
 import sys
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -78,15 +81,8 @@ def shell_command(params: dict[str, object], settings: Settings | None = None) -
     return f"export MLFLOW_TRACKING_URI={shlex.quote(settings.mlflow_tracking_uri)}\n" + " \\\n    ".join(parts)
 
 
-def run_project(
-    params: dict[str, object],
-    on_line: Callable[[str], None] | None = None,
-    settings: Settings | None = None,
-    timeout: float = 600,
-) -> ProjectRun:
-    """Run the project in a subprocess, streaming its output line by line to `on_line`."""
-    settings = settings or get_settings()
-    command = build_command(params, settings)
+def project_env(settings: Settings) -> dict[str, str]:
+    """The environment of `mlflow run`: the workbench's store, the venv's bin first on PATH."""
     # mlflow.set_experiment() in this process exports MLFLOW_EXPERIMENT_ID; `mlflow run` refuses it
     # beside --experiment-name, and a leftover MLFLOW_RUN_ID would hijack the run.
     env = {
@@ -99,24 +95,62 @@ def run_project(
     env["PATH"] = str(Path(sys.executable).parent) + os.pathsep + env.get("PATH", "")
     env["PYTHONUNBUFFERED"] = "1"
     env["MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR"] = "false"
+    return env
+
+
+def stream_run(
+    command: list[str],
+    cwd: Path,
+    env: dict[str, str],
+    on_line: Callable[[str], None] | None = None,
+    timeout: float = 600,
+) -> ProjectRun:
+    """Run `mlflow run` in a subprocess (its own process group, killed after `timeout` seconds),
+    streaming its output line by line to `on_line`."""
     lines: list[str] = []
     proc = subprocess.Popen(
         command,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
-        cwd=settings.repo_root,
+        cwd=cwd,
         env=env,
         stdin=subprocess.DEVNULL,
+        start_new_session=True,
     )
-    assert proc.stdout is not None
-    for line in proc.stdout:
-        lines.append(line.rstrip("\n"))
-        if on_line is not None:
-            on_line(lines[-1])
-    returncode = proc.wait(timeout=timeout)
+    timer = threading.Timer(timeout, _kill_group, args=(proc,))
+    timer.start()
+    try:
+        assert proc.stdout is not None
+        for line in proc.stdout:
+            lines.append(line.rstrip("\n"))
+            if on_line is not None:
+                on_line(lines[-1])
+        returncode = proc.wait()
+    finally:
+        timer.cancel()
+    if returncode == -signal.SIGKILL:
+        lines.append(f"[workbench] stopped after {timeout:g} s")
     log = "\n".join(lines)
     run_id = None
     for match in RUN_ID.finditer(log):
         run_id = match.group(1) or match.group(2)
     return ProjectRun(command, returncode, run_id, log)
+
+
+def _kill_group(proc: subprocess.Popen) -> None:
+    """Stop `mlflow run` and the command it started."""
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(proc.pid, signal.SIGKILL)
+
+
+def run_project(
+    params: dict[str, object],
+    on_line: Callable[[str], None] | None = None,
+    settings: Settings | None = None,
+    timeout: float = 600,
+) -> ProjectRun:
+    """Run the repository's project in a subprocess, streaming its output line by line to `on_line`."""
+    settings = settings or get_settings()
+    command = build_command(params, settings)
+    return stream_run(command, settings.repo_root, project_env(settings), on_line, timeout)

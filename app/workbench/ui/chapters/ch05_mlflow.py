@@ -516,6 +516,63 @@ def project_tab() -> None:
             st.error(t("mlflow.project_failed", code=result.returncode))
         with st.expander("log", icon=":material/article:"):
             st.code(result.log[-20_000:], language="text")
+    own_mlproject_section()
+
+
+def own_mlproject_section() -> None:
+    """The learner's own MLproject: an editor saved as a learner record, and "try it" (a real `mlflow run`)."""
+    from workbench.chapters.ch05_mlflow import own_mlproject
+    from workbench.core.exercises import CheckContext
+    from workbench.ui.widgets import monospace_editor
+
+    settings, learner = get_settings(), current_learner()
+    st.subheader(t("mlflow_own.mlp_title"))
+    if settings.class_mode:
+        st.info(t("api.code_check_class_mode"), icon=":material/dns:")
+    st.markdown(t("mlflow_own.mlp_intro"))
+    key = f"{P}_own_mlproject"
+    if key not in st.session_state:
+        st.session_state[key] = own_mlproject.load_text(settings, learner)
+    monospace_editor(key)
+    text = st.text_area(t("mlflow_own.mlp_editor"), key=key, height=360)
+    save, try_it, reset = st.columns(3)
+    saved = save.button(t("mlflow_own.mlp_save"), key=f"{P}_own_mlproject_save", icon=":material/save:")
+    tried = try_it.button(
+        t("mlflow_own.mlp_try"),
+        key=f"{P}_own_mlproject_try",
+        type="primary",
+        icon=":material/terminal:",
+        disabled=settings.class_mode,
+    )
+    reset.button(
+        t("mlflow_own.mlp_reset"),
+        key=f"{P}_own_mlproject_reset",
+        icon=":material/restart_alt:",
+        on_click=st.session_state.update,  # the editor shows the skeleton again; saved only on "Save"
+        args=({key: own_mlproject.TEMPLATE},),
+    )
+    if saved or tried:
+        try:
+            own_mlproject.save_text(settings, learner, text)
+        except ValueError:
+            st.error(t("mlflow_own.mlp_too_big"))
+            return
+        forget_check_results("05_mlflow")
+        st.success(t("mlflow_own.mlp_saved"), icon=":material/check:")
+    if tried:
+        with st.spinner(t("mlflow_own.mlp_trying")):
+            ctx = CheckContext(learner, current_lang(), settings)
+            st.session_state[f"{P}_own_mlproject_result"] = own_mlproject.try_project(ctx, text, live_log(30, every=1))
+    outcome = st.session_state.get(f"{P}_own_mlproject_result")
+    if outcome is not None:
+        result, run = outcome
+        if result.passed:
+            st.success(result.detail, icon=":material/check_circle:")
+        else:
+            st.error("\n\n".join(result.missing), icon=":material/error:")
+        if run is not None:
+            with st.expander("mlflow run log", icon=":material/article:"):
+                st.code(run.log[-20_000:], language="text")
 
 
 # ----------------------------------------------------------------------------------------------
