@@ -70,6 +70,23 @@ class Visit:
     visited_at: float
 
 
+_ITEM_COLUMNS = tuple(
+    attempts.c[name]
+    for name in (
+        "item",
+        "kind",
+        "completed",
+        "last_correct",
+        "attempts",
+        "answer",
+        "score",
+        "updated_at",
+        "first_correct",
+        "solution_seen",
+    )
+)  # what `_item` reads from a row
+
+
 def _item(r: sa.Row) -> ItemProgress:
     """One `attempts` row as an ItemProgress."""
     first = None if r.first_correct is None else bool(r.first_correct)
@@ -204,18 +221,7 @@ class ProgressStore:
     def chapter_items(self, learner: str, chapter: str) -> dict[str, ItemProgress]:
         """The learner's progress on each attempted item of a chapter."""
         c = attempts.c
-        query = sa.select(
-            c.item,
-            c.kind,
-            c.completed,
-            c.last_correct,
-            c.attempts,
-            c.answer,
-            c.score,
-            c.updated_at,
-            c.first_correct,
-            c.solution_seen,
-        ).where(c.learner == learner, c.chapter == chapter)
+        query = sa.select(*_ITEM_COLUMNS).where(c.learner == learner, c.chapter == chapter)
         with self.engine.connect() as conn:
             rows = conn.execute(query).all()
         return {r.item: _item(r) for r in rows}
@@ -286,20 +292,7 @@ class ProgressStore:
     def class_items(self, learners: Iterable[str] | None = None) -> dict[str, dict[str, dict[str, ItemProgress]]]:
         """Learner → chapter → item → progress for the whole class (or `learners`), in one query."""
         c = attempts.c
-        query = sa.select(
-            c.learner,
-            c.chapter,
-            c.item,
-            c.kind,
-            c.completed,
-            c.last_correct,
-            c.attempts,
-            c.answer,
-            c.score,
-            c.updated_at,
-            c.first_correct,
-            c.solution_seen,
-        )
+        query = sa.select(c.learner, c.chapter, *_ITEM_COLUMNS)
         if learners is not None:
             query = query.where(c.learner.in_(list(learners)))
         with self.engine.connect() as conn:
